@@ -1,0 +1,132 @@
+"""Every outcome once: name, Chinese and English label, unit, kind and reporter.
+
+The data collector, the reports, the dashboard and the results store all read this one
+list, so a label or unit is never written twice.
+
+Kinds say how a run's *final* value is formed from its monthly series:
+- ``rate``  – a share or ratio measured each month; final = mean of the last 12 months;
+- ``stock`` – a level (a count, a mean); final = the last month's value;
+- ``flow``  – an amount per month (births, yuan); final = sum of the last 12 months
+  (an annual figure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One monitored quantity of the model."""
+
+    name: str
+    zh: str
+    en: str
+    unit: str
+    kind: str  # rate | stock | flow
+    higher_is_better: bool | None = None
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``lang`` ("zh" or "en")."""
+        return self.zh if lang == "zh" else self.en
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("participation_rate", "居民参与率", "Participation rate", "share", "rate", True),
+    Outcome("volunteer_rate", "志愿服务参与率", "Volunteer rate", "share", "rate", True),
+    Outcome("deliberation_rate", "议事协商参与率", "Deliberation attendance", "share", "rate", True),
+    Outcome("need_coverage", "需求满足率", "Need coverage", "share", "rate", True),
+    Outcome("hidden_need_share", "隐性需求占比", "Hidden-need share", "share", "rate", False),
+    Outcome("mean_service_quality", "平均服务质量", "Mean service quality", "0-1", "rate", True),
+    Outcome("mean_satisfaction", "居民满意度", "Mean satisfaction", "0-1", "stock", True),
+    Outcome("trust_in_sos", "对社会组织的信任", "Trust in social organizations", "0-1", "stock",
+            True),
+    Outcome("coverage_elderly", "老年人需求满足率", "Coverage: elderly", "share", "rate", True),
+    Outcome("coverage_disabled", "残疾人需求满足率", "Coverage: disabled", "share", "rate", True),
+    Outcome("coverage_low_income", "困难家庭需求满足率", "Coverage: low-income", "share", "rate",
+            True),
+    Outcome("coverage_migrant", "外来务工人员需求满足率", "Coverage: migrant workers", "share",
+            "rate", True),
+    Outcome("coverage_children", "儿童家庭需求满足率", "Coverage: children's households", "share",
+            "rate", True),
+    Outcome("equity_gap", "群体间满足率差距", "Equity gap (max-min group coverage)", "share",
+            "rate", False),
+    Outcome("so_count", "社会组织数", "Social organizations", "count", "stock", True),
+    Outcome("community_so_count", "社区社会组织数", "Community SOs", "count", "stock", True),
+    Outcome("professional_so_count", "专业社会组织数", "Professional SOs", "count", "stock", True),
+    Outcome("so_births", "新成立社会组织", "SO births", "per year", "flow"),
+    Outcome("so_closures", "注销社会组织", "SO closures", "per year", "flow", False),
+    Outcome("mean_so_capacity", "社会组织平均能力", "Mean SO capacity", "0-1", "stock", True),
+    Outcome("high_rated_so_count", "4A及以上社会组织", "SOs rated 4A or above", "count", "stock",
+            True),
+    Outcome("gov_revenue_share", "政府资金依赖度", "Government share of SO revenue", "share",
+            "rate", False),
+    Outcome("contract_hhi", "合同集中度(HHI)", "Contract concentration (HHI)", "0-1", "stock",
+            False),
+    Outcome("duplicated_services", "群团重复服务项目", "Duplicated group-org projects", "count",
+            "stock", False),
+    Outcome("sw_employed", "在岗社会工作者", "Social workers employed", "count", "stock", True),
+    Outcome("certified_sw_share", "持证社工比例", "Certified social-worker share", "share",
+            "stock", True),
+    Outcome("sw_turnover_rate", "社工年流失率", "Social-worker turnover (annual)", "per year",
+            "rate", False),
+    Outcome("affairs_deliberation_share", "议事协商解决事务占比", "Affairs settled by deliberation",
+            "share", "rate"),
+    Outcome("affairs_so_share", "社会组织服务解决事务占比", "Affairs settled by SO services",
+            "share", "rate"),
+    Outcome("affairs_referral_share", "上报转介事务占比", "Affairs referred upward", "share",
+            "rate", False),
+    Outcome("gov_spending", "政府支出", "Government spending", "yuan", "flow"),
+    Outcome("group_org_spending", "群团组织支出", "Group-organization spending", "yuan", "flow"),
+    Outcome("non_gov_funds", "撬动社会资金", "Non-government funds mobilised", "yuan", "flow",
+            True),
+    Outcome("leverage_ratio", "社会资金撬动比", "Leverage (non-gov per gov yuan)", "ratio", "rate",
+            True),
+    Outcome("cost_per_need_met", "每满足一项需求成本", "Cost per need met", "yuan", "rate", False),
+)
+
+OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
+BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
+
+#: The outcomes a policymaker reads first (report tables, console summaries).
+KEY_OUTCOMES: tuple[str, ...] = (
+    "participation_rate",
+    "need_coverage",
+    "mean_service_quality",
+    "mean_satisfaction",
+    "so_count",
+    "high_rated_so_count",
+    "contract_hhi",
+    "gov_revenue_share",
+    "affairs_deliberation_share",
+    "sw_turnover_rate",
+    "cost_per_need_met",
+)
+
+SPECIAL_GROUPS: tuple[str, ...] = ("elderly", "disabled", "low_income", "migrant", "children")
+
+#: How many trailing months a final value of a rate or flow summarises.
+FINAL_WINDOW = 12
+
+
+def final_value(name: str, series: Sequence[float]) -> float:
+    """The run's final value of outcome ``name`` from its monthly ``series``."""
+    values = np.asarray(series, dtype=float)
+    if values.size == 0:
+        return float("nan")
+    kind = BY_NAME[name].kind
+    if kind == "stock":
+        return float(values[-1])
+    window = values[-FINAL_WINDOW:]
+    if kind == "flow":
+        return float(np.nansum(window))
+    window = window[~np.isnan(window)]
+    return float(window.mean()) if window.size else float("nan")
+
+
+def finals(series: dict[str, Sequence[float]]) -> dict[str, float]:
+    """Final values of every outcome in ``series``."""
+    return {name: final_value(name, values) for name, values in series.items()}

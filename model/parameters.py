@@ -1,0 +1,180 @@
+"""Behavioural constants: one table, one line each, with unit, range and source.
+
+Policy levers (what a policymaker sets) live in scenarios; these are the uncertain
+behavioural constants (what nobody controls). A scenario may override any of them under
+``[parameters]``; the ranges are the plausible ranges used by sensitivity analysis.
+Seed numbers (000–004) refer to the source documents listed in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A behavioural constant with its plausible range and where it comes from."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    uncertain: bool = False  # among the most uncertain: used by robustness checks
+
+    @property
+    def is_integer(self) -> bool:
+        return float(self.default).is_integer() and self.unit in ("count", "months")
+
+
+_P = Parameter
+TABLE: tuple[Parameter, ...] = (
+    # --- population (居民) -------------------------------------------------------------
+    _P("elderly_share_urban", 0.20, 0.10, 0.35, "share", "China 2020 census: 18.7% aged 60+"),
+    _P("elderly_share_rural", 0.30, 0.15, 0.45, "share", "census: rural ageing ~24% (+ outmigration)"),
+    _P("children_household_share", 0.25, 0.10, 0.40, "share", "seed 000 special groups; census"),
+    _P("disabled_share", 0.06, 0.03, 0.10, "share", "CDPF: ~6.3% of population"),
+    _P("low_income_share", 0.06, 0.02, 0.15, "share", "seed 000 困难家庭; dibao+edge ~5-8%"),
+    _P("migrant_share_urban", 0.20, 0.0, 0.50, "share", "seed 000 外来务工人员; urban census"),
+    _P("migrant_share_rural", 0.03, 0.0, 0.15, "share", "rural communities host few migrants"),
+    _P("leader_share", 0.02, 0.005, 0.05, "share", "seeds 000/003/004 社区能人; assumption"),
+    _P("leader_emergence", 0.0005, 0.0, 0.003, "per participant-month", "active residents become 骨干; social workers train them (seed 004)"),
+    _P("ties_per_resident", 8, 2, 20, "count", "neighbourhood ties; assumption"),
+    _P("disposition_mean", 0.25, 0.10, 0.45, "0-1", "Fischbacher & Gaechter 2010: ~half cond. cooperators", True),
+    _P("threshold_mean", 0.45, 0.25, 0.65, "0-1", "Granovetter 1978 threshold model; calibrated to low participation", True),
+    _P("free_rider_share", 0.3, 0.1, 0.5, "share", "Fischbacher, Gaechter & Fehr 2001: about a third free riders ignore peers"),
+    _P("threshold_sd", 0.15, 0.05, 0.30, "0-1", "Granovetter 1978: spread of thresholds"),
+    _P("trust_initial", 0.30, 0.10, 0.50, "0-1", "seed 000: residents misunderstand SOs"),
+    _P("satisfaction_initial", 0.50, 0.30, 0.70, "0-1", "neutral start"),
+    # --- needs (需求) -------------------------------------------------------------------
+    _P("need_rate_general", 0.010, 0.003, 0.03, "per resident-month", "culture/mediation needs of everyone; assumption"),
+    _P("need_rate_special", 0.025, 0.01, 0.06, "per flag-month", "special groups' needs (seed 000); assumption"),
+    _P("need_patience_months", 4, 1, 12, "months", "mean months before an unmet need lapses; assumption"),
+    _P("expression_base", 0.12, 0.03, 0.30, "per month", "grid staff, hotline (seed 001)"),
+    _P("expression_platform", 0.15, 0.0, 0.40, "per month", "information platform (seeds 001, 004)"),
+    _P("expression_trust", 0.25, 0.0, 0.50, "per month at trust 1", "trust brings needs to SOs (Epstein 2002 legitimacy)"),
+    _P("expression_landing", 0.10, 0.0, 0.30, "per month", "SOs present in the community (seed 001)"),
+    _P("expression_outreach", 0.25, 0.0, 0.50, "per month at full outreach", "social-worker outreach (seed 004)"),
+    _P("expression_deliberation", 0.15, 0.0, 0.40, "per month", "needs raised at deliberation meetings (seed 001)"),
+    _P("outreach_residents_per_sw", 600, 200, 2000, "residents", "caseload a community social worker can reach; assumption"),
+    # --- service production (服务) --------------------------------------------------------
+    _P("unit_cost", 1000, 500, 2000, "yuan per service", "price of one served need: a social worker (~5,000 yuan/month) serves ~6 cases; assumption", True),
+    _P("slots_per_sw", 12, 5, 25, "services per month", "caseload of one social worker; assumption"),
+    _P("slots_per_volunteer", 0.6, 0.1, 2.0, "services per month", "volunteer contribution; assumption"),
+    _P("admin_quality", 0.30, 0.15, 0.50, "0-1", "committee's own administrative provision (seed 002 行政化)"),
+    _P("admin_efficiency", 0.6, 0.3, 1.0, "share", "committee delivers fewer services per yuan; assumption"),
+    _P("real_service_cost", 1.5, 1.0, 2.5, "ratio", "real casework costs more than showcase activities (seed 002 内卷化)"),
+    _P("overload_penalty", 1.0, 0.3, 2.0, "exponent", "quality loss when contracts exceed capacity (seed 002)"),
+    _P("orientation_adaptation", 0.3, 0.05, 0.8, "per year", "SOs adapt toward what evaluation rewards; assumption"),
+    _P("showcase_visibility_self", 1.2, 0.8, 2.0, "ratio", "self-evaluation counts showcase output (seed 000 运动员裁判员)"),
+    _P("showcase_visibility_third", 0.2, 0.0, 0.6, "ratio", "a third party discounts showcase output"),
+    _P("self_eval_noise", 0.25, 0.05, 0.5, "sd", "self-reported quality is noisy (seed 000)"),
+    _P("third_eval_noise", 0.05, 0.01, 0.2, "sd", "third-party evaluation error"),
+    _P("reputation_memory", 0.5, 0.2, 0.9, "weight", "weight of the past in reputation (Fiorino et al. 2018)"),
+    # --- procurement (采购) ----------------------------------------------------------------
+    _P("lot_size", 100_000, 30_000, 300_000, "yuan", "typical community project contract; seeds 001, 004"),
+    _P("bid_probability", 0.5, 0.2, 0.9, "share", "thin markets: few bidders per lot (Girth et al. 2012; Savas 2002)"),
+    _P("incumbency_weight", 0.3, 0.0, 0.8, "score", "relationships persist even in open bidding (Jing & Chen 2012)", True),
+    _P("tie_weight_directed", 1.0, 0.3, 2.0, "score", "directed awards follow ties (seed 002 定向购买)"),
+    _P("award_noise", 0.15, 0.02, 0.4, "sd", "idiosyncrasy of award decisions; assumption"),
+    _P("gov_led_needs_weight", 0.2, 0.0, 0.6, "share", "share of residents' needs in officials' lists (seed 004)", True),
+    _P("project_led_needs_weight", 0.5, 0.2, 0.8, "share", "share of residents' needs in SO proposals (seed 004)"),
+    _P("projects_priority_match", 0.25, 0.0, 0.5, "share", "projects landing in communities match needs better (seed 001)"),
+    _P("platform_needs_visibility", 0.5, 0.0, 1.0, "share", "hidden needs visible to planners via the platform (seed 001)"),
+    _P("min_bid_capacity", 0.25, 0.05, 0.5, "0-1", "capacity an SO needs to take a contract (seed 000: few can)"),
+    _P("max_contract_load", 3.0, 1.5, 6.0, "ratio", "contracted slots an SO accepts relative to its output"),
+    # --- social organizations (社会组织) ----------------------------------------------------
+    _P("local_wage", 6000, 3000, 12000, "yuan/month", "local average wage; Shenzhen new SW ~3,000 (2014)"),
+    _P("rent_per_month", 3000, 500, 8000, "yuan/month", "office rent of a small SO; assumption"),
+    _P("community_so_cost", 200, 50, 1000, "yuan/month", "running cost of a volunteer community SO; assumption"),
+    _P("member_dues", 30, 0, 100, "yuan per member-month", "community SOs run on members' dues and in-kind help; assumption"),
+    _P("donation_rate", 0.04, 0.0, 0.15, "per month of reputation", "donations/foundations/companies (seeds 000, 001)"),
+    _P("crowding", 0.1, -0.5, 0.5, "elasticity", "crowd-in (+) or crowd-out (-) of gifts by grants (Heutel 2014; Andreoni & Payne)", True),
+    _P("fee_share", 0.05, 0.0, 0.2, "share", "fees as share of service value; assumption"),
+    _P("capacity_learning", 0.01, 0.0, 0.04, "per month of service", "learning by doing; assumption"),
+    _P("capacity_decay", 0.004, 0.0, 0.02, "per month", "capacity erodes without activity; assumption"),
+    _P("training_gain", 0.03, 0.0, 0.08, "per month at full training", "incubator/in-service training (seeds 001, 004)"),
+    _P("initial_capacity_community", 0.15, 0.05, 0.30, "0-1", "new community SOs start weak (seed 000)"),
+    _P("initial_capacity_professional", 0.40, 0.2, 0.6, "0-1", "new professional agencies; assumption"),
+    _P("newness_hazard", 0.010, 0.0, 0.03, "per month", "liability of newness (Hannan & Carroll 1992; Bielefeld 1994: ~20%/8y)"),
+    _P("newness_months", 36, 12, 72, "months", "age after which newness hazard fades"),
+    _P("legitimacy_protection", 0.5, 0.0, 0.9, "share", "registration/incubation cut early death (Singh, Tucker & House 1986)"),
+    _P("inactive_months_to_close", 12, 3, 24, "months", "an SO with no members or money closes; assumption"),
+    _P("min_members", 5, 2, 15, "count", "members a community SO needs to stay active"),
+    _P("so_member_capacity", 25, 10, 60, "count", "members one community SO can absorb"),
+    _P("cash_months_initial", 3, 0, 12, "months", "starting reserve in months of costs"),
+    # --- founding and rating (成立与评级) ----------------------------------------------------
+    _P("founding_rate", 0.003, 0.0005, 0.02, "per active leader-month", "leaders found community SOs (seeds 000, 003, 004)", True),
+    _P("founding_threshold_low_mult", 2.5, 1.0, 5.0, "ratio", "low filing threshold multiplies foundings (seeds 000, 003)"),
+    _P("density_legitimation", 3.0, 0.5, 10.0, "SOs per community", "Hannan & Carroll 1992: legitimation"),
+    _P("density_competition", 12.0, 4.0, 40.0, "SOs per community", "Hannan & Carroll 1992: competition"),
+    _P("space_founding_mult", 1.5, 1.0, 3.0, "ratio", "free space lowers founding cost (seed 001)"),
+    _P("incubator_founding_share", 0.7, 0.0, 1.0, "share", "incubator places filled by new foundings (seeds 001, 004)"),
+    _P("professional_entry_rate", 0.02, 0.0, 0.1, "per month", "agencies enter as purchase markets grow (Guangzhou 10→267)"),
+    _P("market_per_agency", 300_000, 100_000, 1_000_000, "yuan/year", "purchase money one agency needs to enter"),
+    _P("venture_grant", 100_000, 30_000, 300_000, "yuan", "Taicang: 1.5M → 13 projects (seed 004)"),
+    _P("rating_4a_threshold", 0.50, 0.40, 0.70, "score", "seed 000: few SOs reach 4A"),
+    _P("rating_3a_threshold", 0.35, 0.25, 0.50, "score", "rating rules; assumption"),
+    _P("rating_5a_threshold", 0.65, 0.55, 0.85, "score", "rating rules; assumption"),
+    # --- social workers (社工) ----------------------------------------------------------------
+    _P("turnover_annual", 0.20, 0.12, 0.30, "per year at salary index 0.8", "Shenzhen 17.6-22.2%; ~20% elsewhere", True),
+    _P("pay_elasticity_turnover", 1.5, 0.5, 3.0, "elasticity", "pay drives exit (seeds 000, 004)"),
+    _P("training_retention", 0.3, 0.0, 0.6, "share", "training and career paths cut exit (seed 004)"),
+    _P("hire_fill_rate", 0.3, 0.1, 0.8, "per month at index 0.8", "vacancies filled per month; assumption"),
+    _P("certified_share_new", 0.3, 0.1, 0.6, "share", "certified among new hires; national stats"),
+    _P("certification_rate", 0.01, 0.0, 0.05, "per month", "passing the national exam; assumption"),
+    _P("certification_support_mult", 3.0, 1.0, 6.0, "ratio", "support multiplies passing (seed 004)"),
+    _P("skill_initial", 0.35, 0.2, 0.5, "0-1", "new social workers; assumption"),
+    _P("skill_gain_experience", 0.006, 0.0, 0.02, "per month", "learning on the job; assumption"),
+    _P("skill_gain_training", 0.01, 0.0, 0.03, "per month at full training", "in-service training (seed 004)"),
+    _P("certified_skill_bonus", 0.1, 0.0, 0.2, "0-1", "certificate signals training"),
+    _P("sw_quality_weight", 0.5, 0.2, 0.8, "share", "staff skill in service quality vs organisation capacity"),
+    # --- group organizations (群团) -----------------------------------------------------------
+    _P("group_budget", 80_000, 10_000, 300_000, "yuan/year", "seed 000: 经费得不到保障"),
+    _P("union_reach", 0.3, 0.0, 1.0, "share", "seed 000: unions reach communities via enterprises"),
+    _P("group_mobilisation", 0.06, 0.0, 0.2, "propensity", "group orgs mobilise volunteers (seed 000)"),
+    _P("cadre_turnover", 0.2, 0.0, 0.5, "per year", "seed 000: cadre turnover"),
+    _P("group_project_slots_share", 0.5, 0.2, 1.0, "share", "share of a group org's budget reaching services"),
+    # --- participation (参与) -----------------------------------------------------------------
+    _P("peer_weight", 0.6, 0.2, 1.0, "score", "Granovetter 1978; Oliver, Marwell & Teixeira 1985", True),
+    _P("age_effect_young", -0.15, -0.3, 0.0, "score", "Shanghai: 13.8% of 18-29 vote"),
+    _P("age_effect_elderly", 0.15, 0.0, 0.3, "score", "Shanghai: 77.7% of 70-79 vote"),
+    _P("trust_weight", 0.2, 0.0, 0.5, "score", "Epstein 2002: legitimacy and engagement"),
+    _P("satisfaction_weight_part", 0.15, 0.0, 0.4, "score", "satisfied residents engage; assumption"),
+    _P("efficacy_gain", 0.03, 0.0, 0.1, "score per decision", "Choi & Robertson 2014: decisions reward attendance"),
+    _P("efficacy_decay", 0.1, 0.02, 0.3, "per month", "Fischbacher & Gaechter 2010: unsupported cooperation decays"),
+    _P("points_effect", 0.05, -0.05, 0.15, "score", "Frey & Jegen 2001 vs Fiorillo 2011: may crowd out", True),
+    _P("sw_mobilisation", 0.08, 0.0, 0.2, "score at full outreach", "social workers find and train activists (seed 004)"),
+    _P("reconsider_rate", 0.25, 0.05, 0.6, "per month", "residents revisit participation; inertia"),
+    _P("membership_attachment", 0.3, 0.0, 0.6, "score", "members stay in groups they belong to (sunk ties); assumption"),
+    _P("choice_noise", 0.1, 0.02, 0.3, "sd", "idiosyncratic shocks to participation"),
+    _P("volunteer_positions", 12, 4, 40, "volunteers per organiser", "volunteering needs organisers: Yuhuatai 118 teams, >20,000 volunteers"),
+    _P("deliberation_seats", 0.12, 0.03, 0.3, "share of residents", "meetings seat residents' representatives (居民代表); assumption"),
+    _P("deliberation_extra_threshold", 0.2, 0.0, 0.4, "score", "meetings cost more than volunteering"),
+    # --- satisfaction and trust (满意与信任) ---------------------------------------------------
+    _P("satisfaction_learning", 0.3, 0.05, 0.6, "weight", "satisfaction moves toward received quality"),
+    _P("trust_learning", 0.15, 0.02, 0.4, "weight", "trust moves toward received quality"),
+    _P("unmet_penalty", 0.1, 0.0, 0.3, "per lapsed need", "grievance (Epstein 2002)"),
+    _P("memory_fade", 0.03, 0.0, 0.1, "per month", "satisfaction and trust drift back to their usual level"),
+    _P("landing_trust_gain", 0.004, 0.0, 0.02, "per month", "SOs visible in the community (seed 001)"),
+    # --- community affairs (社区事务, the 622 rule) ----------------------------------------------
+    _P("affairs_per_1000", 4, 1, 15, "per 1000 residents-month", "parking, pets, environment (seeds 001, 002)"),
+    _P("deliberable_share", 0.75, 0.5, 0.9, "share", "public affairs fit for residents' decision (seed 001)"),
+    _P("quorum_share", 0.03, 0.01, 0.10, "share of residents", "attendance a meeting needs; assumption"),
+    _P("decide_max", 0.95, 0.6, 1.0, "share", "Choi & Robertson 2014: deliberation decides"),
+    _P("so_affair_reach", 0.8, 0.1, 2.0, "per SO capacity", "SO services settle service-type affairs (seed 001)"),
+    _P("so_public_affair_share", 0.15, 0.0, 0.4, "share", "SOs settle some public affairs without a platform"),
+)
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in TABLE}
+
+
+def defaults() -> dict[str, float]:
+    """Every behavioural constant at its default value."""
+    return {p.name: p.default for p in TABLE}
+
+
+def most_uncertain() -> list[Parameter]:
+    """The constants flagged as most uncertain (robustness checks use them)."""
+    return [p for p in TABLE if p.uncertain]
