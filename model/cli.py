@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"sanshe: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except KeyboardInterrupt:
         print("sanshe: interrupted; finished runs are kept.", file=sys.stderr)
         return 130

@@ -125,10 +125,10 @@ def run(
     if isinstance(scenarios, Scenario | str):
         scenarios = [scenarios]
     specs = plan(scenarios, replications, seed, months, overrides)
-    return [run_single(spec) for spec in _progress(specs, progress)]
+    return [run_single(spec) for spec in progress_bar(specs, progress)]
 
 
-def _progress(items: Sequence[Any], enabled: bool) -> Iterable[Any]:
+def progress_bar(items: Sequence[Any], enabled: bool) -> Iterable[Any]:
     """Wrap ``items`` in a tqdm bar when enabled and there is more than one."""
     if not enabled or len(items) < 2:
         return items

@@ -44,8 +44,10 @@ class CommunityGovernanceModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
                  **overrides: Any) -> None:
+        if seed is None:  # Mesa's convention: fresh entropy, recorded so a run can be repeated
+            seed = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(seed=seed)
-        self.seed = int(self._seed)
+        self.seed = int(seed)
         base = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.scenario = base.with_overrides(overrides) if overrides else base
         self.p: dict[str, float] = dict(self.scenario.parameters)
@@ -562,7 +564,7 @@ class CommunityGovernanceModel(mesa.Model):
         """Credit each contract and SO with the needs it met and at what quality."""
         self.served_by_so: dict[int, float] = {}
         for provider, served, quality in zip(offers.provider, delivery.offer_served,
-                                             offers.quality):
+                                             offers.quality, strict=True):
             if not isinstance(provider, tuple):
                 continue
             so, contract = provider
@@ -618,7 +620,7 @@ class CommunityGovernanceModel(mesa.Model):
         for committee in self.committees:
             self.gov_month += committee.admin_budget
             self.gov_month += len(committee.staff) * salary * p["local_wage"]
-        for org, contract, *_ in self.group_offers:
+        for _org, contract, *_ in self.group_offers:
             if contract is None:
                 self.group_month += PROJECT_VALUE / 12.0
         self.group_offers = [g for g in self.group_offers

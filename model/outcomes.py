@@ -37,7 +37,8 @@ class Outcome:
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("participation_rate", "居民参与率", "Participation rate", "share", "rate", True),
     Outcome("volunteer_rate", "志愿服务参与率", "Volunteer rate", "share", "rate", True),
-    Outcome("deliberation_rate", "议事协商参与率", "Deliberation attendance", "share", "rate", True),
+    Outcome("deliberation_rate", "议事协商参与率", "Deliberation attendance", "share", "rate",
+            True),
     Outcome("need_coverage", "需求满足率", "Need coverage", "share", "rate", True),
     Outcome("hidden_need_share", "隐性需求占比", "Hidden-need share", "share", "rate", False),
     Outcome("mean_service_quality", "平均服务质量", "Mean service quality", "0-1", "rate", True),

@@ -29,4 +29,5 @@ STREAM_NAMES: tuple[str, ...] = (
 def make_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent Generator per mechanism, all derived from ``seed``."""
     children = np.random.SeedSequence(int(seed)).spawn(len(STREAM_NAMES))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAM_NAMES, children)}
+    pairs = zip(STREAM_NAMES, children, strict=True)
+    return {name: np.random.default_rng(child) for name, child in pairs}

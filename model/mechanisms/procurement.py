@@ -91,7 +91,7 @@ def award(lot: Lot, candidates: list[SocialOrganization], directed: bool,
         pool = candidates
     else:
         bids = rng.random(len(candidates)) < p["bid_probability"]
-        pool = [so for so, bid in zip(candidates, bids)
+        pool = [so for so, bid in zip(candidates, bids, strict=True)
                 if bid and so.load(p) < p["max_contract_load"]]
     if not pool:
         return None

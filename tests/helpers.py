@@ -1,0 +1,29 @@
+"""Small districts and parameter tables shared by the model tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.experiment import plan, run_single
+from model.parameters import defaults
+
+#: A small district: 5 communities of 200 residents (fast, still every mechanism).
+SMALL = {
+    "district.streets": 1,
+    "district.communities_per_street": 5,
+    "district.residents_per_community": 200,
+}
+
+
+def params(**changes: float) -> dict[str, float]:
+    """The default behavioural constants with ``changes``."""
+    table = defaults()
+    table.update(changes)
+    return table
+
+
+def finals(scenario: str, outcome: str, seeds: int = 5, months: int = 36,
+           **overrides) -> np.ndarray:
+    """Final values of ``outcome`` over ``seeds`` replications (common random numbers)."""
+    specs = plan([scenario], replications=seeds, months=months, overrides={**SMALL, **overrides})
+    return np.array([run_single(spec).final[outcome] for spec in specs])

@@ -1,0 +1,62 @@
+import numpy as np
+
+from model.agents.social_worker import exit_probability, fill_probability
+from model.mechanisms import ecology
+from tests.helpers import params
+
+
+def test_founding_is_an_inverted_u_in_density():
+    p = params()
+    f = ecology.density_factor(np.array([0.0, 5.0, 80.0]), p)
+    assert f[1] > f[0] > f[2]
+
+
+def test_low_threshold_space_and_outreach_raise_founding():
+    p = params()
+    zero = np.zeros(1)
+    base = ecology.founding_chance(zero, False, zero, zero, p)
+    assert ecology.founding_chance(zero, True, zero, zero, p) > base
+    assert ecology.founding_chance(zero, False, np.ones(1), zero, p) > base
+    assert ecology.founding_chance(zero, False, zero, np.ones(1), p) > base
+
+
+class Young:
+    age, ever_incubated, rating, is_community = 3, False, 0, True
+    capacity, reputation, staff = 0.3, 0.3, []
+
+
+def test_legitimacy_protects_young_sos():
+    p = params()
+    so = Young()
+    exposed = ecology.death_chance(so, p)
+    so.ever_incubated = True
+    assert ecology.death_chance(so, p) < exposed
+    so.age = 1000
+    assert ecology.death_chance(so, p) == 0.0
+
+
+def test_rating_rises_with_capacity():
+    p = params()
+    weak, strong = Young(), Young()
+    strong.capacity, strong.reputation, strong.age = 0.9, 0.8, 80
+    assert ecology.rate(weak, p) == 0
+    assert ecology.rate(strong, p) >= 4
+
+
+def test_training_grows_capacity():
+    p = params()
+    a, b = Young(), Young()
+    for _ in range(12):
+        ecology.grow_capacity(a, 0.0, 0.0, p)
+        ecology.grow_capacity(b, 0.0, 1.0, p)
+    assert b.capacity > a.capacity + 0.1
+
+
+def test_pay_and_training_keep_social_workers():
+    p = params()
+    assert exit_probability(p, 0.6, 0.0) > exit_probability(p, 0.8, 0.0) > exit_probability(
+        p, 1.2, 0.0)
+    assert exit_probability(p, 0.8, 1.0) < exit_probability(p, 0.8, 0.0)
+    annual = 1 - (1 - exit_probability(p, 0.8, 0.0)) ** 12
+    assert abs(annual - p["turnover_annual"]) < 1e-9
+    assert fill_probability(p, 1.2) > fill_probability(p, 0.6)

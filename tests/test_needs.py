@@ -1,0 +1,52 @@
+import numpy as np
+
+from model.mechanisms import needs
+from model.population import build_population
+from tests.helpers import params
+
+
+def population(n=2000, seed=0):
+    return build_population(np.array([n]), np.array([False]), params(),
+                            np.random.default_rng(seed))
+
+
+def test_needs_arise_only_for_residents_without_one():
+    pop = population()
+    rng = np.random.default_rng(1)
+    first = needs.arise(pop, rng)
+    assert first.size > 0
+    second = needs.arise(pop, rng)
+    assert not np.intersect1d(first, second).size
+    assert np.all(pop.need_domain[first] >= 0) and not pop.need_expressed[first].any()
+
+
+def test_information_platform_brings_more_needs_to_light():
+    shares = {}
+    for platform in (False, True):
+        pop = population()
+        needs.arise(pop, np.random.default_rng(1))
+        channels = needs.Channels(platform, np.zeros(1), np.zeros(1))
+        needs.express(pop, channels, params(), np.random.default_rng(2))
+        open_ = pop.need_domain >= 0
+        shares[platform] = pop.need_expressed[open_].mean()
+    assert shares[True] > shares[False] + 0.08
+
+
+def test_lapsed_needs_cost_satisfaction_and_trust():
+    pop = population()
+    needs.arise(pop, np.random.default_rng(1))
+    pop.need_expressed[:] = pop.need_domain >= 0
+    before_sat, before_trust = pop.satisfaction.copy(), pop.trust.copy()
+    lapsed = needs.lapse(pop, np.zeros(pop.size, bool), params(need_patience_months=1),
+                         np.random.default_rng(3))
+    assert lapsed.size == (pop.need_domain >= 0).sum()
+    assert np.all(pop.satisfaction[lapsed] < before_sat[lapsed])
+    assert np.all(pop.trust[lapsed] < before_trust[lapsed])
+
+
+def test_open_counts_by_community_and_domain():
+    pop = population()
+    needs.arise(pop, np.random.default_rng(1))
+    counts = needs.open_counts(pop)
+    assert counts.shape == (1, 6)
+    assert counts.sum() == (pop.need_domain >= 0).sum()
