@@ -153,6 +153,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("deliberation_seats", 0.12, 0.03, 0.3, "share of residents", "meetings seat residents' representatives (居民代表); assumption"),
     _P("deliberation_extra_threshold", 0.2, 0.0, 0.4, "score", "meetings cost more than volunteering"),
     # --- satisfaction and trust (满意与信任) ---------------------------------------------------
+    _P("service_relief", 0.4, 0.0, 0.8, "0-1", "a met need is worth something whatever its quality; assumption"),
     _P("satisfaction_learning", 0.3, 0.05, 0.6, "weight", "satisfaction moves toward received quality"),
     _P("trust_learning", 0.15, 0.02, 0.4, "weight", "trust moves toward received quality"),
     _P("unmet_penalty", 0.1, 0.0, 0.3, "per lapsed need", "grievance (Epstein 2002)"),

@@ -91,7 +91,12 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator) -> Delive
 
 
 def experience(pop: Population, delivery: Delivery, p: dict[str, float]) -> None:
-    """Served residents update satisfaction, and trust in SOs where SOs served them."""
-    idx, q = delivery.served, delivery.quality
-    pop.satisfaction[idx] += p["satisfaction_learning"] * (q - pop.satisfaction[idx])
-    pop.trust[idx] += p["trust_learning"] * delivery.so_share * (q - pop.trust[idx])
+    """Served residents update satisfaction, and trust in SOs where SOs served them.
+
+    Having a need met at all is worth ``service_relief``; quality adds the rest.
+    """
+    idx = delivery.served
+    relief = p["service_relief"]
+    felt = relief + (1.0 - relief) * delivery.quality
+    pop.satisfaction[idx] += p["satisfaction_learning"] * (felt - pop.satisfaction[idx])
+    pop.trust[idx] += p["trust_learning"] * delivery.so_share * (felt - pop.trust[idx])
