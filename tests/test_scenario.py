@@ -155,7 +155,9 @@ BAD_FILES = [
         "[parameters]\nunit_cot = 700\n",
         ["'parameters.unit_cot'", "Did you mean 'parameters.unit_cost'"],
     ),
-    ("[parameters]\nunit_cost = 5000\n", ["'parameters.unit_cost'", "300 to 1500"]),
+    ("[parameters]\nunit_cost = 5000\n", ["'parameters.unit_cost'",
+                                          f"{PARAMETERS['unit_cost'].low:g} to "
+                                          f"{PARAMETERS['unit_cost'].high:g}"]),
     ("[parameters]\nunit_cost = true\n", ["'parameters.unit_cost'", "wrong type"]),
     ("[parameters]\nunit_cost = '700'\n", ["'parameters.unit_cost'", "wrong type"]),
     ("[policy]\npurchase = 3\n", ["'policy.purchase' is a table"]),
