@@ -20,6 +20,8 @@ from model.scenario import (
 )
 from model.schema import SETTINGS
 
+UNIT_COST_RANGE = f"{PARAMETERS['unit_cost'].low:g} to {PARAMETERS['unit_cost'].high:g}"
+
 
 def write(directory: Path, name: str, body: str, *, header: bool = True) -> Path:
     """A scenario file ``name.toml`` in ``directory`` (with a matching [scenario] table)."""
@@ -156,8 +158,7 @@ BAD_FILES = [
         ["'parameters.unit_cot'", "Did you mean 'parameters.unit_cost'"],
     ),
     ("[parameters]\nunit_cost = 5000\n", ["'parameters.unit_cost'",
-                                          f"{PARAMETERS['unit_cost'].low:g} to "
-                                          f"{PARAMETERS['unit_cost'].high:g}"]),
+                                          UNIT_COST_RANGE]),
     ("[parameters]\nunit_cost = true\n", ["'parameters.unit_cost'", "wrong type"]),
     ("[parameters]\nunit_cost = '700'\n", ["'parameters.unit_cost'", "wrong type"]),
     ("[policy]\npurchase = 3\n", ["'policy.purchase' is a table"]),
@@ -307,7 +308,7 @@ def test_with_overrides_accepts_numpy_scalars():
         ({"district.streets": True}, ["'district.streets'", "wrong type"]),
         ({"policy.purchase.budget": 1}, ["Did you mean 'policy.purchase.annual_budget'"]),
         ({"parameters.unit_cot": 700}, ["Did you mean 'parameters.unit_cost'"]),
-        ({"parameters.unit_cost": 1e6}, ["'parameters.unit_cost'", "300 to 1500"]),
+        ({"parameters.unit_cost": 1e6}, ["'parameters.unit_cost'", UNIT_COST_RANGE]),
         ({"scenario.name": "x"}, ["'scenario.name'", "metadata"]),
     ],
 )
