@@ -1,0 +1,69 @@
+"""``sanshe validate``: run the pattern-oriented validation suite and write its report."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``validate`` subcommand."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="check the ten patterns of the design brief and write a validation report",
+        description="Runs every validation arm (small district, common random numbers), "
+        "computes each pattern's paired statistic with a 95%% CI, and writes "
+        "results/validation/report.html (expected direction, measured effect, pass/fail, a "
+        "figure per pattern), table.csv and, unless --no-robustness, the sign of the headline "
+        "effects across the plausible ranges of five uncertain parameters.",
+    )
+    parser.add_argument("--replications", type=int, default=None, metavar="R",
+                        help="replications per arm (default 8)")
+    parser.add_argument("--months", type=int, default=None, metavar="T",
+                        help="months per run (default 72)")
+    parser.add_argument("--seed", type=int, default=None, help="master seed")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--out", metavar="DIR", default="results/validation",
+                        help="output directory (default results/validation)")
+    parser.add_argument("--pattern", type=int, action="append", metavar="N",
+                        help="only pattern N (repeatable)")
+    parser.add_argument("--no-robustness", action="store_true",
+                        help="skip the robustness table of the headline comparisons")
+    parser.add_argument("--robustness-replications", type=int, default=5, metavar="R")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run, print the table, write the report; exit 0 (failures are findings, not errors)."""
+    from model import validation
+    from model.errors import InputError
+
+    reps = validation.REPLICATIONS if args.replications is None else args.replications
+    months = validation.MONTHS if args.months is None else args.months
+    seed = validation.MASTER_SEED if args.seed is None else args.seed
+    if reps < 2:
+        raise InputError(f"--replications must be at least 2 for a confidence interval "
+                         f"(got {reps}).")
+    if months < 13:
+        raise InputError(f"--months must be at least 13 (got {months}): outcomes average "
+                         "the last 12 months.")
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1 (got {args.workers}).")
+    checks = validation.CHECKS
+    if args.pattern:
+        bad = [n for n in args.pattern if n not in validation.PATTERNS]
+        if bad:
+            raise InputError(f"--pattern must be between 1 and 10 (got {bad}).")
+        checks = [c for c in checks if c.pattern in args.pattern]
+    rows, _, seconds = validation.run_checks(checks, reps, months, seed, workers=args.workers)
+    print(validation.format_table(rows))
+    print(f"{sum(r.passed for r in rows)} of {len(rows)} checks pass ({seconds:.0f} s).")
+    robust = None
+    if not args.no_robustness:
+        robust = validation.robustness(args.robustness_replications, months, seed,
+                                       workers=args.workers)
+        held = sum(r["expected_sign_holds"] == "yes" for r in robust)
+        print(f"robustness: expected sign significant in {held} of {len(robust)} cases")
+    path = validation.write_report(rows, args.out, seconds, reps, months, seed,
+                                   robustness=robust)
+    print(f"wrote {path}")
+    return 0

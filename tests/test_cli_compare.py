@@ -1,0 +1,277 @@
+"""``sanshe compare``, ``results`` and ``export`` end to end, and resume after a kill."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import model.comparison as comparison_module
+from model.cli import main
+from model.outcomes import OUTCOME_NAMES
+from model.report import FIGURES
+
+SMALL = ["--set", "district.residents_per_community=200"]
+
+
+def sanshe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the command line in a fresh process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "model", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Any]:
+    """One small comparison made through the command line: (workdir, db URL, result)."""
+    work = tmp_path_factory.mktemp("cli")
+    db = f"sqlite:///{work / 'store.sqlite'}"
+    done = sanshe(
+        "compare",
+        "baseline",
+        "full_linkage",
+        "--replications",
+        "2",
+        "--months",
+        "12",
+        *SMALL,
+        "--db",
+        db,
+        "--out",
+        str(work / "report"),
+        "--no-progress",
+        "--name",
+        "cli-test",
+        "--json",
+        str(work / "runs.json"),
+        cwd=work,
+    )
+    return work, db, done
+
+
+def test_compare_prints_the_table_and_writes_the_report(compared) -> None:
+    work, _db, done = compared
+    assert done.returncode == 0, done.stderr
+    assert "experiment 'cli-test': 2 scenarios × 2 replications, 4 of 4 runs" in done.stdout
+    assert "Need coverage" in done.stdout and "Diff vs baseline [95% CI]" in done.stdout
+    assert f"report: {work / 'report' / 'report.html'}" in done.stdout
+    files = {p.name for p in (work / "report").iterdir()}
+    assert {"report.html", "report.md", "runs.csv", *(f"{s}.png" for s in FIGURES)} <= files
+    assert len(pd.read_csv(work / "report" / "runs.csv")) == 4
+    payload = json.loads((work / "runs.json").read_text())
+    assert payload["schema"] == 1 and len(payload["runs"]) == 4
+    first = payload["runs"][0]
+    assert len(first["series"]["need_coverage"]) == 12 and first["months"] == 12
+    assert first["parameters"]["district"]["residents_per_community"] == 200
+
+
+def test_results_lists_the_experiment(compared, capsys) -> None:
+    work, db, _ = compared
+    assert main(["results", "--db", db]) == 0
+    header, _rule, row = capsys.readouterr().out.splitlines()[:3]
+    assert header.split() == ["name", "date", "kind", "scenarios", "finished", "failed"]
+    assert row.startswith("cli-test") and "compare" in row and row.split()[-2:] == ["4", "0"]
+    assert "baseline, full_linkage" in row
+    assert main(["results", "cli-test", "--db", db]) == 0
+    assert "Participation rate" in capsys.readouterr().out
+    assert main(["results", "--db", str(work / "empty.sqlite")]) == 0
+    assert "No experiments" in capsys.readouterr().out
+
+
+def test_export_csv_and_parquet_in_long_form(compared) -> None:
+    work, db, _ = compared
+    out = work / "monthly.csv"
+    assert main(["export", "cli-test", "--format", "csv", "--out", str(out), "--db", db]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["key", "scenario", "replication", "month", "outcome", "value"]
+    assert len(frame) == 4 * 12 * len(OUTCOME_NAMES)
+    assert not frame.duplicated(["key", "month", "outcome"]).any()
+    pytest.importorskip("pyarrow")
+    assert (
+        main(
+            [
+                "export",
+                "cli-test",
+                "--format",
+                "parquet",
+                "--out",
+                str(work / "m.parquet"),
+                "--db",
+                db,
+                "--outcome",
+                "need_coverage",
+            ]
+        )
+        == 0
+    )
+    parquet = pd.read_parquet(work / "m.parquet")
+    assert set(parquet.outcome) == {"need_coverage"} and len(parquet) == 4 * 12
+
+
+def test_export_without_pyarrow_says_how_to_get_it(compared, monkeypatch, capsys) -> None:
+    work, db, _ = compared
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
+    assert main(["export", "cli-test", "--format", "parquet", "--db", db]) == 2
+    assert "pip install 'sanshe[parquet]'" in capsys.readouterr().err
+
+
+def test_bad_input_exits_2(compared, capsys) -> None:
+    work, db, _ = compared
+    assert main(["export", "nope", "--db", db]) == 2
+    assert "stored experiments: cli-test" in capsys.readouterr().err
+    assert main(["compare", "baseline", "no_such_scenario", "--db", db]) == 2
+    assert main(["compare", "baseline", "--replications", "0", "--db", db]) == 2
+    assert main(["results", "nope", "--db", db]) == 2
+
+
+def test_a_failed_run_makes_compare_exit_1(tmp_path: Path, monkeypatch, capsys) -> None:
+    real = comparison_module.run_single
+
+    def flaky(spec):
+        if spec.replication == 0 and spec.scenario.name == "full_linkage":
+            raise ValueError("bad luck")
+        return real(spec)
+
+    monkeypatch.setattr(comparison_module, "run_single", flaky)
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "compare",
+            "baseline",
+            "full_linkage",
+            "--replications",
+            "2",
+            "--months",
+            "6",
+            *SMALL,
+            "--no-progress",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "1 of 4 runs failed" in captured.err
+    assert (tmp_path / "results" / "sanshe.sqlite").exists()  # the default store
+    reports = list((tmp_path / "results").glob("compare-*/report.md"))
+    assert len(reports) == 1 and "ValueError: bad luck" in reports[0].read_text()
+
+
+def _finished(path: Path) -> int:
+    try:
+        with sqlite3.connect(path, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
+    except sqlite3.Error:
+        return 0  # not created yet
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> None:
+    path = tmp_path / "resume.sqlite"
+    command = [
+        sys.executable,
+        "-m",
+        "model",
+        "compare",
+        "baseline",
+        "full_linkage",
+        "--replications",
+        "6",
+        "--months",
+        "12",
+        *SMALL,
+        "--db",
+        f"sqlite:///{path}",
+        "--no-report",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while _finished(path) < 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(how)
+    _out, err = proc.communicate(timeout=120)
+    stored = _finished(path)
+    assert 1 <= stored < 12, "the run finished before it could be interrupted"
+    if how == signal.SIGINT:
+        assert proc.returncode == 130 and "finished runs are kept" in err
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # every stored run is whole: all its finals and months, never part of them
+        counts = conn.execute(
+            "SELECT r.key, COUNT(m.month) FROM runs r LEFT JOIN monthly m "
+            "ON m.run_id = r.id GROUP BY r.id"
+        ).fetchall()
+        assert {n for _key, n in counts} == {12 * len(OUTCOME_NAMES)}
+
+    again = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert "resuming" in again.stderr and f"{stored} of 12 runs already stored" in again.stderr
+    with sqlite3.connect(path) as conn:
+        keys = [k for (k,) in conn.execute("SELECT key FROM runs WHERE status = 'finished'")]
+        rows = conn.execute("SELECT COUNT(*) FROM monthly").fetchone()[0]
+    expected = {f"{s}/r{r}" for s in ("baseline", "full_linkage") for r in range(6)}
+    assert sorted(keys) == sorted(expected)  # every key exactly once
+    assert rows == 12 * 12 * len(OUTCOME_NAMES)
+    assert "report:" not in again.stdout and not (tmp_path / "results").exists()
+
+
+def test_two_compare_processes_on_one_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    base = [
+        sys.executable,
+        "-m",
+        "model",
+        "compare",
+        "--replications",
+        "2",
+        "--months",
+        "4",
+        *SMALL,
+        "--db",
+        str(path),
+        "--no-report",
+        "--no-progress",
+    ]
+    commands = [
+        base[:4] + ["baseline", "full_linkage"] + base[4:],  # the same experiment
+        base[:4] + ["baseline", "full_linkage"] + base[4:],  # twice, at once
+        base[:4] + ["incubation_only"] + base[4:],  # and another one
+    ]
+    procs = [
+        subprocess.Popen(c, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_experiment = dict(
+            conn.execute(
+                "SELECT e.name, COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                "GROUP BY e.name"
+            ).fetchall()
+        )
+        duplicates = conn.execute(
+            "SELECT COUNT(*) FROM (SELECT experiment_id, key FROM runs "
+            "GROUP BY experiment_id, key HAVING COUNT(*) > 1)"
+        ).fetchone()
+        months = conn.execute("SELECT COUNT(*) FROM monthly").fetchone()[0]
+    assert sorted(per_experiment.values()) == [2, 4] and duplicates == (0,)
+    assert months == 6 * 4 * len(OUTCOME_NAMES)

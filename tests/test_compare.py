@@ -1,0 +1,228 @@
+"""compare(): common random numbers, statistics, resume, failures, and loading back."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import model.comparison as comparison_module
+from model.comparison import (
+    Comparison,
+    compare,
+    describe_difference,
+    format_interval,
+    format_p,
+    lever_differences,
+    mean_ci,
+    paired_test,
+    summary_table,
+)
+from model.errors import InputError
+from model.scenario import Scenario
+
+SMALL = {"district.residents_per_community": 200}
+
+
+# --- statistics ---------------------------------------------------------------------------
+def test_mean_ci_is_scipys_t_interval() -> None:
+    values = [0.31, 0.35, 0.29, 0.4, 0.33]
+    mean, low, high = mean_ci(values)
+    expected = stats.t.interval(0.95, 4, loc=np.mean(values), scale=stats.sem(values))
+    assert mean == pytest.approx(np.mean(values))
+    assert (low, high) == pytest.approx(expected)
+    assert mean_ci([1.0, float("nan"), 3.0])[0] == 2.0
+    one = mean_ci([0.5])
+    assert one[0] == 0.5 and math.isnan(one[1]) and math.isnan(one[2])
+    assert mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
+    assert all(math.isnan(v) for v in mean_ci([]))
+
+
+def test_paired_test_edge_cases_without_warnings() -> None:
+    x, y = [1.0, 2.0, 3.5, 4.0], [0.5, 2.1, 3.0, 3.2]
+    assert paired_test(x, y) == pytest.approx(stats.ttest_rel(x, y).pvalue)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert paired_test([1.0, 2.0], [1.0, 2.0]) == 1.0  # identical: no evidence
+        assert paired_test([2.0, 3.0], [1.0, 2.0]) == 0.0  # constant non-zero shift
+        assert math.isnan(paired_test([1.0], [2.0]))
+        assert paired_test([1.0, np.nan, 3.0, 5.0], [0.0, 1.0, 2.5, 3.0]) == pytest.approx(
+            stats.ttest_rel([1.0, 3.0, 5.0], [0.0, 2.5, 3.0]).pvalue
+        )
+
+
+def _runs_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    rows = []
+    for rep in range(6):
+        common = rng.normal(0.5, 0.1)
+        rows.append(
+            {"scenario": "a", "replication": rep, "need_coverage": common, "so_count": 10.0}
+        )
+        rows.append(
+            {
+                "scenario": "b",
+                "replication": rep,
+                "need_coverage": common + 0.05 + rng.normal(0, 0.01),
+                "so_count": 10.0,
+            }
+        )
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # order must not matter
+
+
+def test_summary_table_pairs_by_replication() -> None:
+    runs = _runs_frame()
+    table = summary_table(runs, ["a", "b"], ["need_coverage", "so_count"])
+    row = table[(table.outcome == "need_coverage") & (table.scenario == "b")].iloc[0]
+    a = runs[runs.scenario == "a"].sort_values("replication").need_coverage.to_numpy()
+    b = runs[runs.scenario == "b"].sort_values("replication").need_coverage.to_numpy()
+    low, high = stats.t.interval(0.95, 5, loc=(b - a).mean(), scale=stats.sem(b - a))
+    assert row["diff"] == pytest.approx((b - a).mean())
+    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((low, high))
+    assert row.p_value == pytest.approx(stats.ttest_rel(b, a).pvalue)
+    assert row.n == 6 and row.label == "Need coverage"
+    reference = table[table.scenario == "a"]
+    assert reference["diff"].isna().all() and reference.p_value.isna().all()
+    constant = table[(table.outcome == "so_count") & (table.scenario == "b")].iloc[0]
+    assert constant["diff"] == 0.0 and constant.p_value == 1.0
+    assert (constant.ci_low, constant.ci_high) == (10.0, 10.0)
+    zh = summary_table(runs, ["a", "b"], ["need_coverage"], lang="zh")
+    assert zh.label.iloc[0] == "需求满足率"
+
+
+def test_formatting() -> None:
+    assert format_interval(0.4123, 0.40, 0.43, "share") == "41.2% [40.0%, 43.0%]"
+    assert format_interval(0.031, -0.002, 0.064, "share", diff=True) == (
+        "+3.1 pp [-0.2 pp, +6.4 pp]"
+    )
+    assert format_interval(12345.6, 12000.0, 12700.0, "yuan") == "12,346 [12,000, 12,700]"
+    assert format_interval(0.5, math.nan, math.nan, "0-1") == "0.500"
+    assert format_p(0.0001) == "<0.001" and format_p(0.04567) == "0.046"
+    assert format_p(math.nan) == "–"
+
+
+def test_lever_differences_in_words() -> None:
+    base = Scenario.load("baseline").to_dict()
+    other = (
+        Scenario.load("baseline")
+        .with_overrides({"policy.purchase.mode": "competitive", "parameters.unit_cost": 900})
+        .to_dict()
+    )
+    found = lever_differences({"baseline": base, "other": other})
+    keys = [d["key"] for d in found]
+    assert keys == ["policy.purchase.mode", "parameters.unit_cost"]
+    text = describe_difference(found[0])
+    assert text.startswith("policy.purchase.mode: directed → competitive (procurement mode")
+    assert "behavioural constant" in describe_difference(found[1])
+    three = lever_differences({"a": base, "b": other, "c": base})
+    assert describe_difference(three[0]).startswith(
+        "policy.purchase.mode: a = directed; b = competitive; c = directed"
+    )
+
+
+# --- running ------------------------------------------------------------------------------
+def _compare(tmp_path: Path, **options):
+    defaults = {
+        "replications": 3,
+        "months": 12,
+        "overrides": SMALL,
+        "db": f"sqlite:///{tmp_path / 'results.sqlite'}",
+        "progress": False,
+        "report": False,
+    }
+    return compare(["baseline", "full_linkage"], **(defaults | options))
+
+
+def test_compare_uses_common_random_numbers_and_loads_back(tmp_path: Path) -> None:
+    first = _compare(tmp_path)
+    assert first.name == "compare-baseline-vs-full_linkage-r3-m12-set" + first.name[-6:]
+    assert first.scenarios == ["baseline", "full_linkage"] and first.failed == 0
+    runs = first.runs
+    assert sorted(runs.key) == sorted(f"{s}/r{r}" for s in first.scenarios for r in range(3))
+    seeds = runs.pivot(index="replication", columns="scenario", values="seed")
+    assert (seeds.baseline == seeds.full_linkage).all() and seeds.baseline.nunique() == 3
+    loaded = Comparison.load(first.name, db=first.store.url)
+    pd.testing.assert_frame_equal(loaded.table(), first.table())
+    assert loaded.parameters["full_linkage"]["policy"]["purchase"]["mode"] == "competitive"
+    assert any(d["key"] == "policy.incubation.enabled" for d in loaded.differences())
+    figure = loaded.plot("need_coverage")
+    assert figure.axes[0].get_title().startswith("Need coverage")
+
+
+def test_a_failing_run_is_stored_and_the_rest_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = comparison_module.run_single
+
+    def flaky(spec):
+        if spec.scenario.name == "full_linkage" and spec.replication == 1:
+            raise RuntimeError("model exploded in month 3")
+        return real(spec)
+
+    monkeypatch.setattr(comparison_module, "run_single", flaky)
+    broken = _compare(tmp_path)
+    assert broken.failed == 1 and len(broken.runs) == 5
+    error = broken.failures.set_index("key").loc["full_linkage/r1", "error"]
+    assert "Traceback (most recent call last)" in error
+    assert "RuntimeError: model exploded in month 3" in error
+    # the failure reaches the report's table as a smaller n, not a crash
+    table = broken.table()
+    assert set(table[table.scenario == "full_linkage"].n) == {2}
+
+    monkeypatch.setattr(comparison_module, "run_single", real)
+    calls = []
+    monkeypatch.setattr(
+        comparison_module, "run_single", lambda spec: calls.append(spec) or real(spec)
+    )
+    fixed = _compare(tmp_path)  # resume: only the failed run is retried
+    assert [(s.scenario.name, s.replication) for s in calls] == [("full_linkage", 1)]
+    assert fixed.failed == 0 and len(fixed.runs) == 6
+    assert fixed.runs.key.is_unique
+
+
+def test_resume_skips_stored_runs_and_a_different_command_gets_its_own_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _compare(tmp_path, replications=2)
+    calls = []
+    real = comparison_module.run_single
+    monkeypatch.setattr(
+        comparison_module, "run_single", lambda spec: calls.append(spec) or real(spec)
+    )
+    again = _compare(tmp_path, replications=2)
+    assert calls == [] and again.name == first.name and len(again.runs) == 4
+    other = _compare(tmp_path, replications=2, months=6)
+    assert other.name != first.name and len(calls) == 4
+    with pytest.raises(InputError, match="different settings"):
+        _compare(tmp_path, replications=3, name=first.name)
+    fresh = _compare(tmp_path, replications=3, name=first.name, fresh=True)
+    assert len(fresh.runs) == 6
+
+
+def test_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="listed once"):
+        compare(
+            ["baseline", "baseline"],
+            replications=1,
+            months=1,
+            progress=False,
+            db=tmp_path / "r.sqlite",
+            report=False,
+        )
+    with pytest.raises(InputError):
+        compare(["no_such_scenario"], db=tmp_path / "r.sqlite", report=False)
+    with pytest.raises(InputError, match="no experiment 'nope'"):
+        Comparison.load("nope", db=tmp_path / "r.sqlite")
+
+
+def test_compare_on_both_engines(db_url: str, tmp_path: Path) -> None:
+    done = _compare(tmp_path, replications=2, months=6, db=db_url)
+    assert len(done.runs) == 4 and done.failed == 0
+    loaded = Comparison.load(done.name, db=db_url)
+    pd.testing.assert_frame_equal(loaded.table(), done.table())
+    assert len(loaded.bands("need_coverage")) == 2 * 6

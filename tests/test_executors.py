@@ -1,0 +1,140 @@
+"""Executors: one collecting code path over this process, a spawn pool and Dask.
+
+The task functions are top-level functions of this module, so spawned workers import them
+by name (``spawn`` hands the parent's ``sys.path`` to its children).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from model.errors import InputError
+from model.executors import RunError, collect, guarded_call, open_executor
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _square_or_fail(x: int) -> int:
+    if x % 5 == 3:
+        raise ValueError(f"no square for {x}")
+    return x * x
+
+
+def _pid(x: int) -> int:
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def _dask_or_skip() -> None:
+    pytest.importorskip(
+        "distributed",
+        reason="dask.distributed is not installed (pip install 'sanshe[distributed]')",
+    )
+
+
+EXECUTOR_CASES = [("serial", None), ("local", 1), ("local", 2), ("dask", 2)]
+
+
+@pytest.mark.parametrize(("kind", "workers"), EXECUTOR_CASES)
+def test_collect_returns_every_result_and_failure(kind: str, workers: int | None) -> None:
+    if kind == "dask":
+        _dask_or_skip()
+    tasks = [(f"k{i}", i) for i in range(12)]
+    with open_executor(kind, workers) as pool:
+        got = dict(collect(pool, _square_or_fail, tasks))
+    assert set(got) == {k for k, _ in tasks}
+    for key, x in tasks:
+        if x % 5 == 3:
+            error = got[key]
+            assert isinstance(error, RunError)
+            assert "ValueError: no square for" in str(error)
+            assert "_square_or_fail" in error.traceback_text  # the worker's own frames
+        else:
+            assert got[key] == x * x
+
+
+def test_local_pool_uses_worker_processes() -> None:
+    with open_executor("local", 2) as pool:
+        pids = {pid for _, pid in collect(pool, _pid, [(i, i) for i in range(8)])}
+    assert os.getpid() not in pids
+    assert 1 <= len(pids) <= 2
+
+
+def test_in_flight_is_bounded() -> None:
+    drawn = 0
+    yielded = 0
+    worst = 0
+
+    def tasks():
+        nonlocal drawn
+        for i in range(40):
+            drawn += 1
+            yield i, i
+
+    with open_executor("local", 2) as pool:
+        for _ in collect(pool, _square, tasks()):
+            yielded += 1
+            worst = max(worst, drawn - yielded)
+    assert yielded == 40
+    assert worst <= 2 * 2  # at most twice the workers in flight, lazily drawn
+
+
+def test_explicit_in_flight_limit_with_serial_pool() -> None:
+    drawn = []
+
+    def tasks():
+        for i in range(5):
+            drawn.append(i)
+            yield i, i
+
+    with open_executor("serial") as pool:
+        stream = collect(pool, _square, tasks(), in_flight=1)
+        assert next(stream) == (0, 0)
+        assert drawn == [0]
+
+
+def test_guarded_call_returns_run_error_that_pickles() -> None:
+    import pickle
+
+    error = guarded_call(_square_or_fail, 3)
+    assert isinstance(error, RunError)
+    again = pickle.loads(pickle.dumps(error))
+    assert again.message == error.message
+    assert again.traceback_text == error.traceback_text
+
+
+@pytest.mark.parametrize(
+    ("kind", "workers", "scheduler", "needle"),
+    [
+        ("threads", None, None, "must be one of serial, local, dask"),
+        ("local", 0, None, "--workers"),
+        ("local", None, "tcp://localhost:8786", "needs --executor dask"),
+    ],
+)
+def test_bad_executor_options(
+    kind: str, workers: int | None, scheduler: str | None, needle: str
+) -> None:
+    with pytest.raises(InputError, match=needle), open_executor(kind, workers, scheduler):
+        pass
+
+
+def test_dask_unreachable_scheduler_is_input_error() -> None:
+    _dask_or_skip()
+    import distributed
+
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        pytest.raises(InputError, match="cannot reach the Dask scheduler"),
+    ):
+        mp.setattr(
+            distributed.Client,
+            "__init__",
+            lambda self, *a, **k: (_ for _ in ()).throw(OSError("timed out")),
+        )
+        with open_executor("dask", 1, "tcp://127.0.0.1:9"):
+            pass

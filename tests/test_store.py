@@ -1,0 +1,247 @@
+"""The results store on SQLite and PostgreSQL: round trips, idempotence, resume, locking."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.errors import InputError
+from model.outcomes import OUTCOME_NAMES
+from model.store import ResultStore, normalise_url
+
+SPEC = {"scenarios": ["baseline", "full_linkage"], "replications": 2, "months": 12}
+
+
+@pytest.fixture
+def store(db_url: str):
+    with ResultStore(db_url) as opened:
+        yield opened
+
+
+def _save_pair(store: ResultStore, make_result, exp_id: int, replications: int = 2) -> list:
+    saved = []
+    for rep in range(replications):
+        for scenario, shift in (("baseline", 0.0), ("full_linkage", 0.1)):
+            result = make_result(scenario, rep, seed=100 + rep, shift=shift)
+            store.save_run(exp_id, f"{scenario}/r{rep}", result)
+            saved.append(result)
+    return saved
+
+
+def test_round_trip_finals_and_series(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    saved = _save_pair(store, make_result, exp_id)
+
+    runs = store.runs("cmp")
+    assert len(runs) == 4
+    assert list(runs.columns[:3]) == ["key", "scenario", "replication"]
+    for result in saved:
+        row = runs.set_index("key").loc[f"{result.scenario}/r{result.replication}"]
+        assert row["seed"] == result.seed and row["status"] == "finished"
+        assert row["version"] and "created" in row
+        for name in OUTCOME_NAMES:
+            assert row[name] == pytest.approx(result.final[name], rel=1e-12)
+
+    series = store.series("cmp")
+    assert list(series.columns) == ["key", "scenario", "replication", "month", "outcome", "value"]
+    assert len(series) == 4 * 12 * len(OUTCOME_NAMES)
+    one = series[(series.key == "full_linkage/r1") & (series.outcome == "need_coverage")]
+    assert list(one.month) == list(range(1, 13))
+    np.testing.assert_allclose(one.value, saved[3].series["need_coverage"], rtol=1e-12)
+    assert store.parameters("cmp", "baseline/r0") == saved[0].parameters
+
+
+def test_results_rebuild_run_results(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    saved = _save_pair(store, make_result, exp_id)
+    extra = make_result("extra", 0)
+    extra.series["so_count"][3] = float("nan")
+    store.save_run(exp_id, "extra/r0", extra)
+    back = list(store.results("cmp", runs_per_chunk=3))
+    assert len(back) == 5
+    for original, loaded in zip([*saved, extra], back, strict=True):
+        assert loaded.to_json().keys() == original.to_json().keys()
+        assert (loaded.scenario, loaded.replication, loaded.seed, loaded.months) == (
+            original.scenario,
+            original.replication,
+            original.seed,
+            original.months,
+        )
+        assert loaded.parameters == original.parameters
+        assert list(loaded.series) == list(OUTCOME_NAMES)
+        for name in OUTCOME_NAMES:
+            np.testing.assert_allclose(loaded.series[name], original.series[name], rtol=1e-12)
+            assert loaded.final[name] == pytest.approx(original.final[name], rel=1e-12)
+
+
+def test_series_filters_by_outcome_and_key(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    _save_pair(store, make_result, exp_id)
+    part = store.series("cmp", outcomes=["so_count", "need_coverage"], keys=["baseline/r0"])
+    assert set(part.outcome) == {"so_count", "need_coverage"}
+    assert set(part.key) == {"baseline/r0"} and len(part) == 24
+    chunks = list(store.series_chunks("cmp", runs_per_chunk=3))
+    assert [c.key.nunique() for c in chunks] == [3, 1]
+
+
+def test_saving_a_key_twice_never_duplicates(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    result = make_result("baseline", 0)
+    store.save_run(exp_id, "baseline/r0", result)
+    store.save_run(exp_id, "baseline/r0", make_result("baseline", 0, shift=5.0))
+    runs = store.runs("cmp")
+    assert len(runs) == 1
+    assert runs.loc[0, "need_coverage"] == pytest.approx(result.final["need_coverage"])
+    assert len(store.series("cmp", outcomes=["need_coverage"])) == 12
+    assert store.finished_keys(exp_id) == {"baseline/r0"}
+
+
+def test_failure_is_stored_then_replaced_by_success(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    store.save_failure(
+        exp_id,
+        "baseline/r1",
+        "baseline",
+        1,
+        7,
+        {"a": 1},
+        "Traceback (most recent call last):\nRuntimeError: boom",
+    )
+    store.save_failure(exp_id, "baseline/r1", "baseline", 1, 7, {"a": 1}, "Traceback again")
+    failed = store.runs("cmp", status="failed")
+    assert len(failed) == 1 and failed.loc[0, "error"] == "Traceback again"
+    assert store.failed_keys(exp_id) == {"baseline/r1"} and store.finished_keys(exp_id) == set()
+
+    store.save_run(exp_id, "baseline/r1", make_result("baseline", 1, seed=7))
+    assert store.failed_keys(exp_id) == set()
+    assert store.finished_keys(exp_id) == {"baseline/r1"}
+    assert len(store.runs("cmp", status=None)) == 1
+    # a finished run is never overwritten by a late failure report
+    store.save_failure(exp_id, "baseline/r1", "baseline", 1, 7, {}, "late")
+    assert store.runs("cmp", status=None).status.tolist() == ["finished"]
+
+
+def test_experiment_get_or_create_and_conflicts(store: ResultStore) -> None:
+    first = store.experiment("cmp", "compare", SPEC)
+    assert store.experiment("cmp", "compare", dict(SPEC)) == first
+    with pytest.raises(InputError, match="different settings.*replications"):
+        store.experiment("cmp", "compare", {**SPEC, "replications": 3})
+    with pytest.raises(InputError, match="already exists as a compare"):
+        store.experiment("cmp", "sweep", SPEC)
+    with pytest.raises(InputError, match="stored experiments: cmp"):
+        store.runs("nope")
+    listing = store.experiments()
+    assert listing.to_dict("records")[0] | {"created": None} == {
+        "name": "cmp",
+        "kind": "compare",
+        "created": None,
+        "scenarios": "baseline, full_linkage",
+        "finished": 0,
+        "failed": 0,
+    }
+
+
+def test_sample_columns_and_nan(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("sw", "sweep", {"vary": ["policy.purchase.annual_budget"]})
+    result = make_result("baseline", 0)
+    result.final["cost_per_need_met"] = float("nan")
+    result.series["cost_per_need_met"][-1] = float("nan")
+    store.save_run(
+        exp_id, "p0/r0", result, sample={"policy.purchase.annual_budget": 1e6, "key": "clash"}
+    )
+    runs = store.runs("sw")
+    assert runs.loc[0, "policy.purchase.annual_budget"] == 1e6
+    assert runs.loc[0, "sample.key"] == "clash" and runs.loc[0, "key"] == "p0/r0"
+    assert math.isnan(runs.loc[0, "cost_per_need_met"])
+    last = store.series("sw", outcomes=["cost_per_need_met"]).value.iloc[-1]
+    assert math.isnan(last)
+
+
+def test_delete_experiment(store: ResultStore, make_result) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    _save_pair(store, make_result, exp_id, replications=1)
+    store.delete_experiment("cmp")
+    assert store.experiments().empty
+    store.experiment("cmp", "compare", {"other": 1})  # the name is free again
+    assert store.runs("cmp").empty
+
+
+def test_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url(tmp_path / "a" / "b.sqlite") == f"sqlite:///{tmp_path}/a/b.sqlite"
+    assert (tmp_path / "a").is_dir()
+    monkeypatch.chdir(tmp_path)
+    with ResultStore() as default:
+        assert default.url == "sqlite:///results/sanshe.sqlite"
+    assert (tmp_path / "results" / "sanshe.sqlite").exists()
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(InputError, match="cannot open"):
+        ResultStore(tmp_path / "file" / "x.sqlite")
+
+
+def test_sqlite_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "wal.sqlite"
+    ResultStore(path).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from model.experiment import RunResult
+    from model.outcomes import OUTCOME_NAMES
+    from model.store import ResultStore
+
+    url, who, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    store = ResultStore(url)
+    exp = store.experiment("shared", "compare", {"scenarios": ["a", "b"]})
+    series = {name: [0.5] * 24 for name in OUTCOME_NAMES}
+    for rep in range(count):
+        for key in (f"{who}/r{rep}", f"common/r{rep}"):
+            result = RunResult(who, rep, rep, 24, {"who": who},
+                               {name: 0.5 for name in OUTCOME_NAMES}, series)
+            store.save_run(exp, key, result)
+    print("ok")
+""")
+
+
+def test_concurrent_sqlite_writers(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    count = 15
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, url, who, str(count)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("a", "b")
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert out.strip() == "ok"
+    with ResultStore(url) as store:
+        runs = store.runs("shared")
+        expected = {f"{w}/r{r}" for w in ("a", "b", "common") for r in range(count)}
+        assert sorted(runs.key) == sorted(expected)  # every key, each exactly once
+        assert len(store.series("shared", outcomes=["need_coverage"])) == len(expected) * 24
+    with sqlite3.connect(tmp_path / "shared.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_run = conn.execute("SELECT COUNT(*) FROM monthly GROUP BY run_id").fetchall()
+        assert {n for (n,) in per_run} == {24 * len(OUTCOME_NAMES)}
+
+
+def test_empty_series_frame(store: ResultStore) -> None:
+    store.experiment("empty", "run", {})
+    frame = store.series("empty")
+    assert frame.empty and list(frame.columns)[-1] == "value"
+    assert isinstance(store.runs("empty"), pd.DataFrame) and store.runs("empty").empty

@@ -1,0 +1,115 @@
+"""Pattern-oriented validation: the ten patterns of the design brief (docs/validation.md).
+
+Each check compares paired replications (common random numbers) and needs the 95%
+Student-t interval of the paired statistic to exclude zero in the expected direction
+(levels of the 622 split: the mean on the right side of a documented threshold). Checks
+the current mechanisms do not reproduce are ``xfail(strict=True)`` with the diagnosis
+(model.validation.KNOWN_FAILURES), so a fix is noticed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from model import validation
+
+pytestmark = pytest.mark.validation
+
+
+def _params(pattern: int) -> list:
+    out = []
+    for check in validation.checks_for(pattern):
+        marks = []
+        if check.check_id in validation.KNOWN_FAILURES:
+            marks.append(pytest.mark.xfail(strict=True,
+                                           reason=validation.KNOWN_FAILURES[check.check_id]))
+        out.append(pytest.param(check.check_id, id=check.check_id, marks=marks))
+    return out
+
+
+def _assert(results: dict, check_id: str) -> None:
+    row = results[check_id]
+    c = row.check
+    assert row.passed, (f"{c.check_id} {c.title}: {c.statistic_text} = {row.mean:.4g} "
+                        f"(95% CI {row.low:.4g}..{row.high:.4g}), expected "
+                        f"{'>' if c.direction > 0 else '<'} {c.threshold:g} [{c.criterion}]")
+
+
+@pytest.mark.parametrize("check_id", _params(1))
+def test_pattern_01_so_growth(validation_results, check_id):
+    """Pattern 1 (seed 001, Yuhuatai <200 → 1,010 SOs): a full package multiplies SOs;
+    without incubation and a low registration threshold growth is slow."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(2))
+def test_pattern_02_quantity_not_quality(validation_results, check_id):
+    """Pattern 2 (seeds 000, 003): incubation without training yields many small, weak SOs
+    and few 4A+."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(3))
+def test_pattern_03_involution(validation_results, check_id):
+    """Pattern 3 (seed 002, 内卷化): directed purchase concentrates contracts, raises
+    dependence on government and lowers quality; competitive bidding does the opposite."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(4))
+def test_pattern_04_satisfaction_weight(validation_results, check_id):
+    """Pattern 4 (seeds 001, 002, 004): weighting residents' satisfaction in evaluation
+    raises satisfaction and coverage of real needs."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(5))
+def test_pattern_05_four_priorities(validation_results, check_id):
+    """Pattern 5 (seed 001, 四个优先): each priority raises community SO activity and
+    participation; together more than any one alone."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(6))
+def test_pattern_06_group_coordination(validation_results, check_id):
+    """Pattern 6 (seed 000): coordinated group organisations duplicate less and reach more
+    of their target groups for the same money."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(7))
+def test_pattern_07_deliberation_622(validation_results, check_id):
+    """Pattern 7 (seed 001, the 622 rule): with a deliberation platform affairs approach
+    ≥60% deliberation, ≥20% SO services, ≤20% referral; without one referral dominates."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(8))
+def test_pattern_08_social_worker_pay(validation_results, check_id):
+    """Pattern 8 (seeds 000, 004): low social-worker pay raises turnover and lowers
+    service quality."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(9))
+def test_pattern_09_demand_driven(validation_results, check_id):
+    """Pattern 9 (seed 004): demand-driven allocation meets more needs per yuan than
+    government-led allocation."""
+    _assert(validation_results, check_id)
+
+
+@pytest.mark.parametrize("check_id", _params(10))
+def test_pattern_10_diminishing_returns(validation_results, check_id):
+    """Pattern 10 (seed 000): money has diminishing returns when SO capacity binds."""
+    _assert(validation_results, check_id)
+
+
+def test_every_pattern_has_checks():
+    """Each of the ten patterns of the design brief is tested."""
+    assert {c.pattern for c in validation.CHECKS} == set(range(1, 11))
+
+
+def test_known_failures_name_real_checks():
+    """Every documented failure refers to an existing check."""
+    ids = {c.check_id for c in validation.CHECKS}
+    assert set(validation.KNOWN_FAILURES) <= ids
