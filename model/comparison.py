@@ -9,6 +9,7 @@ scenario, the figures and the report. ``Comparison.load(name)`` rebuilds it from
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -362,6 +363,15 @@ class Comparison:
             f"Comparison({self.name!r}, scenarios={self.scenarios}, "
             f"runs={len(self.runs)}, failed={self.failed})"
         )
+
+    def _repr_html_(self) -> str:
+        """The key table, as notebooks show the object."""
+        from model.report import html_table
+
+        table = self.table()
+        headers, rows = table_rows(table)
+        significant = [bool(p < 0.05) for p in table.p_value.fillna(1.0)]
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(headers, rows, significant)
 
     @classmethod
     def load(cls, name: str, db: str | ResultStore | None = None) -> Comparison:

@@ -20,10 +20,17 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import warnings
+
 import numpy as np
 import solara
 from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
+
+# Mesa 3.3.1's ComponentsView trips solara's hook linter (a use_state after an early
+# return); harmless, but it would greet every trainee in red in a notebook.
+warnings.filterwarnings("ignore", message=r"(?s).*ComponentsView: `use_state` found despite",
+                        category=UserWarning)
+from mesa.visualization import SolaraViz  # noqa: E402
 
 from model.errors import InputError
 from model.model import CommunityGovernanceModel
@@ -78,7 +85,7 @@ HEADROOM = 4.0
 
 #: Size of each figure (inches), its resolution, and a fast PNG encoding (each step redraws
 #: every figure, so drawing time is what a workshop waits for).
-FIGSIZE = (5.4, 3.0)
+FIGSIZE = (5.4, 3.3)
 DPI = 90
 FAST_PNG = {"compress_level": 1}
 

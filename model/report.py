@@ -315,7 +315,7 @@ def _html(p: dict[str, Any], out: Path) -> str:
         body += [f"<li><code>{e(c)}</code></li>" for c in p["common"]] + ["</ul>"]
     body += [
         f"<h2>{e(t['key'])}</h2>",
-        _html_table(p["headers"], p["rows"], p["significant"]),
+        html_table(p["headers"], p["rows"], p["significant"]),
         f"<p class='note'>{e(p['key_note'])}</p>",
         f"<p class='note'>{e(t['files'])}</p>",
     ]
@@ -346,7 +346,8 @@ def _html_lever(line: str) -> str:
     return f"<code>{html.escape(key)}</code>: {html.escape(rest)}"
 
 
-def _html_table(headers: list[str], rows: list[list[str]], bold: list[bool]) -> str:
+def html_table(headers: list[str], rows: list[list[str]], bold: list[bool]) -> str:
+    """The key table as HTML; ``bold`` marks rows whose difference is significant."""
     e = html.escape
     out = [
         "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr></thead><tbody>"

@@ -150,6 +150,7 @@ def test_compare_uses_common_random_numbers_and_loads_back(tmp_path: Path) -> No
     pd.testing.assert_frame_equal(loaded.table(), first.table())
     assert loaded.parameters["full_linkage"]["policy"]["purchase"]["mode"] == "competitive"
     assert any(d["key"] == "policy.incubation.enabled" for d in loaded.differences())
+    assert "<table>" in loaded._repr_html_() and "Need coverage" in loaded._repr_html_()
     figure = loaded.plot("need_coverage")
     assert figure.axes[0].get_title().startswith("Need coverage")
 

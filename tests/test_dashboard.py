@@ -247,6 +247,17 @@ def test_browser_page_renders_steps_and_reacts_to_a_lever(served):
             page.get_by_text("本月概况").wait_for(timeout=20_000)
             assert "月份: 1" in _status(page)
 
+            # the scenario picker: a new model, every lever at the new scenario's value
+            third_party = page.locator(".v-input", has_text="第三方评估").locator("input")
+            assert not third_party.is_checked()  # baseline evaluates itself
+            page.locator(".v-select", has_text="情景").first.click()
+            page.get_by_role("option", name="full_linkage").click()
+            page.get_by_text("三社联动全套政策").first.wait_for(timeout=30_000)
+            status = _wait_status(page, r"月份: 0\b")
+            assert "所有政策杠杆与情景设定一致" in status  # the moved budget is gone
+            third_party = page.locator(".v-input", has_text="第三方评估").locator("input")
+            assert third_party.is_checked()
+
             if os.environ.get(SCREENSHOT_ENV):
                 _screenshot(page, Path(os.environ[SCREENSHOT_ENV]))
         finally:
@@ -256,10 +267,6 @@ def test_browser_page_renders_steps_and_reacts_to_a_lever(served):
 
 def _screenshot(page, path: Path) -> None:
     """Three years of the full package in Chinese, then the page as an image (docs)."""
-    page.locator(".v-select", has_text="情景").first.click()
-    page.get_by_role("option", name="full_linkage").click()
-    _wait_status(page, r"月份: 0\b")
-    page.get_by_text("三社联动全套政策").first.wait_for(timeout=20_000)
     # Mesa's "Render Interval" slider: one Step click then runs a year
     interval = page.locator(".v-input", has_text="Render Interval").get_by_role("slider")
     interval.focus()
@@ -270,6 +277,7 @@ def _screenshot(page, path: Path) -> None:
     for year in range(1, 4):
         page.get_by_role("button", name="Step").click()
         _wait_status(page, rf"月份: {year * months}\b", timeout=60)
-    time.sleep(1)
+    page.set_viewport_size({"width": 1500, "height": 1750})  # every panel in one image
+    time.sleep(2)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
