@@ -31,7 +31,7 @@ EXPECTED_FILES = {
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
     """A three-scenario comparison of fabricated runs, with one failure."""
-    from conftest import fake_result as make_result
+    from tests.conftest import fake_result as make_result
 
     store = ResultStore(tmp_path_factory.mktemp("store") / "results.sqlite")
     spec = {
