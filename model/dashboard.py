@@ -17,20 +17,13 @@ import functools
 import html
 import math
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
-
-import warnings
 
 import numpy as np
 import solara
 from matplotlib.figure import Figure
-
-# Mesa 3.3.1's ComponentsView trips solara's hook linter (a use_state after an early
-# return); harmless, but it would greet every trainee in red in a notebook.
-warnings.filterwarnings("ignore", message=r"(?s).*ComponentsView: `use_state` found despite",
-                        category=UserWarning)
-from mesa.visualization import SolaraViz  # noqa: E402
 
 from model.errors import InputError
 from model.model import CommunityGovernanceModel
@@ -38,6 +31,12 @@ from model.outcomes import BY_NAME, SPECIAL_GROUPS
 from model.plotting import AFFAIRS, WORDS, resolve_lang, style
 from model.scenario import Scenario, library_names
 from model.schema import BY_KEY, Setting
+
+with warnings.catch_warnings():
+    # Mesa 3.3.1's ComponentsView trips solara's hook linter (a use_state after an early
+    # return) on import; harmless, but it would greet every trainee in red in a notebook.
+    warnings.filterwarnings("ignore", message=r"(?s).*ComponentsView: `use_state`")
+    from mesa.visualization import SolaraViz
 
 #: Environment variables through which ``sanshe dashboard`` passes its options.
 SCENARIO_ENV = "SANSHE_DASHBOARD_SCENARIO"
@@ -50,8 +49,11 @@ LEVERS: tuple[tuple[str, str, str], ...] = (
     ("policy.purchase.mode", "采购方式", "Procurement mode"),
     ("policy.purchase.third_party_evaluation", "第三方评估", "Third-party evaluation"),
     ("policy.purchase.satisfaction_weight", "评估中满意度权重", "Satisfaction weight"),
-    ("policy.purchase.venture_philanthropy_budget", "公益创投(元/年)",
-     "Venture philanthropy (yuan/yr)"),
+    (
+        "policy.purchase.venture_philanthropy_budget",
+        "公益创投(元/年)",
+        "Venture philanthropy (yuan/yr)",
+    ),
     # 孵化
     ("policy.incubation.enabled", "孵化基地", "Incubator"),
     ("policy.incubation.places", "孵化名额(个/年)", "Incubator places (per yr)"),
@@ -67,13 +69,19 @@ LEVERS: tuple[tuple[str, str, str], ...] = (
     ("policy.linkage.info_platform", "信息平台", "Information platform"),
     ("policy.linkage.group_coordination", "群团协同", "Group-organization coordination"),
     # 社区
-    ("policy.community.service_fund", "社区服务资金(元/年·社区)",
-     "Community service fund (yuan/yr each)"),
+    (
+        "policy.community.service_fund",
+        "社区服务资金(元/年·社区)",
+        "Community service fund (yuan/yr each)",
+    ),
     ("policy.community.deliberation", "议事协商平台", "Deliberation platform"),
     ("policy.community.volunteer_points", "志愿积分", "Volunteer points"),
     # 社会工作
-    ("policy.social_work.salary_index", "社工薪酬指数(相对当地平均工资)",
-     "Social-worker pay (x local wage)"),
+    (
+        "policy.social_work.salary_index",
+        "社工薪酬指数(相对当地平均工资)",
+        "Social-worker pay (x local wage)",
+    ),
     ("policy.social_work.posts_per_community", "每社区社工岗位", "Social-work posts per community"),
 )
 
@@ -97,7 +105,6 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "app": "Sanshe: community governance simulator",
         "scenario": "Scenario",
-        "language": "Language",
         "seed": "Random seed",
         "status": "This month",
         "month": "Month",
@@ -114,7 +121,6 @@ TEXT: dict[str, dict[str, str]] = {
         "affairs": "How community affairs are settled (the 622 split)",
         "spending": "Money per month",
         "money_unit": "thousand yuan",
-        "money_scale": "1000",
         "communities": "Communities (rows: streets)",
         "community_coverage": f"Need coverage, last {WINDOW} months",
         "community_participation": "Participation this month",
@@ -123,7 +129,6 @@ TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "app": "三社联动社区治理模拟",
         "scenario": "情景",
-        "language": "语言",
         "seed": "随机种子",
         "status": "本月概况",
         "month": "月份",
@@ -140,7 +145,6 @@ TEXT: dict[str, dict[str, str]] = {
         "affairs": "社区事务解决方式(622结构)",
         "spending": "每月资金",
         "money_unit": "万元",
-        "money_scale": "10000",
         "communities": "各社区(行:街道)",
         "community_coverage": f"近{WINDOW}个月需求满足率",
         "community_participation": "本月参与率",
@@ -148,9 +152,19 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+#: Yuan per unit of the money plot's axis: thousands in English, 万 (ten thousand) in Chinese.
+MONEY_SCALE = {"en": 1e3, "zh": 1e4}
+
 #: Outcomes listed under "This month", in order.
-STATUS_OUTCOMES = ("need_coverage", "participation_rate", "mean_satisfaction", "so_count",
-                   "mean_so_capacity", "affairs_deliberation_share", "gov_spending")
+STATUS_OUTCOMES = (
+    "need_coverage",
+    "participation_rate",
+    "mean_satisfaction",
+    "so_count",
+    "mean_so_capacity",
+    "affairs_deliberation_share",
+    "gov_spending",
+)
 
 
 # --- the model as the page builds it ----------------------------------------------------
@@ -163,8 +177,9 @@ class DashboardModel(CommunityGovernanceModel):
     the per-community view.
     """
 
-    def __init__(self, scenario: Scenario | str = "baseline", seed: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, scenario: Scenario | str = "baseline", seed: Any = None, **kwargs: Any
+    ) -> None:
         chosen = Scenario.load(scenario)
         number, self.seed_text = parse_seed(seed)
         if number is None and self.seed_text:
@@ -239,10 +254,20 @@ def slider_range(setting: Setting, scenario: Scenario) -> tuple[float, float, fl
     largest = max([*used, abs(float(scenario.values[setting.key]))])
     if largest > 0 and high > WIDE * largest:
         high = min(high, nice_ceiling(HEADROOM * largest))
-    step = nice_step((high - low) / 50.0)
+    step = aligned_step(nice_step((high - low) / 50.0), float(scenario.values[setting.key]) - low)
     if setting.type is int:
         return int(low), int(high), max(1, int(step))
     return low, high, step
+
+
+def aligned_step(step: float, offset: float) -> float:
+    """``step``, or the next smaller 1-2-5 step that divides ``offset`` (the scenario's value
+    above the slider's minimum): a slider snaps its value to its steps as soon as it shows,
+    which would quietly change the lever (1,500,000 on a 200,000 step becomes 1,600,000)."""
+    while step > 1e-9 and abs(offset / step - round(offset / step)) > 1e-6:
+        mantissa = round(step / 10.0 ** math.floor(math.log10(step)))
+        step *= {5: 0.4, 2: 0.5, 1: 0.5}[mantissa]
+    return step
 
 
 @functools.cache
@@ -254,14 +279,12 @@ def _library_values() -> tuple[dict[str, Any], ...]:
 def control(setting: Setting, value: Any, label: str, scenario: Scenario) -> dict[str, Any]:
     """The SolaraViz user parameter of one lever, starting at ``value``."""
     if setting.choices:
-        return {"type": "Select", "value": value, "values": list(setting.choices),
-                "label": label}
+        return {"type": "Select", "value": value, "values": list(setting.choices), "label": label}
     if setting.type is bool:
         return {"type": "Checkbox", "value": bool(value), "label": label}
     low, high, step = slider_range(setting, scenario)
     kind = "SliderInt" if setting.type is int else "SliderFloat"
-    return {"type": kind, "value": value, "min": low, "max": high, "step": step,
-            "label": label}
+    return {"type": kind, "value": value, "min": low, "max": high, "step": step, "label": label}
 
 
 def model_params(name: str, scenario: Scenario, lang: str) -> dict[str, Any]:
@@ -270,12 +293,16 @@ def model_params(name: str, scenario: Scenario, lang: str) -> dict[str, Any]:
     words = TEXT[lang]
     params: dict[str, Any] = {
         "scenario": name,
-        "seed": {"type": "InputText", "value": str(scenario.values["run.seed"]),
-                 "label": words["seed"]},
+        "seed": {
+            "type": "InputText",
+            "value": str(scenario.values["run.seed"]),
+            "label": words["seed"],
+        },
     }
     for key, zh, en in LEVERS:
-        params[key] = control(BY_KEY[key], scenario.values[key], zh if lang == "zh" else en,
-                              scenario)
+        params[key] = control(
+            BY_KEY[key], scenario.values[key], zh if lang == "zh" else en, scenario
+        )
     return params
 
 
@@ -287,9 +314,7 @@ def _format(name: str, value: float) -> str:
     unit = BY_NAME[name].unit
     if unit == "share":
         return f"{value:.1%}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "yuan":
+    if unit in ("count", "yuan"):
         return f"{value:,.0f}"
     return f"{value:.3f}"
 
@@ -309,8 +334,10 @@ def status_html(model: DashboardModel, lang: str) -> str:
     work in a training room without internet. Every text is escaped.
     """
     words = TEXT[lang]
-    parts = [f"<p><b>{_esc(words['month'])}: {model.month}</b> · "
-             f"{_esc(words['seed'])}: {model.seed}</p>"]
+    parts = [
+        f"<p><b>{_esc(words['month'])}: {model.month}</b> · {_esc(model.scenario.name)} · "
+        f"{_esc(words['seed'])}: {model.seed}</p>"
+    ]
     if model.seed_text:
         note = words["seed_note"].format(text=model.seed_text, seed=model.seed)
         parts.append(f"<p><i>{_esc(note)}</i></p>")
@@ -348,8 +375,16 @@ def _months(frame: Any) -> np.ndarray:
 
 
 def _empty(ax: Any, lang: str) -> None:
-    ax.text(0.5, 0.5, TEXT[lang]["press"], ha="center", va="center", transform=ax.transAxes,
-            fontsize=8, color="grey")
+    ax.text(
+        0.5,
+        0.5,
+        TEXT[lang]["press"],
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize=8,
+        color="grey",
+    )
 
 
 def _figure(lang: str, title: str) -> tuple[Figure, Any]:
@@ -362,8 +397,9 @@ def _figure(lang: str, title: str) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def _lines(model: DashboardModel, lang: str, names: tuple[str, ...], title: str,
-           percent: bool) -> Figure:
+def _lines(
+    model: DashboardModel, lang: str, names: tuple[str, ...], title: str, percent: bool
+) -> Figure:
     """A line per outcome, labelled in ``lang``."""
     with style(lang):
         fig, ax = _figure(lang, title)
@@ -385,14 +421,24 @@ def _lines(model: DashboardModel, lang: str, names: tuple[str, ...], title: str,
 
 def participation_figure(model: DashboardModel, lang: str) -> Figure:
     """Participation, volunteering and deliberation attendance."""
-    return _lines(model, lang, ("participation_rate", "volunteer_rate", "deliberation_rate"),
-                  TEXT[lang]["participation"], percent=True)
+    return _lines(
+        model,
+        lang,
+        ("participation_rate", "volunteer_rate", "deliberation_rate"),
+        TEXT[lang]["participation"],
+        percent=True,
+    )
 
 
 def satisfaction_figure(model: DashboardModel, lang: str) -> Figure:
     """Satisfaction, trust in SOs and the quality of services delivered."""
-    return _lines(model, lang, ("mean_satisfaction", "trust_in_sos", "mean_service_quality"),
-                  TEXT[lang]["satisfaction"], percent=False)
+    return _lines(
+        model,
+        lang,
+        ("mean_satisfaction", "trust_in_sos", "mean_service_quality"),
+        TEXT[lang]["satisfaction"],
+        percent=False,
+    )
 
 
 def coverage_figure(model: DashboardModel, lang: str) -> Figure:
@@ -407,10 +453,19 @@ def coverage_figure(model: DashboardModel, lang: str) -> Figure:
         months = _months(frame)
         for group in SPECIAL_GROUPS:
             name = f"coverage_{group}"
-            ax.plot(months, frame[name].to_numpy(dtype=float) * 100, lw=1,
-                    label=_group_label(name, lang))
-        ax.plot(months, frame["need_coverage"].to_numpy(dtype=float) * 100, color="black",
-                lw=2.2, label=words["overall"])
+            ax.plot(
+                months,
+                frame[name].to_numpy(dtype=float) * 100,
+                lw=1,
+                label=_group_label(name, lang),
+            )
+        ax.plot(
+            months,
+            frame["need_coverage"].to_numpy(dtype=float) * 100,
+            color="black",
+            lw=2.2,
+            label=words["overall"],
+        )
         ax.set_ylim(0, 100)
         ax.set_ylabel("%")
         ax.legend(loc="lower right", ncols=2, fontsize=7)
@@ -431,8 +486,13 @@ def organizations_figure(model: DashboardModel, lang: str) -> Figure:
             ax.plot(months, frame[name], label=BY_NAME[name].label(lang))
         ax.set_ylim(bottom=0)
         right = ax.twinx()
-        right.plot(months, frame["mean_so_capacity"], color="C3", ls="--",
-                   label=f"{BY_NAME['mean_so_capacity'].label(lang)}")
+        right.plot(
+            months,
+            frame["mean_so_capacity"],
+            color="C3",
+            ls="--",
+            label=f"{BY_NAME['mean_so_capacity'].label(lang)}",
+        )
         right.set_ylim(0, 1)
         right.grid(False)
         right.spines["right"].set_visible(True)
@@ -452,8 +512,13 @@ def affairs_figure(model: DashboardModel, lang: str) -> Figure:
             _empty(ax, lang)
             return fig
         shares = [np.nan_to_num(frame[name].to_numpy(dtype=float)) * 100 for name, _ in AFFAIRS]
-        ax.stackplot(_months(frame), *shares, labels=[words[w] for _, w in AFFAIRS],
-                     colors=[f"C{i + 6}" for i in range(len(AFFAIRS))], alpha=0.85)
+        ax.stackplot(
+            _months(frame),
+            *shares,
+            labels=[words[w] for _, w in AFFAIRS],
+            colors=[f"C{i + 6}" for i in range(len(AFFAIRS))],
+            alpha=0.85,
+        )
         ax.set_ylim(0, 100)
         ax.set_ylabel("%")
         ax.legend(loc="lower left", fontsize=7)
@@ -463,7 +528,7 @@ def affairs_figure(model: DashboardModel, lang: str) -> Figure:
 def spending_figure(model: DashboardModel, lang: str) -> Figure:
     """Government and group-organization spending and the non-government money mobilised."""
     words = TEXT[lang]
-    scale = float(words["money_scale"])
+    scale = MONEY_SCALE[lang]
     with style(lang):
         fig, ax = _figure(lang, words["spending"])
         frame = model.datacollector.get_model_vars_dataframe()
@@ -471,8 +536,11 @@ def spending_figure(model: DashboardModel, lang: str) -> Figure:
             _empty(ax, lang)
             return fig
         for name in ("gov_spending", "group_org_spending", "non_gov_funds"):
-            ax.plot(_months(frame), frame[name].to_numpy(dtype=float) / scale,
-                    label=BY_NAME[name].label(lang))
+            ax.plot(
+                _months(frame),
+                frame[name].to_numpy(dtype=float) / scale,
+                label=BY_NAME[name].label(lang),
+            )
         ax.set_ylim(bottom=0)
         ax.set_ylabel(words["money_unit"])
         ax.legend(loc="upper left", fontsize=7)
@@ -484,8 +552,10 @@ def communities_figure(model: DashboardModel, lang: str) -> Figure:
     words = TEXT[lang]
     streets = int(model.v["district.streets"])
     per_street = int(model.v["district.communities_per_street"])
-    panels = ((words["community_coverage"], model.community_coverage()),
-              (words["community_participation"], model.community_participation()))
+    panels = (
+        (words["community_coverage"], model.community_coverage()),
+        (words["community_participation"], model.community_participation()),
+    )
     with style(lang):
         fig = Figure(figsize=FIGSIZE, dpi=DPI)
         fig.subplots_adjust(left=0.05, right=0.88, bottom=0.1, top=0.8, wspace=0.15)
@@ -512,10 +582,14 @@ def _group_label(name: str, lang: str) -> str:
 
 
 def _figure_view(make: Callable[[DashboardModel, str], Figure], lang: str) -> Callable:
-    """A SolaraViz component: the figure ``make`` draws, redrawn after every step."""
+    """A SolaraViz component: the figure ``make`` draws, redrawn after every step.
+
+    Chinese figure labels fall back to English where no CJK font is installed.
+    """
 
     def view(model: DashboardModel) -> Any:
-        return solara.FigureMatplotlib(make(model, lang), format="png", pil_kwargs=FAST_PNG)
+        figure = make(model, resolve_lang(lang))
+        return solara.FigureMatplotlib(figure, format="png", pil_kwargs=FAST_PNG)
 
     view.__name__ = make.__name__
     return view
@@ -532,8 +606,13 @@ def _status_view(lang: str) -> Callable:
 
 
 FIGURES: tuple[Callable[[DashboardModel, str], Figure], ...] = (
-    participation_figure, coverage_figure, satisfaction_figure, organizations_figure,
-    affairs_figure, spending_figure, communities_figure,
+    participation_figure,
+    coverage_figure,
+    satisfaction_figure,
+    organizations_figure,
+    affairs_figure,
+    spending_figure,
+    communities_figure,
 )
 
 
@@ -550,14 +629,15 @@ LANGUAGES = {"中文": "zh", "English": "en"}
 def Dashboard(scenario: str = "baseline", lang: str = "en") -> None:
     """Scenario picker and language switch around Mesa's SolaraViz page.
 
-    Picking a scenario builds a new model and a new SolaraViz (keyed by the scenario), so
-    every lever starts at that scenario's value; switching language keeps the model.
+    Picking a scenario builds a new model and mounts a new SolaraViz, so every lever starts
+    at that scenario's value; switching language keeps the model and the moved levers.
     """
     name, set_name = solara.use_state(scenario)
     language, set_language = solara.use_state(lang)
     chosen = solara.use_memo(lambda: Scenario.load(name), [name])
     model = solara.use_memo(
-        lambda: DashboardModel(scenario=chosen, seed=int(chosen.values["run.seed"])), [name])
+        lambda: DashboardModel(scenario=chosen, seed=int(chosen.values["run.seed"])), [name]
+    )
     words = TEXT[language]
     names = library_names()
     if name not in names:
@@ -565,32 +645,49 @@ def Dashboard(scenario: str = "baseline", lang: str = "en") -> None:
     with solara.Sidebar(), solara.Card(words["scenario"]):
         solara.Select(label=words["scenario"], values=names, value=name, on_value=set_name)
         title = chosen.title_zh if language == "zh" else chosen.title_en
-        solara.HTML(unsafe_innerHTML=f"<p><b>{_esc(title or chosen.title)}</b></p>"
-                    f"<p>{_esc(chosen.description)}</p>", style="font-size:0.85em")
+        solara.HTML(
+            unsafe_innerHTML=f"<p><b>{_esc(title or chosen.title)}</b></p>"
+            f"<p>{_esc(chosen.description)}</p>",
+            style="font-size:0.85em",
+        )
         solara.ToggleButtonsSingle(
             value=next(k for k, v in LANGUAGES.items() if v == language),
             values=list(LANGUAGES),
             on_value=lambda label: set_language(LANGUAGES[label]),
         )
+    # A new scenario needs a new SolaraViz: its controls take their starting values only
+    # when it mounts. Leave it out for one render, then mount it afresh.
+    mounted, set_mounted = solara.use_state(name)
+    solara.use_effect(lambda: set_mounted(name), [name])
+    if mounted != name:
+        solara.ProgressLinear(True)
+        return
     SolaraViz(
         model,
         components=components(language),
         model_params=model_params(name, chosen, language),
         name=words["app"],
-    ).key(f"sanshe-{name}")
+    )
 
 
 def make_page(scenario: str = "baseline", lang: str = "en") -> Any:
     """The page for a notebook cell (or ``solara run``): scenario and language to start with.
 
-    ``scenario`` is a library name or a .toml path; ``lang`` is "zh" or "en" ("zh" falls
-    back to English, with a warning, where no CJK font is installed).
+    ``scenario`` is a library name or a .toml path; ``lang`` is "zh" or "en" (the figures'
+    Chinese labels fall back to English, with a warning, where no CJK font is installed).
     """
+    from model.commands.dashboard import requirements_problem
+
+    problem = requirements_problem()
+    if problem:
+        raise InputError(problem)
     chosen = Scenario.load(scenario)  # a bad name or file fails here, not in the browser
+    if chosen.source is None:
+        raise InputError("make_page needs a library scenario name or a path to a .toml file.")
     if lang not in TEXT:
         raise InputError(f"lang must be 'zh' or 'en', not {lang!r}.")
     name = scenario if scenario in library_names() else str(chosen.source)
-    return Dashboard(scenario=name, lang=resolve_lang(lang))
+    return Dashboard(scenario=name, lang=lang)
 
 
 #: What ``solara run model.dashboard`` serves.

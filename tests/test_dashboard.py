@@ -34,8 +34,15 @@ from model.schema import BY_KEY  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("SANSHE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT_ENV = "SANSHE_SCREENSHOT"
 
 
@@ -56,6 +63,18 @@ def test_levers_follow_schema_and_scenario():
             assert setting.low <= control["min"] <= control["value"] <= control["max"]
             assert control["max"] <= setting.high
             assert control["type"] == ("SliderInt" if setting.type is int else "SliderFloat")
+
+
+def test_slider_steps_land_on_every_library_value():
+    """A slider snaps its value to a step as it appears; no library value may move."""
+    from model.scenario import library_names
+
+    for name in library_names():
+        scenario = Scenario.load(name)
+        for key, control in dashboard.model_params(name, scenario, "en").items():
+            if isinstance(control, dict) and control["type"].startswith("Slider"):
+                steps = (control["value"] - control["min"]) / control["step"]
+                assert abs(steps - round(steps)) < 1e-6, (name, key, control)
 
 
 def test_every_policy_group_has_a_lever():
@@ -108,6 +127,21 @@ def test_make_page_rejects_bad_input():
         dashboard.make_page("baseline", lang="fr")
 
 
+def test_a_scenario_file_outside_the_library(tmp_path):
+    path = tmp_path / "pilot.toml"
+    path.write_text(
+        '[scenario]\nname = "pilot"\nextends = "baseline"\n'
+        "[policy.community]\ndeliberation = true\n",
+        encoding="utf-8",
+    )
+    assert dashboard.make_page(str(path), lang="zh") is not None
+    params = dashboard.model_params(str(path), Scenario.load(path), "en")
+    assert params["policy.community.deliberation"]["value"] is True
+    model = dashboard.DashboardModel(scenario=params["scenario"], seed="3")
+    assert model.v["policy.community.deliberation"] is True
+    assert "All levers as in the scenario" in dashboard.status_html(model, "en")
+
+
 def test_command_rejects_unknown_scenario_and_busy_port(capsys):
     assert main(["dashboard", "--scenario", "no_such_scenario"]) == 2
     assert "no_such_scenario" in capsys.readouterr().err
@@ -153,7 +187,9 @@ def served(tmp_path_factory):
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "model", "dashboard", "--port", str(port)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -207,8 +243,7 @@ def test_browser_page_renders_steps_and_reacts_to_a_lever(served):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(served)
             page.get_by_role("button", name="Step").wait_for(timeout=60_000)
-            page.wait_for_function("document.querySelectorAll('img').length >= 7",
-                                   timeout=30_000)
+            page.wait_for_function("document.querySelectorAll('img').length >= 7", timeout=30_000)
 
             # controls: every lever's label, the scenario picker, seed, play/step/reset
             body = page.locator("body").inner_text()
@@ -227,8 +262,10 @@ def test_browser_page_renders_steps_and_reacts_to_a_lever(served):
             spending_label = "Government spending"
             spent = _gov_spending(first, spending_label)
             after = _plot_sources(page)
-            assert sum(a != b for a, b in zip(before, after, strict=False)) >= len(
-                dashboard.FIGURES) - 1
+            assert (
+                sum(a != b for a, b in zip(before, after, strict=False))
+                >= len(dashboard.FIGURES) - 1
+            )
 
             # a lever: budget to its maximum, Reset, Step: the same month costs more
             budget = page.locator(".v-input", has_text="Purchase budget").get_by_role("slider")
@@ -236,8 +273,9 @@ def test_browser_page_renders_steps_and_reacts_to_a_lever(served):
             budget.press("End")
             page.get_by_role("button", name="Reset").click()
             _wait_status(page, r"Month: 0\b")
-            top = f"{dashboard.slider_range(BY_KEY['policy.purchase.annual_budget'], Scenario.load('baseline'))[1]:,.0f}"
-            _wait_status(page, rf"Purchase budget.*{top}")
+            budget_setting = BY_KEY["policy.purchase.annual_budget"]
+            top = dashboard.slider_range(budget_setting, Scenario.load("baseline"))[1]
+            _wait_status(page, rf"Purchase budget.*{top:,.0f}")
             page.get_by_role("button", name="Step").click()
             again = _wait_status(page, r"Month: 1\b")
             assert _gov_spending(again, spending_label) != spent
@@ -257,6 +295,13 @@ def test_browser_page_renders_steps_and_reacts_to_a_lever(served):
             assert "所有政策杠杆与情景设定一致" in status  # the moved budget is gone
             third_party = page.locator(".v-input", has_text="第三方评估").locator("input")
             assert third_party.is_checked()
+            # a Reset rebuilds the model from the new scenario's controls, unchanged
+            page.get_by_role("button", name="Step").click()
+            _wait_status(page, r"月份: 1\b")
+            page.get_by_role("button", name="Reset").click()
+            status = _wait_status(page, r"月份: 0\b")
+            assert "full_linkage · 随机种子: 1" in status, status
+            assert "所有政策杠杆与情景设定一致" in status, status
 
             if os.environ.get(SCREENSHOT_ENV):
                 _screenshot(page, Path(os.environ[SCREENSHOT_ENV]))

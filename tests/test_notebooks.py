@@ -34,12 +34,34 @@ def test_every_workshop_notebook_is_present():
     assert present == sorted(EXPECTED)
 
 
+def test_the_exercise_answer_is_hidden_by_default():
+    notebook = nbformat.read(NOTEBOOKS / "04_workshop_exercises.ipynb", as_version=4)
+    folded = [c for c in notebook.cells if c.cell_type == "markdown" and "<details>" in c.source]
+    hidden = [
+        c
+        for c in notebook.cells
+        if c.cell_type == "code" and c.metadata.get("jupyter", {}).get("source_hidden")
+    ]
+    assert folded and hidden
+    assert "hide-input" in hidden[0].metadata.get("tags", [])
+    assert hidden[0].metadata["jupyter"].get("outputs_hidden")
+
+
+def test_notebooks_are_stored_without_outputs():
+    """Trainees start from clean notebooks (and the answer's output stays unseen)."""
+    for name in EXPECTED:
+        notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), name
+
+
 def execute(path: Path, results: Path) -> nbformat.NotebookNode:
     """Run one notebook in a fresh kernel; raises CellExecutionError on a failing cell."""
     notebook = nbformat.read(path, as_version=4)
     env = {**os.environ, "SANSHE_NOTEBOOK_SMALL": "1", "SANSHE_NOTEBOOK_RESULTS": str(results)}
     client = nbclient.NotebookClient(
-        notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute(env=env)  # passed on to the kernel's start
@@ -57,8 +79,13 @@ def test_notebooks_run_top_to_bottom(tmp_path):
             except Exception as exc:  # noqa: BLE001 - reported below, per notebook
                 failures[name] = str(exc)
                 continue
-            errors = [o for cell in notebook.cells if cell.cell_type == "code"
-                      for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            errors = [
+                o
+                for cell in notebook.cells
+                if cell.cell_type == "code"
+                for o in cell.get("outputs", [])
+                if o.get("output_type") == "error"
+            ]
             if errors:
                 failures[name] = "\n".join(f"{e['ename']}: {e['evalue']}" for e in errors)
     assert not failures, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())

@@ -8,6 +8,7 @@ unless told otherwise, so the page is not exposed to the network by accident).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import os
 import signal
@@ -33,14 +34,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "by month and watch participation, need coverage, SOs and money change. "
         "Stop it with Ctrl-C.",
     )
-    parser.add_argument("--scenario", default="baseline", metavar="NAME",
-                        help="library scenario or .toml file to start with (default baseline)")
+    parser.add_argument(
+        "--scenario",
+        default="baseline",
+        metavar="NAME",
+        help="library scenario or .toml file to start with (default baseline)",
+    )
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1, this machine only; "
-                        "0.0.0.0 opens the page to the network)")
-    parser.add_argument("--lang", choices=("zh", "en"), default="en",
-                        help="language of the page at start (a switch on the page changes it)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; "
+        "0.0.0.0 opens the page to the network)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="en",
+        help="language of the page at start (a switch on the page changes it)",
+    )
     parser.add_argument("--open", action="store_true", help="open a browser tab")
     parser.set_defaults(func=handle)
 
@@ -49,19 +61,31 @@ def handle(args: argparse.Namespace) -> int:
     """Check the options, then run the page's server until it stops or Ctrl-C."""
     scenario = _scenario_argument(args.scenario)
     _check_port(args.host, args.port)
-    for module in ("solara", "mesa.visualization", "altair"):
-        if importlib.util.find_spec(module.split(".")[0]) is None:
-            raise InputError(
-                f"the dashboard needs the '{module.split('.')[0]}' package, which is not "
-                "installed; install the page's extra with: pip install 'sanshe[viz]'."
-            )
-    command = [sys.executable, "-m", "solara", "run", "model.dashboard",
-               "--host", args.host, "--port", str(args.port), "--production",
-               "--open" if args.open else "--no-open", "--log-level", "warning"]
+    problem = requirements_problem()
+    if problem:
+        raise InputError(problem)
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "model.dashboard",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--open" if args.open else "--no-open",
+        "--log-level",
+        "warning",
+    ]
     env = {**os.environ, SCENARIO_ENV: scenario, LANG_ENV: args.lang}
-    shown = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
-    print(f"sanshe dashboard: starting the page at http://{shown}:{args.port}/ "
-          f"(scenario {scenario}); Ctrl-C stops it.", flush=True)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"sanshe dashboard: starting the page at http://{shown}:{args.port}/ "
+        f"(scenario {scenario}); Ctrl-C stops it.",
+        flush=True,
+    )
     child = subprocess.Popen(command, env=env)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a plain kill stops the child too
     try:
@@ -81,6 +105,28 @@ def handle(args: argparse.Namespace) -> int:
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM handled like Ctrl-C: stop the page's server, then exit."""
     raise KeyboardInterrupt
+
+
+def requirements_problem() -> str | None:
+    """Why the page cannot work in this environment, or None.
+
+    Mesa 3.3's SolaraViz is written for Vuetify 2: with ipyvue/ipyvuetify 3 the page stays
+    blank or fails (Mesa issue #3806), so those must stay below 2.
+    """
+    for package in ("solara", "altair", "ipyvuetify", "ipyvue"):
+        if importlib.util.find_spec(package) is None:
+            return (
+                f"the dashboard needs the '{package}' package, which is not installed; "
+                "install the page's extra with: pip install 'sanshe[viz]'."
+            )
+    for package in ("ipyvuetify", "ipyvue"):
+        version = importlib.metadata.version(package)
+        if int(version.split(".")[0]) >= 2:
+            return (
+                f"{package} {version} is installed, but Mesa 3.3's page needs {package} "
+                "below 2 (Vuetify 2); install: pip install 'ipyvue<2' 'ipyvuetify<2'."
+            )
+    return None
 
 
 def _scenario_argument(text: str) -> str:
