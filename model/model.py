@@ -295,13 +295,15 @@ class CommunityGovernanceModel(mesa.Model):
             local = [so for so in self.sos if so.community == c
                      and so.capacity >= 0.5 * p["min_bid_capacity"]]
             spent = 0.0
+            weights = known[c] + 1e-9
             for _ in range(int(to_sos // COMMUNITY_PROJECT)):
                 if not local:
                     break
-                domain = int(np.argmax(known[c] + rng.random(D) * 1e-6))
+                # each 微项目 answers a need on the committee's list, by its weight
+                domain = int(rng.choice(D, p=weights / weights.sum()))
                 matching = [so for so in local if so.domain == domain] or local
                 so = matching[int(rng.integers(len(matching)))]
-                lot = procurement.Lot(c, so.domain, COMMUNITY_PROJECT)
+                lot = procurement.Lot(c, domain, COMMUNITY_PROJECT)
                 procurement.sign(so, lot, "community_fund", p)
                 spent += COMMUNITY_PROJECT
             committee.admin_budget = (fund - spent) / 12.0
@@ -321,28 +323,29 @@ class CommunityGovernanceModel(mesa.Model):
                 org.informed = False  # a new cadre does not know the communities yet
             elif not org.informed:
                 org.informed = True
-            for c in org.choose_communities(known, taken, rng):
-                self.group_projects.append((org.unique_id, c, org.domain))
+            for c, d in org.choose_projects(known, taken, rng):
+                self.group_projects.append((org.unique_id, c, d))
                 if taken is not None:
-                    taken.add((c, org.domain))
-                self._commission_group_project(org, c, rng)
+                    taken.add((c, d))
+                self._commission_group_project(org, c, d, rng)
 
-    def _commission_group_project(self, org: GroupOrganization, c: int,
+    def _commission_group_project(self, org: GroupOrganization, c: int, d: int,
                                   rng: np.random.Generator) -> None:
         """Buy the project from a local SO in the domain, or run it with own volunteers."""
         p = self.p
         slots = PROJECT_VALUE * p["group_project_slots_share"] / 12.0 / p["unit_cost"]
-        local = [so for so in self.sos if so.domain == org.domain
+        local = [so for so in self.sos if so.domain == d
                  and (so.community == c or not so.is_community)]
+        if not local and self.v["policy.four_priorities.projects"]:
+            # 公益项目优先落地社区: the project goes to a community SO of that community
+            local = [so for so in self.sos if so.is_community and so.community == c]
         if local:
             so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
-            contract = Contract("group_org", c, org.domain, PROJECT_VALUE,
-                                PROJECT_VALUE * p["group_project_slots_share"] / 12.0
-                                / p["unit_cost"])
+            contract = Contract("group_org", c, d, PROJECT_VALUE, slots)
             so.contracts.append(contract)
-            self.group_offers.append((org, contract, c, org.domain, slots))
+            self.group_offers.append((org, contract, c, d, slots))
         else:
-            self.group_offers.append((org, None, c, org.domain, slots))
+            self.group_offers.append((org, None, c, d, slots))
 
     def _venture_philanthropy(self, rng: np.random.Generator) -> None:
         """公益创投: small grants for projects of new or small SOs; leaders may found one."""
@@ -403,7 +406,8 @@ class CommunityGovernanceModel(mesa.Model):
     def _free_space(self) -> np.ndarray:
         """Share of SO running costs covered by community space (社区资源优先, seed 001)."""
         share = float(self.v["policy.community.space_share_for_sos"])
-        used = 1.0 if self.v["policy.four_priorities.resources"] else 0.5
+        used = 1.0 if self.v["policy.four_priorities.resources"] else self.p[
+            "space_without_priority"]
         return np.full(self.pop.communities, share * used)
 
     def _community_so_counts(self) -> np.ndarray:
@@ -456,7 +460,8 @@ class CommunityGovernanceModel(mesa.Model):
         needs.arise(pop, self.streams["needs"])
         landing = self._landing_presence()
         channels = needs.Channels(platform=bool(self.v["policy.linkage.info_platform"]),
-                                  landing=landing, outreach=self._outreach())
+                                  landing=landing, outreach=self._outreach(),
+                                  group_reach=self._group_reach())
         before = pop.need_expressed.copy()
         needs.express(pop, channels, self.p, self.streams["expression"])
         newly = np.flatnonzero(pop.need_expressed & ~before)
@@ -667,8 +672,7 @@ class CommunityGovernanceModel(mesa.Model):
         rewarded = pop.deliberating & settled.decided[pop.community]
         participation.update_efficacy(pop, rewarded, p)
         participation.fade(pop, p)
-        organisers = self._community_so_counts() + np.array(
-            [len(c.staff) for c in self.committees], float)
+        organisers = self._organisers()
         ctx = participation.Context(
             mobilisation=self._mobilisation(),
             positions=organisers * p["volunteer_positions"],
@@ -679,6 +683,17 @@ class CommunityGovernanceModel(mesa.Model):
         )
         participation.decide(pop, ctx, p, self.streams["participation"])
         participation.emerge_leaders(pop, self._outreach(), p, self.streams["participation"])
+
+    def _group_reach(self) -> np.ndarray:
+        """Residents whose special group a group organisation reaches in their community;
+        coordinated organisations share channels, so every community is reached (seed 000)."""
+        pop = self.pop
+        coordinated = bool(self.v["policy.linkage.group_coordination"])
+        reached = np.zeros(pop.size, bool)
+        for org in self.group_orgs:
+            reach = np.ones(pop.communities, bool) if coordinated else org.reach
+            reached |= pop.groups[org.kind.target] & reach[pop.community]
+        return reached
 
     def _mobilisation(self) -> np.ndarray:
         """Pull from group organisations on their target groups and from social workers."""
@@ -691,10 +706,33 @@ class CommunityGovernanceModel(mesa.Model):
             pull = pull + p["group_mobilisation"] * target / len(self.group_orgs) * 2
         return pull
 
+    def _organisers(self) -> np.ndarray:
+        """Who organises volunteering in each community: community SOs (as far as they have
+        a venue) and their staff, station social workers, and — with the landing priority —
+        the staff of agencies working there (社会组织优先落地社区开展活动)."""
+        venue = self._venue()
+        landing = bool(self.v["policy.four_priorities.landing"])
+        count = np.array([len(c.staff) for c in self.committees], float)
+        for so in self.sos:
+            if so.is_community:
+                count[so.community] += venue[so.community] + len(so.staff)
+            elif landing and so.contracts:
+                share = len(so.staff) / len(so.contracts)
+                for contract in so.contracts:
+                    count[contract.community] += share
+        return count
+
+    def _venue(self) -> np.ndarray:
+        """How far community SOs have a place to meet: some without help, all with space."""
+        base = self.p["venue_base"]
+        return base + (1.0 - base) * self._free_space()
+
     def _so_room(self) -> dict[int, list[int]]:
+        """Community SOs that accept members: room grows with their venue (resources)."""
+        places = self.p["so_member_capacity"] * self._venue()
         room: dict[int, list[int]] = {}
         for so in self.sos:
-            if so.is_community and so.members < self.p["so_member_capacity"]:
+            if so.is_community and so.members < places[so.community]:
                 room.setdefault(so.community, []).append(so.unique_id)
         return room
 

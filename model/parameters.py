@@ -57,6 +57,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("expression_landing", 0.10, 0.0, 0.30, "per month", "SOs present in the community (seed 001)"),
     _P("expression_outreach", 0.25, 0.0, 0.50, "per month at full outreach", "social-worker outreach (seed 004)"),
     _P("expression_deliberation", 0.15, 0.0, 0.40, "per month", "needs raised at deliberation meetings (seed 001)"),
+    _P("expression_group", 0.1, 0.0, 0.3, "per month", "group organisations bring their groups' needs forward (seed 000)"),
     _P("outreach_residents_per_sw", 600, 200, 2000, "residents", "caseload a community social worker can reach; assumption"),
     # --- service production (服务) --------------------------------------------------------
     _P("unit_cost", 1000, 500, 2000, "yuan per service", "price of one served need: a social worker (~5,000 yuan/month) serves ~6 cases; assumption", True),
@@ -67,6 +68,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("real_service_cost", 1.5, 1.0, 2.5, "ratio", "real casework costs more than showcase activities (seed 002 内卷化)"),
     _P("overload_penalty", 1.0, 0.3, 2.0, "exponent", "quality loss when contracts exceed capacity (seed 002)"),
     _P("orientation_adaptation", 0.3, 0.05, 0.8, "per year", "SOs adapt toward what evaluation rewards; assumption"),
+    _P("professional_norm", 0.4, 0.0, 0.8, "share", "social-work ethics keep some real service under any evaluation; assumption"),
     _P("showcase_visibility_self", 1.2, 0.8, 2.0, "ratio", "self-evaluation counts showcase output (seed 000 运动员裁判员)"),
     _P("showcase_visibility_third", 0.2, 0.0, 0.6, "ratio", "a third party discounts showcase output"),
     _P("self_eval_noise", 0.25, 0.05, 0.5, "sd", "self-reported quality is noisy (seed 000)"),
@@ -87,6 +89,8 @@ TABLE: tuple[Parameter, ...] = (
     # --- social organizations (社会组织) ----------------------------------------------------
     _P("local_wage", 6000, 3000, 12000, "yuan/month", "local average wage; Shenzhen new SW ~3,000 (2014)"),
     _P("rent_per_month", 3000, 500, 8000, "yuan/month", "office rent of a small SO; assumption"),
+    _P("space_without_priority", 0.2, 0.0, 0.6, "share", "space committees hand SOs without the resources priority (seed 001)"),
+    _P("venue_base", 0.4, 0.1, 1.0, "share", "community SOs without given space still find somewhere to meet; assumption"),
     _P("community_so_cost", 200, 50, 1000, "yuan/month", "running cost of a volunteer community SO; assumption"),
     _P("member_dues", 30, 0, 100, "yuan per member-month", "community SOs run on members' dues and in-kind help; assumption"),
     _P("donation_rate", 0.04, 0.0, 0.15, "per month of reputation", "donations/foundations/companies (seeds 000, 001)"),

@@ -39,8 +39,18 @@ SIZE: dict[str, Any] = {
     "district.residents_per_community": 500,
 }
 MONTHS = 72
-REPLICATIONS = 8
+REPLICATIONS = 12
 MASTER_SEED = 20240601
+
+#: The library's budgets are set for its default district (10 communities × 1,000
+#: residents). Patterns about where money goes (3, 6, 9) are checked at that scale: in the
+#: small district the same budget buys several times more services than there are needs,
+#: and then who gets the money, or where, cannot matter.
+DEFAULT_DISTRICT: dict[str, Any] = {
+    "district__streets": 2,
+    "district__communities_per_street": 5,
+    "district__residents_per_community": 1000,
+}
 
 #: The purchase budgets of pattern 10 (yuan per year).
 BUDGETS = (1_000_000, 3_000_000, 6_000_000, 12_000_000)
@@ -136,7 +146,8 @@ def _make_checks() -> list[Check]:
               diff("so_count"), "so_count(incubation_no_training − baseline)", +1))
 
     # 3 --------------------------------------------------------------- 内卷化
-    dirc, comp = arm("directed_purchase"), arm("competitive_purchase")
+    dirc = arm("directed_purchase", **DEFAULT_DISTRICT)
+    comp = arm("competitive_purchase", **DEFAULT_DISTRICT)
     for cid, outcome, sign in (("3a", "contract_hhi", +1), ("3b", "gov_revenue_share", +1),
                                ("3c", "mean_service_quality", -1)):
         add(Check(3, cid, f"Directed purchase: {outcome} {'↑' if sign > 0 else '↓'}",
@@ -152,8 +163,9 @@ def _make_checks() -> list[Check]:
               {"t": sw_t, "c": sw_c}, diff("need_coverage"),
               "need_coverage(satisfaction_weighted − baseline)", +1))
     comp_sat = arm("competitive_purchase", policy__purchase__satisfaction_weight=0.6)
+    comp_small = arm("competitive_purchase")
     add(Check(4, "4c", "…also under competitive purchase with a 3M budget", "seeds 001, 002, 004",
-              {"t": comp_sat, "c": comp}, diff("need_coverage"),
+              {"t": comp_sat, "c": comp_small}, diff("need_coverage"),
               "need_coverage(competitive + satisfaction 0.6 − competitive)", +1))
 
     # 5 --------------------------------------------------------------- four priorities
@@ -164,6 +176,9 @@ def _make_checks() -> list[Check]:
         add(Check(5, f"5-{name}", f"Priority {name} raises community SO activity",
                   "seed 001 (四个优先)", {"t": single, "c": none}, diff("community_so_count"),
                   f"community_so_count(priority_{name} − no priority, same fund/space)", +1))
+        add(Check(5, f"5-{name}-participation", f"Priority {name} raises participation",
+                  "seed 001 (四个优先)", {"t": single, "c": none}, diff("participation_rate"),
+                  f"participation_rate(priority_{name} − no priority, same fund/space)", +1))
         add(Check(5, f"5-four-vs-{name}", f"Four priorities beat {name} alone",
                   "seed 001 (四个优先)", {"t": four, "c": single},
                   lambda f: f["t"]["participation_rate"] - f["c"]["participation_rate"]
@@ -175,15 +190,16 @@ def _make_checks() -> list[Check]:
               "participation_rate(four_priorities − no priority)", +1))
 
     # 6 --------------------------------------------------------------- group coordination
-    grp = arm("group_coordination")
+    grp, base_full = arm("group_coordination", **DEFAULT_DISTRICT), arm("baseline",
+                                                                        **DEFAULT_DISTRICT)
     add(Check(6, "6a", "Coordinated group organisations duplicate less", "seed 000",
-              {"t": grp, "c": base}, diff("duplicated_services"),
+              {"t": grp, "c": base_full}, diff("duplicated_services"),
               "duplicated_services(group_coordination − baseline)", -1))
     add(Check(6, "6b", "…and reach more of their target groups", "seed 000",
-              {"t": grp, "c": base},
+              {"t": grp, "c": base_full},
               lambda f: special_coverage(f["t"]) - special_coverage(f["c"]),
               "mean special-group coverage(group_coordination − baseline)", +1))
-    add(Check(6, "6c", "…for the same money", "seed 000", {"t": grp, "c": base},
+    add(Check(6, "6c", "…for the same money", "seed 000", {"t": grp, "c": base_full},
               lambda f: (f["t"]["group_org_spending"] - f["c"]["group_org_spending"])
               / max(f["c"]["group_org_spending"], 1.0),
               "relative group_org_spending difference (|·| < 5%)", -1, threshold=0.05,
@@ -198,6 +214,10 @@ def _make_checks() -> list[Check]:
     add(Check(7, "7b", "…≈20% by SO services", "seed 001 (622)", {"t": d622},
               lambda f: f["t"]["affairs_so_share"], "affairs_so_share(deliberation_622)", +1,
               threshold=0.1, criterion="mean", note="approximate level: mean ≥ 0.1"))
+    add(Check(7, "7f", "With the full package (platform, active residents and SOs) ≈20% by "
+              "SO services", "seed 001 (622)", {"t": full},
+              lambda f: f["t"]["affairs_so_share"], "affairs_so_share(full_linkage)", +1,
+              threshold=0.15, criterion="mean", note="approximate level: mean ≥ 0.15"))
     add(Check(7, "7c", "…≤20% referred upward", "seed 001 (622)", {"t": d622},
               lambda f: f["t"]["affairs_referral_share"],
               "affairs_referral_share(deliberation_622)", -1, threshold=0.3, criterion="mean",
@@ -221,7 +241,8 @@ def _make_checks() -> list[Check]:
               "sw_turnover_rate(low_sw_pay − high_sw_pay)", +1))
 
     # 9 --------------------------------------------------------------- demand-driven
-    dd, gl = arm("demand_driven"), arm("government_led")
+    dd = arm("demand_driven", **DEFAULT_DISTRICT)
+    gl = arm("government_led", **DEFAULT_DISTRICT)
     add(Check(9, "9a", "Demand-driven meets needs more cheaply", "seed 004",
               {"t": dd, "c": gl}, diff("cost_per_need_met"),
               "cost_per_need_met(demand_driven − government_led)", -1))
@@ -251,41 +272,30 @@ CHECKS: list[Check] = _make_checks()
 #: the suite's defaults: SIZE, 72 months, 8 replications, MASTER_SEED). The tests mark them
 #: ``xfail(strict=True)`` so that a mechanism change that fixes one is noticed.
 KNOWN_FAILURES: dict[str, str] = {
-    "2b": "4A+ share is ~0 in both arms (diff +0.002, CI [-0.003, 0.007]): the 4A "
-          "threshold (score 0.5) is out of reach of community SOs whose capacity stays "
-          "~0.1-0.2 within 6 years, so training cannot show up in ratings.",
-    "4c": "competitive purchase with satisfaction weight 0.6: coverage −0.001, CI [-0.021, "
-          "0.020]; competition with third-party evaluation already orients SOs to real "
-          "needs, so the weight adds nothing measurable.",
-    "5-resources": "community_so_count −0.1, CI [-0.42, 0.17]: the resources switch only "
-                   "raises free space from 25% to 50% of a 200-yuan running cost.",
-    "5-services": "community_so_count −0.9, CI [-2.4, 0.6]; need coverage also falls (fund "
-                  "money handed to community SOs buys no output: their output is members' "
-                  "volunteering only, they hire no staff, while the committee's own "
-                  "provision did deliver).",
-    "5-landing": "community_so_count −0.6, CI [-1.7, 0.5] (landing raises trust and "
-                 "coverage but not the number of community SOs).",
-    "5-projects": "community_so_count −0.5, CI [-1.27, 0.27]: the projects priority only "
-                  "reweights purchase lots, which baseline's 0.5M budget barely has.",
-    "5-four-vs-resources": "four priorities vs resources alone: −0.023, CI [-0.15, 0.10].",
-    "5-four-vs-services": "four priorities vs services alone: +0.024, CI [-0.10, 0.15].",
-    "5-four-vs-landing": "four priorities vs landing alone: +0.006, CI [-0.10, 0.11].",
-    "5-four-vs-projects": "four priorities vs projects alone: −0.009, CI [-0.11, 0.09].",
-    "5-participation": "participation −0.0003, CI [-0.013, 0.013]: no priority acts on the "
-                       "participation threshold model except through SO counts.",
-    "6b": "special-group coverage −0.019, CI [-0.045, 0.006] (also with 10 communities): "
-          "group projects are small (20k yuan ≈ 0.8 services/month) and expressed needs, "
-          "not slots, bind coverage; coordinated orgs also leave budget unspent when "
-          "(community, domain) cells run out (spending −13%).",
-    "7b": "SO share of affairs 0.087, CI [0.070, 0.104] vs the weak criterion ≥ 0.10 "
-          "(622 says ≈0.20): deliberation takes most of what SOs would settle.",
-    "9a": "cost per need met demand-driven − government-led −475 yuan, CI [-1105, 155] "
-          "(right sign, not significant): expression of needs, not the placement of lots, "
-          "binds coverage (about 26 needs served a month in 3,000 residents against >250 "
-          "offered slots), and contracted SOs deliver only ~16 of ~250 purchased slots a "
-          "month, so where lots go matters little.",
-    "9b": "need coverage demand-driven − government-led +0.014, CI [-0.001, 0.029] (right "
-          "sign, not significant); same diagnosis as 9a.",
+    "2b": "4A+ share ~0 in both arms (diff −0.0014, CI [−0.0046, 0.0018]): the 4A score "
+          "(0.5) is out of reach of community SOs, whose capacity stays ~0.2-0.35 within 6 "
+          "years, so training cannot show up in ratings; only agencies reach 4A.",
+    "3b": "government share of revenue +0.014, CI [−0.005, 0.032] (right sign): agencies "
+          "live on government money in both modes; gifts follow reputation and services "
+          "but stay a small share of their revenue.",
+    "4c": "competitive purchase + satisfaction weight 0.6: coverage +0.007, CI [−0.010, "
+          "0.024]; third-party evaluation already orients SOs to real needs, so the weight "
+          "adds little (under self-evaluation, 4b, it does help).",
+    "5-services": "community_so_count +0.58, CI [−0.70, 1.87]: fund money offered to SOs "
+                  "raises participation (they hire staff who organise volunteers) but the "
+                  "number of community SOs is bound by leaders and members, not money.",
+    "5-landing": "community_so_count +1.0, CI [−0.08, 2.08]: landing raises trust, coverage "
+                 "and participation, but founding is bound by leaders and members.",
+    "5-projects-participation": "participation +0.0068, CI [−0.0007, 0.0143] (right sign): "
+                                "the projects priority only moves group-org projects that "
+                                "have no local partner to a community SO and reweights "
+                                "purchase lots, which baseline's 0.5M budget barely has.",
+    "6b": "special-group coverage +0.001, CI [−0.011, 0.013]: coordination removes "
+          "duplication (6a) but its 20,000-yuan projects are small against expressed needs "
+          "and SO delivery, which bind special-group coverage.",
+    "7b": "SO share of affairs 0.088, CI [0.068, 0.109] vs the weak criterion ≥ 0.10 in the "
+          "deliberation-only scenario, which has few SOs; with the full package (platform, "
+          "active residents and SOs, 7f) the SO share is 0.23.",
 }
 PATTERNS = {
     1: "A full package multiplies the number of SOs; without incubation growth is slow",

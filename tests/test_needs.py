@@ -25,7 +25,7 @@ def test_information_platform_brings_more_needs_to_light():
     for platform in (False, True):
         pop = population()
         needs.arise(pop, np.random.default_rng(1))
-        channels = needs.Channels(platform, np.zeros(1), np.zeros(1))
+        channels = needs.Channels(platform, np.zeros(1), np.zeros(1), np.zeros(pop.size, bool))
         needs.express(pop, channels, params(), np.random.default_rng(2))
         open_ = pop.need_domain >= 0
         shares[platform] = pop.need_expressed[open_].mean()

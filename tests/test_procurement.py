@@ -87,7 +87,7 @@ def test_sos_adapt_towards_what_evaluation_rewards():
     for _ in range(5):
         procurement.evaluate(self_eval, _delivered(60, 40), False, 0.0, p, rng)
         procurement.evaluate(third, _delivered(60, 40), True, 0.0, p, rng)
-    assert self_eval.orientation < 0.4 < 0.8 < third.orientation
+    assert self_eval.orientation < 0.5 < 0.8 < third.orientation
 
 
 def test_needs_list_follows_residents_only_when_demand_driven():

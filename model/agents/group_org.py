@@ -25,18 +25,20 @@ class GroupOrgKind:
     zh: str
     target: str  # special group whose residents it mobilises
     domain: str  # service domain of its projects
+    second: str  # another domain where its group has needs (used when coordinated)
     reach: str  # "all" communities, "union" (parameter union_reach), or a share as text
 
 
 GROUP_ORG_KINDS: tuple[GroupOrgKind, ...] = (
-    GroupOrgKind("trade_union", "工会", "migrant", "assistance", "union"),
-    GroupOrgKind("youth_league", "共青团", "children", "children_youth", "all"),
-    GroupOrgKind("womens_federation", "妇联", "children", "children_youth", "all"),
-    GroupOrgKind("science_association", "科协", "elderly", "culture_sports", "0.5"),
-    GroupOrgKind("disabled_federation", "残联", "disabled", "disability", "all"),
-    GroupOrgKind("taiwan_federation", "台联", "elderly", "culture_sports", "0.2"),
-    GroupOrgKind("family_planning_association", "计生协会", "elderly", "elder_care", "0.5"),
-    GroupOrgKind("red_cross", "红十字会", "low_income", "assistance", "0.5"),
+    GroupOrgKind("trade_union", "工会", "migrant", "assistance", "mediation", "union"),
+    GroupOrgKind("youth_league", "共青团", "children", "children_youth", "culture_sports", "all"),
+    GroupOrgKind("womens_federation", "妇联", "children", "children_youth", "mediation", "all"),
+    GroupOrgKind("science_association", "科协", "elderly", "culture_sports", "elder_care", "0.5"),
+    GroupOrgKind("disabled_federation", "残联", "disabled", "disability", "assistance", "all"),
+    GroupOrgKind("taiwan_federation", "台联", "elderly", "culture_sports", "mediation", "0.2"),
+    GroupOrgKind("family_planning_association", "计生协会", "elderly", "elder_care",
+                 "children_youth", "0.5"),
+    GroupOrgKind("red_cross", "红十字会", "low_income", "assistance", "elder_care", "0.5"),
 )
 
 PROJECT_VALUE = 20_000.0  # yuan: one group-org community project (seed 000: small budgets)
@@ -50,6 +52,7 @@ class GroupOrganization(mesa.Agent):
         super().__init__(model)
         self.kind = kind
         self.domain = DOMAIN_INDEX[kind.domain]
+        self.second = DOMAIN_INDEX[kind.second]
         self.reach = reach  # bool per community
         self.budget = budget
         self.informed = True  # cadre knows the communities; lost on cadre turnover
@@ -59,22 +62,32 @@ class GroupOrganization(mesa.Agent):
     def project_count(self) -> int:
         return max(int(self.budget // PROJECT_VALUE), 0)
 
-    def choose_communities(self, visible_need: np.ndarray, taken: set[tuple[int, int]] | None,
-                           rng: np.random.Generator) -> list[int]:
-        """Communities for this year's projects, by visible need in its domain.
+    def choose_projects(self, visible_need: np.ndarray, taken: set[tuple[int, int]] | None,
+                        rng: np.random.Generator) -> list[tuple[int, int]]:
+        """(community, domain) of this year's projects, by visible need.
 
-        Alone (``taken`` is None) it ranks its reachable communities by need; coordinated,
-        it skips (community, domain) pairs another organisation already covers. A new
-        cadre who does not know the communities picks at random.
+        Alone (``taken`` is None) it ranks the communities it reaches by need in its own
+        domain and funds the top ones, blind to what the others fund (so organisations
+        sharing a domain stack up in the same communities). Coordinated, it skips pairs
+        another organisation already covers, across every community (shared channels), and
+        turns to a second domain of its group's needs when its own is covered. A new cadre
+        who does not know the communities picks at random.
         """
-        candidates = np.flatnonzero(self.reach)
-        if taken is not None:
-            candidates = np.array([c for c in candidates if (c, self.domain) not in taken], int)
-        if candidates.size == 0:
+        if taken is None:
+            candidates = [(int(c), self.domain) for c in np.flatnonzero(self.reach)]
+        else:
+            communities = range(visible_need.shape[0])
+            candidates = [(c, d) for d in (self.domain, self.second) for c in communities
+                          if (c, d) not in taken]
+        if not candidates:
             return []
-        score = visible_need[candidates, self.domain].astype(float)
+        need = np.array([visible_need[c, d] for c, d in candidates], float)
+        if taken is not None:  # its own domain first, then the second one
+            need += np.array([d == self.domain for _, d in candidates]) * (need.max() + 1)
         if not self.informed:
-            score = rng.random(candidates.size)
-        score = score + rng.random(candidates.size) * 1e-6  # break ties
-        chosen = candidates[np.argsort(-score)[: self.project_count]]
-        return [int(c) for c in chosen]
+            need = rng.random(len(candidates))
+        order = np.argsort(-(need + rng.random(len(candidates)) * 1e-6))
+        # Alone with fewer communities than projects, it funds some communities twice.
+        picks = order[np.arange(self.project_count) % order.size] if taken is None else (
+            order[: self.project_count])
+        return [candidates[int(i)] for i in picks]

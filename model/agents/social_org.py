@@ -129,10 +129,12 @@ class SocialOrganization(mesa.Agent):
         return salaries + rent
 
     def staff_needed(self, p: dict[str, float]) -> int:
-        """Social workers a professional SO wants to deliver its contracts."""
-        if self.is_community:
+        """Social workers an SO wants to deliver its contracts (a community SO only once it
+        holds contracts: money becomes output through paid staff)."""
+        if self.is_community and not self.contracts:
             return 0
         effort = self.contracted() * (self.orientation * p["real_service_cost"]
                                       + (1 - self.orientation))
         volunteer_part = p["slots_per_volunteer"] * self.members
-        return max(1, int(np.ceil(max(effort - volunteer_part, 0) / p["slots_per_sw"])))
+        needed = int(np.ceil(max(effort - volunteer_part, 0) / p["slots_per_sw"]))
+        return needed if self.is_community else max(1, needed)

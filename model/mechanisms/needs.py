@@ -2,7 +2,8 @@
 
 A resident holds at most one open need. It starts hidden; each month it may be expressed
 through grid staff or the hotline, the information platform, deliberation meetings, SOs
-present in the community, or social-worker outreach (seed 001). Unmet needs lapse after
+present in the community, social-worker outreach, or the group organisation that reaches
+her group (seeds 000, 001). Unmet needs lapse after
 a geometric wait and leave a grievance (Epstein 2002: grievance = hardship × (1 − legitimacy)).
 """
 
@@ -22,6 +23,7 @@ class Channels:
     platform: bool
     landing: np.ndarray  # SO presence through the landing priority, 0..1
     outreach: np.ndarray  # social-worker outreach coverage, 0..1
+    group_reach: np.ndarray  # per resident: a group organisation reaches her group there
 
 
 def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
@@ -51,6 +53,7 @@ def express(pop: Population, channels: Channels, p: dict[str, float],
         + p["expression_landing"] * channels.landing[c]
         + p["expression_outreach"] * channels.outreach[c]
         + p["expression_deliberation"] * pop.deliberating[hidden]
+        + p["expression_group"] * channels.group_reach[hidden]
     )
     pop.need_expressed[hidden[rng.random(hidden.size) < np.minimum(chance, 1.0)]] = True
 

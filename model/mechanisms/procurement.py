@@ -141,11 +141,13 @@ def evaluate(so: SocialOrganization, contract: Contract, third_party: bool,
 
 def _adapt_orientation(so: SocialOrganization, visibility: float, satisfaction_weight: float,
                        quality: float, p: dict[str, float]) -> None:
-    """SOs move effort toward what evaluation rewards (real needs vs showcase activity)."""
+    """SOs move effort toward what evaluation rewards (real needs vs showcase activity);
+    professional norms of social work keep a floor of real service whatever the regime."""
     output_weight = 0.5 * (1 - satisfaction_weight)
     real = (output_weight + satisfaction_weight * quality) / p["real_service_cost"]
     showcase = output_weight * visibility
-    target = 1.0 / (1.0 + math.exp(-10.0 * (real - showcase)))
+    norm = p["professional_norm"]
+    target = norm + (1.0 - norm) / (1.0 + math.exp(-10.0 * (real - showcase)))
     so.orientation += p["orientation_adaptation"] * (target - so.orientation)
 
 
