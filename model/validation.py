@@ -569,9 +569,15 @@ ROBUSTNESS_PARAMETERS = ("founding_rate", "incumbency_weight", "gov_led_needs_we
 def robustness(replications: int = 5, months: int = MONTHS, seed: int = MASTER_SEED,
                size: dict[str, Any] | None = None, workers: int = 1,
                parameters: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Sign of each headline effect with each uncertain parameter at its low/high end."""
+    """Sign of each headline effect with each uncertain parameter at its low/high end.
+
+    Runs at the library's default district unless ``size`` says otherwise: two of the three
+    headlines are about where money goes, and the budgets are set for that district.
+    """
     from model import parameters as table
 
+    if size is None:
+        size = {k.replace("__", "."): v for k, v in DEFAULT_DISTRICT.items()}
     names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
     by_name = {p.name: p for p in table.TABLE}
     scenarios = sorted({h[1] for h in HEADLINES} | {h[2] for h in HEADLINES})
