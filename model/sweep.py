@@ -37,7 +37,7 @@ from model.experiment import RunResult, RunSpec, replication_seeds, resolve, run
 from model.outcomes import BY_NAME, KEY_OUTCOMES
 from model.parameters import PARAMETERS
 from model.scenario import Scenario
-from model.schema import BY_KEY
+from model.schema import BY_KEY, Setting
 from model.store import ResultStore, spec_hash
 
 #: Sampling methods of ``--method``.
@@ -138,26 +138,6 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class _Target:
-    """What a key accepts: its type, allowed range or choices, and help text."""
-
-    key: str
-    type: type
-    low: float | None
-    high: float | None
-    choices: tuple[str, ...] | None
-    help: str
-
-    def allowed(self) -> str:
-        if self.choices:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        if self.type is bool:
-            return "true or false"
-        kind = "an integer" if self.type is int else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
-
-
 def _varied_keys() -> list[str]:
     """Every key a sweep may vary: the scenario settings (not [run]) and the constants."""
     settings = [k for k in BY_KEY if not k.startswith("run.")]
@@ -176,7 +156,7 @@ def _did_you_mean(key: str) -> str:
     return (" Did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else ""
 
 
-def _target(key: str, origin: str) -> _Target:
+def _target(key: str, origin: str) -> Setting:
     """The schema entry or behavioural constant ``key`` names; InputError if none."""
     if key.startswith("run."):
         raise InputError(
@@ -187,13 +167,12 @@ def _target(key: str, origin: str) -> _Target:
         param = PARAMETERS.get(key.removeprefix("parameters."))
         if param is not None:
             kind = int if param.is_integer else float
-            return _Target(key, kind, param.low, param.high, None, f"{param.unit}; {param.source}")
+            return Setting(key, kind, param.default, param.low, param.high, None,
+                           f"{param.unit}; {param.source}")
     else:
         setting = BY_KEY.get(key)
         if setting is not None:
-            return _Target(
-                key, setting.type, setting.low, setting.high, setting.choices, setting.help
-            )
+            return setting
     raise InputError(
         f"{origin}: unknown key '{key}'.{_did_you_mean(key)} Scenario settings "
         "are listed by `sanshe scenarios baseline`; behavioural constants are "
@@ -201,7 +180,7 @@ def _target(key: str, origin: str) -> _Target:
     )
 
 
-def _number(text: str, target: _Target, origin: str) -> float | int:
+def _number(text: str, target: Setting, origin: str) -> float | int:
     """A number from ``--vary`` text (``5e6``, ``3_000``); an int for integer keys."""
     try:
         value = float(text.strip().replace("_", ""))
@@ -222,7 +201,7 @@ def _number(text: str, target: _Target, origin: str) -> float | int:
     return value
 
 
-def _check_in_range(value: float, target: _Target, origin: str) -> None:
+def _check_in_range(value: float, target: Setting, origin: str) -> None:
     if not target.low <= value <= target.high:
         raise InputError(
             f"{origin}: {_show(value)} is outside the allowed range; "
@@ -230,7 +209,7 @@ def _check_in_range(value: float, target: _Target, origin: str) -> None:
         )
 
 
-def _level(text: str, target: _Target, origin: str) -> Any:
+def _level(text: str, target: Setting, origin: str) -> Any:
     """One listed value, typed as the key wants it."""
     text = text.strip()
     if not text:
@@ -309,7 +288,7 @@ def _as_text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _not_a_range(key: str, target: _Target, origin: str) -> InputError:
+def _not_a_range(key: str, target: Setting, origin: str) -> InputError:
     example = "true,false" if target.type is bool else ",".join((target.choices or ("a", "b"))[:2])
     return InputError(
         f"{origin}: '{key}' is categorical ({target.allowed()}), so it takes a "
@@ -317,7 +296,7 @@ def _not_a_range(key: str, target: _Target, origin: str) -> InputError:
     )
 
 
-def _range(target: _Target, low: float, high: float, origin: str) -> Axis:
+def _range(target: Setting, low: float, high: float, origin: str) -> Axis:
     if low > high:
         raise InputError(
             f"{origin}: LOW ({_show(low)}) is greater than HIGH ({_show(high)}); "
@@ -334,7 +313,7 @@ def _range(target: _Target, low: float, high: float, origin: str) -> Axis:
     return Axis(target.key, kind, low=low, high=high)
 
 
-def _levels(target: _Target, values: list[Any], origin: str) -> Axis:
+def _levels(target: Setting, values: list[Any], origin: str) -> Axis:
     if len(values) < 2:
         raise InputError(f"{origin}: a list needs at least two values.")
     repeated = [v for i, v in enumerate(values) if v in values[:i]]
