@@ -28,6 +28,17 @@ from model.errors import InputError
 #: Executor kinds accepted by :func:`open_executor` and ``--executor``.
 EXECUTORS = ("serial", "local", "dask")
 
+#: Dask settings for the workers of a LocalCluster. Dask's nanny sets
+#: MALLOC_TRIM_THRESHOLD_=65536 in its workers so they hand memory back to the OS early;
+#: for a model that allocates many short-lived NumPy arrays that makes every run about a
+#: third slower, so it is unset (None). The statistical profiler, which samples the task's
+#: stack every 10 ms, costs a few percent more and is switched off. A remote cluster's
+#: workers take the same settings from their own Dask config (docs/sweeps.md).
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+}
+
 #: Tasks kept in flight per worker: enough to keep every worker busy, few enough that
 #: finished results never pile up in memory.
 IN_FLIGHT_PER_WORKER = 2
@@ -244,12 +255,15 @@ def _dask_pool(workers: int, scheduler: str | None) -> Iterator[Pool]:
         if scheduler:
             client = distributed.Client(scheduler, timeout="30s")
         else:
-            cluster = distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # any free port: never clash with another cluster
-            )
+            import dask
+
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                cluster = distributed.LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # any free port: never clash with another cluster
+                )
             client = distributed.Client(cluster)
     except OSError as exc:
         if cluster is not None:

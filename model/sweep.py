@@ -167,8 +167,15 @@ def _target(key: str, origin: str) -> Setting:
         param = PARAMETERS.get(key.removeprefix("parameters."))
         if param is not None:
             kind = int if param.is_integer else float
-            return Setting(key, kind, param.default, param.low, param.high, None,
-                           f"{param.unit}; {param.source}")
+            return Setting(
+                key,
+                kind,
+                param.default,
+                param.low,
+                param.high,
+                None,
+                f"{param.unit}; {param.source}",
+            )
     else:
         setting = BY_KEY.get(key)
         if setting is not None:
