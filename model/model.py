@@ -438,7 +438,7 @@ class CommunityGovernanceModel(mesa.Model):
         active = pop.leader & ~pop.founder & pop.participating
         candidates = np.flatnonzero(active)
         founders = candidates[rng.random(candidates.size) < chance[pop.community[candidates]]]
-        known = self._demand_known()
+        known = self._demand_known() if founders.size else None  # most months found nothing
         for who in founders:
             c = int(pop.community[who])
             so = self._found(COMMUNITY, ecology.founding_domain(known[c], rng), c, rng)
@@ -673,8 +673,9 @@ class CommunityGovernanceModel(mesa.Model):
         participation.update_efficacy(pop, rewarded, p)
         participation.fade(pop, p)
         organisers = self._organisers()
+        outreach = self._outreach()
         ctx = participation.Context(
-            mobilisation=self._mobilisation(),
+            mobilisation=self._mobilisation(outreach),
             positions=organisers * p["volunteer_positions"],
             seats=self.sizes * p["deliberation_seats"],
             deliberation=bool(v["policy.community.deliberation"]),
@@ -682,27 +683,29 @@ class CommunityGovernanceModel(mesa.Model):
             so_room=self._so_room(),
         )
         participation.decide(pop, ctx, p, self.streams["participation"])
-        participation.emerge_leaders(pop, self._outreach(), p, self.streams["participation"])
+        participation.emerge_leaders(pop, outreach, p, self.streams["participation"])
 
-    def _group_reach(self) -> np.ndarray:
-        """Residents whose special group a group organisation reaches in their community;
-        coordinated organisations share channels, so every community is reached (seed 000)."""
+    def _group_targets(self) -> list[np.ndarray]:
+        """Per group organisation, the residents of its target group in the communities it
+        reaches; coordinated organisations share channels, so they reach every community
+        (seed 000)."""
         pop = self.pop
         coordinated = bool(self.v["policy.linkage.group_coordination"])
-        reached = np.zeros(pop.size, bool)
+        masks = []
         for org in self.group_orgs:
             reach = np.ones(pop.communities, bool) if coordinated else org.reach
-            reached |= pop.groups[org.kind.target] & reach[pop.community]
-        return reached
+            masks.append(pop.groups[org.kind.target] & reach[pop.community])
+        return masks
 
-    def _mobilisation(self) -> np.ndarray:
+    def _group_reach(self) -> np.ndarray:
+        """Residents whose special group some group organisation reaches where they live."""
+        return np.logical_or.reduce(self._group_targets())
+
+    def _mobilisation(self, outreach: np.ndarray) -> np.ndarray:
         """Pull from group organisations on their target groups and from social workers."""
         pop, p = self.pop, self.p
-        coordinated = bool(self.v["policy.linkage.group_coordination"])
-        pull = p["sw_mobilisation"] * self._outreach()[pop.community]
-        for org in self.group_orgs:
-            reach = np.ones(pop.communities, bool) if coordinated else org.reach
-            target = pop.groups[org.kind.target] & reach[pop.community]
+        pull = p["sw_mobilisation"] * outreach[pop.community]
+        for target in self._group_targets():
             pull = pull + p["group_mobilisation"] * target / len(self.group_orgs) * 2
         return pull
 
