@@ -432,7 +432,7 @@ class CommunityGovernanceModel(mesa.Model):
         """Active leaders found community SOs (社区能人 → 社区社会组织)."""
         pop, rng = self.pop, self.streams["ecology"]
         chance = ecology.founding_chance(
-            self._community_so_counts(),
+            self._community_so_counts() * 1000.0 / self.sizes,
             self.v["policy.incubation.registration_threshold"] == "low",
             self._free_space(), self._outreach(), self.p)
         active = pop.leader & ~pop.founder & pop.participating
@@ -730,14 +730,20 @@ class CommunityGovernanceModel(mesa.Model):
         base = self.p["venue_base"]
         return base + (1.0 - base) * self._free_space()
 
-    def _so_room(self) -> dict[int, list[int]]:
-        """Community SOs that accept members: room grows with their venue (resources)."""
+    def _so_room(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Free member places of community SOs: places grow with their venue (resources)."""
         places = self.p["so_member_capacity"] * self._venue()
-        room: dict[int, list[int]] = {}
+        member_of = self.pop.member_of
+        top = max((so.unique_id for so in self.sos), default=0) + 1
+        members = np.bincount(member_of[member_of >= 0], minlength=top)
+        room: dict[int, tuple[list[int], list[int]]] = {}
         for so in self.sos:
-            if so.is_community and so.members < places[so.community]:
-                room.setdefault(so.community, []).append(so.unique_id)
-        return room
+            free = int(places[so.community]) - int(members[so.unique_id])
+            if so.is_community and free > 0:
+                ids, frees = room.setdefault(so.community, ([], []))
+                ids.append(so.unique_id)
+                frees.append(free)
+        return {c: (np.asarray(i), np.asarray(f)) for c, (i, f) in room.items()}
 
     # ------------------------------------------------------------------ measurement
     def _measure(self, delivery: services.Delivery, lapsed: np.ndarray,

@@ -63,3 +63,13 @@ def test_efficacy_decays_and_rewards_decisions():
     rewarded[:10] = True
     participation.update_efficacy(pop, rewarded, p)
     assert np.all(pop.efficacy[:10] > 0) and np.all(pop.efficacy[10:] == 0)
+
+
+def test_joiners_never_overfill_an_organisation():
+    """Each SO takes at most its free places, however many residents want to join."""
+    pop = setup()
+    ctx = context(pop, mobilisation=1.0)
+    ctx.so_room = {0: (np.array([7, 9]), np.array([3, 5]))}
+    participation.decide(pop, ctx, params(reconsider_rate=1.0), np.random.default_rng(2))
+    assert (pop.member_of == 7).sum() == 3 and (pop.member_of == 9).sum() == 5
+    assert (pop.member_of >= 0).sum() == 8

@@ -15,13 +15,16 @@ from model.agents.social_org import SocialOrganization
 
 
 def density_factor(count: np.ndarray, p: dict[str, float]) -> np.ndarray:
-    """Founding multiplier at ``count`` SOs in a community: an inverted U, 1 at zero."""
+    """Founding multiplier at a density of ``count`` community SOs per 1,000 residents:
+    an inverted U, 1 at zero. Density is per head, not per community, so a district of
+    large communities saturates at the same SOs per resident as one of small ones."""
     return (1.0 + count / p["density_legitimation"]) * np.exp(-count / p["density_competition"])
 
 
 def founding_chance(count: np.ndarray, low_threshold: bool, free_space: np.ndarray,
                     outreach: np.ndarray, p: dict[str, float]) -> np.ndarray:
-    """Monthly chance that an active leader in each community founds a community SO."""
+    """Monthly chance that an active leader in each community founds a community SO;
+    ``count`` is community SOs per 1,000 residents."""
     rate = p["founding_rate"] * density_factor(count, p)
     rate *= p["founding_threshold_low_mult"] if low_threshold else 1.0
     rate *= 1.0 + (p["space_founding_mult"] - 1.0) * free_space

@@ -27,7 +27,7 @@ class Context:
     seats: np.ndarray  # per community: seats at deliberation meetings
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
-    so_room: dict[int, list[int]]  # community → unique_ids of SOs accepting members
+    so_room: dict[int, tuple[np.ndarray, np.ndarray]]  # community → (SO ids, free places)
 
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
@@ -93,11 +93,14 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, ctx: Con
     pop.member_of[leaving] = -1
     joining = np.flatnonzero(revisit & ~member & (join_pull > 0))
     for c in np.unique(pop.community[joining]):
-        rooms = ctx.so_room.get(int(c))
-        if not rooms:
+        ids, free = ctx.so_room.get(int(c), (np.empty(0, int), np.empty(0, int)))
+        places = np.repeat(ids, free)  # one entry per free place
+        if places.size == 0:
             continue
         who = joining[pop.community[joining] == c]
-        pop.member_of[who] = rng.choice(np.asarray(rooms), size=who.size)
+        if who.size > places.size:  # more joiners than places: a random set gets in
+            who = rng.choice(who, size=places.size, replace=False)
+        pop.member_of[who] = rng.choice(places, size=who.size, replace=False)
 
 
 def fade(pop: Population, p: dict[str, float]) -> None:
