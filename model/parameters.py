@@ -109,10 +109,10 @@ TABLE: tuple[Parameter, ...] = (
     _P("so_member_capacity", 25, 10, 60, "count", "members one community SO can absorb"),
     _P("cash_months_initial", 3, 0, 12, "months", "starting reserve in months of costs"),
     # --- founding and rating (成立与评级) ----------------------------------------------------
-    _P("founding_rate", 0.003, 0.0005, 0.02, "per active leader-month", "leaders found community SOs (seeds 000, 003, 004)", True),
+    _P("founding_rate", 0.003, 0.0005, 0.02, "per active leader-month", "leaders found community SOs (seeds 000, 003, 004); Yuhuatai fit 0.0021", True),
     _P("founding_threshold_low_mult", 2.5, 1.0, 5.0, "ratio", "low filing threshold multiplies foundings (seeds 000, 003)"),
-    _P("density_legitimation", 3.0, 0.5, 10.0, "SOs per community", "Hannan & Carroll 1992: legitimation"),
-    _P("density_competition", 12.0, 4.0, 40.0, "SOs per community", "Hannan & Carroll 1992: competition"),
+    _P("density_legitimation", 3.0, 0.5, 10.0, "SOs per 1,000 residents", "Hannan & Carroll 1992: legitimation"),
+    _P("density_competition", 12.0, 4.0, 40.0, "SOs per 1,000 residents", "Hannan & Carroll 1992: competition"),
     _P("space_founding_mult", 1.5, 1.0, 3.0, "ratio", "free space lowers founding cost (seed 001)"),
     _P("incubator_founding_share", 0.7, 0.0, 1.0, "share", "incubator places filled by new foundings (seeds 001, 004)"),
     _P("professional_entry_rate", 0.02, 0.0, 0.1, "per month", "agencies enter as purchase markets grow (Guangzhou 10→267)"),
@@ -153,7 +153,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("reconsider_rate", 0.25, 0.05, 0.6, "per month", "residents revisit participation; inertia"),
     _P("membership_attachment", 0.3, 0.0, 0.6, "score", "members stay in groups they belong to (sunk ties); assumption"),
     _P("choice_noise", 0.1, 0.02, 0.3, "sd", "idiosyncratic shocks to participation"),
-    _P("volunteer_positions", 12, 4, 40, "volunteers per organiser", "volunteering needs organisers: Yuhuatai 118 teams, >20,000 volunteers"),
+    _P("volunteer_positions", 12, 4, 40, "volunteers per organiser", "volunteering needs organisers; Yuhuatai fit 24 (>20,000 volunteers, seed 001)"),
     _P("deliberation_seats", 0.12, 0.03, 0.3, "share of residents", "meetings seat residents' representatives (居民代表); assumption"),
     _P("deliberation_extra_threshold", 0.2, 0.0, 0.4, "score", "meetings cost more than volunteering"),
     # --- satisfaction and trust (满意与信任) ---------------------------------------------------
