@@ -73,6 +73,10 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     community = sum(1 for so in sos if so.is_community)
     revenue = sum(sum(so.ledger.year.values()) for so in sos)
     government = sum(so.ledger.government_share() * sum(so.ledger.year.values()) for so in sos)
+    winners = [so for so in sos if so.ledger.year["purchase"] > 0]  # held a purchase contract
+    winners_revenue = sum(sum(so.ledger.year.values()) for so in winners)
+    winners_government = sum(so.ledger.government_share() * sum(so.ledger.year.values())
+                             for so in winners)
     projects = model.group_projects
     cells = [(c, d) for _, c, d in projects]
     return {
@@ -84,6 +88,8 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
         "mean_so_capacity": float(np.mean([so.capacity for so in sos])) if sos else 0.0,
         "high_rated_so_count": float(sum(1 for so in sos if so.rating >= 4)),
         "gov_revenue_share": _ratio(government, revenue),
+        # dependence of those who win purchase contracts (内卷化, seed 002)
+        "winners_gov_share": _ratio(winners_government, winners_revenue),
         "contract_hhi": procurement.hhi(model.year_contract_value),
         "duplicated_services": float(sum(1 for cell in cells if cells.count(cell) > 1)),
     }

@@ -65,6 +65,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             True),
     Outcome("gov_revenue_share", "政府资金依赖度", "Government share of SO revenue", "share",
             "rate", False),
+    Outcome("winners_gov_share", "中标机构政府资金依赖度",
+            "Government share of purchase winners' revenue", "share", "rate", False),
     Outcome("contract_hhi", "合同集中度(HHI)", "Contract concentration (HHI)", "0-1", "stock",
             False),
     Outcome("duplicated_services", "群团重复服务项目", "Duplicated group-org projects", "count",

@@ -148,7 +148,7 @@ def _make_checks() -> list[Check]:
     # 3 --------------------------------------------------------------- 内卷化
     dirc = arm("directed_purchase", **DEFAULT_DISTRICT)
     comp = arm("competitive_purchase", **DEFAULT_DISTRICT)
-    for cid, outcome, sign in (("3a", "contract_hhi", +1), ("3b", "gov_revenue_share", +1),
+    for cid, outcome, sign in (("3a", "contract_hhi", +1), ("3b", "winners_gov_share", +1),
                                ("3c", "mean_service_quality", -1)):
         add(Check(3, cid, f"Directed purchase: {outcome} {'↑' if sign > 0 else '↓'}",
                   "seed 002 (内卷化)", {"t": dirc, "c": comp}, diff(outcome),
