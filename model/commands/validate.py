@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from model.validation import MASTER_SEED, MONTHS, REPLICATIONS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` subcommand."""
@@ -13,14 +15,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Runs every validation arm (small district, common random numbers), "
         "computes each pattern's paired statistic with a 95%% CI, and writes "
         "results/validation/report.html (expected direction, measured effect, pass/fail, a "
-        "figure per pattern), table.csv and, unless --no-robustness, the sign of the headline "
-        "effects across the plausible ranges of five uncertain parameters.",
+        "figure per pattern), table.csv, table.md and, unless --no-robustness, the sign of "
+        "the headline effects across the plausible ranges of five uncertain parameters.",
     )
     parser.add_argument("--replications", type=int, default=None, metavar="R",
-                        help="replications per arm (default 8)")
+                        help=f"replications per arm (default {REPLICATIONS})")
     parser.add_argument("--months", type=int, default=None, metavar="T",
-                        help="months per run (default 72)")
-    parser.add_argument("--seed", type=int, default=None, help="master seed")
+                        help=f"months per run (default {MONTHS})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help=f"master seed (default {MASTER_SEED})")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--out", metavar="DIR", default="results/validation",
                         help="output directory (default results/validation)")
@@ -28,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only pattern N (repeatable)")
     parser.add_argument("--no-robustness", action="store_true",
                         help="skip the robustness table of the headline comparisons")
-    parser.add_argument("--robustness-replications", type=int, default=5, metavar="R")
+    parser.add_argument("--robustness-replications", type=int, default=10, metavar="R",
+                        help="replications per robustness case (default 10)")
     parser.set_defaults(func=handle)
 
 
