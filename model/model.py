@@ -110,12 +110,13 @@ class CommunityGovernanceModel(mesa.Model):
         for c, committee in enumerate(self.committees):
             for _ in range(1 if committee.rural else 2):
                 domain = int(rng.integers(D))
-                so = self._found(COMMUNITY, domain, c, rng, ties=0.3)
+                so = self._found(COMMUNITY, domain, c, rng, ties=p["ties_seeded_community_so"])
                 so.age = int(rng.integers(12, 60))
                 self._recruit_members(so, int(p["min_members"]) + 2, rng)
         for _ in range(3):
             c = int(rng.integers(len(self.committees)))
-            so = self._found(PROFESSIONAL, int(rng.integers(D)), c, rng, ties=0.6)
+            so = self._found(PROFESSIONAL, int(rng.integers(D)), c, rng,
+                             ties=p["ties_seeded_agency"])
             so.age = int(rng.integers(24, 96))
             so.capacity = p["initial_capacity_professional"] + 0.1
             so.reputation = 0.5
@@ -127,12 +128,12 @@ class CommunityGovernanceModel(mesa.Model):
         self.births_month = 0
 
     def _found(self, kind: str, domain: int, community: int, rng: np.random.Generator,
-               ties: float = 0.1) -> SocialOrganization:
+               ties: float) -> SocialOrganization:
         """A new SO with a starting reserve."""
         p = self.p
         capacity = p["initial_capacity_community" if kind == COMMUNITY
                      else "initial_capacity_professional"]
-        capacity = float(np.clip(capacity + rng.normal(0, 0.05), 0.02, 0.9))
+        capacity = float(np.clip(capacity + rng.normal(0, p["capacity_spread"]), 0.02, 0.9))
         fixed = p["community_so_cost"] if kind == COMMUNITY else (
             p["rent_per_month"] + p["local_wage"])
         so = SocialOrganization(self, kind, domain, community, capacity,
@@ -353,10 +354,11 @@ class CommunityGovernanceModel(mesa.Model):
         grants = int(self.bureau.venture_budget // p["venture_grant"])
         if grants <= 0:
             return
-        young = [so for so in self.sos if so.age < 36 or so.capacity < 0.4]
+        young = [so for so in self.sos if so.age < p["venture_young_months"]
+                 or so.capacity < p["venture_small_capacity"]]
         young.sort(key=lambda so: -(so.capacity + rng.normal(0, 0.1)))
         for i in range(grants):
-            if i < len(young) and rng.random() < 0.5:
+            if i < len(young) and rng.random() < p["venture_existing_share"]:
                 so = young[i]
             else:
                 so = self._leader_founds(rng, "venture")
@@ -377,7 +379,7 @@ class CommunityGovernanceModel(mesa.Model):
             if so is not None:
                 cohort.append(so)
         young = [so for so in self.sos if so.is_community and not so.ever_incubated
-                 and so.age < 24 and so not in cohort]
+                 and so.age < p["incubation_young_months"] and so not in cohort]
         rng.shuffle(young)
         cohort += young[: max(places - len(cohort), 0)]
         for so in cohort:
@@ -396,7 +398,7 @@ class CommunityGovernanceModel(mesa.Model):
         who = int(rng.choice(leaders))
         c = int(pop.community[who])
         domain = ecology.founding_domain(self._demand_known()[c], rng)
-        so = self._found(COMMUNITY, domain, c, rng, ties=0.2)
+        so = self._found(COMMUNITY, domain, c, rng, ties=self.p["ties_programme_community_so"])
         pop.founder[who] = True
         pop.member_of[who] = so.unique_id
         self._recruit_members(so, int(self.p["min_members"]), rng)
@@ -441,7 +443,8 @@ class CommunityGovernanceModel(mesa.Model):
         known = self._demand_known() if founders.size else None  # most months found nothing
         for who in founders:
             c = int(pop.community[who])
-            so = self._found(COMMUNITY, ecology.founding_domain(known[c], rng), c, rng)
+            so = self._found(COMMUNITY, ecology.founding_domain(known[c], rng), c, rng,
+                             ties=self.p["ties_new_community_so"])
             pop.founder[who] = True
             pop.member_of[who] = so.unique_id
 
@@ -452,7 +455,8 @@ class CommunityGovernanceModel(mesa.Model):
         room = self.bureau.purchase_budget / p["market_per_agency"] - professionals
         if room > 0 and rng.random() < p["professional_entry_rate"] * room:
             c = int(rng.integers(self.pop.communities))
-            so = self._found(PROFESSIONAL, int(rng.integers(D)), c, rng, ties=0.1)
+            so = self._found(PROFESSIONAL, int(rng.integers(D)), c, rng,
+                             ties=p["ties_new_agency"])
             self._hire(so, rng)
 
     def _needs_arise(self) -> None:
@@ -480,7 +484,7 @@ class CommunityGovernanceModel(mesa.Model):
             else:
                 for contract in so.contracts:
                     present[contract.community] += 1
-        return 1.0 - np.exp(-present / 2.0)
+        return 1.0 - np.exp(-present / self.p["landing_saturation"])
 
     def _social_workers(self) -> None:
         """Quits, certification, skill growth and hiring (社工队伍)."""

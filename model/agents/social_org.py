@@ -74,9 +74,10 @@ class SocialOrganization(mesa.Agent):
         self.capacity = capacity  # organisational capacity / professionalism, 0..1
         self.cash = cash
         self.ties = ties  # closeness to officials (seed 002: directed purchase favours it)
-        self.reputation = 0.5 * capacity
+        self.reputation = model.p["reputation_initial_share"] * capacity
         self.rating = 0  # 0, 3, 4 or 5 (A)
-        self.orientation = 0.6  # share of contracted effort on real needs (vs showcase)
+        # share of contracted effort on real needs (vs showcase)
+        self.orientation = model.p["orientation_initial"]
         self.age = 0
         self.incubated_months = 0
         self.ever_incubated = False

@@ -49,8 +49,10 @@ def death_chance(so: SocialOrganization, p: dict[str, float]) -> float:
 def rating_score(so: SocialOrganization, p: dict[str, float]) -> float:
     """Rating score: capacity, reputation, maturity and certified staff."""
     certified = np.mean([w.certified for w in so.staff]) if so.staff else 0.0
-    maturity = min(so.age / 60.0, 1.0)
-    return 0.5 * so.capacity + 0.25 * so.reputation + 0.15 * maturity + 0.1 * certified
+    maturity = min(so.age / p["rating_maturity_months"], 1.0)
+    return (p["rating_weight_capacity"] * so.capacity
+            + p["rating_weight_reputation"] * so.reputation
+            + p["rating_weight_maturity"] * maturity + p["rating_weight_certified"] * certified)
 
 
 def rate(so: SocialOrganization, p: dict[str, float]) -> int:
@@ -66,7 +68,7 @@ def rate(so: SocialOrganization, p: dict[str, float]) -> int:
 def grow_capacity(so: SocialOrganization, served: float, training: float,
                   p: dict[str, float]) -> None:
     """Capacity grows by doing and by training, and erodes without either."""
-    doing = p["capacity_learning"] * min(served / 10.0, 1.0)
+    doing = p["capacity_learning"] * min(served / p["learning_full_services"], 1.0)
     schooled = p["training_gain"] * training
     so.capacity += (doing + schooled) * (1.0 - so.capacity) - p["capacity_decay"] * so.capacity
     so.capacity = float(np.clip(so.capacity, 0.0, 1.0))

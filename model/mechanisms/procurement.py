@@ -100,9 +100,10 @@ def award(lot: Lot, candidates: list[SocialOrganization], directed: bool,
     ties = np.array([so.ties for so in pool])
     if directed:
         score = p["tie_weight_directed"] * ties + p["incumbency_weight"] * incumbent
-        score += 0.2 * reputation
+        score += p["reputation_weight_directed"] * reputation
     else:
-        score = reputation + p["incumbency_weight"] * incumbent + 0.1 * ties
+        score = reputation + p["incumbency_weight"] * incumbent
+        score += p["tie_weight_competitive"] * ties
     score += rng.normal(0.0, p["award_noise"], len(pool))
     return pool[int(np.argmax(score))]
 
@@ -112,7 +113,7 @@ def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float]) -> C
     contract = Contract(buyer=buyer, community=lot.community, domain=lot.domain,
                         value=lot.value, slots=lot.value / 12.0 / p["unit_cost"])
     so.contracts.append(contract)
-    so.ties = min(1.0, so.ties + 0.05)
+    so.ties = min(1.0, so.ties + p["tie_gain_per_contract"])
     return contract
 
 
@@ -128,9 +129,12 @@ def evaluate(so: SocialOrganization, contract: Contract, third_party: bool,
     visibility = p["showcase_visibility_third"] if third_party else p["showcase_visibility_self"]
     noise = p["third_eval_noise"] if third_party else p["self_eval_noise"]
     reported = min((contract.served + visibility * contract.showcase) / max(expected, 1e-9), 1.0)
-    seen_quality = true_quality + rng.normal(0.0, noise) + (0.0 if third_party else 0.15)
+    seen_quality = true_quality + rng.normal(0.0, noise) + (
+        0.0 if third_party else p["self_eval_inflation"])
     experienced = min(contract.served / max(expected, 1e-9), 1.0) * true_quality
-    score = (1 - satisfaction_weight) * (0.5 * reported + 0.5 * float(np.clip(seen_quality, 0, 1)))
+    w = p["eval_output_weight"]
+    seen = float(np.clip(seen_quality, 0, 1))
+    score = (1 - satisfaction_weight) * (w * reported + (1 - w) * seen)
     score += satisfaction_weight * experienced
     memory = p["reputation_memory"]
     so.reputation = memory * so.reputation + (1 - memory) * score
@@ -143,11 +147,11 @@ def _adapt_orientation(so: SocialOrganization, visibility: float, satisfaction_w
                        quality: float, p: dict[str, float]) -> None:
     """SOs move effort toward what evaluation rewards (real needs vs showcase activity);
     professional norms of social work keep a floor of real service whatever the regime."""
-    output_weight = 0.5 * (1 - satisfaction_weight)
+    output_weight = p["eval_output_weight"] * (1 - satisfaction_weight)
     real = (output_weight + satisfaction_weight * quality) / p["real_service_cost"]
     showcase = output_weight * visibility
     norm = p["professional_norm"]
-    target = norm + (1.0 - norm) / (1.0 + math.exp(-10.0 * (real - showcase)))
+    target = norm + (1.0 - norm) / (1.0 + math.exp(-p["orientation_steepness"] * (real - showcase)))
     so.orientation += p["orientation_adaptation"] * (target - so.orientation)
 
 
