@@ -478,21 +478,18 @@ def _png(fig: Any) -> bytes:
 def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
                  replications: int, months: int, seed: int = MASTER_SEED,
                  size: dict[str, Any] | None = None,
-                 robustness: Sequence[dict[str, Any]] | None = None) -> Any:
-    """Write ``report.html`` (figures embedded), ``table.csv`` and PNGs into ``out``."""
+                 robustness: Sequence[dict[str, Any]] | None = None,
+                 joint: Sequence[dict[str, Any]] | None = None) -> Any:
+    """Write ``report.html`` (figures embedded), ``table.csv``, ``table.md``, PNGs and the
+    robustness tables into ``out``."""
     import base64
-    import csv
     import html
     from pathlib import Path
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     size = SIZE if size is None else size
-    with open(out / "table.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0].row()))
-        writer.writeheader()
-        for r in rows:
-            writer.writerow(r.row())
+    _write_csv(out / "table.csv", [r.row() for r in rows])
     (out / "table.md").write_text(markdown_table(rows), encoding="utf-8")
     passed = sum(r.passed for r in rows)
     parts = [
@@ -536,21 +533,40 @@ def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
         parts.append("<h2>Robustness of the headline conclusions</h2><p>Each headline paired "
                      "difference re-estimated with one uncertain behavioural parameter at the "
                      "low or high end of its plausible range (others at defaults).</p>")
-        keys = list(robustness[0])
-        parts.append("<table><tr>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>")
-        for row in robustness:
-            parts.append("<tr>" + "".join(
-                f"<td>{v:.4g}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
-                for v in row.values()) + "</tr>")
-        parts.append("</table>")
-        with open(out / "robustness.csv", "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(robustness)
+        parts.append(_html_table(robustness))
+        _write_csv(out / "robustness.csv", robustness)
+    if joint:
+        points = max(r["point"] for r in joint)
+        parts.append(f"<h3>Uncertain parameters varied together</h3><p>{points} Latin-hypercube "
+                     "draws of the same parameters over their plausible ranges, all at once; "
+                     "per comparison, at how many draws the expected sign is significant, "
+                     "holds only in sign, or reverses (every draw: joint.csv).</p>")
+        parts.append(_html_table(joint_summary(joint)))
+        _write_csv(out / "joint.csv", joint)
     parts.append("</body></html>")
     path = out / "report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def _html_table(rows: Sequence[dict[str, Any]]) -> str:
+    import html
+
+    keys = list(rows[0])
+    head = "<table><tr>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>"
+    body = ["<tr>" + "".join(
+        f"<td>{v:.4g}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
+        for v in row.values()) + "</tr>" for row in rows]
+    return head + "".join(body) + "</table>"
+
+
+def _write_csv(path: Any, rows: Sequence[dict[str, Any]]) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 # ---------------------------------------------------------------------- robustness
@@ -574,6 +590,31 @@ ROBUSTNESS_PARAMETERS = ("founding_rate", "incumbency_weight", "gov_led_needs_we
                          "threshold_mean", "crowding")
 
 
+def _headline_rows(extra: dict[str, Any], replications: int, months: int, seed: int,
+                   size: dict[str, Any], workers: int) -> list[dict[str, Any]]:
+    """Every headline paired difference with the constants in ``extra`` overridden."""
+    scenarios = sorted({h[1] for h in HEADLINES} | {h[2] for h in HEADLINES})
+    arms = [Arm(s, tuple(sorted(extra.items()))) for s in scenarios]
+    results = run_arms(arms, replications, months, seed, size, workers)
+    by_scenario = {a.scenario: results[a.key] for a in arms}
+    rows = []
+    for label, t, c, outcome, sign in HEADLINES:
+        values = [by_scenario[t][r].final[outcome] - by_scenario[c][r].final[outcome]
+                  for r in range(replications)]
+        mean, low, high = t_interval(values)
+        holds = (low > 0) if sign > 0 else (high < 0)
+        same_sign = (mean > 0) if sign > 0 else (mean < 0)
+        rows.append({"comparison": label, "mean": mean, "ci_low": low, "ci_high": high,
+                     "expected_sign_holds": "yes" if holds else (
+                         "sign only" if same_sign else "no")})
+    return rows
+
+
+def _robustness_size(size: dict[str, Any] | None) -> dict[str, Any]:
+    return size if size is not None else {
+        k.replace("__", "."): v for k, v in DEFAULT_DISTRICT.items()}
+
+
 def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_SEED,
                size: dict[str, Any] | None = None, workers: int = 1,
                parameters: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -584,29 +625,57 @@ def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_
     """
     from model import parameters as table
 
-    if size is None:
-        size = {k.replace("__", "."): v for k, v in DEFAULT_DISTRICT.items()}
+    size = _robustness_size(size)
     names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
     by_name = {p.name: p for p in table.TABLE}
-    scenarios = sorted({h[1] for h in HEADLINES} | {h[2] for h in HEADLINES})
     settings: list[tuple[str, str, float | None]] = [("(defaults)", "", None)]
     for name in names:
         settings += [(name, "low", by_name[name].low), (name, "high", by_name[name].high)]
     rows = []
     for name, end, value in settings:
         extra = {} if value is None else {f"parameters.{name}": value}
-        arms = [Arm(s, tuple(sorted(extra.items()))) for s in scenarios]
-        results = run_arms(arms, replications, months, seed, size, workers)
-        by_scenario = {a.scenario: results[a.key] for a in arms}
-        for label, t, c, outcome, sign in HEADLINES:
-            values = [by_scenario[t][r].final[outcome] - by_scenario[c][r].final[outcome]
-                      for r in range(replications)]
-            mean, low, high = t_interval(values)
-            holds = (low > 0) if sign > 0 else (high < 0)
-            same_sign = (mean > 0) if sign > 0 else (mean < 0)
+        for row in _headline_rows(extra, replications, months, seed, size, workers):
             rows.append({"parameter": name, "end": end,
-                         "value": "" if value is None else f"{value:g}",
-                         "comparison": label, "mean": mean, "ci_low": low, "ci_high": high,
-                         "expected_sign_holds": "yes" if holds else (
-                             "sign only" if same_sign else "no")})
+                         "value": "" if value is None else f"{value:g}", **row})
     return rows
+
+
+def robustness_joint(points: int = 16, replications: int = 5, months: int = MONTHS,
+                     seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
+                     workers: int = 1, parameters: Sequence[str] | None = None,
+                     ) -> list[dict[str, Any]]:
+    """Each headline effect at ``points`` Latin-hypercube draws of the uncertain parameters
+    varied together over their plausible ranges — interactions that one-at-a-time ends miss.
+    """
+    from scipy.stats import qmc
+
+    from model import parameters as table
+
+    size = _robustness_size(size)
+    names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
+    by_name = {p.name: p for p in table.TABLE}
+    unit = qmc.LatinHypercube(d=len(names), seed=seed).random(points)
+    low = np.array([by_name[n].low for n in names])
+    high = np.array([by_name[n].high for n in names])
+    rows = []
+    for i, draw in enumerate(qmc.scale(unit, low, high)):
+        values = {n: float(round(v) if by_name[n].is_integer else v)
+                  for n, v in zip(names, draw, strict=True)}
+        extra = {f"parameters.{n}": v for n, v in values.items()}
+        for row in _headline_rows(extra, replications, months, seed, size, workers):
+            rows.append({"point": i + 1, **{n: f"{v:.4g}" for n, v in values.items()}, **row})
+    return rows
+
+
+def joint_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per headline comparison: at how many joint draws the sign holds, and the effect range."""
+    out = []
+    for label in dict.fromkeys(r["comparison"] for r in rows):
+        sub = [r for r in rows if r["comparison"] == label]
+        means = [r["mean"] for r in sub]
+        out.append({"comparison": label, "points": len(sub),
+                    "significant": sum(r["expected_sign_holds"] == "yes" for r in sub),
+                    "sign_only": sum(r["expected_sign_holds"] == "sign only" for r in sub),
+                    "reversed": sum(r["expected_sign_holds"] == "no" for r in sub),
+                    "min_effect": min(means), "max_effect": max(means)})
+    return out

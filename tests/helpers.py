@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from model.experiment import plan, run_single
@@ -27,3 +31,10 @@ def finals(scenario: str, outcome: str, seeds: int = 5, months: int = 36,
     """Final values of ``outcome`` over ``seeds`` replications (common random numbers)."""
     specs = plan([scenario], replications=seeds, months=months, overrides={**SMALL, **overrides})
     return np.array([run_single(spec).final[outcome] for spec in specs])
+
+
+def sanshe(*args: str, cwd: Path | str | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the command line in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "model", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)

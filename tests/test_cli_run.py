@@ -1,18 +1,12 @@
 """`sanshe run` as a user runs it: exit codes, messages, the JSON file."""
 
 import json
-import subprocess
-import sys
 
 from model.outcomes import OUTCOME_NAMES
+from tests.helpers import sanshe
 
 SMALL = ["--set", "district.streets=1", "--set", "district.communities_per_street=3",
          "--set", "district.residents_per_community=150"]
-
-
-def sanshe(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "model", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
 
 
 def test_run_prints_a_table_and_writes_json(tmp_path):

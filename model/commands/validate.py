@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from model.validation import MASTER_SEED, MONTHS, REPLICATIONS
+from model.validation import MASTER_SEED, MONTHS, REPLICATIONS, ROBUSTNESS_PARAMETERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="skip the robustness table of the headline comparisons")
     parser.add_argument("--robustness-replications", type=int, default=10, metavar="R",
                         help="replications per robustness case (default 10)")
+    parser.add_argument("--robustness-parameters", metavar="NAME,...",
+                        help="uncertain constants to vary (default: "
+                        + ",".join(ROBUSTNESS_PARAMETERS) + ")")
+    parser.add_argument("--joint-points", type=int, default=16, metavar="N",
+                        help="Latin-hypercube draws varying them together, 5 replications "
+                        "each (default 16; 0 skips)")
     parser.set_defaults(func=handle)
 
 
@@ -52,6 +58,9 @@ def handle(args: argparse.Namespace) -> int:
                          "the last 12 months.")
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1 (got {args.workers}).")
+    if args.joint_points < 0:
+        raise InputError(f"--joint-points must be 0 or more (got {args.joint_points}).")
+    names = _robustness_parameters(args.robustness_parameters)  # fail before any run
     checks = validation.CHECKS
     if args.pattern:
         bad = [n for n in args.pattern if n not in validation.PATTERNS]
@@ -61,13 +70,35 @@ def handle(args: argparse.Namespace) -> int:
     rows, _, seconds = validation.run_checks(checks, reps, months, seed, workers=args.workers)
     print(validation.format_table(rows))
     print(f"{sum(r.passed for r in rows)} of {len(rows)} checks pass ({seconds:.0f} s).")
-    robust = None
+    robust = joint = None
     if not args.no_robustness:
         robust = validation.robustness(args.robustness_replications, months, seed,
-                                       workers=args.workers)
+                                       workers=args.workers, parameters=names)
         held = sum(r["expected_sign_holds"] == "yes" for r in robust)
         print(f"robustness: expected sign significant in {held} of {len(robust)} cases")
+        if args.joint_points > 0:
+            joint = validation.robustness_joint(args.joint_points, 5, months, seed,
+                                                workers=args.workers, parameters=names)
+            for row in validation.joint_summary(joint):
+                print(f"joint draws, {row['comparison']}: significant {row['significant']}, "
+                      f"sign only {row['sign_only']}, reversed {row['reversed']} "
+                      f"of {row['points']}")
     path = validation.write_report(rows, args.out, seconds, reps, months, seed,
-                                   robustness=robust)
+                                   robustness=robust, joint=joint)
     print(f"wrote {path}")
     return 0
+
+
+def _robustness_parameters(text: str | None) -> list[str]:
+    """The constants named in --robustness-parameters, each checked against the table."""
+    from model.errors import InputError
+    from model.parameters import PARAMETERS
+
+    if not text:
+        return list(ROBUSTNESS_PARAMETERS)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PARAMETERS]
+    if unknown or not names:
+        raise InputError(f"--robustness-parameters: unknown constant(s) {unknown or text!r}; "
+                         "see docs/ODD.md section 8 (model/parameters.py) for the names.")
+    return names

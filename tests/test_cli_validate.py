@@ -1,0 +1,83 @@
+"""`sanshe validate` and `sanshe calibrate` as a user runs them, on tiny designs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from model import validation
+from tests.helpers import sanshe
+
+TARGETS = Path(__file__).resolve().parent.parent / "calibration" / "yuhuatai_targets.toml"
+TINY = {"district.streets": 1, "district.communities_per_street": 2,
+        "district.residents_per_community": 150}
+
+
+def test_validate_writes_the_report_and_both_robustness_tables(tmp_path):
+    out = tmp_path / "validation"
+    result = sanshe("validate", "--pattern", "8", "--replications", "2", "--months", "13",
+                    "--robustness-replications", "2", "--robustness-parameters", "crowding",
+                    "--joint-points", "2", "--workers", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "checks pass" in result.stdout and "joint draws" in result.stdout
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Pattern 8" in report and "varied together" in report
+    assert (out / "table.md").read_text(encoding="utf-8").startswith("| pattern |")
+    headlines = len(validation.HEADLINES)
+    with open(out / "robustness.csv", encoding="utf-8") as fh:
+        oat = list(csv.DictReader(fh))
+    assert len(oat) == 3 * headlines  # defaults, crowding low, crowding high
+    assert {r["value"] for r in oat} == {"", "-0.5", "0.5"}
+    with open(out / "joint.csv", encoding="utf-8") as fh:
+        joint = list(csv.DictReader(fh))
+    assert len(joint) == 2 * headlines
+    assert all(-0.5 <= float(r["crowding"]) <= 0.5 for r in joint)
+
+
+def test_validate_rejects_an_unknown_robustness_parameter(tmp_path):
+    result = sanshe("validate", "--robustness-parameters", "crowdin", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "crowdin" in result.stderr and "parameters" in result.stderr
+
+
+def test_joint_draws_cover_the_ranges_and_are_summarised():
+    rows = validation.robustness_joint(points=4, replications=2, months=13, size=TINY,
+                                       parameters=["founding_rate", "min_members"])
+    assert len(rows) == 4 * len(validation.HEADLINES)
+    rates = sorted({float(r["founding_rate"]) for r in rows})
+    assert len(rates) == 4 and 0.0005 <= rates[0] < rates[-1] <= 0.02
+    # one draw per quarter of the range (Latin hypercube)
+    assert [int((x - 0.0005) / (0.02 - 0.0005) * 4) for x in rates] == [0, 1, 2, 3]
+    assert all(float(r["min_members"]).is_integer() for r in rows)
+    for summary in validation.joint_summary(rows):
+        assert summary["points"] == 4
+        assert summary["significant"] + summary["sign_only"] + summary["reversed"] == 4
+        assert summary["min_effect"] <= summary["max_effect"]
+
+
+def test_calibrate_fits_and_writes_its_files(tmp_path):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text('[scenario]\nname="tiny"\nextends="incubation_only"\n'
+                        '[district]\nstreets=1\ncommunities_per_street=2\n'
+                        'residents_per_community=150\n', encoding="utf-8")
+    targets = tmp_path / "targets.toml"
+    targets.write_text('[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\n'
+                       'value=8\ntolerance=0.2\nsource="test"\n', encoding="utf-8")
+    result = sanshe("calibrate", str(scenario), "--targets", str(targets),
+                    "--free", "founding_rate=0.001:0.02", "--points", "3",
+                    "--replications", "1", "--months", "13", "--workers", "1",
+                    "--out", str(tmp_path / "fit"))
+    assert result.returncode == 0, result.stderr
+    assert "founding_rate" in result.stdout and "fits" in result.stdout
+    fitted = (tmp_path / "fit" / "fitted.toml").read_text(encoding="utf-8")
+    assert fitted.count("founding_rate = ") == 1
+    summary = json.loads((tmp_path / "fit" / "calibration.json").read_text(encoding="utf-8"))
+    assert summary["scenario"] == "tiny"
+
+
+def test_calibrate_rejects_a_constant_outside_its_range(tmp_path):
+    result = sanshe("calibrate", "baseline", "--targets", str(TARGETS),
+                    "--free", "founding_rate=0.0:0.5", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "plausible range" in result.stderr
