@@ -92,6 +92,8 @@ def test_report_writes_every_file(english: Path) -> None:
         assert "district.residents_per_community = 200" in text
         assert "incubation_only/r5" in text and "ValueError: no residents" in text
         assert "Need coverage" in text
+        assert "Government spending per resident in the final year: baseline " in text
+        assert "levels of well-funded" in text
     assert all(f"({stem}.png)" in md for stem in FIGURES)
     failures = pd.read_csv(out / "failures.csv")
     assert failures.key.tolist() == ["incubation_only/r5"]
@@ -139,6 +141,7 @@ def test_chinese_report(stored: Comparison, tmp_path: Path) -> None:
         stored.report(tmp_path / "zh", lang="zh")
     md = (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
     assert "情景比较" in md and "需求满足率" in md and "与baseline之差" in md
+    assert "最后一年人均政府支出:baseline " in md
     assert "居民参与率" in stored.format_table("zh")
 
 
