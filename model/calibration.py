@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,20 +225,28 @@ def calibrate(scenario: str, targets: list[Target], free: list[Free], points: in
     order = np.argsort(distances)
     accepted = order[: max(2, int(math.ceil(accept * points)))]
     best = int(order[0])
-    fit = []
-    for t in fitted:
-        vals = [simulated(t, r, residents) for r in runs[best]]
-        mean, low, high = t_interval(vals)
-        ok = abs(error(t, mean)) <= 1.0
-        fit.append({"target": t.name, "kind": t.kind, "value": t.value, "simulated": mean,
-                    "ci_low": low, "ci_high": high, "relative_error": (mean - t.value) / t.value
-                    if t.value else math.nan, "within_tolerance": ok, "source": t.source})
+    fit = fit_table(fitted, runs[best], residents)
     result = CalibrationResult(scenario=base.name, free=free, targets=targets, design=design,
                                distances=distances, accepted=accepted, best=best, fit=fit,
                                inputs=inputs, replications=replications,
                                months=int(months or base.get("run.months")))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def fit_table(targets: Sequence[Target], runs: Sequence[RunResult],
+              residents: float) -> list[dict[str, Any]]:
+    """Each target against the mean over ``runs``, with its 95% CI and whether it fits
+    (within the target's tolerance; an inequality only when violated)."""
+    fit = []
+    for t in targets:
+        vals = [simulated(t, r, residents) for r in runs]
+        mean, low, high = t_interval(vals)
+        fit.append({"target": t.name, "kind": t.kind, "value": t.value, "simulated": mean,
+                    "ci_low": low, "ci_high": high, "relative_error": (mean - t.value) / t.value
+                    if t.value else math.nan, "within_tolerance": abs(error(t, mean)) <= 1.0,
+                    "source": t.source})
+    return fit
 
 
 def _value(free: Free, x: float) -> float:
