@@ -77,7 +77,7 @@ def handle(args: argparse.Namespace) -> int:
         held = sum(r["expected_sign_holds"] == "yes" for r in robust)
         print(f"robustness: expected sign significant in {held} of {len(robust)} cases")
         if args.joint_points > 0:
-            joint = validation.robustness_joint(args.joint_points, 5, months, seed,
+            joint = validation.robustness_joint(args.joint_points, months=months, seed=seed,
                                                 workers=args.workers, parameters=names)
             for row in validation.joint_summary(joint):
                 print(f"joint draws, {row['comparison']}: significant {row['significant']}, "
