@@ -83,3 +83,37 @@ def test_a_policy_switch_leaves_other_mechanisms_on_common_random_numbers():
                         **{"policy.social_work.salary_index": 1.5}).run(1).series()
     # Pay acts on social workers only: residents' first month is identical.
     assert base["hidden_need_share"] == other["hidden_need_share"]
+
+
+def test_founding_sees_density_per_thousand_residents(monkeypatch):
+    """A community of 800 with 4 SOs is as crowded as one of 200 with 1 (5 per 1,000)."""
+    from model.mechanisms import ecology
+
+    seen = {}
+    real = ecology.founding_chance
+
+    def spy(count, *args):
+        seen["count"] = np.array(count)
+        return real(count, *args)
+
+    monkeypatch.setattr(ecology, "founding_chance", spy)
+    for size in (200, 800):
+        model = small_model(scenario="baseline", **{"district.residents_per_community": size})
+        per_community = model._community_so_counts()
+        model._found_community_sos()
+        assert np.allclose(seen["count"], per_community * 1000 / size)
+
+
+def test_winners_gov_share_weights_the_revenue_of_purchase_winners():
+    from model.measures import _organizations
+
+    model = small_model(scenario="baseline")
+    for so in model.sos:
+        so.ledger.year = dict.fromkeys(so.ledger.year, 0.0)
+    a, b, c = model.sos[:3]
+    a.ledger.year.update(purchase=900.0, donations=100.0)  # winner, 90% government
+    b.ledger.year.update(donations=500.0)  # no contract: not a winner
+    c.ledger.year.update(purchase=100.0, fees=100.0)  # winner, 50% government
+    measured = _organizations(model)
+    assert measured["winners_gov_share"] == pytest.approx(1000.0 / 1200.0)
+    assert measured["gov_revenue_share"] == pytest.approx(1000.0 / 1700.0)
