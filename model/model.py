@@ -211,8 +211,11 @@ class CommunityGovernanceModel(mesa.Model):
     def _yearly_round(self) -> None:
         """Close last year's contracts, rate SOs, then buy and support for the new year."""
         rng = self.streams["procurement"]
-        self._evaluate_contracts(rng)
+        evaluated = self._evaluate_contracts(rng)
         for so in self.sos:
+            if self.month > 0 and so.unique_id not in evaluated:
+                ecology.social_evaluation(so, self.p)
+            so.year_served = so.year_quality = 0.0
             so.rating = ecology.rate(so, self.p)
             so.ledger.year = dict.fromkeys(so.ledger.year, 0.0)
         self._procure(rng)
@@ -222,16 +225,20 @@ class CommunityGovernanceModel(mesa.Model):
         self._incubate(self.streams["ecology"])
         self.expressed_year[:] = 0.0
 
-    def _evaluate_contracts(self, rng: np.random.Generator) -> None:
+    def _evaluate_contracts(self, rng: np.random.Generator) -> set[int]:
+        """Score last year's purchase contracts; the ids of the SOs that were evaluated."""
         third = bool(self.v["policy.purchase.third_party_evaluation"])
         weight = float(self.v["policy.purchase.satisfaction_weight"])
         self.incumbents = set()
+        evaluated: set[int] = set()
         for so in self.sos:
             for contract in so.contracts:
                 if contract.buyer == "purchase" and not contract.evaluated:
                     procurement.evaluate(so, contract, third, weight, self.p, rng)
                     self.incumbents.add((so.unique_id, contract.community, contract.domain))
+                    evaluated.add(so.unique_id)
             so.contracts = [c for c in so.contracts if c.months_left > 0]
+        return evaluated
 
     def _demand_known(self) -> np.ndarray:
         """What planners know of residents' needs: expressed ones, plus hidden via platform."""
@@ -420,15 +427,26 @@ class CommunityGovernanceModel(mesa.Model):
         return counts
 
     def _outreach(self) -> np.ndarray:
-        """Share of each community's residents that station social workers reach."""
-        reach = np.zeros(self.pop.communities)
+        """Share of each community's residents that social workers reach: the station's
+        staff and, with the landing priority (社会组织优先落地社区), agencies' staff in the
+        communities where they hold contracts, for ``landing_outreach_share`` of their time."""
+        p = self.p
+        workers = np.zeros(self.pop.communities)
+        skill = np.zeros(self.pop.communities)
         for committee in self.committees:
-            if committee.staff:
-                skill = np.mean([w.skill for w in committee.staff])
-                covered = len(committee.staff) * self.p["outreach_residents_per_sw"]
-                reach[committee.index] = min(1.0, covered / committee.residents) * (
-                    0.5 + 0.5 * skill)
-        return reach
+            workers[committee.index] += len(committee.staff)
+            skill[committee.index] += sum(w.skill for w in committee.staff)
+        if self.v["policy.four_priorities.landing"]:
+            for so in self.sos:
+                if so.is_community or not (so.contracts and so.staff):
+                    continue
+                share = p["landing_outreach_share"] * len(so.staff) / len(so.contracts)
+                for contract in so.contracts:
+                    workers[contract.community] += share
+                    skill[contract.community] += share * so.skill()
+        covered = np.minimum(1.0, workers * p["outreach_residents_per_sw"] / self.sizes)
+        mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
+        return np.where(workers > 0, covered * (0.5 + 0.5 * mean_skill), 0.0)
 
     def _found_community_sos(self) -> None:
         """Active leaders found community SOs (社区能人 → 社区社会组织)."""
@@ -536,7 +554,7 @@ class CommunityGovernanceModel(mesa.Model):
         offers = services.Offers()
         open_expressed = needs.open_counts(pop, expressed=True)
         for so in self.sos:
-            self._so_offers(so, offers)
+            self._so_offers(so, offers, open_expressed)
         for committee in self.committees:
             c = committee.index
             split = _split(open_expressed[c])
@@ -552,8 +570,10 @@ class CommunityGovernanceModel(mesa.Model):
                 offers.add(org, c, d, slots, p["admin_quality"], False)
         return offers
 
-    def _so_offers(self, so: SocialOrganization, offers: services.Offers) -> None:
-        """An SO splits its effort between contracts (real or showcase) and own activity."""
+    def _so_offers(self, so: SocialOrganization, offers: services.Offers,
+                   open_expressed: np.ndarray) -> None:
+        """An SO splits its effort between contracts (real or showcase) and own activity;
+        real contracted service follows residents' requests as far as it is responsive."""
         p = self.p
         effort = so.output(p)
         quality = so.quality(p)
@@ -562,12 +582,15 @@ class CommunityGovernanceModel(mesa.Model):
         needed = so.contracted() * per_slot
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
         for contract in so.contracts:
-            offers.add((so, contract), contract.community, contract.domain,
-                       scale * contract.slots * o, quality, True)
+            c = contract.community
+            real = procurement.responsive_split(scale * contract.slots * o, contract.domain,
+                                                open_expressed[c], so.responsiveness)
+            for d in np.flatnonzero(real):
+                offers.add((so, contract, d == contract.domain), c, d, real[d], quality, True)
             contract.showcase += scale * contract.slots * (1 - o)
         spare = max(effort - needed, 0.0)
         if so.is_community:
-            offers.add((so, None), so.community, so.domain, spare, quality, True)
+            offers.add((so, None, True), so.community, so.domain, spare, quality, True)
 
     def _record_delivery(self, offers: services.Offers, delivery: services.Delivery) -> None:
         """Credit each contract and SO with the needs it met and at what quality."""
@@ -576,10 +599,13 @@ class CommunityGovernanceModel(mesa.Model):
                                              offers.quality, strict=True):
             if not isinstance(provider, tuple):
                 continue
-            so, contract = provider
+            so, contract, on_spec = provider
             self.served_by_so[so.unique_id] = self.served_by_so.get(so.unique_id, 0.0) + served
+            so.year_served += served
+            so.year_quality += served * quality
             if contract is not None:
                 contract.served += served
+                contract.served_spec += served if on_spec else 0.0
                 contract.quality_sum += served * quality
 
     def _served_mask(self, delivery: services.Delivery) -> np.ndarray:

@@ -36,6 +36,10 @@ class Outcome:
 
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("participation_rate", "居民参与率", "Participation rate", "share", "rate", True),
+    Outcome("participation_young", "青年居民参与率(18-39岁)", "Participation: young (18-39)",
+            "share", "rate", True),
+    Outcome("participation_elderly", "老年居民参与率(60岁以上)", "Participation: elderly (60+)",
+            "share", "rate", True),
     Outcome("volunteer_rate", "志愿服务参与率", "Volunteer rate", "share", "rate", True),
     Outcome("deliberation_rate", "议事协商参与率", "Deliberation attendance", "share", "rate",
             True),
@@ -63,6 +67,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("mean_so_capacity", "社会组织平均能力", "Mean SO capacity", "0-1", "stock", True),
     Outcome("high_rated_so_count", "4A及以上社会组织", "SOs rated 4A or above", "count", "stock",
             True),
+    Outcome("rated_so_count", "3A及以上社会组织", "SOs rated 3A or above", "count", "stock", True),
     Outcome("gov_revenue_share", "政府资金依赖度", "Government share of SO revenue", "share",
             "rate", False),
     Outcome("winners_gov_share", "中标机构政府资金依赖度",

@@ -58,6 +58,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("expression_outreach", 0.25, 0.0, 0.50, "per month at full outreach", "social-worker outreach (seed 004)"),
     _P("expression_deliberation", 0.15, 0.0, 0.40, "per month", "needs raised at deliberation meetings (seed 001)"),
     _P("expression_group", 0.1, 0.0, 0.3, "per month", "group organisations bring their groups' needs forward (seed 000)"),
+    _P("landing_outreach_share", 0.5, 0.1, 1.0, "share", "time a landed agency's social worker spends reaching residents and coaching leaders where it works (seeds 001, 004); assumption"),
     _P("outreach_residents_per_sw", 600, 200, 2000, "residents", "caseload a community social worker can reach; assumption"),
     # --- service production (服务) --------------------------------------------------------
     _P("unit_cost", 1000, 500, 2000, "yuan per service", "price of one served need: a social worker (~5,000 yuan/month) serves ~6 cases; assumption", True),
@@ -73,6 +74,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("showcase_visibility_third", 0.2, 0.0, 0.6, "ratio", "a third party discounts showcase output"),
     _P("self_eval_noise", 0.25, 0.05, 0.5, "sd", "self-reported quality is noisy (seed 000)"),
     _P("third_eval_noise", 0.05, 0.01, 0.2, "sd", "third-party evaluation error"),
+    _P("contract_flexibility", 0.5, 0.0, 1.0, "share", "share of a contract's services an SO may steer to residents' own requests when their satisfaction counts (seed 002: 需求调研, 向下负责); assumption"),
     _P("reputation_memory", 0.5, 0.2, 0.9, "weight", "weight of the past in reputation (Fiorino et al. 2018)"),
     # --- procurement (采购) ----------------------------------------------------------------
     _P("lot_size", 100_000, 30_000, 300_000, "yuan", "typical community project contract; seeds 001, 004"),

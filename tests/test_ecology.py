@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from model.agents.social_worker import exit_probability, fill_probability
 from model.mechanisms import ecology
@@ -23,6 +24,7 @@ def test_low_threshold_space_and_outreach_raise_founding():
 class Young:
     age, ever_incubated, rating, is_community = 3, False, 0, True
     capacity, reputation, staff = 0.3, 0.3, []
+    year_served, year_quality = 0.0, 0.0
 
 
 def test_legitimacy_protects_young_sos():
@@ -60,3 +62,14 @@ def test_pay_and_training_keep_social_workers():
     annual = 1 - (1 - exit_probability(p, 0.8, 0.0)) ** 12
     assert abs(annual - p["turnover_annual"]) < 1e-9
     assert fill_probability(p, 1.2) > fill_probability(p, 0.6)
+
+
+def test_social_evaluation_follows_what_residents_got():
+    """社会评价: an SO no buyer evaluated is known by the service residents received."""
+    p = params(reputation_memory=0.5, learning_full_services=10)
+    busy, idle = Young(), Young()
+    busy.year_served, busy.year_quality = 120.0, 120.0 * 0.8  # full volume at quality 0.8
+    ecology.social_evaluation(busy, p)
+    ecology.social_evaluation(idle, p)
+    assert busy.reputation == pytest.approx(0.5 * 0.3 + 0.5 * 0.8)
+    assert idle.reputation == pytest.approx(0.15)

@@ -117,3 +117,18 @@ def test_winners_gov_share_weights_the_revenue_of_purchase_winners():
     measured = _organizations(model)
     assert measured["winners_gov_share"] == pytest.approx(1000.0 / 1200.0)
     assert measured["gov_revenue_share"] == pytest.approx(1000.0 / 1700.0)
+
+
+def test_landed_agencies_social_workers_reach_residents_where_they_work():
+    """社会组织优先落地社区: with the landing priority, agencies' staff do outreach in the
+    communities of their contracts; without it (and with no station posts) nobody does."""
+    model = small_model(scenario="priority_landing")
+    model.step()  # the yearly round awards this year's contracts
+    worked = {c.community for so in model.sos if not so.is_community and so.staff
+              for c in so.contracts}
+    assert worked
+    landed = model._outreach()
+    assert all(landed[c] > 0 for c in worked)
+    assert all(landed[c] == 0 for c in set(range(landed.size)) - worked)
+    model.v["policy.four_priorities.landing"] = False
+    assert not model._outreach().any()

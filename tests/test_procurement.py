@@ -16,6 +16,7 @@ class FakeSO:
         self._load = load
         self.contracts = []
         self.orientation = 0.6
+        self.responsiveness = 0.0
 
     @property
     def is_community(self):
@@ -62,9 +63,10 @@ def test_community_sos_bid_only_at_home_and_in_their_domain():
     assert not procurement.eligible(so, procurement.Lot(3, 2, 1), 0.6)
 
 
-def _delivered(served, showcase):
+def _delivered(served, showcase, spec=None):
     contract = Contract("purchase", 0, 0, 120_000, slots=10.0)
     contract.served, contract.showcase, contract.quality_sum = served, showcase, served * 0.6
+    contract.served_spec = served if spec is None else spec
     return contract
 
 
@@ -88,6 +90,39 @@ def test_sos_adapt_towards_what_evaluation_rewards():
         procurement.evaluate(self_eval, _delivered(60, 40), False, 0.0, p, rng)
         procurement.evaluate(third, _delivered(60, 40), True, 0.0, p, rng)
     assert self_eval.orientation < 0.5 < 0.8 < third.orientation
+
+
+def test_satisfaction_weight_makes_sos_steer_service_to_residents_requests():
+    """向下负责 (seed 002): only the part of the score residents decide rewards needs met
+    outside the contracted domain, so only then do SOs become responsive."""
+    p = params(orientation_adaptation=1.0, contract_flexibility=0.5)
+    rng = np.random.default_rng(0)
+    audited, accountable = FakeSO(1), FakeSO(2)
+    procurement.evaluate(audited, _delivered(60, 0), True, 0.0, p, rng)
+    procurement.evaluate(accountable, _delivered(60, 0), True, 0.8, p, rng)
+    assert audited.responsiveness == 0.0
+    assert accountable.responsiveness == pytest.approx(0.4)
+
+
+def test_audits_count_only_deliverables_in_the_contracted_domain():
+    p = params(third_eval_noise=0.0)
+    rng = np.random.default_rng(0)
+    on_spec = procurement.evaluate(FakeSO(1), _delivered(100, 0), True, 0.0, p, rng)
+    off_spec = procurement.evaluate(FakeSO(2), _delivered(100, 0, spec=40), True, 0.0, p, rng)
+    by_residents = procurement.evaluate(FakeSO(3), _delivered(100, 0, spec=40), True, 1.0, p,
+                                        rng)
+    assert off_spec < on_spec
+    assert by_residents == pytest.approx(100 / 120 * 0.6)  # residents count every need met
+
+
+def test_responsive_service_follows_the_communitys_expressed_needs():
+    expressed = np.array([0.0, 0.0, 6.0, 0.0, 2.0, 0.0])
+    split = procurement.responsive_split(10.0, 0, expressed, 0.5)
+    assert split.sum() == pytest.approx(10.0)
+    assert split[0] == pytest.approx(5.0) and split[2] == pytest.approx(3.75)
+    assert split[4] == pytest.approx(1.25)
+    nobody_asked = procurement.responsive_split(10.0, 1, np.zeros(6), 0.5)
+    assert nobody_asked[1] == pytest.approx(10.0)
 
 
 def test_needs_list_follows_residents_only_when_demand_driven():

@@ -35,7 +35,8 @@ class Contract:
     value: float  # yuan for the year
     slots: float  # services per month contracted
     months_left: int = 12
-    served: float = 0.0  # real services delivered (needs met)
+    served: float = 0.0  # real services delivered (needs met), in any domain
+    served_spec: float = 0.0  # of which in the contracted domain (what delivery audits count)
     showcase: float = 0.0  # effort spent on visible activities that meet no need
     quality_sum: float = 0.0  # quality × served, for evaluation
     evaluated: bool = False
@@ -78,6 +79,9 @@ class SocialOrganization(mesa.Agent):
         self.rating = 0  # 0, 3, 4 or 5 (A)
         # share of contracted effort on real needs (vs showcase)
         self.orientation = model.p["orientation_initial"]
+        # share of real contracted service placed by residents' own expressed needs in the
+        # contract's community rather than by its specification (向下负责, seed 002)
+        self.responsiveness = 0.0
         self.age = 0
         self.incubated_months = 0
         self.ever_incubated = False
@@ -87,7 +91,8 @@ class SocialOrganization(mesa.Agent):
         self.vacancies = 0
         self.contracts: list[Contract] = []
         self.ledger = Ledger()
-        self.history_served = 0.0  # real services this year (learning by doing)
+        self.year_served = 0.0  # needs met this year, all services (social evaluation)
+        self.year_quality = 0.0  # Σ quality × needs met this year
 
     # --- standing ---------------------------------------------------------------------
     @property

@@ -55,6 +55,19 @@ def rating_score(so: SocialOrganization, p: dict[str, float]) -> float:
             + p["rating_weight_maturity"] * maturity + p["rating_weight_certified"] * certified)
 
 
+def social_evaluation(so: SocialOrganization, p: dict[str, float]) -> None:
+    """An SO no buyer evaluated this year is known by what residents got from it (社会评价):
+    reputation moves toward the year's experienced service — how much it did, up to
+    ``learning_full_services`` a month, times the quality delivered."""
+    if so.year_served > 0:
+        done = min(so.year_served / (12.0 * p["learning_full_services"]), 1.0)
+        experienced = done * so.year_quality / so.year_served
+    else:
+        experienced = 0.0
+    memory = p["reputation_memory"]
+    so.reputation = memory * so.reputation + (1 - memory) * experienced
+
+
 def rate(so: SocialOrganization, p: dict[str, float]) -> int:
     """The A-grade an SO earns this year: 0 (unrated), 3, 4 or 5."""
     score = rating_score(so, p)

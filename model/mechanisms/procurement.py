@@ -128,7 +128,9 @@ def evaluate(so: SocialOrganization, contract: Contract, third_party: bool,
     true_quality = contract.quality_sum / contract.served if contract.served > 0 else 0.0
     visibility = p["showcase_visibility_third"] if third_party else p["showcase_visibility_self"]
     noise = p["third_eval_noise"] if third_party else p["self_eval_noise"]
-    reported = min((contract.served + visibility * contract.showcase) / max(expected, 1e-9), 1.0)
+    # the audit counts deliverables in the contracted domain; residents count any need met
+    reported = min((contract.served_spec + visibility * contract.showcase)
+                   / max(expected, 1e-9), 1.0)
     seen_quality = true_quality + rng.normal(0.0, noise) + (
         0.0 if third_party else p["self_eval_inflation"])
     experienced = min(contract.served / max(expected, 1e-9), 1.0) * true_quality
@@ -139,6 +141,7 @@ def evaluate(so: SocialOrganization, contract: Contract, third_party: bool,
     memory = p["reputation_memory"]
     so.reputation = memory * so.reputation + (1 - memory) * score
     _adapt_orientation(so, visibility, satisfaction_weight, true_quality, p)
+    _adapt_responsiveness(so, satisfaction_weight, p)
     contract.evaluated = True
     return score
 
@@ -153,6 +156,30 @@ def _adapt_orientation(so: SocialOrganization, visibility: float, satisfaction_w
     norm = p["professional_norm"]
     target = norm + (1.0 - norm) / (1.0 + math.exp(-p["orientation_steepness"] * (real - showcase)))
     so.orientation += p["orientation_adaptation"] * (target - so.orientation)
+
+
+def _adapt_responsiveness(so: SocialOrganization, satisfaction_weight: float,
+                          p: dict[str, float]) -> None:
+    """Accountability downward (向下负责, seed 002): the part of the evaluation that served
+    residents decide rewards needs met in any domain, the rest audits the contracted
+    deliverables — so an SO places that share of its real service, as far as contracts
+    leave room (``contract_flexibility``), by what residents of the community ask for."""
+    target = p["contract_flexibility"] * satisfaction_weight
+    so.responsiveness += p["orientation_adaptation"] * (target - so.responsiveness)
+
+
+def responsive_split(real: float, domain: int, expressed: np.ndarray,
+                     responsiveness: float) -> np.ndarray:
+    """Real contracted services by domain: ``1 − responsiveness`` of them in the contracted
+    ``domain``, the rest spread over the community's expressed needs (``expressed`` by
+    domain); all in the contracted domain when nobody has asked for anything."""
+    out = np.zeros(expressed.size)
+    total = expressed.sum()
+    flexible = real * responsiveness if total > 0 else 0.0
+    out[domain] += real - flexible
+    if flexible > 0:
+        out += flexible * expressed / total
+    return out
 
 
 def hhi(values_by_so: dict[int, float]) -> float:

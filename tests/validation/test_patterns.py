@@ -104,9 +104,16 @@ def test_pattern_10_diminishing_returns(validation_results, check_id):
     _assert(validation_results, check_id)
 
 
+@pytest.mark.parametrize("check_id", _params(11))
+def test_pattern_11_who_takes_part(validation_results, check_id):
+    """Pattern 11 (MODEL.md, Shanghai surveys): participation is low without support and
+    rises steeply with age."""
+    _assert(validation_results, check_id)
+
+
 def test_every_pattern_has_checks():
-    """Each of the ten patterns of the design brief is tested."""
-    assert {c.pattern for c in validation.CHECKS} == set(range(1, 11))
+    """Each of the ten patterns of the design brief, and the survey pattern, is tested."""
+    assert {c.pattern for c in validation.CHECKS} == set(range(1, 12))
 
 
 def test_known_failures_name_real_checks():
