@@ -87,6 +87,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     return {
         "so_count": float(len(sos)),
         "community_so_count": float(community),
+        "community_so_services": float(model.community_so_served),
         "professional_so_count": float(len(sos) - community),
         "so_births": float(model.births_month),
         "so_closures": float(model.closures_month),

@@ -170,6 +170,7 @@ class CommunityGovernanceModel(mesa.Model):
         self.gov_month = 0.0
         self.group_month = 0.0
         self.nongov_month = 0.0
+        self.community_so_served = 0.0  # needs met by community SOs (their activity)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -272,6 +273,9 @@ class CommunityGovernanceModel(mesa.Model):
         mode = v["policy.purchase.mode"]
         directed_share = {"directed": 1.0, "competitive": 0.0}.get(
             mode, float(v["policy.purchase.directed_share"]))
+        # 政府主导型 (seed 004): contracts also serve the government's central tasks and
+        # large events; few activities start from residents' needs
+        tasks = p["gov_led_task_share"] if v["policy.linkage.mode"] == "government_led" else 0.0
         self.year_contract_value = {}
         self.bureau.unawarded = 0.0
         for lot in lots:
@@ -284,9 +288,29 @@ class CommunityGovernanceModel(mesa.Model):
             if winner is None:
                 self.bureau.unawarded += lot.value
                 continue
-            procurement.sign(winner, lot, "purchase", p)
-            self.year_contract_value[winner.unique_id] = (
-                self.year_contract_value.get(winner.unique_id, 0.0) + lot.value)
+            for so, part in self._land_project(winner, lot):
+                procurement.sign(so, part, "purchase", p, task_share=tasks)
+                self.year_contract_value[so.unique_id] = (
+                    self.year_contract_value.get(so.unique_id, 0.0) + part.value)
+
+    def _land_project(self, winner: SocialOrganization, lot: procurement.Lot,
+                      ) -> list[tuple[SocialOrganization, procurement.Lot]]:
+        """公益项目优先落地社区 (seed 001): an agency's project is carried out with a
+        community SO of the community where it lands, which takes ``project_partner_share``
+        of the work and money — local organisations undertaking projects align them with
+        residents' aims and draw residents in (Watkins 2001, quoted in seed 004)."""
+        if winner.is_community or not self.v["policy.four_priorities.projects"]:
+            return [(winner, lot)]
+        floor = 0.5 * self.p["min_bid_capacity"]
+        local = [so for so in self.sos if so.is_community and so.community == lot.community
+                 and so.capacity >= floor]
+        if not local:
+            return [(winner, lot)]
+        partner = max(local, key=lambda so: (so.domain == lot.domain, so.reputation,
+                                             -so.unique_id))
+        share = self.p["project_partner_share"]
+        return [(winner, procurement.Lot(lot.community, lot.domain, lot.value * (1 - share))),
+                (partner, procurement.Lot(lot.community, lot.domain, lot.value * share))]
 
     def _community_funds(self, rng: np.random.Generator) -> None:
         """Each committee's service fund: projects for SOs, the rest by the committee itself
@@ -601,6 +625,7 @@ class CommunityGovernanceModel(mesa.Model):
                 continue
             so, contract, on_spec = provider
             self.served_by_so[so.unique_id] = self.served_by_so.get(so.unique_id, 0.0) + served
+            self.community_so_served += served if so.is_community else 0.0
             so.year_served += served
             so.year_quality += served * quality
             if contract is not None:

@@ -61,6 +61,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             "rate", False),
     Outcome("so_count", "社会组织数", "Social organizations", "count", "stock", True),
     Outcome("community_so_count", "社区社会组织数", "Community SOs", "count", "stock", True),
+    Outcome("community_so_services", "社区社会组织服务量", "Needs met by community SOs",
+            "per month", "rate", True),
     Outcome("professional_so_count", "专业社会组织数", "Professional SOs", "count", "stock", True),
     Outcome("so_births", "新成立社会组织", "SO births", "per year", "flow"),
     Outcome("so_closures", "注销社会组织", "SO closures", "per year", "flow", False),

@@ -90,8 +90,10 @@ TABLE: tuple[Parameter, ...] = (
     _P("orientation_steepness", 10.0, 2.0, 30.0, "1/score", "how sharply SOs follow what evaluation rewards; assumption"),
     _P("orientation_initial", 0.6, 0.3, 0.9, "share", "new SOs' effort on real needs before any evaluation; assumption"),
     _P("gov_led_needs_weight", 0.2, 0.0, 0.6, "share", "share of residents' needs in officials' lists (seed 004)", True),
+    _P("gov_led_task_share", 0.3, 0.0, 0.6, "share", "government-led: contracted activities serve superiors' tasks and large events, few start from residents' needs (seed 004: 围绕政府中心工作开展活动); assumption", True),
     _P("project_led_needs_weight", 0.5, 0.2, 0.8, "share", "share of residents' needs in SO proposals (seed 004)"),
     _P("projects_priority_match", 0.25, 0.0, 0.5, "share", "projects landing in communities match needs better (seed 001)"),
+    _P("project_partner_share", 0.3, 0.0, 0.6, "share", "with the projects priority, share of an agency's project a local community SO carries out (seed 001 公益项目优先落地社区; Watkins 2001 in seed 004); assumption"),
     _P("platform_needs_visibility", 0.5, 0.0, 1.0, "share", "hidden needs visible to planners via the platform (seed 001)"),
     _P("min_bid_capacity", 0.25, 0.05, 0.5, "0-1", "capacity an SO needs to take a contract (seed 000: few can)"),
     _P("max_contract_load", 3.0, 1.5, 6.0, "ratio", "contracted slots an SO accepts relative to its output"),
@@ -121,7 +123,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("so_member_capacity", 25, 10, 60, "count", "members one community SO can absorb"),
     _P("cash_months_initial", 3, 0, 12, "months", "starting reserve in months of costs"),
     # --- founding and rating (成立与评级) ----------------------------------------------------
-    _P("founding_rate", 0.003, 0.0005, 0.02, "per active leader-month", "leaders found community SOs (seeds 000, 003, 004); Yuhuatai fit 0.0021", True),
+    _P("founding_rate", 0.003, 0.0005, 0.02, "per active leader-month", "leaders found community SOs (seeds 000, 003, 004); Yuhuatai fit 0.0019", True),
     _P("founding_threshold_low_mult", 2.5, 1.0, 5.0, "ratio", "low filing threshold multiplies foundings (seeds 000, 003)"),
     _P("density_legitimation", 3.0, 0.5, 10.0, "SOs per 1,000 residents", "Hannan & Carroll 1992: legitimation"),
     _P("density_competition", 12.0, 4.0, 40.0, "SOs per 1,000 residents", "Hannan & Carroll 1992: competition"),
@@ -179,7 +181,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("reconsider_rate", 0.25, 0.05, 0.6, "per month", "residents revisit participation; inertia"),
     _P("membership_attachment", 0.3, 0.0, 0.6, "score", "members stay in groups they belong to (sunk ties); assumption"),
     _P("choice_noise", 0.1, 0.02, 0.3, "sd", "idiosyncratic shocks to participation"),
-    _P("volunteer_positions", 12, 4, 40, "volunteers per organiser", "volunteering needs organisers; Yuhuatai fit 24 (>20,000 volunteers, seed 001)"),
+    _P("volunteer_positions", 12, 4, 40, "volunteers per organiser", "volunteering needs organisers; Yuhuatai fit 26 (>20,000 volunteers, seed 001)"),
     _P("deliberation_seats", 0.12, 0.03, 0.3, "share of residents", "meetings seat residents' representatives (居民代表); assumption"),
     _P("deliberation_extra_threshold", 0.2, 0.0, 0.4, "score", "meetings cost more than volunteering"),
     # --- satisfaction and trust (满意与信任) ---------------------------------------------------

@@ -195,6 +195,9 @@ def _make_checks() -> list[Check]:
         add(Check(5, f"5-{name}", f"Priority {name} raises community SO activity",
                   "seed 001 (四个优先)", {"t": single, "c": none}, diff("community_so_count"),
                   f"community_so_count(priority_{name} − no priority, same fund/space)", +1))
+        add(Check(5, f"5-{name}-activity", f"Priority {name} raises what community SOs do",
+                  "seed 001 (四个优先)", {"t": single, "c": none}, diff("community_so_services"),
+                  f"community_so_services(priority_{name} − no priority, same fund/space)", +1))
         add(Check(5, f"5-{name}-participation", f"Priority {name} raises participation",
                   "seed 001 (四个优先)", {"t": single, "c": none}, diff("participation_rate"),
                   f"participation_rate(priority_{name} − no priority, same fund/space)", +1))
@@ -221,8 +224,11 @@ def _make_checks() -> list[Check]:
     add(Check(6, "6c", "…for the same money", "seed 000", {"t": grp, "c": base_full},
               lambda f: (f["t"]["group_org_spending"] - f["c"]["group_org_spending"])
               / max(f["c"]["group_org_spending"], 1.0),
-              "relative group_org_spending difference (|·| < 5%)", -1, threshold=0.05,
-              note="checked as: spending not more than 5% higher"))
+              "relative group_org_spending difference (< 5%, mean)", -1, threshold=0.05,
+              criterion="mean",
+              note="budgets are equal by the scenarios; payments stop when a partner SO "
+                   "closes, which silos (projects stacked on one partner) suffer more, so the "
+                   "difference is skewed by silo under-spending and judged by its mean"))
 
     # 7 --------------------------------------------------------------- 622
     d622 = arm("deliberation_622")
@@ -303,11 +309,18 @@ CHECKS: list[Check] = _make_checks()
 #: the suite's defaults: SIZE, 72 months, REPLICATIONS, MASTER_SEED). The tests mark them
 #: ``xfail(strict=True)`` so that a mechanism change that fixes one is noticed.
 KNOWN_FAILURES: dict[str, str] = {
-    "2b": "4A+ share ~0.03 in both arms (diff −0.001, CI [−0.005, 0.003]): only agencies reach "
+    "2b": "4A+ share ~0.03 in both arms (diff −0.002, CI [−0.008, 0.003]): only agencies reach "
           "4A. A community SO's score is at most ~0.75·capacity + maturity, so 4A (0.5) needs "
           "capacity ≈ 0.47; trained incubatees reach ~0.27 and, serving a few needs a month, "
-          "do not grow further. Training shows at 3A within the full package (2d).",
-    "7b": "SO share of affairs 0.095, CI [0.085, 0.105] vs the weak criterion ≥ 0.10 in the "
+          "do not grow further. Training shows at 3A within the full package (2d), and in "
+          "the calibrated Yuhuatai run (real-sized, funded communities) ~80 community SOs "
+          "reach 4A.",
+    "5-projects": "community_so_count −0.05, CI [−0.80, 0.70]: the projects priority gives "
+                  "existing community SOs work (needs met +1.9 a month, 5-projects-activity) "
+                  "and raises participation, but the count is set by leaders' founding and "
+                  "density, and in this small district few community SOs close for want of "
+                  "money, so partner projects do not change it.",
+    "7b": "SO share of affairs 0.090, CI [0.080, 0.101] vs the weak criterion ≥ 0.10 in the "
           "deliberation-only scenario, which gives SOs nothing; with the full package "
           "(platform, funds, active residents and SOs, 7f) the SO share is 0.24, as the 622 "
           "rule has it.",
@@ -472,8 +485,12 @@ def pattern_figure(rows: Sequence[CheckResult]) -> Any:
     """One panel per check of a pattern: per-replication statistic, mean and 95% CI."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(2.4 * max(len(rows), 1) + 1, 2.8), layout="constrained")
-    axes = fig.subplots(1, len(rows), squeeze=False)[0]
+    cols = min(max(len(rows), 1), 6)  # wrap long patterns (5 has 17 checks) into rows
+    lines = math.ceil(max(len(rows), 1) / cols)
+    fig = Figure(figsize=(2.4 * cols + 1, 2.8 * lines), layout="constrained")
+    axes = fig.subplots(lines, cols, squeeze=False).ravel()
+    for ax in axes[len(rows):]:
+        ax.set_visible(False)
     for ax, r in zip(axes, rows, strict=False):
         c = r.check
         color = "tab:green" if r.passed else "tab:red"
@@ -608,9 +625,11 @@ HEADLINES = (
 
 #: Five of the parameters flagged ``uncertain`` that sit on the headline causal paths:
 #: SO founding (full package), incumbency in awards (competitive vs directed), officials'
-#: use of residents' needs (linkage mode), participation thresholds, crowding of gifts.
+#: use of residents' needs and their own tasks (linkage mode), participation thresholds.
+#: (``crowding`` was the fifth until the government-led task share arrived: at either end
+#: of its range every headline effect equalled the default to four digits.)
 ROBUSTNESS_PARAMETERS = ("founding_rate", "incumbency_weight", "gov_led_needs_weight",
-                         "threshold_mean", "crowding")
+                         "gov_led_task_share", "threshold_mean")
 
 
 def _headline_rows(extra: dict[str, Any], replications: int, months: int, seed: int,

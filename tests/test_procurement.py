@@ -125,6 +125,16 @@ def test_responsive_service_follows_the_communitys_expressed_needs():
     assert nobody_asked[1] == pytest.approx(10.0)
 
 
+def test_government_tasks_take_part_of_a_contracts_money():
+    """政府主导型 (seed 004): part of the money buys the buyer's own tasks and events."""
+    p = params(unit_cost=1000)
+    lot = procurement.Lot(0, 0, 120_000)
+    plain = procurement.sign(FakeSO(1), lot, "purchase", p)
+    tasked = procurement.sign(FakeSO(2), lot, "purchase", p, task_share=0.3)
+    assert plain.slots == pytest.approx(10.0) and tasked.slots == pytest.approx(7.0)
+    assert tasked.value == plain.value  # the SO is paid the same
+
+
 def test_needs_list_follows_residents_only_when_demand_driven():
     demand = np.zeros((1, 6))
     demand[0, 0] = 10.0  # all needs in elder care

@@ -11,7 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` subcommand."""
     parser = subparsers.add_parser(
         "validate",
-        help="check the ten patterns of the design brief and write a validation report",
+        help="check the validation patterns (the design brief's ten and the survey "
+        "pattern) and write a validation report",
         description="Runs every validation arm (small district, common random numbers), "
         "computes each pattern's paired statistic with a 95%% CI, and writes "
         "results/validation/report.html (expected direction, measured effect, pass/fail, a "
@@ -65,7 +66,8 @@ def handle(args: argparse.Namespace) -> int:
     if args.pattern:
         bad = [n for n in args.pattern if n not in validation.PATTERNS]
         if bad:
-            raise InputError(f"--pattern must be between 1 and 10 (got {bad}).")
+            raise InputError(f"--pattern must be between 1 and {max(validation.PATTERNS)} "
+                             f"(got {bad}).")
         checks = [c for c in checks if c.pattern in args.pattern]
     rows, _, seconds = validation.run_checks(checks, reps, months, seed, workers=args.workers)
     print(validation.format_table(rows))

@@ -108,10 +108,15 @@ def award(lot: Lot, candidates: list[SocialOrganization], directed: bool,
     return pool[int(np.argmax(score))]
 
 
-def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float]) -> Contract:
-    """Contract ``lot`` to ``so``; working for the buyer also builds ties (relationships)."""
+def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float],
+         task_share: float = 0.0) -> Contract:
+    """Contract ``lot`` to ``so``; working for the buyer also builds ties (relationships).
+
+    ``task_share`` of the money pays for the buyer's own tasks and events rather than
+    services to residents (government-led linkage, seed 004)."""
+    slots = lot.value * (1.0 - task_share) / 12.0 / p["unit_cost"]
     contract = Contract(buyer=buyer, community=lot.community, domain=lot.domain,
-                        value=lot.value, slots=lot.value / 12.0 / p["unit_cost"])
+                        value=lot.value, slots=slots)
     so.contracts.append(contract)
     so.ties = min(1.0, so.ties + p["tie_gain_per_contract"])
     return contract
