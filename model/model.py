@@ -465,9 +465,10 @@ class CommunityGovernanceModel(mesa.Model):
                 if so.is_community or not (so.contracts and so.staff):
                     continue
                 share = p["landing_outreach_share"] * len(so.staff) / len(so.contracts)
+                staff_skill = so.skill()
                 for contract in so.contracts:
                     workers[contract.community] += share
-                    skill[contract.community] += share * so.skill()
+                    skill[contract.community] += share * staff_skill
         covered = np.minimum(1.0, workers * p["outreach_residents_per_sw"] / self.sizes)
         mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
         return np.where(workers > 0, covered * (0.5 + 0.5 * mean_skill), 0.0)
@@ -609,8 +610,8 @@ class CommunityGovernanceModel(mesa.Model):
             c = contract.community
             real = procurement.responsive_split(scale * contract.slots * o, contract.domain,
                                                 open_expressed[c], so.responsiveness)
-            for d in np.flatnonzero(real):
-                offers.add((so, contract, d == contract.domain), c, d, real[d], quality, True)
+            for d, slots in real.items():
+                offers.add((so, contract, d == contract.domain), c, d, slots, quality, True)
             contract.showcase += scale * contract.slots * (1 - o)
         spare = max(effort - needed, 0.0)
         if so.is_community:

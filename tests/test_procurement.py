@@ -118,11 +118,10 @@ def test_audits_count_only_deliverables_in_the_contracted_domain():
 def test_responsive_service_follows_the_communitys_expressed_needs():
     expressed = np.array([0.0, 0.0, 6.0, 0.0, 2.0, 0.0])
     split = procurement.responsive_split(10.0, 0, expressed, 0.5)
-    assert split.sum() == pytest.approx(10.0)
-    assert split[0] == pytest.approx(5.0) and split[2] == pytest.approx(3.75)
-    assert split[4] == pytest.approx(1.25)
-    nobody_asked = procurement.responsive_split(10.0, 1, np.zeros(6), 0.5)
-    assert nobody_asked[1] == pytest.approx(10.0)
+    assert sum(split.values()) == pytest.approx(10.0)
+    assert split == pytest.approx({0: 5.0, 2: 3.75, 4: 1.25})
+    assert procurement.responsive_split(10.0, 1, np.zeros(6), 0.5) == {1: 10.0}
+    assert procurement.responsive_split(10.0, 1, expressed, 0.0) == {1: 10.0}
 
 
 def test_government_tasks_take_part_of_a_contracts_money():

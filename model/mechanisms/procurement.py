@@ -174,16 +174,17 @@ def _adapt_responsiveness(so: SocialOrganization, satisfaction_weight: float,
 
 
 def responsive_split(real: float, domain: int, expressed: np.ndarray,
-                     responsiveness: float) -> np.ndarray:
+                     responsiveness: float) -> dict[int, float]:
     """Real contracted services by domain: ``1 − responsiveness`` of them in the contracted
     ``domain``, the rest spread over the community's expressed needs (``expressed`` by
-    domain); all in the contracted domain when nobody has asked for anything."""
-    out = np.zeros(expressed.size)
-    total = expressed.sum()
-    flexible = real * responsiveness if total > 0 else 0.0
-    out[domain] += real - flexible
-    if flexible > 0:
-        out += flexible * expressed / total
+    domain); all in the contracted domain when nobody has asked for anything. Domains with
+    nothing are left out."""
+    total = int(expressed.sum()) if responsiveness > 0 else 0
+    if total <= 0 or real <= 0:
+        return {domain: real} if real > 0 else {}
+    flexible = real * responsiveness
+    out = {d: flexible * float(n) / total for d, n in enumerate(expressed) if n > 0}
+    out[domain] = (real - flexible) + out.get(domain, 0.0)
     return out
 
 
