@@ -178,9 +178,10 @@ class CommunityGovernanceModel(mesa.Model):
         self._reset_counters()
         if self.month % 12 == 0:
             self._yearly_round()
-        self._found_community_sos()
+        outreach = self._outreach()  # founding and entry below leave it unchanged
+        self._found_community_sos(outreach)
         self._professional_entry()
-        self._needs_arise()
+        self._needs_arise(outreach)
         self._social_workers()
         offers = self._supply()
         delivery = services.deliver(self.pop, offers, self.streams["service"])
@@ -473,13 +474,13 @@ class CommunityGovernanceModel(mesa.Model):
         mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
         return np.where(workers > 0, covered * (0.5 + 0.5 * mean_skill), 0.0)
 
-    def _found_community_sos(self) -> None:
+    def _found_community_sos(self, outreach: np.ndarray) -> None:
         """Active leaders found community SOs (社区能人 → 社区社会组织)."""
         pop, rng = self.pop, self.streams["ecology"]
         chance = ecology.founding_chance(
             self._community_so_counts() * 1000.0 / self.sizes,
             self.v["policy.incubation.registration_threshold"] == "low",
-            self._free_space(), self._outreach(), self.p)
+            self._free_space(), outreach, self.p)
         active = pop.leader & ~pop.founder & pop.participating
         candidates = np.flatnonzero(active)
         founders = candidates[rng.random(candidates.size) < chance[pop.community[candidates]]]
@@ -502,12 +503,12 @@ class CommunityGovernanceModel(mesa.Model):
                              ties=p["ties_new_agency"])
             self._hire(so, rng)
 
-    def _needs_arise(self) -> None:
+    def _needs_arise(self, outreach: np.ndarray) -> None:
         pop = self.pop
         needs.arise(pop, self.streams["needs"])
         landing = self._landing_presence()
         channels = needs.Channels(platform=bool(self.v["policy.linkage.info_platform"]),
-                                  landing=landing, outreach=self._outreach(),
+                                  landing=landing, outreach=outreach,
                                   group_reach=self._group_reach())
         before = pop.need_expressed.copy()
         needs.express(pop, channels, self.p, self.streams["expression"])

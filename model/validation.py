@@ -111,14 +111,14 @@ def special_coverage(f: dict[str, float]) -> float:
     return float(np.nanmean([f[f"coverage_{g}"] for g in SPECIAL_GROUPS]))
 
 
+def rated_share(f: dict[str, float], count: str = "rated_so_count") -> float:
+    """Share of SOs rated 3A or above (``count="high_rated_so_count"``: 4A or above)."""
+    return f[count] / f["so_count"] if f["so_count"] else 0.0
+
+
 def high_rated_share(f: dict[str, float]) -> float:
     """Share of SOs rated 4A or above."""
-    return f["high_rated_so_count"] / f["so_count"] if f["so_count"] else 0.0
-
-
-def rated_share(f: dict[str, float]) -> float:
-    """Share of SOs rated 3A or above."""
-    return f["rated_so_count"] / f["so_count"] if f["so_count"] else 0.0
+    return rated_share(f, "high_rated_so_count")
 
 
 def age_ratio(f: dict[str, float]) -> float:

@@ -100,7 +100,7 @@ def test_founding_sees_density_per_thousand_residents(monkeypatch):
     for size in (200, 800):
         model = small_model(scenario="baseline", **{"district.residents_per_community": size})
         per_community = model._community_so_counts()
-        model._found_community_sos()
+        model._found_community_sos(model._outreach())
         assert np.allclose(seen["count"], per_community * 1000 / size)
 
 
