@@ -32,7 +32,7 @@ def peak_mb() -> float:
 
 
 def full_model(overrides: dict, months: int, scenario: str) -> dict:
-    from model import CommunityGovernanceModel
+    from sanshe import CommunityGovernanceModel
 
     started = time.perf_counter()
     sim = CommunityGovernanceModel(scenario, seed=1, **overrides)

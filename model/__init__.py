@@ -1,19 +1,37 @@
-"""sanshe: an agent-based simulation of community governance under 三社联动 policies.
+"""The older import name: ``import model`` and ``from model.scenario import ...`` keep working.
 
-Public API (INTERFACE.md): ``Scenario``, ``CommunityGovernanceModel``, ``run``, ``compare``.
+The package is ``sanshe``; every ``model.X`` is the very module ``sanshe.X`` (one module
+object, so classes and isinstance checks agree), found by an alias finder on first import.
 """
 
-from model.experiment import run
-from model.model import CommunityGovernanceModel
-from model.scenario import Scenario
+import importlib
+import importlib.abc
+import importlib.util
+import sys
 
-__all__ = ["CommunityGovernanceModel", "Scenario", "run"]
+import sanshe
+from sanshe import *  # noqa: F401,F403
+from sanshe import __all__  # noqa: F401
+
+
+class _SansheAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Maps ``model.X`` to the already-importable ``sanshe.X``."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname.startswith(__name__ + ".") and fullname != __name__ + ".__main__":
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module("sanshe" + spec.name[len(__name__):])
+
+    def exec_module(self, module):
+        """Nothing to run: the module was imported as ``sanshe.X``."""
+
+
+if not any(isinstance(finder, _SansheAlias) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _SansheAlias())
 
 
 def __getattr__(name: str):
-    """Import heavier parts (reports, sweeps) only when asked for."""
-    if name == "compare":
-        from model.comparison import compare
-
-        return compare
-    raise AttributeError(f"module 'model' has no attribute {name!r}")
+    return getattr(sanshe, name)

@@ -1,7 +1,7 @@
-"""``python -m model`` runs the ``sanshe`` command line."""
+"""``python -m model`` (the older name) runs the ``sanshe`` command line."""
 
 import sys
 
-from model.cli import main
+from sanshe.cli import main
 
 sys.exit(main())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.experiment import plan, run_single
-from model.parameters import defaults
+from sanshe.experiment import plan, run_single
+from sanshe.parameters import defaults
 
 #: A small district: 5 communities of 200 residents (fast, still every mechanism).
 SMALL = {
@@ -36,5 +36,5 @@ def finals(scenario: str, outcome: str, seeds: int = 5, months: int = 36,
 def sanshe(*args: str, cwd: Path | str | None = None,
            timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the command line in a fresh process, as a user would."""
-    return subprocess.run([sys.executable, "-m", "model", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "sanshe", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model import calibration
-from model.errors import InputError
+from sanshe import calibration
+from sanshe.errors import InputError
 
 TARGETS = Path(__file__).resolve().parent.parent / "calibration" / "yuhuatai_targets.toml"
 

@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import model.comparison as comparison_module
-from model.cli import main
-from model.outcomes import OUTCOME_NAMES
-from model.report import FIGURES
+import sanshe.comparison as comparison_module
+from sanshe.cli import main
+from sanshe.outcomes import OUTCOME_NAMES
+from sanshe.report import FIGURES
 
 SMALL = ["--set", "district.residents_per_community=200"]
 
@@ -25,7 +25,7 @@ SMALL = ["--set", "district.residents_per_community=200"]
 def sanshe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run the command line in a fresh process, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "model", *args],
+        [sys.executable, "-m", "sanshe", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -182,7 +182,7 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
     command = [
         sys.executable,
         "-m",
-        "model",
+        "sanshe",
         "compare",
         "baseline",
         "full_linkage",
@@ -236,7 +236,7 @@ def test_two_compare_processes_on_one_sqlite_file(tmp_path: Path) -> None:
     base = [
         sys.executable,
         "-m",
-        "model",
+        "sanshe",
         "compare",
         "--replications",
         "2",

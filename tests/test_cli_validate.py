@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from model import validation
+from sanshe import validation
 from tests.helpers import sanshe
 
 TARGETS = Path(__file__).resolve().parent.parent / "calibration" / "yuhuatai_targets.toml"

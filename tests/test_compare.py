@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import model.comparison as comparison_module
-from model.comparison import (
+import sanshe.comparison as comparison_module
+from sanshe.comparison import (
     Comparison,
     compare,
     describe_difference,
@@ -23,8 +23,8 @@ from model.comparison import (
     paired_test,
     summary_table,
 )
-from model.errors import InputError
-from model.scenario import Scenario
+from sanshe.errors import InputError
+from sanshe.scenario import Scenario
 
 SMALL = {"district.residents_per_community": 200}
 

@@ -1,6 +1,6 @@
 """The interactive page: its parts in Python, and the served page in headless Chromium.
 
-The browser test starts ``python -m model dashboard`` on a free port, loads the page in
+The browser test starts ``python -m sanshe dashboard`` on a free port, loads the page in
 Debian's Chromium driven by Playwright (never a downloaded browser), checks that the
 controls and plots render, moves a lever, resets, steps, and checks that the displayed
 values and the plots change, with no errors in the browser console. It is skipped only
@@ -27,10 +27,10 @@ pytest.importorskip("mesa.visualization")
 
 from mesa.visualization.solara_viz import _check_model_params  # noqa: E402
 
-from model import dashboard  # noqa: E402
-from model.cli import main  # noqa: E402
-from model.scenario import Scenario  # noqa: E402
-from model.schema import BY_KEY  # noqa: E402
+from sanshe import dashboard  # noqa: E402
+from sanshe.cli import main  # noqa: E402
+from sanshe.scenario import Scenario  # noqa: E402
+from sanshe.schema import BY_KEY  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("SANSHE_CHROMIUM", "/usr/bin/chromium")
@@ -67,7 +67,7 @@ def test_levers_follow_schema_and_scenario():
 
 def test_slider_steps_land_on_every_library_value():
     """A slider snaps its value to a step as it appears; no library value may move."""
-    from model.scenario import library_names
+    from sanshe.scenario import library_names
 
     for name in library_names():
         scenario = Scenario.load(name)
@@ -119,7 +119,7 @@ def test_every_figure_draws_before_and_after_steps(lang):
 
 
 def test_make_page_rejects_bad_input():
-    from model.errors import InputError
+    from sanshe.errors import InputError
 
     with pytest.raises(InputError):
         dashboard.make_page("no_such_scenario")
@@ -178,7 +178,7 @@ def _wait_for_server(url: str, process: subprocess.Popen, timeout: float = 90.0)
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """``python -m model dashboard`` on a free port; yields the URL, then stops it."""
+    """``python -m sanshe dashboard`` on a free port; yields the URL, then stops it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
@@ -186,7 +186,7 @@ def served(tmp_path_factory):
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "model", "dashboard", "--port", str(port)],
+            [sys.executable, "-m", "sanshe", "dashboard", "--port", str(port)],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

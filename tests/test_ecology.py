@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.agents.social_worker import exit_probability, fill_probability
-from model.mechanisms import ecology
+from sanshe.agents.social_worker import exit_probability, fill_probability
+from sanshe.mechanisms import ecology
 from tests.helpers import params
 
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from model.errors import InputError
-from model.executors import RunError, collect, guarded_call, open_executor
+from sanshe.errors import InputError
+from sanshe.executors import RunError, collect, guarded_call, open_executor
 
 
 def _square(x: int) -> int:

@@ -4,9 +4,9 @@ import mesa
 import numpy as np
 import pytest
 
-from model import CommunityGovernanceModel, Scenario
-from model.experiment import RunSpec, replication_seeds, run_single
-from model.outcomes import OUTCOME_NAMES
+from sanshe import CommunityGovernanceModel, Scenario
+from sanshe.experiment import RunSpec, replication_seeds, run_single
+from sanshe.outcomes import OUTCOME_NAMES
 from tests.helpers import SMALL
 
 
@@ -87,7 +87,7 @@ def test_a_policy_switch_leaves_other_mechanisms_on_common_random_numbers():
 
 def test_founding_sees_density_per_thousand_residents(monkeypatch):
     """A community of 800 with 4 SOs is as crowded as one of 200 with 1 (5 per 1,000)."""
-    from model.mechanisms import ecology
+    from sanshe.mechanisms import ecology
 
     seen = {}
     real = ecology.founding_chance
@@ -105,7 +105,7 @@ def test_founding_sees_density_per_thousand_residents(monkeypatch):
 
 
 def test_winners_gov_share_weights_the_revenue_of_purchase_winners():
-    from model.measures import _organizations
+    from sanshe.measures import _organizations
 
     model = small_model(scenario="baseline")
     for so in model.sos:

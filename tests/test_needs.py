@@ -1,7 +1,7 @@
 import numpy as np
 
-from model.mechanisms import needs
-from model.population import build_population
+from sanshe.mechanisms import needs
+from sanshe.population import build_population
 from tests.helpers import params
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.agents.social_org import COMMUNITY, PROFESSIONAL, Contract
-from model.mechanisms import procurement
+from sanshe.agents.social_org import COMMUNITY, PROFESSIONAL, Contract
+from sanshe.mechanisms import procurement
 from tests.helpers import params
 
 

@@ -11,12 +11,12 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
-from model import plotting
-from model.comparison import Comparison
-from model.outcomes import KEY_OUTCOMES
-from model.report import FIGURES
-from model.scenario import Scenario
-from model.store import ResultStore
+from sanshe import plotting
+from sanshe.comparison import Comparison
+from sanshe.outcomes import KEY_OUTCOMES
+from sanshe.report import FIGURES
+from sanshe.scenario import Scenario
+from sanshe.store import ResultStore
 
 SCENARIOS = ("baseline", "full_linkage", "incubation_only")
 EXPECTED_FILES = {

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from model.parameters import PARAMETERS
-from model.scenario import Scenario, list_scenarios
-from model.schema import SETTINGS, defaults
+from sanshe.parameters import PARAMETERS
+from sanshe.scenario import Scenario, list_scenarios
+from sanshe.schema import SETTINGS, defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "scenarios"
@@ -191,7 +191,7 @@ def sanshe(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SANSHE_SCENARIOS"}
     env["PYTHONIOENCODING"] = "utf-8"
     return subprocess.run(
-        [sys.executable, "-m", "model", *args],
+        [sys.executable, "-m", "sanshe", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

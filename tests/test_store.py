@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.errors import InputError
-from model.outcomes import OUTCOME_NAMES
-from model.store import ResultStore, normalise_url
+from sanshe.errors import InputError
+from sanshe.outcomes import OUTCOME_NAMES
+from sanshe.store import ResultStore, normalise_url
 
 SPEC = {"scenarios": ["baseline", "full_linkage"], "replications": 2, "months": 12}
 
@@ -196,9 +196,9 @@ def test_sqlite_uses_wal(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import sys
-    from model.experiment import RunResult
-    from model.outcomes import OUTCOME_NAMES
-    from model.store import ResultStore
+    from sanshe.experiment import RunResult
+    from sanshe.outcomes import OUTCOME_NAMES
+    from sanshe.store import ResultStore
 
     url, who, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = ResultStore(url)

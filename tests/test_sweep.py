@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from model.errors import InputError
-from model.executors import open_executor
-from model.experiment import RunResult, RunSpec, replication_seeds, run_single
-from model.outcomes import OUTCOME_NAMES
-from model.scenario import Scenario
-from model.sweep import (
+from sanshe.errors import InputError
+from sanshe.executors import open_executor
+from sanshe.experiment import RunResult, RunSpec, replication_seeds, run_single
+from sanshe.outcomes import OUTCOME_NAMES
+from sanshe.scenario import Scenario
+from sanshe.sweep import (
     Axis,
     SweepResult,
     _tasks,
@@ -364,7 +364,7 @@ def test_resume_after_killing_the_sweep_midway(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "model",
+        "sanshe",
         "sweep",
         *args,
         "--workers",
@@ -459,7 +459,8 @@ def test_a_caller_pool_is_reused_and_left_open(tmp_path: Path) -> None:
 # --- command line ------------------------------------------------------------------------
 def _sanshe(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "model", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "sanshe", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=300,
     )
 
 

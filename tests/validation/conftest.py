@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from model import validation
+from sanshe import validation
 
 
 @pytest.fixture(scope="session")

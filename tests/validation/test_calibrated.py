@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from model import calibration
-from model.experiment import plan, run_single
+from sanshe import calibration
+from sanshe.experiment import plan, run_single
 
 pytestmark = pytest.mark.validation
 

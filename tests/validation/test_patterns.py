@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from model import validation
+from sanshe import validation
 
 pytestmark = pytest.mark.validation
 

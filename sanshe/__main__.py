@@ -1,0 +1,7 @@
+"""``python -m sanshe`` (or ``python -m model``) runs the ``sanshe`` command line."""
+
+import sys
+
+from sanshe.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""``sanshe calibrate``: fit uncertain behavioural constants to figures from the sources."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``calibrate`` subcommand."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="fit behavioural constants to source figures (ABC rejection over an LHS design)",
+        description="Runs SCENARIO at a Latin-hypercube design over the --free parameters "
+        "(common random numbers across points), keeps the points closest to the targets "
+        "(approximate Bayesian computation by rejection), and writes the fitted values, "
+        "their uncertainty and the fit against each target to calibration.json and "
+        "fitted.toml in --out.",
+    )
+    parser.add_argument("scenario", metavar="SCENARIO", help="library name or .toml path")
+    parser.add_argument("--targets", required=True, metavar="FILE", help="targets TOML")
+    parser.add_argument("--free", action="append", required=True, metavar="KEY=LOW:HIGH",
+                        help="a behavioural constant to fit and its search range (repeat)")
+    parser.add_argument("--points", type=int, default=12, help="design points (default 12)")
+    parser.add_argument("--replications", type=int, default=2,
+                        help="replications per point (default 2)")
+    parser.add_argument("--months", type=int, default=None, help="default: the scenario's")
+    parser.add_argument("--seed", type=int, default=None, help="default: the scenario's")
+    parser.add_argument("--accept", type=float, default=0.25,
+                        help="share of points accepted as the posterior (default 0.25)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="output directory (default results/calibration/<scenario>)")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sanshe import calibration
+    from sanshe.errors import InputError
+    from sanshe.experiment import resolve
+
+    if args.replications < 1 or args.workers < 1:
+        raise InputError("--replications and --workers must be at least 1.")
+    if not 0 < args.accept <= 1:
+        raise InputError(f"--accept must be in (0, 1] (got {args.accept}).")
+    if args.months is not None and args.months < 13:
+        raise InputError(f"--months must be at least 13 (got {args.months}).")
+    try:
+        name = resolve(args.scenario).name
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"cannot load scenario '{args.scenario}': {exc}") from exc
+    targets = calibration.load_targets(args.targets)
+    free = calibration.parse_free(args.free)
+    result = calibration.calibrate(args.scenario, targets, free, args.points,
+                                   args.replications, args.months, args.seed, args.accept,
+                                   args.workers)
+    print(calibration.describe(result))
+    out = Path(args.out) if args.out else Path("results") / "calibration" / name
+    for path in calibration.write(result, out):
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,120 @@
+"""``sanshe scenarios``: list the scenario library, or show one scenario resolved."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import unicodedata
+from typing import Any
+
+from sanshe.scenario import Scenario, library_dir, list_scenarios
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``scenarios`` subcommand."""
+    parser = subparsers.add_parser(
+        "scenarios",
+        help="list the scenario library",
+        description="List the scenario library (name, Chinese and English title, "
+        "description), or show every resolved setting of one scenario.",
+    )
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="a library name or .toml path: show its resolved settings",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """List the library, or show one scenario."""
+    if args.scenario:
+        scenario = Scenario.load(args.scenario)
+        print(
+            json.dumps(scenario.to_dict(), ensure_ascii=False, indent=2)
+            if args.json
+            else show(scenario)
+        )
+        return 0
+    scenarios = list_scenarios()
+    if args.json:
+        print(json.dumps([summary(s) for s in scenarios], ensure_ascii=False, indent=2))
+    elif scenarios:
+        print(table(scenarios))
+    else:
+        print(f"No scenarios in {library_dir()}.")
+    return 0
+
+
+def summary(scenario: Scenario) -> dict[str, Any]:
+    """One library entry for ``--json``."""
+    return {
+        "name": scenario.name,
+        "title": scenario.title,
+        "title_zh": scenario.title_zh,
+        "title_en": scenario.title_en,
+        "description": scenario.description,
+        "extends": scenario.extends,
+        "source": str(scenario.source) if scenario.source else None,
+    }
+
+
+def table(scenarios: list[Scenario]) -> str:
+    """An aligned table; the description comes last so it is never cut."""
+    rows = [("name", "标题", "title", "description")]
+    rows += [(s.name, s.title_zh, s.title_en, s.description) for s in scenarios]
+    widths = [max(width(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join([*(pad(c, w) for c, w in zip(row[:3], widths, strict=True)), row[3]])
+        for row in rows
+    ]
+    lines.insert(1, "  ".join(["-" * w for w in widths] + ["-" * 11]))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def show(scenario: Scenario) -> str:
+    """Every resolved setting of one scenario, marking those that differ from the defaults."""
+    defaults = Scenario.from_dict({"scenario": {"name": "defaults"}})
+    changed = scenario.differences(defaults)
+    head = [f"{scenario.name}: {scenario.title}", scenario.description]
+    if scenario.source:
+        head.append(
+            f"file: {scenario.source}"
+            + (f" (extends {scenario.extends})" if scenario.extends else "")
+        )
+    body = [
+        f"{'*' if key in changed else ' '} {key} = {_toml(value)}"
+        for key, value in scenario.values.items()
+    ]
+    body += [
+        f"* parameters.{key} = {_toml(value)}"
+        for key, value in scenario.parameters.items()
+        if f"parameters.{key}" in changed
+    ]
+    return "\n".join(
+        [
+            *head,
+            "",
+            *body,
+            "",
+            "* differs from the schema defaults; "
+            "behavioural constants are shown only when overridden.",
+        ]
+    )
+
+
+def _toml(value: Any) -> str:
+    """A value written as in a TOML file (true, "directed", 3000000.0)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def width(text: str) -> int:
+    """Display width: East Asian wide and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    """Left-align ``text`` in ``columns`` display columns."""
+    return text + " " * (columns - width(text))

@@ -1,0 +1,625 @@
+"""Compare scenarios under common random numbers, store every run, and summarise.
+
+``compare(["baseline", "full_linkage"])`` plans every scenario × replication with the same
+seed per replication (:func:`model.experiment.plan`), runs what the results store does not
+hold yet, commits each run as it finishes, and returns a :class:`Comparison`: the key
+outcomes with means, 95% confidence intervals and paired differences from the first
+scenario, the figures and the report. ``Comparison.load(name)`` rebuilds it from the store.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import sys
+import traceback
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sanshe.errors import InputError
+from sanshe.experiment import RunSpec, plan, run_single
+from sanshe.outcomes import BY_NAME, KEY_OUTCOMES, SPECIAL_GROUPS
+from sanshe.scenario import Scenario
+from sanshe.schema import BY_KEY
+from sanshe.store import ResultStore, spec_hash
+
+#: Confidence level of every interval.
+CONFIDENCE = 0.95
+
+#: Where reports go unless told: results/<experiment>/ under the working directory.
+RESULTS_DIR = Path("results")
+
+#: Columns of :meth:`Comparison.table`.
+TABLE_COLUMNS = (
+    "outcome",
+    "label",
+    "unit",
+    "scenario",
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_value",
+)
+
+#: Headers of the printed table, per language.
+HEADERS = {
+    "en": ("Outcome", "Scenario", "Mean [95% CI]", "Diff vs {ref} [95% CI]", "p (paired t)"),
+    "zh": ("指标", "情景", "均值 [95%置信区间]", "与{ref}之差 [95%置信区间]", "p值(配对t检验)"),
+}
+
+
+# --- statistics -------------------------------------------------------------------------
+def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of ``values`` (NaNs dropped).
+
+    One value gives an undefined interval (NaN); identical values a zero-width one.
+    """
+    data = np.asarray(values, dtype=float)
+    data = data[~np.isnan(data)]
+    if data.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(data.mean())
+    if data.size < 2:
+        return mean, math.nan, math.nan
+    sem = float(stats.sem(data))
+    if not sem > 0:
+        return mean, mean, mean
+    low, high = stats.t.interval(confidence, data.size - 1, loc=mean, scale=sem)
+    return mean, float(low), float(high)
+
+
+def paired_test(values: Sequence[float], reference: Sequence[float]) -> float:
+    """Two-sided paired t-test p-value of ``values`` against ``reference``.
+
+    Pairs with a NaN are dropped. Identical pairs (every difference zero) give 1.0, a
+    constant non-zero difference 0.0, fewer than two pairs NaN — where scipy would warn.
+    """
+    x, y = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    if x.size < 2:
+        return math.nan
+    diff = x - y
+    if np.all(diff == diff[0]):
+        return 1.0 if diff[0] == 0 else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_rel(x, y).pvalue)
+
+
+def summary_table(
+    runs: pd.DataFrame, scenarios: Sequence[str], outcomes: Sequence[str], lang: str = "en"
+) -> pd.DataFrame:
+    """Per outcome × scenario: mean, 95% CI, paired difference from the first scenario.
+
+    ``runs`` has one row per finished run with columns scenario, replication and one per
+    outcome final (as :meth:`ResultStore.runs` gives). Differences pair runs by
+    replication (common random numbers), so they are much tighter than the two CIs.
+    """
+    reference = scenarios[0] if scenarios else None
+    rows = []
+    for name in outcomes:
+        outcome = BY_NAME[name]
+        column = runs[name] if name in runs else pd.Series(np.nan, index=runs.index)
+        by_rep = {
+            s: column[runs.scenario == s].set_axis(runs.replication[runs.scenario == s])
+            for s in scenarios
+        }
+        for scenario in scenarios:
+            values = by_rep[scenario]
+            mean, low, high = mean_ci(values)
+            row = {
+                "outcome": name,
+                "label": outcome.label(lang),
+                "unit": outcome.unit,
+                "scenario": scenario,
+                "n": int(values.notna().sum()),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "diff": math.nan,
+                "diff_ci_low": math.nan,
+                "diff_ci_high": math.nan,
+                "p_value": math.nan,
+            }
+            if scenario != reference:
+                paired = pd.concat(
+                    [values.rename("x"), by_rep[reference].rename("y")], axis=1, join="inner"
+                ).dropna()
+                diff, dlow, dhigh = mean_ci(paired.x - paired.y)
+                row.update(
+                    diff=diff,
+                    diff_ci_low=dlow,
+                    diff_ci_high=dhigh,
+                    p_value=paired_test(paired.x, paired.y),
+                )
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def bands_of(series: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario × month: mean and 95% CI over replications of one outcome's series.
+
+    The same Student-t interval as :func:`mean_ci`, vectorised; where it is undefined
+    (one replication) the band collapses onto the mean.
+    """
+    values = series.dropna(subset=["value"])
+    grouped = values.groupby(["scenario", "month"], sort=True)["value"]
+    frame = grouped.agg(["mean", "std", "count"]).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sem = frame["std"] / np.sqrt(frame["count"])
+        quantile = stats.t.ppf(0.5 + CONFIDENCE / 2, frame["count"] - 1)
+    half = np.nan_to_num(quantile * sem, nan=0.0)
+    frame["low"], frame["high"] = frame["mean"] - half, frame["mean"] + half
+    frame["month"] = frame["month"].astype(int)
+    return frame[["scenario", "month", "mean", "low", "high"]]
+
+
+# --- formatting (console and report share it) -----------------------------------------
+def format_value(value: float, unit: str, diff: bool = False, digits: int | None = None) -> str:
+    """A number for people: shares in %, differences of shares in percentage points.
+
+    Other units get fewer decimals as numbers grow (``digits`` fixes them, so that a
+    mean and its interval are written alike).
+    """
+    if value is None or not math.isfinite(value):
+        return "–"
+    sign = "+" if diff and value >= 0 else ""
+    if unit == "share":
+        return f"{sign}{value * 100:.1f} pp" if diff else f"{value * 100:.1f}%"
+    digits = decimals(value) if digits is None else digits
+    return f"{sign}{value:,.{digits}f}"
+
+
+def decimals(value: float) -> int:
+    """Decimals that show three significant figures of small numbers, none of big ones."""
+    size = abs(value)
+    return 3 if size < 1 else 2 if size < 10 else 1 if size < 100 else 0
+
+
+def format_interval(mean: float, low: float, high: float, unit: str, diff: bool = False) -> str:
+    """ "mean [low, high]" in the outcome's unit; the interval is left out if undefined."""
+    finite = [abs(v) for v in (mean, low, high) if v is not None and math.isfinite(v)]
+    digits = decimals(max(finite)) if finite else 0
+    text = format_value(mean, unit, diff, digits)
+    if math.isfinite(low) and math.isfinite(high):
+        bounds = (format_value(v, unit, diff, digits) for v in (low, high))
+        text += " [{}, {}]".format(*bounds)
+    return text
+
+
+def format_p(p: float) -> str:
+    """A p-value: "<0.001" or three decimals, "–" when undefined."""
+    if p is None or not math.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def table_rows(table: pd.DataFrame, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Headers and text cells of the key table, the same for console and report."""
+    scenarios = list(dict.fromkeys(table.scenario))
+    reference = scenarios[0] if scenarios else ""
+    headers = [h.format(ref=reference) for h in HEADERS.get(lang, HEADERS["en"])]
+    rows = []
+    for record in table.itertuples(index=False):
+        label = BY_NAME[record.outcome].label(lang)
+        is_ref = record.scenario == reference
+        rows.append(
+            [
+                label,
+                record.scenario,
+                format_interval(record.mean, record.ci_low, record.ci_high, record.unit),
+                ""
+                if is_ref
+                else format_interval(
+                    record.diff, record.diff_ci_low, record.diff_ci_high, record.unit, diff=True
+                ),
+                "" if is_ref else format_p(record.p_value),
+            ]
+        )
+    return headers, rows
+
+
+def format_table(table: pd.DataFrame, lang: str = "en") -> str:
+    """The key table as aligned plain text for the console."""
+    headers, rows = table_rows(table, lang)
+    widths = [max(_width(c) for c in column) for column in zip(headers, *rows, strict=True)]
+    lines = [
+        "  ".join(_pad(c, w) for c, w in zip(headers, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    previous = None
+    for row in rows:
+        shown = list(row)
+        if row[0] == previous:
+            shown[0] = ""  # the outcome once per block
+        previous = row[0]
+        lines.append("  ".join(_pad(c, w) for c, w in zip(shown, widths, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _width(text: str) -> int:
+    """Display width: East Asian wide and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+# --- what was compared -----------------------------------------------------------------
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested scenario dict as dotted keys."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def lever_differences(parameters: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Settings whose values differ between scenarios, in schema order, with help text.
+
+    ``parameters`` maps scenario → resolved scenario dict. Scenario metadata and run
+    settings (months, replications, seed) are left out: the report states those once.
+    """
+    flat = {s: flatten(p) for s, p in parameters.items()}
+    keys = list(dict.fromkeys(k for values in flat.values() for k in values))
+    order = {k: i for i, k in enumerate(BY_KEY)}
+    keys.sort(key=lambda k: (order.get(k, len(order)), k))
+    found = []
+    for key in keys:
+        if key.startswith(("scenario.", "run.")):
+            continue
+        values = {s: f.get(key) for s, f in flat.items()}
+        if len({json.dumps(v, sort_keys=True) for v in values.values()}) > 1:
+            found.append({"key": key, "help": _help(key), "values": values})
+    return found
+
+
+def describe_difference(item: dict[str, Any]) -> str:
+    """One lever in words: "policy.purchase.mode: directed → competitive (procurement ...)"."""
+    values = item["values"]
+    shown = [format_setting(v) for v in values.values()]
+    if len(values) == 2:
+        text = f"{item['key']}: {shown[0]} → {shown[1]}"
+    else:
+        text = f"{item['key']}: " + "; ".join(
+            f"{s} = {v}" for s, v in zip(values, shown, strict=True)
+        )
+    return f"{text} ({item['help']})" if item["help"] else text
+
+
+def format_setting(value: Any) -> str:
+    """A lever value as a person writes it: true/false, 3,000,000, 0.5, directed."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if float(value).is_integer() and abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:g}"
+    return "–" if value is None else str(value)
+
+
+def _help(key: str) -> str:
+    if key in BY_KEY:
+        return BY_KEY[key].help
+    if key.startswith("parameters."):
+        from sanshe.parameters import PARAMETERS
+
+        parameter = PARAMETERS.get(key.removeprefix("parameters."))
+        if parameter:
+            return f"behavioural constant, {parameter.unit}; {parameter.source}"
+    return ""
+
+
+# --- the comparison ---------------------------------------------------------------------
+class Comparison:
+    """A stored comparison of scenarios: runs, summary table, figures and report.
+
+    Build one with :func:`compare` or :meth:`load`. ``runs`` holds one row per finished
+    run (finals as columns), ``failures`` the runs that raised, ``parameters`` each
+    scenario's resolved settings. Monthly series are read from the store on demand.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        store: ResultStore,
+        info: dict[str, Any],
+        runs: pd.DataFrame,
+        failures: pd.DataFrame,
+        parameters: dict[str, dict[str, Any]],
+        scenarios: list[str],
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.info = info
+        self.spec: dict[str, Any] = info.get("spec") or {}
+        self.runs = runs
+        self.failures = failures
+        self.parameters = parameters
+        self.scenarios = scenarios
+        self.report_path: Path | None = None
+        self._bands: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"Comparison({self.name!r}, scenarios={self.scenarios}, "
+            f"runs={len(self.runs)}, failed={self.failed})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The key table, as notebooks show the object."""
+        from sanshe.report import html_table
+
+        table = self.table()
+        headers, rows = table_rows(table)
+        significant = [bool(p < 0.05) for p in table.p_value.fillna(1.0)]
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(headers, rows, significant)
+
+    @classmethod
+    def load(cls, name: str, db: str | ResultStore | None = None) -> Comparison:
+        """The comparison stored under ``name`` (InputError listing names if unknown)."""
+        store = db if isinstance(db, ResultStore) else ResultStore(db)
+        info = store.experiment_info(name)
+        runs = store.runs(name)
+        failures = store.runs(name, status="failed")
+        listed = list(info["spec"].get("scenarios") or [])
+        present = list(dict.fromkeys([*runs.scenario, *failures.scenario]))
+        scenarios = listed + [s for s in present if s not in listed]
+        parameters = {}
+        for scenario in scenarios:
+            keys = runs.key[runs.scenario == scenario]
+            if not keys.empty:
+                parameters[scenario] = store.parameters(info["name"], keys.iloc[0])
+        return cls(info["name"], store, info, runs, failures, parameters, scenarios)
+
+    @property
+    def failed(self) -> int:
+        """How many runs raised."""
+        return len(self.failures)
+
+    @property
+    def replications(self) -> int:
+        """Replications per scenario (planned; fewer may have finished)."""
+        planned = self.spec.get("replications")
+        return int(planned) if planned else int(self.runs.replication.nunique())
+
+    def table(self, lang: str = "en", outcomes: Sequence[str] | None = None) -> pd.DataFrame:
+        """Key outcomes × scenarios: mean, 95% CI, paired difference from the first, p."""
+        chosen = list(dict.fromkeys(outcomes or KEY_OUTCOMES))
+        return summary_table(self.runs, self.scenarios, chosen, lang)
+
+    def format_table(self, lang: str = "en") -> str:
+        """The key table as the console prints it."""
+        return format_table(self.table(lang), lang)
+
+    def differences(self) -> list[dict[str, Any]]:
+        """The levers whose values differ between the scenarios (see lever_differences)."""
+        return lever_differences(self.parameters)
+
+    def bands(self, outcome: str) -> pd.DataFrame:
+        """Monthly mean and 95% CI per scenario of one outcome (read once, cached)."""
+        if outcome not in BY_NAME:
+            raise InputError(f"unknown outcome {outcome!r}; outcomes: {', '.join(BY_NAME)}.")
+        if outcome not in self._bands:
+            self._bands[outcome] = bands_of(self.store.series(self.name, outcomes=[outcome]))
+        return self._bands[outcome]
+
+    def plot(self, outcome: str, lang: str = "en"):
+        """Trajectories of one outcome: each scenario's monthly mean with a 95% CI band."""
+        from sanshe import plotting
+
+        return plotting.trajectories(
+            {outcome: self.bands(outcome)}, self.scenarios, [outcome], lang, columns=1
+        )
+
+    def figures(self, lang: str = "en") -> dict[str, Any]:
+        """Every report figure by file stem: trajectories, finals, groups, SOs, affairs."""
+        from sanshe import plotting
+
+        lang = plotting.resolve_lang(lang)
+        words = plotting.WORDS[lang]
+        groups = [f"coverage_{g}" for g in SPECIAL_GROUPS]
+        affairs = [name for name, _ in plotting.AFFAIRS]
+        table = self.table(lang, [*KEY_OUTCOMES, *groups, *affairs])
+        return {
+            "trajectories": plotting.trajectories(
+                {o: self.bands(o) for o in KEY_OUTCOMES},
+                self.scenarios,
+                KEY_OUTCOMES,
+                lang,
+                title=words["trajectories"],
+            ),
+            "finals": plotting.finals(table, self.scenarios, KEY_OUTCOMES, lang),
+            "coverage_groups": plotting.groups(table, self.scenarios, lang),
+            "so_dynamics": plotting.trajectories(
+                {o: self.bands(o) for o in plotting.SO_OUTCOMES},
+                self.scenarios,
+                plotting.SO_OUTCOMES,
+                lang,
+                title=words["so_dynamics"],
+                columns=2,
+            ),
+            "affairs_622": plotting.affairs(table, self.scenarios, lang),
+        }
+
+    def report(self, path: str | Path | None = None, lang: str = "en") -> Path:
+        """Write the report directory (default results/<name>/); the path of report.html."""
+        from sanshe.report import write_report
+
+        self.report_path = write_report(self, Path(path) if path else default_out(self.name), lang)
+        return self.report_path
+
+
+def default_out(name: str) -> Path:
+    """results/<experiment>/ with the name made safe as a directory name."""
+    return RESULTS_DIR / re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "experiment"
+
+
+# --- running ----------------------------------------------------------------------------
+def compare(
+    scenarios: Sequence[Scenario | str] | Scenario | str,
+    replications: int | None = None,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    db: str | ResultStore | None = None,
+    name: str | None = None,
+    out: str | Path | None = None,
+    lang: str = "en",
+    progress: bool = True,
+    fresh: bool = False,
+    report: bool = True,
+) -> Comparison:
+    """Run scenarios under common random numbers, store every run and write the report.
+
+    Unset options come from the first scenario's ``[run]`` table. Runs already stored
+    under the experiment ``name`` are skipped (resume); a run that raises is stored as
+    failed with its traceback and the others go on (``Comparison.failed`` counts them).
+    ``fresh`` drops a stored experiment of that name first; ``report=False`` skips the
+    report files.
+    """
+    if isinstance(scenarios, Scenario | str):
+        scenarios = [scenarios]
+    if not scenarios:
+        raise InputError("compare needs at least one scenario, e.g. 'baseline full_linkage'.")
+    from sanshe import plotting
+
+    lang = plotting.resolve_lang(lang)
+    specs = plan(scenarios, replications, seed, months, overrides)
+    names = list(dict.fromkeys(s.scenario.name for s in specs))
+    if len(names) * len({s.replication for s in specs}) != len(specs):
+        raise InputError(f"each scenario may be listed once; got {_names(scenarios)}.")
+    first = specs[0].scenario
+    spec = {
+        "scenarios": names,
+        "replications": len(specs) // len(names),
+        "seed": int(first.get("run.seed") if seed is None else seed),
+        "months": {s.scenario.name: s.months for s in specs},
+        "overrides": overrides or {},
+        "scenario_hashes": {s.scenario.name: spec_hash(s.scenario.to_dict()) for s in specs},
+    }
+    name = name or default_name(specs, spec, replications, seed, months, overrides)
+    store = db if isinstance(db, ResultStore) else ResultStore(db)
+    if fresh and name in set(store.experiments().name):
+        store.delete_experiment(name)
+    exp_id = store.experiment(name, "compare", spec)
+    done = store.finished_keys(exp_id)
+    todo = [s for s in specs if run_key(s.scenario.name, s.replication) not in done]
+    if done:
+        print(
+            f"resuming '{name}': {len(specs) - len(todo)} of {len(specs)} runs already stored.",
+            file=sys.stderr,
+        )
+        _warn_other_code(store, name)
+    _run_all(store, exp_id, todo, progress)
+    comparison = Comparison.load(name, store)
+    if report:
+        comparison.report(out, lang)
+    return comparison
+
+
+def run_key(scenario: str, replication: int) -> str:
+    """The store key of one run of a comparison."""
+    return f"{scenario}/r{replication}"
+
+
+def default_name(
+    specs: Sequence[RunSpec],
+    spec: dict[str, Any],
+    replications: int | None,
+    seed: int | None,
+    months: int | None,
+    overrides: dict[str, Any] | None,
+) -> str:
+    """ "compare-a-vs-b", plus the options that differ from the scenarios' own defaults.
+
+    So a different command never collides with (or resumes) another one:
+    ``compare-baseline-vs-full_linkage-r6-m12-set3f9a2c`` ran 6 replications of 12 months
+    with ``--set`` overrides whose hash starts 3f9a2c.
+    """
+    first = specs[0].scenario
+    parts = ["compare-" + "-vs-".join(spec["scenarios"])]
+    if replications and int(replications) != int(first.get("run.replications")):
+        parts.append(f"r{spec['replications']}")
+    if months and any(int(months) != int(s.scenario.get("run.months")) for s in specs):
+        parts.append(f"m{int(months)}")
+    if seed is not None and int(seed) != int(first.get("run.seed")):
+        parts.append(f"s{int(seed)}")
+    if overrides:
+        parts.append("set" + spec_hash(overrides)[:6])
+    return "-".join(parts)
+
+
+def _names(scenarios: Sequence[Scenario | str]) -> str:
+    return " ".join(s.name if isinstance(s, Scenario) else str(s) for s in scenarios)
+
+
+def _warn_other_code(store: ResultStore, name: str) -> None:
+    """Say so when stored runs were made by other code than this (a resume mixes them)."""
+    from sanshe.store import git_commit, package_version
+
+    stored = store.runs(name)
+    now = (package_version(), git_commit())
+    other = stored[[(v, c) != now for v, c in zip(stored.version, stored.git_commit, strict=True)]]
+    if not other.empty:
+        made_by = sorted(
+            {
+                f"{v} {c or 'no commit'}"
+                for v, c in zip(other.version, other.git_commit, strict=True)
+            }
+        )
+        print(
+            f"note: {len(other)} stored runs of '{name}' were made by other code "
+            f"({'; '.join(made_by)}); this is {now[0]} {now[1] or 'no commit'}. "
+            "Use --fresh to rerun them all with this code.",
+            file=sys.stderr,
+        )
+
+
+def _run_all(store: ResultStore, exp_id: int, specs: list[RunSpec], progress: bool) -> None:
+    """Run each spec in this process; store it, or its traceback if it raises."""
+    bar = None
+    if progress and specs:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(specs), desc="runs", unit="run", leave=False, file=sys.stderr)
+    try:
+        for spec in specs:
+            key = run_key(spec.scenario.name, spec.replication)
+            try:
+                result = run_single(spec)
+            except Exception:  # noqa: BLE001 - a failed run is data; the others go on
+                store.save_failure(
+                    exp_id,
+                    key,
+                    spec.scenario.name,
+                    spec.replication,
+                    spec.seed,
+                    spec.scenario.to_dict(),
+                    traceback.format_exc(),
+                )
+            else:
+                store.save_run(exp_id, key, result)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()

@@ -1,0 +1,137 @@
+"""Replications of scenarios: seeds, single runs and their results.
+
+Experiments live outside the model (covasim's MultiSim/Scenarios idea): a run is a pure
+function of (scenario, seed, months), so it can execute in this process, a process pool
+or a Dask worker and give the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sanshe.outcomes import OUTCOME_NAMES, finals
+from sanshe.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one run needs: a resolved scenario, its seed and length."""
+
+    scenario: Scenario
+    seed: int
+    months: int
+    replication: int = 0
+
+
+@dataclass
+class RunResult:
+    """One finished run: metadata, final values and one value per month per outcome."""
+
+    scenario: str
+    replication: int
+    seed: int
+    months: int
+    parameters: dict[str, Any]
+    final: dict[str, float]
+    series: dict[str, list[float]]
+    elapsed: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The run as the ``--json`` schema describes it (INTERFACE.md)."""
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+
+def replication_seeds(master_seed: int, replications: int) -> list[int]:
+    """Seeds for ``replications`` runs, derived from ``master_seed``.
+
+    Replication *r* always gets the same seed whatever the scenario, so scenarios are
+    compared under common random numbers.
+    """
+    children = np.random.SeedSequence(int(master_seed)).spawn(int(replications))
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+def resolve(scenario: Scenario | str, overrides: dict[str, Any] | None = None) -> Scenario:
+    """A library name, path or Scenario, with dotted overrides applied."""
+    resolved = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+    return resolved.with_overrides(overrides) if overrides else resolved
+
+
+def run_single(spec: RunSpec) -> RunResult:
+    """Run one scenario for ``spec.months`` months and collect every outcome.
+
+    A top-level function so process pools and Dask can pickle it.
+    """
+    from sanshe.model import CommunityGovernanceModel  # local: keeps workers' imports lean
+
+    started = time.perf_counter()
+    sim = CommunityGovernanceModel(scenario=spec.scenario, seed=spec.seed)
+    sim.run(spec.months)
+    series = sim.series()
+    return RunResult(
+        scenario=spec.scenario.name,
+        replication=spec.replication,
+        seed=spec.seed,
+        months=spec.months,
+        parameters=spec.scenario.to_dict(),
+        final=finals(series),
+        series={name: series[name] for name in OUTCOME_NAMES},
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def plan(
+    scenarios: Sequence[Scenario | str],
+    replications: int | None = None,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[RunSpec]:
+    """Every run of an experiment: each scenario × each replication, common seeds.
+
+    Unset options come from the first scenario's ``[run]`` table, so a notebook and the
+    command line reproduce each other.
+    """
+    resolved = [resolve(s, overrides) for s in scenarios]
+    first = resolved[0]
+    replications = int(replications or first.get("run.replications"))
+    seed = int(first.get("run.seed") if seed is None else seed)
+    seeds = replication_seeds(seed, replications)
+    specs = []
+    for rep, rep_seed in enumerate(seeds):  # replication-major: any prefix is a fair sample
+        for sc in resolved:
+            run_months = int(months or sc.get("run.months"))
+            specs.append(RunSpec(scenario=sc, seed=rep_seed, months=run_months, replication=rep))
+    return specs
+
+
+def run(
+    scenarios: Sequence[Scenario | str] | Scenario | str,
+    replications: int | None = None,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Run scenarios with replications in this process and return every result."""
+    if isinstance(scenarios, Scenario | str):
+        scenarios = [scenarios]
+    specs = plan(scenarios, replications, seed, months, overrides)
+    return [run_single(spec) for spec in progress_bar(specs, progress)]
+
+
+def progress_bar(items: Sequence[Any], enabled: bool) -> Iterable[Any]:
+    """Wrap ``items`` in a tqdm bar when enabled and there is more than one."""
+    if not enabled or len(items) < 2:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="runs", unit="run", leave=False)

@@ -1,0 +1,410 @@
+"""The comparison report: a directory a policymaker can open, quote and forward.
+
+``results/<experiment>/`` gets ``report.html`` (self-contained: figures embedded),
+``report.md`` (figures linked), the PNG figures, ``table.csv`` (the key table as numbers),
+``runs.csv`` (every finished run's final outcomes) and, when runs failed,
+``failures.csv``. Both reports are built from the same pieces, and the key table is the
+one the console prints (:func:`model.comparison.table_rows`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sanshe.outcomes import FINAL_WINDOW
+
+if TYPE_CHECKING:
+    from sanshe.comparison import Comparison
+
+#: Figure files, in report order.
+FIGURES = ("trajectories", "finals", "coverage_groups", "so_dynamics", "affairs_622")
+
+TEXT = {
+    "en": {
+        "title": "Scenario comparison",
+        "generated": "Generated {when} by sanshe {version} (code commit {commit}).",
+        "design": (
+            "{scenarios} scenarios × {replications} replications, {months} months each, "
+            "master seed {seed}. Common random numbers: replication r uses the same "
+            "seed in every scenario. Runs finished: {finished}; failed: {failed}."
+        ),
+        "scale": "District: {size}. Government spending per resident in the final year: {money}.",
+        "scenarios": "Scenarios",
+        "compared": "What was compared",
+        "levers": "Settings that differ between the scenarios ({arrow}):",
+        "no_levers": "The scenarios have identical settings.",
+        "common": "Applied to every scenario (--set):",
+        "key": "Key outcomes",
+        "key_note": (
+            "Mean over replications with its 95% confidence interval (Student t). "
+            "The difference from {ref} pairs the runs of each replication (same "
+            "seed), with its own 95% CI and a paired t-test p-value. Shares are in %, "
+            "their differences in percentage points (pp). Final values: rates are "
+            "means of the last {window} months, flows sums over the last {window} "
+            "months (a year), stocks the last month's value."
+        ),
+        "figures": "Figures",
+        "failures": "Failed runs",
+        "failures_note": "Their full tracebacks are in failures.csv and the results database.",
+        "files": "Files: runs.csv (every run's final outcomes), table.csv (this table in numbers).",
+        "reading": "Reading this report",
+        "reading_text": (
+            "A difference is credible when its 95% CI excludes zero (equivalently p < 0.05). "
+            "The paired difference is tighter than the two scenarios' own intervals because "
+            "both scenarios meet the same random draws in each replication. With few "
+            "replications, intervals are wide: rerun with more (--replications) before "
+            "quoting a small effect. These are model results under stated assumptions "
+            "(docs/ODD.md), not forecasts. Levels (how many take part, how many needs are "
+            "met) follow money per resident, shown above: the calibrated Yuhuatai district "
+            "spends about 49 yuan per resident a year under its full package, the library's "
+            "full_linkage about 800 on small communities, so read the levels of well-funded "
+            "library scenarios as illustrative and their differences as the result."
+        ),
+        "captions": {
+            "trajectories": "Key outcomes month by month: mean over replications, band = 95% CI.",
+            "finals": "Final values of the key outcomes: mean with 95% CI error bars.",
+            "coverage_groups": "Need coverage of each special group at the end of the run.",
+            "so_dynamics": "Social-organization population: count, births, closures, 4A+ rated.",
+            "affairs_622": "How community affairs are settled: deliberation, SO services, "
+            "referral upward (the 6-2-2 target split).",
+        },
+    },
+    "zh": {
+        "title": "情景比较",
+        "generated": "生成时间 {when},sanshe {version}(代码提交 {commit})。",
+        "design": (
+            "{scenarios} 个情景 × {replications} 次重复,每次 {months} 个月,主随机种子 "
+            "{seed}。共同随机数:第 r 次重复在每个情景中使用相同的种子。"
+            "完成 {finished} 次,失败 {failed} 次。"
+        ),
+        "scale": "辖区:{size}。最后一年人均政府支出:{money}。",
+        "scenarios": "情景",
+        "compared": "比较的内容",
+        "levers": "各情景之间不同的设置({arrow}):",
+        "no_levers": "各情景的设置完全相同。",
+        "common": "对所有情景统一修改(--set):",
+        "key": "主要结果",
+        "key_note": (
+            "各次重复的均值及其95%置信区间(t分布)。与 {ref} 之差按重复配对(相同种子),"
+            "附95%置信区间和配对t检验p值。比例以%表示,其差以百分点(pp)表示。"
+            "期末值:比率取最后 {window} 个月均值,流量取最后 {window} 个月之和(一年),"
+            "存量取最后一个月的值。"
+        ),
+        "figures": "图表",
+        "failures": "失败的运行",
+        "failures_note": "完整的错误信息见 failures.csv 和结果数据库。",
+        "files": "文件:runs.csv(每次运行的期末结果),table.csv(本表的数值)。",
+        "reading": "如何阅读本报告",
+        "reading_text": (
+            "若差值的95%置信区间不包含0(即 p < 0.05),该差异可信。由于每次重复中两个情景面对"
+            "相同的随机抽样,配对差值的区间比各情景自身的区间更窄。重复次数少时区间较宽:"
+            "引用较小的效应前请增加重复次数(--replications)。这些是在既定假设下的模型结果"
+            "(见 docs/ODD.md),不是预测。"
+            "参与率、需求满足率等水平值取决于上文所示的人均资金:已校准的雨花台区在全套政策下"
+            "约每人每年49元,默认情景库中的 full_linkage 在小社区上约800元,因此资金充裕的情景"
+            "其水平值仅作示意,情景之间的差异才是结论。"
+        ),
+        "captions": {
+            "trajectories": "主要指标的逐月变化:各次重复的均值,阴影为95%置信区间。",
+            "finals": "主要指标的期末值:均值与95%置信区间。",
+            "coverage_groups": "期末各特殊群体的需求满足率。",
+            "so_dynamics": "社会组织生态:数量、新成立、注销、4A及以上。",
+            "affairs_622": "社区事务的解决方式:议事协商、社会组织服务、上报转介(622结构)。",
+        },
+    },
+}
+
+
+def write_report(comparison: Comparison, out: Path, lang: str = "en") -> Path:
+    """Write every report file of ``comparison`` into ``out``; the path of report.html."""
+    from sanshe import plotting
+
+    lang = plotting.resolve_lang(lang)
+    out.mkdir(parents=True, exist_ok=True)
+    table = comparison.table(lang)
+    table.to_csv(out / "table.csv", index=False)
+    comparison.runs.to_csv(out / "runs.csv", index=False)
+    failures_csv = out / "failures.csv"
+    if comparison.failed:
+        comparison.failures[["key", "scenario", "replication", "seed", "error"]].to_csv(
+            failures_csv, index=False
+        )
+    elif failures_csv.exists():
+        failures_csv.unlink()  # a resumed experiment whose failures were retried
+    figures = comparison.figures(lang)
+    for stem, figure in figures.items():
+        with plotting.style(lang):
+            figure.savefig(out / f"{stem}.png", pil_kwargs={"compress_level": 4})
+    parts = _parts(comparison, table, lang)
+    (out / "report.md").write_text(_markdown(parts), encoding="utf-8")
+    page = out / "report.html"
+    page.write_text(_html(parts, out), encoding="utf-8")
+    return page
+
+
+def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
+    """The content both reports render: text, table rows, lever list, failures."""
+    from sanshe.comparison import describe_difference, format_setting, table_rows
+
+    text = TEXT[lang]
+    runs = comparison.runs
+    spec = comparison.spec
+    months = sorted(set((spec.get("months") or {}).values())) or sorted(set(runs.months))
+    headers, rows = table_rows(table, lang)
+    arrow = (
+        " → ".join(comparison.scenarios)
+        if len(comparison.scenarios) == 2
+        else ", ".join(comparison.scenarios)
+    )
+    common = [
+        f"{key} = {format_setting(value)}"
+        for key, value in sorted((spec.get("overrides") or {}).items())
+    ]
+    scenarios = []
+    for name in comparison.scenarios:
+        meta = comparison.parameters.get(name, {}).get("scenario", {})
+        scenarios.append((name, meta.get("title", ""), meta.get("description", "")))
+    failures = [(r.key, _last_line(r.error)) for r in comparison.failures.itertuples()]
+    return {
+        "lang": lang,
+        "text": text,
+        "name": comparison.name,
+        "generated": text["generated"].format(
+            when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            version=_distinct(runs.get("version")),
+            commit=_distinct(runs.get("git_commit")),
+        ),
+        "scale": text["scale"].format(size=_size(comparison, lang),
+                                      money=_money_per_resident(comparison, lang)),
+        "design": text["design"].format(
+            scenarios=len(comparison.scenarios),
+            replications=comparison.replications,
+            months="/".join(str(m) for m in months),
+            seed=spec.get("seed", "?"),
+            finished=len(runs),
+            failed=comparison.failed,
+        ),
+        "scenarios": scenarios,
+        "levers": [describe_difference(d) for d in comparison.differences()],
+        "levers_intro": text["levers"].format(arrow=arrow),
+        "common": common,
+        "key_note": text["key_note"].format(ref=comparison.scenarios[0], window=FINAL_WINDOW),
+        "headers": headers,
+        "rows": rows,
+        "significant": [
+            (r.p_value < 0.05) if r.p_value == r.p_value else False for r in table.itertuples()
+        ],
+        "failures": failures,
+    }
+
+
+def _residents(district: dict[str, Any]) -> tuple[int, int]:
+    """Communities and residents per community of a scenario's district."""
+    communities = int(district.get("streets", 0)) * int(district.get("communities_per_street", 0))
+    return communities, int(district.get("residents_per_community", 0))
+
+
+def _size(comparison: Comparison, lang: str) -> str:
+    sizes = {_residents(comparison.parameters.get(n, {}).get("district", {}))
+             for n in comparison.scenarios}
+    unit = "{c} 个社区 × {r:,} 名居民" if lang == "zh" else "{c} communities × {r:,} residents"
+    return "; ".join(unit.format(c=c, r=r) for c, r in sorted(sizes))
+
+
+def _money_per_resident(comparison: Comparison, lang: str) -> str:
+    """Mean government spending over the last year per simulated resident, per scenario."""
+    parts = []
+    for name in comparison.scenarios:
+        communities, per = _residents(comparison.parameters.get(name, {}).get("district", {}))
+        spent = comparison.runs.loc[comparison.runs["scenario"] == name, "gov_spending"]
+        if communities * per and len(spent):
+            value = float(spent.mean()) / (communities * per)
+            parts.append(f"{name} {value:,.0f} " + ("元" if lang == "zh" else "yuan"))
+    return ", ".join(parts) or "—"
+
+
+def _distinct(values: Any) -> str:
+    if values is None:
+        return "unknown"
+    found = sorted({str(v) for v in values if v is not None and v == v})
+    if not found:
+        return "unknown"
+    return ", ".join(v[:12] + ("-dirty" if v.endswith("-dirty") else "") for v in found)
+
+
+def _last_line(error: Any) -> str:
+    lines = [line for line in str(error or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+# --- markdown ---------------------------------------------------------------------------
+def _markdown(p: dict[str, Any]) -> str:
+    t = p["text"]
+    out = [
+        f"# {t['title']}: {p['name']}",
+        "",
+        p["generated"],
+        "",
+        p["design"],
+        "",
+        p["scale"],
+        "",
+        f"## {t['scenarios']}",
+        "",
+    ]
+    out += [
+        f"- **{n}** — {title}" + (f": {desc}" if desc else "") for n, title, desc in p["scenarios"]
+    ]
+    out += ["", f"## {t['compared']}", ""]
+    if p["levers"]:
+        out += [p["levers_intro"], ""] + [f"- {_md_lever(line)}" for line in p["levers"]]
+    else:
+        out.append(t["no_levers"])
+    if p["common"]:
+        out += ["", t["common"], ""] + [f"- `{c}`" for c in p["common"]]
+    out += [
+        "",
+        f"## {t['key']}",
+        "",
+        _md_table(p["headers"], p["rows"], p["significant"]),
+        "",
+        p["key_note"],
+        "",
+        t["files"],
+        "",
+    ]
+    if p["failures"]:
+        out += [f"## {t['failures']} ({len(p['failures'])})", ""]
+        out += [f"- `{key}`: {_md_escape(err)}" for key, err in p["failures"]]
+        out += ["", t["failures_note"], ""]
+    out += [f"## {t['figures']}", ""]
+    for stem in FIGURES:
+        caption = t["captions"][stem]
+        out += [f"![{caption}]({stem}.png)", "", f"*{caption}*", ""]
+    out += [f"## {t['reading']}", "", t["reading_text"], ""]
+    return "\n".join(out)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("*", "\\*")
+
+
+def _md_lever(line: str) -> str:
+    key, _, rest = line.partition(": ")
+    return f"`{key}`: {_md_escape(rest)}"
+
+
+def _md_table(headers: list[str], rows: list[list[str]], bold: list[bool]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    previous = None
+    for row, strong in zip(rows, bold, strict=True):
+        cells = [c.replace("|", "\\|") for c in row]
+        if row[0] == previous:
+            cells[0] = ""
+        else:
+            cells[0] = f"**{cells[0]}**"
+        previous = row[0]
+        if strong:
+            cells[3], cells[4] = f"**{cells[3]}**", f"**{cells[4]}**"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# --- html ----------------------------------------------------------------------------------
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",
+sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
+th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
+th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.first td{border-top:1px solid #bbb}.sig{font-weight:600}
+figure{margin:1.2em 0}figure img{max-width:100%}figcaption{color:#555;font-size:.9em}
+.note{color:#555;font-size:.9em}code{background:#f4f4f4;padding:0 .2em}
+"""
+
+
+def _html(p: dict[str, Any], out: Path) -> str:
+    t, e = p["text"], html.escape
+    body = [
+        f"<h1>{e(t['title'])}: {e(p['name'])}</h1>",
+        f"<p class='note'>{e(p['generated'])}</p>",
+        f"<p>{e(p['design'])}</p>",
+        f"<p>{e(p['scale'])}</p>",
+        f"<h2>{e(t['scenarios'])}</h2>",
+        "<ul>",
+    ]
+    body += [
+        f"<li><b>{e(n)}</b> — {e(title)}" + (f": {e(desc)}" if desc else "") + "</li>"
+        for n, title, desc in p["scenarios"]
+    ]
+    body += ["</ul>", f"<h2>{e(t['compared'])}</h2>"]
+    if p["levers"]:
+        body += [f"<p>{e(p['levers_intro'])}</p>", "<ul>"]
+        body += [f"<li>{_html_lever(line)}</li>" for line in p["levers"]]
+        body.append("</ul>")
+    else:
+        body.append(f"<p>{e(t['no_levers'])}</p>")
+    if p["common"]:
+        body += [f"<p>{e(t['common'])}</p>", "<ul>"]
+        body += [f"<li><code>{e(c)}</code></li>" for c in p["common"]] + ["</ul>"]
+    body += [
+        f"<h2>{e(t['key'])}</h2>",
+        html_table(p["headers"], p["rows"], p["significant"]),
+        f"<p class='note'>{e(p['key_note'])}</p>",
+        f"<p class='note'>{e(t['files'])}</p>",
+    ]
+    if p["failures"]:
+        body += [f"<h2>{e(t['failures'])} ({len(p['failures'])})</h2>", "<ul>"]
+        body += [f"<li><code>{e(k)}</code>: {e(err)}</li>" for k, err in p["failures"]]
+        body += ["</ul>", f"<p class='note'>{e(t['failures_note'])}</p>"]
+    body.append(f"<h2>{e(t['figures'])}</h2>")
+    for stem in FIGURES:
+        data = base64.b64encode((out / f"{stem}.png").read_bytes()).decode("ascii")
+        caption = e(t["captions"][stem])
+        body.append(
+            f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+    body += [f"<h2>{e(t['reading'])}</h2>", f"<p>{e(t['reading_text'])}</p>"]
+    lang = "zh-CN" if p["lang"] == "zh" else "en"
+    return (
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{e(t['title'])}: {e(p['name'])}</title><style>{CSS}</style></head>"
+        "<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _html_lever(line: str) -> str:
+    key, _, rest = line.partition(": ")
+    return f"<code>{html.escape(key)}</code>: {html.escape(rest)}"
+
+
+def html_table(headers: list[str], rows: list[list[str]], bold: list[bool]) -> str:
+    """The key table as HTML; ``bold`` marks rows whose difference is significant."""
+    e = html.escape
+    out = [
+        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr></thead><tbody>"
+    ]
+    previous = None
+    for row, strong in zip(rows, bold, strict=True):
+        first = row[0] != previous
+        previous = row[0]
+        cells = [
+            f"<td><b>{e(row[0])}</b></td>" if first else "<td></td>",
+            f"<td>{e(row[1])}</td>",
+            f"<td class='num'>{e(row[2])}</td>",
+        ]
+        klass = "num sig" if strong else "num"
+        cells += [f"<td class='{klass}'>{e(row[3])}</td>", f"<td class='{klass}'>{e(row[4])}</td>"]
+        out.append(f"<tr class='{'first' if first else ''}'>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+__all__ = ["FIGURES", "write_report"]
