@@ -405,6 +405,8 @@ class CommunityGovernanceModel(mesa.Model):
         if not v["policy.incubation.enabled"]:
             return
         places = int(v["policy.incubation.places"])
+        if places <= 0:  # an incubator without places draws nothing (common random numbers)
+            return
         cohort: list[SocialOrganization] = []
         for _ in range(int(round(places * p["incubator_founding_share"]))):
             so = self._leader_founds(rng, "incubator")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sanshe.errors import InputError
 from sanshe.experiment import RunResult, plan, progress_bar, run_single
+from sanshe.lever_checks import print_warnings
 from sanshe.outcomes import OUTCOME_NAMES
 
 
@@ -50,6 +51,7 @@ def main(args: argparse.Namespace) -> int:
     check_counts(args.replications, args.months)
     overrides = parse_overrides(args.overrides)
     specs = plan(args.scenarios, args.replications, args.seed, args.months, overrides)
+    print_warnings([spec.scenario for spec in specs])
     store = experiment_id = None
     if args.db:
         from sanshe.store import ResultStore, spec_hash
