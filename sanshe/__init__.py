@@ -5,9 +5,12 @@ Public API (INTERFACE.md): ``Scenario``, ``CommunityGovernanceModel``, ``run``, 
 
 from sanshe.experiment import run
 from sanshe.model import CommunityGovernanceModel
+from sanshe.notebook import show_figures_as_images
 from sanshe.scenario import Scenario
 
 __all__ = ["CommunityGovernanceModel", "Scenario", "run"]
+
+show_figures_as_images()  # in Jupyter, a cell ending in a figure shows the plot, not its repr
 
 
 def __getattr__(name: str):
