@@ -16,24 +16,29 @@ import re
 import sys
 import traceback
 import unicodedata
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sanshe.errors import InputError
 from sanshe.experiment import RunSpec, plan, run_single
-from sanshe.outcomes import BY_NAME, KEY_OUTCOMES, SPECIAL_GROUPS
+from sanshe.outcomes import (
+    BY_NAME,
+    KEY_OUTCOMES,
+    REPORT_OUTCOMES,
+    SPECIAL_GROUPS,
+    SPENDING_PARTS,
+    describe,
+)
 from sanshe.scenario import Scenario
 from sanshe.schema import BY_KEY
+from sanshe.stats import UNBOUNDED, Bounds, interval, paired_test
+from sanshe.stats import bands as _bands
+from sanshe.stats import mean_ci as mean_ci  # re-exported: sanshe.sweep imports it from here
 from sanshe.store import ResultStore, spec_hash
-
-#: Confidence level of every interval.
-CONFIDENCE = 0.95
 
 #: Where reports go unless told: results/<experiment>/ under the working directory.
 RESULTS_DIR = Path("results")
@@ -52,6 +57,8 @@ TABLE_COLUMNS = (
     "diff_ci_low",
     "diff_ci_high",
     "p_value",
+    "ci_cut",
+    "diff_ci_cut",
 )
 
 #: Headers of the printed table, per language.
@@ -61,45 +68,7 @@ HEADERS = {
 }
 
 
-# --- statistics -------------------------------------------------------------------------
-def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval of ``values`` (NaNs dropped).
-
-    One value gives an undefined interval (NaN); identical values a zero-width one.
-    """
-    data = np.asarray(values, dtype=float)
-    data = data[~np.isnan(data)]
-    if data.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(data.mean())
-    if data.size < 2:
-        return mean, math.nan, math.nan
-    sem = float(stats.sem(data))
-    if not sem > 0:
-        return mean, mean, mean
-    low, high = stats.t.interval(confidence, data.size - 1, loc=mean, scale=sem)
-    return mean, float(low), float(high)
-
-
-def paired_test(values: Sequence[float], reference: Sequence[float]) -> float:
-    """Two-sided paired t-test p-value of ``values`` against ``reference``.
-
-    Pairs with a NaN are dropped. Identical pairs (every difference zero) give 1.0, a
-    constant non-zero difference 0.0, fewer than two pairs NaN — where scipy would warn.
-    """
-    x, y = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
-    keep = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[keep], y[keep]
-    if x.size < 2:
-        return math.nan
-    diff = x - y
-    if np.all(diff == diff[0]):
-        return 1.0 if diff[0] == 0 else 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(stats.ttest_rel(x, y).pvalue)
-
-
+# --- the summary table (the statistics are in sanshe.stats) ----------------------------
 def summary_table(
     runs: pd.DataFrame, scenarios: Sequence[str], outcomes: Sequence[str], lang: str = "en"
 ) -> pd.DataFrame:
@@ -112,7 +81,7 @@ def summary_table(
     reference = scenarios[0] if scenarios else None
     rows = []
     for name in outcomes:
-        outcome = BY_NAME[name]
+        outcome = describe(name)
         column = runs[name] if name in runs else pd.Series(np.nan, index=runs.index)
         by_rep = {
             s: column[runs.scenario == s].set_axis(runs.replication[runs.scenario == s])
@@ -120,7 +89,7 @@ def summary_table(
         }
         for scenario in scenarios:
             values = by_rep[scenario]
-            mean, low, high = mean_ci(values)
+            (mean, low, high), cut = interval(values, bounds=outcome.bounds)
             row = {
                 "outcome": name,
                 "label": outcome.label(lang),
@@ -134,38 +103,55 @@ def summary_table(
                 "diff_ci_low": math.nan,
                 "diff_ci_high": math.nan,
                 "p_value": math.nan,
+                "ci_cut": cut,
+                "diff_ci_cut": False,
             }
             if scenario != reference:
-                paired = pd.concat(
-                    [values.rename("x"), by_rep[reference].rename("y")], axis=1, join="inner"
-                ).dropna()
-                diff, dlow, dhigh = mean_ci(paired.x - paired.y)
-                row.update(
-                    diff=diff,
-                    diff_ci_low=dlow,
-                    diff_ci_high=dhigh,
-                    p_value=paired_test(paired.x, paired.y),
-                )
+                row.update(_paired(values, by_rep[reference], outcome.diff_bounds))
             rows.append(row)
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
-def bands_of(series: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario × month: mean and 95% CI over replications of one outcome's series.
+def _paired(values: pd.Series, reference: pd.Series, bounds: Bounds) -> dict[str, Any]:
+    """The paired difference of two scenarios' runs (by replication), its interval and p."""
+    paired = pd.concat([values.rename("x"), reference.rename("y")], axis=1, join="inner").dropna()
+    (diff, low, high), cut = interval(paired.x - paired.y, bounds=bounds)
+    return {
+        "diff": diff,
+        "diff_ci_low": low,
+        "diff_ci_high": high,
+        "p_value": paired_test(paired.x, paired.y),
+        "diff_ci_cut": cut,
+    }
 
-    The same Student-t interval as :func:`mean_ci`, vectorised; where it is undefined
-    (one replication) the band collapses onto the mean.
-    """
-    values = series.dropna(subset=["value"])
-    grouped = values.groupby(["scenario", "month"], sort=True)["value"]
-    frame = grouped.agg(["mean", "std", "count"]).reset_index()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sem = frame["std"] / np.sqrt(frame["count"])
-        quantile = stats.t.ppf(0.5 + CONFIDENCE / 2, frame["count"] - 1)
-    half = np.nan_to_num(quantile * sem, nan=0.0)
-    frame["low"], frame["high"] = frame["mean"] - half, frame["mean"] + half
-    frame["month"] = frame["month"].astype(int)
-    return frame[["scenario", "month", "mean", "low", "high"]]
+
+def bands_of(series: pd.DataFrame, bounds: Bounds = UNBOUNDED) -> pd.DataFrame:
+    """Per scenario × month: mean and 95% CI over replications, cut at ``bounds``."""
+    return _bands(series, bounds)
+
+
+def with_spending_per_resident(
+    runs: pd.DataFrame, parameters: dict[str, dict[str, Any]]
+) -> pd.DataFrame:
+    """``runs`` with the derived money-per-resident columns (NaN where the size is unknown)."""
+    residents = runs.scenario.map(
+        lambda s: residents_of(parameters.get(s, {}).get("district", {})) or math.nan
+    )
+    out = runs.copy()
+    for name, parts in SPENDING_PARTS.items():
+        present = [p for p in parts if p in runs]
+        total = runs[present].sum(axis=1, min_count=len(parts)) if present else math.nan
+        out[name] = total / residents
+    return out
+
+
+def residents_of(district: dict[str, Any]) -> int:
+    """Residents of a scenario's district (0 when its size is not recorded)."""
+    return (
+        int(district.get("streets", 0))
+        * int(district.get("communities_per_street", 0))
+        * int(district.get("residents_per_community", 0))
+    )
 
 
 # --- formatting (console and report share it) -----------------------------------------
@@ -208,46 +194,50 @@ def format_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def table_rows(table: pd.DataFrame, lang: str = "en") -> tuple[list[str], list[list[str]]]:
-    """Headers and text cells of the key table, the same for console and report."""
+def table_rows(
+    table: pd.DataFrame, lang: str = "en"
+) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Headers, text cells and block starts of the key table, for console and report.
+
+    Each outcome is a block of rows, one per scenario: its label on the first row and its
+    unit on the second (beside the label when the block has one row).
+    """
     scenarios = list(dict.fromkeys(table.scenario))
     reference = scenarios[0] if scenarios else ""
     headers = [h.format(ref=reference) for h in HEADERS.get(lang, HEADERS["en"])]
-    rows = []
-    for record in table.itertuples(index=False):
-        label = BY_NAME[record.outcome].label(lang)
-        is_ref = record.scenario == reference
-        rows.append(
-            [
-                label,
-                record.scenario,
-                format_interval(record.mean, record.ci_low, record.ci_high, record.unit),
-                ""
-                if is_ref
-                else format_interval(
-                    record.diff, record.diff_ci_low, record.diff_ci_high, record.unit, diff=True
-                ),
-                "" if is_ref else format_p(record.p_value),
-            ]
+    rows, starts = [], []
+    for outcome, block in table.groupby("outcome", sort=False):
+        meta = describe(str(outcome))
+        unit = f"({meta.unit_label(lang)})"
+        names = [meta.label(lang), unit] if len(block) > 1 else [f"{meta.label(lang)} {unit}"]
+        for index, record in enumerate(block.itertuples(index=False)):
+            rows.append([names[index] if index < len(names) else "", *_cells(record, reference)])
+            starts.append(index == 0)
+    return headers, rows, starts
+
+
+def _cells(record: Any, reference: str) -> list[str]:
+    """Scenario, mean [CI], difference [CI] and p of one table row."""
+    if record.scenario == reference:
+        difference, p = "", ""
+    else:
+        difference = format_interval(
+            record.diff, record.diff_ci_low, record.diff_ci_high, record.unit, diff=True
         )
-    return headers, rows
+        p = format_p(record.p_value)
+    mean = format_interval(record.mean, record.ci_low, record.ci_high, record.unit)
+    return [record.scenario, mean, difference, p]
 
 
 def format_table(table: pd.DataFrame, lang: str = "en") -> str:
     """The key table as aligned plain text for the console."""
-    headers, rows = table_rows(table, lang)
+    headers, rows, _ = table_rows(table, lang)
     widths = [max(_width(c) for c in column) for column in zip(headers, *rows, strict=True)]
     lines = [
         "  ".join(_pad(c, w) for c, w in zip(headers, widths, strict=True)),
         "  ".join("-" * w for w in widths),
     ]
-    previous = None
-    for row in rows:
-        shown = list(row)
-        if row[0] == previous:
-            shown[0] = ""  # the outcome once per block
-        previous = row[0]
-        lines.append("  ".join(_pad(c, w) for c, w in zip(shown, widths, strict=True)))
+    lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -369,9 +359,11 @@ class Comparison:
         from sanshe.report import html_table
 
         table = self.table()
-        headers, rows = table_rows(table)
+        headers, rows, starts = table_rows(table)
         significant = [bool(p < 0.05) for p in table.p_value.fillna(1.0)]
-        return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(headers, rows, significant)
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + html_table(
+            headers, rows, significant, starts
+        )
 
     @classmethod
     def load(cls, name: str, db: str | ResultStore | None = None) -> Comparison:
@@ -402,13 +394,24 @@ class Comparison:
         return int(planned) if planned else int(self.runs.replication.nunique())
 
     def table(self, lang: str = "en", outcomes: Sequence[str] | None = None) -> pd.DataFrame:
-        """Key outcomes × scenarios: mean, 95% CI, paired difference from the first, p."""
-        chosen = list(dict.fromkeys(outcomes or KEY_OUTCOMES))
-        return summary_table(self.runs, self.scenarios, chosen, lang)
+        """Key outcomes × scenarios: mean, 95% CI, paired difference from the first, p.
+
+        By default the report's rows: the key outcomes and spending per resident.
+        """
+        chosen = list(dict.fromkeys(outcomes or REPORT_OUTCOMES))
+        runs = with_spending_per_resident(self.runs, self.parameters)
+        return summary_table(runs, self.scenarios, chosen, lang)
 
     def format_table(self, lang: str = "en") -> str:
         """The key table as the console prints it."""
         return format_table(self.table(lang), lang)
+
+    def warnings(self, lang: str = "en", levers: bool = True) -> list[str]:
+        """What to be careful about: levers on with nothing behind them (unless ``levers``
+        is false), too few replications, intervals cut at the outcome's possible range."""
+        from sanshe.conclusions import warnings_for
+
+        return warnings_for(self, self.table(lang), lang, levers=levers)
 
     def differences(self) -> list[dict[str, Any]]:
         """The levers whose values differ between the scenarios (see lever_differences)."""
@@ -419,7 +422,8 @@ class Comparison:
         if outcome not in BY_NAME:
             raise InputError(f"unknown outcome {outcome!r}; outcomes: {', '.join(BY_NAME)}.")
         if outcome not in self._bands:
-            self._bands[outcome] = bands_of(self.store.series(self.name, outcomes=[outcome]))
+            series = self.store.series(self.name, outcomes=[outcome])
+            self._bands[outcome] = bands_of(series, BY_NAME[outcome].bounds)
         return self._bands[outcome]
 
     def plot(self, outcome: str, lang: str = "en"):
@@ -438,7 +442,7 @@ class Comparison:
         words = plotting.WORDS[lang]
         groups = [f"coverage_{g}" for g in SPECIAL_GROUPS]
         affairs = [name for name, _ in plotting.AFFAIRS]
-        table = self.table(lang, [*KEY_OUTCOMES, *groups, *affairs])
+        table = self.table(lang, [*REPORT_OUTCOMES, *groups, *affairs])
         return {
             "trajectories": plotting.trajectories(
                 {o: self.bands(o) for o in KEY_OUTCOMES},
@@ -447,7 +451,7 @@ class Comparison:
                 lang,
                 title=words["trajectories"],
             ),
-            "finals": plotting.finals(table, self.scenarios, KEY_OUTCOMES, lang),
+            "finals": plotting.finals(table, self.scenarios, REPORT_OUTCOMES, lang),
             "coverage_groups": plotting.groups(table, self.scenarios, lang),
             "so_dynamics": plotting.trajectories(
                 {o: self.bands(o) for o in plotting.SO_OUTCOMES},

@@ -12,6 +12,7 @@ Kinds say how a run's *final* value is formed from its monthly series:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,10 +29,52 @@ class Outcome:
     unit: str
     kind: str  # rate | stock | flow
     higher_is_better: bool | None = None
+    unit_en: str = ""  # the unit in words when the generic one (UNIT_WORDS) is too vague
+    unit_zh: str = ""
 
     def label(self, lang: str = "en") -> str:
         """The label in ``lang`` ("zh" or "en")."""
         return self.zh if lang == "zh" else self.en
+
+    def unit_label(self, lang: str = "en", monthly: bool = False) -> str:
+        """The unit in words, e.g. "yuan per year"; ``monthly``: of a monthly series.
+
+        A flow's final value sums a year, while its monthly series is per month.
+        """
+        special = self.unit_zh if lang == "zh" else self.unit_en
+        if special:
+            return special
+        words = UNIT_WORDS[self.unit]
+        form = ("per_month" if monthly else "per_year") if self.kind == "flow" else "value"
+        return words.get(form, words["value"])[lang == "zh"]
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The possible range of a value: shares and 0-1 indices within [0, 1], others ≥ 0."""
+        return (0.0, 1.0) if self.unit in BOUNDED_UNITS else (0.0, math.inf)
+
+    @property
+    def diff_bounds(self) -> tuple[float, float]:
+        """The possible range of a difference of two values: [-1, 1] for shares, else open."""
+        low, high = self.bounds
+        return (low - high, high - low)
+
+
+#: Units of values within [0, 1].
+BOUNDED_UNITS = ("share", "0-1")
+
+#: Each unit in words, (English, Chinese): as a value, and for flows as a yearly sum (the
+#: final value) and a monthly amount (the series).
+UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "share": {"value": ("%", "%")},
+    "0-1": {"value": ("index 0–1", "指数 0–1")},
+    "count": {"value": ("number", "个")},
+    "per year": {"value": ("per year", "每年"), "per_month": ("per month", "每月")},
+    "per month": {"value": ("per month", "每月")},
+    "yuan": {"value": ("yuan", "元"), "per_year": ("yuan per year", "元/年"),
+             "per_month": ("yuan per month", "元/月")},
+    "ratio": {"value": ("ratio", "比值")},
+}
 
 
 OUTCOMES: tuple[Outcome, ...] = (
@@ -81,8 +124,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("sw_employed", "在岗社会工作者", "Social workers employed", "count", "stock", True),
     Outcome("certified_sw_share", "持证社工比例", "Certified social-worker share", "share",
             "stock", True),
-    Outcome("sw_turnover_rate", "社工年流失率", "Social-worker turnover (annual)", "per year",
-            "rate", False),
+    Outcome("sw_turnover_rate", "社工流失率", "Social-worker turnover", "per year", "rate",
+            False),
     Outcome("affairs_deliberation_share", "议事协商解决事务占比", "Affairs settled by deliberation",
             "share", "rate"),
     Outcome("affairs_so_share", "社会组织服务解决事务占比", "Affairs settled by SO services",
@@ -95,7 +138,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             True),
     Outcome("leverage_ratio", "社会资金撬动比", "Leverage (non-gov per gov yuan)", "ratio", "rate",
             True),
-    Outcome("cost_per_need_met", "每满足一项需求成本", "Cost per need met", "yuan", "rate", False),
+    Outcome("cost_per_need_met", "每满足一项需求成本", "Cost per need met", "yuan", "rate", False,
+            "yuan per need met", "元/项需求"),
 )
 
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
@@ -115,6 +159,33 @@ KEY_OUTCOMES: tuple[str, ...] = (
     "sw_turnover_rate",
     "cost_per_need_met",
 )
+
+#: Outcomes the reports derive from the finals and the district's size (not measured
+#: monthly, so not in OUTCOMES): money per resident makes districts of any size comparable.
+DERIVED: tuple[Outcome, ...] = (
+    Outcome("gov_spending_per_resident", "人均政府支出", "Government spending per resident",
+            "yuan", "flow", None, "yuan per resident per year", "元/人·年"),
+    # government, group organizations and non-government funds together
+    Outcome("total_spending_per_resident", "人均总支出", "Total spending per resident", "yuan",
+            "flow", None, "yuan per resident per year", "元/人·年"),
+)
+
+#: The outcomes each derived outcome sums before dividing by the residents.
+SPENDING_PARTS: dict[str, tuple[str, ...]] = {
+    "gov_spending_per_resident": ("gov_spending",),
+    "total_spending_per_resident": ("gov_spending", "group_org_spending", "non_gov_funds"),
+}
+
+#: The rows of the report's key table: the key outcomes and what they cost per resident.
+REPORT_OUTCOMES: tuple[str, ...] = (*KEY_OUTCOMES, *(o.name for o in DERIVED))
+
+
+DERIVED_BY_NAME: dict[str, Outcome] = {o.name: o for o in DERIVED}
+
+
+def describe(name: str) -> Outcome:
+    """The measured or derived outcome called ``name`` (KeyError if none)."""
+    return BY_NAME[name] if name in BY_NAME else DERIVED_BY_NAME[name]
 
 SPECIAL_GROUPS: tuple[str, ...] = ("elderly", "disabled", "low_income", "migrant", "children")
 

@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from sanshe.outcomes import BY_NAME, SPECIAL_GROUPS
+from sanshe.outcomes import BY_NAME, SPECIAL_GROUPS, describe
 
 #: Installed font families tried for Chinese text, best first.
 CJK_FAMILIES = (
@@ -63,7 +63,7 @@ WORDS = {
         "trajectories": "Trajectories: mean and 95% CI over replications",
         "so_dynamics": "Social-organization population",
         "per_month": "per month",
-        "share_of_affairs": "share of affairs",
+        "share_of_affairs": "share of affairs (%)",
     },
     "zh": {
         "month": "月份",
@@ -78,7 +78,7 @@ WORDS = {
         "trajectories": "指标轨迹:各次重复的均值与95%置信区间",
         "so_dynamics": "社会组织生态",
         "per_month": "每月",
-        "share_of_affairs": "事务占比",
+        "share_of_affairs": "事务占比(%)",
     },
 }
 
@@ -180,21 +180,35 @@ def style(lang: str) -> Iterator[None]:
         yield
 
 
-#: Units in Chinese figures.
+#: Units in Chinese figures of raw (unscaled) values, as sweeps and sensitivity draw them.
 UNITS_ZH = {"share": "比例", "count": "个", "per year": "每年", "yuan": "元", "ratio": "比值"}
 
 
 def outcome_title(name: str, lang: str, monthly: bool = False) -> str:
-    """An outcome's label with its unit, e.g. "Need coverage (share)".
+    """An outcome's label with the unit of its raw values, e.g. "Need coverage (share)".
 
+    For figures that draw shares as 0–1 (sweeps, sensitivity); the comparison's figures
+    draw shares in % like its tables and label axes with :func:`label_axes`.
     ``monthly``: the unit of a monthly series, where a flow is per month, not per year.
     """
     outcome = BY_NAME[name]
     unit = UNITS_ZH.get(outcome.unit, outcome.unit) if lang == "zh" else outcome.unit
     if monthly and outcome.kind == "flow":
-        per_month = WORDS[lang]["per_month"]
-        unit = per_month if outcome.unit == "per year" else f"{unit}, {per_month}"
+        unit = outcome.unit_label(lang, monthly=True)
     return f"{outcome.label(lang)} ({unit})"
+
+
+def scale_of(name: str) -> float:
+    """What an outcome's values are multiplied by in a figure: shares are drawn in %."""
+    return 100.0 if describe(name).unit == "share" else 1.0
+
+
+def label_axes(ax: Any, name: str, lang: str, monthly: bool = False, width: int = 34) -> None:
+    """The outcome's label as the title (wrapped, never cut) and its unit on the y axis."""
+    outcome = describe(name)
+    width = width // 2 if lang == "zh" else width  # Chinese characters are twice as wide
+    ax.set_title(textwrap.fill(outcome.label(lang), width))
+    ax.set_ylabel(textwrap.fill(outcome.unit_label(lang, monthly=monthly), 18))
 
 
 def _colors(scenarios: Sequence[str]) -> dict[str, str]:
@@ -227,16 +241,20 @@ def trajectories(
         fig = Figure(figsize=(3.6 * cols, 2.6 * rows + 0.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
         for ax, name in zip(axes, outcomes, strict=False):
-            frame = bands[name]
+            frame, scale = bands[name], scale_of(name)
             for scenario in scenarios:
                 part = frame[frame.scenario == scenario]
                 if part.empty:
                     continue
-                ax.plot(part.month, part["mean"], color=colors[scenario], lw=1.5, label=scenario)
-                ax.fill_between(
-                    part.month, part.low, part.high, color=colors[scenario], alpha=0.2, lw=0
+                ax.plot(
+                    part.month, part["mean"] * scale, color=colors[scenario], lw=1.5,
+                    label=scenario,
                 )
-            ax.set_title(outcome_title(name, lang, monthly=True))
+                ax.fill_between(
+                    part.month, part.low * scale, part.high * scale, color=colors[scenario],
+                    alpha=0.2, lw=0,
+                )
+            label_axes(ax, name, lang, monthly=True, width=40)
             ax.set_xlabel(words["month"])
         for ax in axes[len(outcomes) :]:
             ax.set_visible(False)
@@ -266,13 +284,14 @@ def finals(
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
         for ax, name in zip(axes, outcomes, strict=False):
             part = table[table.outcome == name].set_index("scenario").reindex(scenarios)
-            x = np.arange(len(scenarios))
-            ax.bar(x, part["mean"], color=[colors[s] for s in scenarios], alpha=0.85)
+            scale, x = scale_of(name), np.arange(len(scenarios))
+            ax.bar(x, part["mean"] * scale, color=[colors[s] for s in scenarios], alpha=0.85)
             ax.errorbar(
-                x, part["mean"], yerr=_yerr(part), fmt="none", ecolor="black", capsize=3, lw=1
+                x, part["mean"] * scale, yerr=_yerr(part) * scale, fmt="none", ecolor="black",
+                capsize=3, lw=1,
             )
             ax.set_xticks(x, scenarios, rotation=20, ha="right")
-            ax.set_title(outcome_title(name, lang))
+            label_axes(ax, name, lang, width=28)
             ax.grid(axis="x", visible=False)
         for ax in axes[len(outcomes) :]:
             ax.set_visible(False)
@@ -298,19 +317,21 @@ def groups(table: pd.DataFrame, scenarios: Sequence[str], lang: str = "en") -> F
             part = part.set_index("outcome").reindex(names)
             offset = (i - (len(scenarios) - 1) / 2) * width
             ax.bar(
-                x + offset, part["mean"], width, color=colors[scenario], label=scenario, alpha=0.85
+                x + offset, part["mean"] * 100, width, color=colors[scenario], label=scenario,
+                alpha=0.85,
             )
             ax.errorbar(
                 x + offset,
-                part["mean"],
-                yerr=_yerr(part),
+                part["mean"] * 100,
+                yerr=_yerr(part) * 100,
                 fmt="none",
                 ecolor="black",
                 capsize=2,
                 lw=1,
             )
         ax.set_xticks(x, [_group_label(n, lang) for n in names])
-        ax.set_ylabel(BY_NAME["need_coverage"].label(lang))
+        coverage = BY_NAME["need_coverage"]
+        ax.set_ylabel(f"{coverage.label(lang)} ({coverage.unit_label(lang)})")
         ax.grid(axis="x", visible=False)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title(WORDS[lang]["group"])
@@ -328,14 +349,14 @@ def affairs(table: pd.DataFrame, scenarios: Sequence[str], lang: str = "en") -> 
         bottom = np.zeros(len(scenarios))
         for i, (name, word) in enumerate(AFFAIRS):
             part = table[table.outcome == name].set_index("scenario").reindex(scenarios)
-            values = part["mean"].fillna(0.0).to_numpy(dtype=float)
+            values = part["mean"].fillna(0.0).to_numpy(dtype=float) * 100
             ax.bar(x, values, 0.6, bottom=bottom, color=f"C{i + 6}", label=words[word])
             for xi, (b, v) in enumerate(zip(bottom, values, strict=True)):
-                if v >= 0.04:
+                if v >= 4:
                     ax.text(
                         xi,
                         b + v / 2,
-                        f"{v:.0%}",
+                        f"{v:.0f}%",
                         ha="center",
                         va="center",
                         fontsize=8,
@@ -344,10 +365,10 @@ def affairs(table: pd.DataFrame, scenarios: Sequence[str], lang: str = "en") -> 
             bottom += values
         # The 622 target: at least 60% by deliberation, 20% by SOs, at most 20% referred.
         for level in TARGET_622:
-            ax.axhline(level, color="black", ls="--", lw=0.8)
+            ax.axhline(level * 100, color="black", ls="--", lw=0.8)
         ax.text(
             0.995,
-            TARGET_622[0],
+            TARGET_622[0] * 100,
             words["target"],
             transform=ax.get_yaxis_transform(),  # x in axes fraction, y in data
             ha="right",
@@ -357,7 +378,7 @@ def affairs(table: pd.DataFrame, scenarios: Sequence[str], lang: str = "en") -> 
         )
         ax.set_xticks(x, scenarios, rotation=15 if len(scenarios) > 3 else 0)
         ax.set_ylabel(words["share_of_affairs"])
-        ax.set_ylim(0, max(1.0, float(bottom.max()) * 1.02))
+        ax.set_ylim(0, max(100.0, float(bottom.max()) * 1.02))
         ax.grid(axis="x", visible=False)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title(words["affairs"])

@@ -40,12 +40,21 @@ TEXT = {
         "common": "Applied to every scenario (--set):",
         "key": "Key outcomes",
         "key_note": (
-            "Mean over replications with its 95% confidence interval (Student t). "
-            "The difference from {ref} pairs the runs of each replication (same "
-            "seed), with its own 95% CI and a paired t-test p-value. Shares are in %, "
-            "their differences in percentage points (pp). Final values: rates are "
-            "means of the last {window} months, flows sums over the last {window} "
-            "months (a year), stocks the last month's value."
+            "Mean over replications with its {method}. The difference from {ref} pairs "
+            "the runs of each replication (same seed), with its own 95% CI and a paired "
+            "t-test p-value. Each outcome's unit is under its name; shares are in %, their "
+            "differences in percentage points (pp). Spending per resident is the final "
+            "year's spending over the district's residents; total spending adds group "
+            "organizations' spending and non-government funds to the government's. Final "
+            "values: rates are means of the last {window} months, flows sums over the last "
+            "{window} months (a year), stocks the last month's value."
+        ),
+        "warnings": "Warnings",
+        "meaning": "What this means",
+        "meaning_note": (
+            "Credible: the paired 95% CI of the difference excludes zero. Cost: the "
+            "difference in government spending per resident over the difference in the "
+            "outcome, given when both are credible."
         ),
         "figures": "Figures",
         "failures": "Failed runs",
@@ -59,14 +68,16 @@ TEXT = {
             "replications, intervals are wide: rerun with more (--replications) before "
             "quoting a small effect. These are model results under stated assumptions "
             "(docs/ODD.md), not forecasts. Levels (how many take part, how many needs are "
-            "met) follow money per resident, shown above: the calibrated Yuhuatai district "
-            "spends about 49 yuan per resident a year under its full package, the library's "
-            "full_linkage about 800 on small communities, so read the levels of well-funded "
-            "library scenarios as illustrative and their differences as the result."
+            "met) follow money per resident, shown in the key table: the calibrated "
+            "Yuhuatai district spends about 49 yuan per resident a year under its full "
+            "package, the library's full_linkage about 800 on small communities, so read the "
+            "levels of well-funded library scenarios as illustrative and their differences as "
+            "the result."
         ),
         "captions": {
             "trajectories": "Key outcomes month by month: mean over replications, band = 95% CI.",
-            "finals": "Final values of the key outcomes: mean with 95% CI error bars.",
+            "finals": "Final values of the key outcomes and spending per resident: mean with "
+            "95% CI error bars, in the table's units.",
             "coverage_groups": "Need coverage of each special group at the end of the run.",
             "so_dynamics": "Social-organization population: count, births, closures, 4A+ rated.",
             "affairs_622": "How community affairs are settled: deliberation, SO services, "
@@ -89,10 +100,18 @@ TEXT = {
         "common": "对所有情景统一修改(--set):",
         "key": "主要结果",
         "key_note": (
-            "各次重复的均值及其95%置信区间(t分布)。与 {ref} 之差按重复配对(相同种子),"
-            "附95%置信区间和配对t检验p值。比例以%表示,其差以百分点(pp)表示。"
+            "各次重复的均值及其{method}。与 {ref} 之差按重复配对(相同种子),"
+            "附95%置信区间和配对t检验p值。各指标的单位写在名称下方;比例以%表示,其差以"
+            "百分点(pp)表示。人均支出为最后一年的支出除以辖区居民数;总支出为政府支出、"
+            "群团组织支出与撬动的社会资金之和。"
             "期末值:比率取最后 {window} 个月均值,流量取最后 {window} 个月之和(一年),"
             "存量取最后一个月的值。"
+        ),
+        "warnings": "提示",
+        "meaning": "结论",
+        "meaning_note": (
+            "可信:差值的配对95%置信区间不包含0。成本:人均政府支出之差除以该指标之差,"
+            "仅在两者都可信时给出。"
         ),
         "figures": "图表",
         "failures": "失败的运行",
@@ -104,13 +123,13 @@ TEXT = {
             "相同的随机抽样,配对差值的区间比各情景自身的区间更窄。重复次数少时区间较宽:"
             "引用较小的效应前请增加重复次数(--replications)。这些是在既定假设下的模型结果"
             "(见 docs/ODD.md),不是预测。"
-            "参与率、需求满足率等水平值取决于上文所示的人均资金:已校准的雨花台区在全套政策下"
+            "参与率、需求满足率等水平值取决于主要结果表中的人均资金:已校准的雨花台区在全套政策下"
             "约每人每年49元,默认情景库中的 full_linkage 在小社区上约800元,因此资金充裕的情景"
             "其水平值仅作示意,情景之间的差异才是结论。"
         ),
         "captions": {
             "trajectories": "主要指标的逐月变化:各次重复的均值,阴影为95%置信区间。",
-            "finals": "主要指标的期末值:均值与95%置信区间。",
+            "finals": "主要指标与人均支出的期末值:均值与95%置信区间,单位与表格相同。",
             "coverage_groups": "期末各特殊群体的需求满足率。",
             "so_dynamics": "社会组织生态:数量、新成立、注销、4A及以上。",
             "affairs_622": "社区事务的解决方式:议事协商、社会组织服务、上报转介(622结构)。",
@@ -149,12 +168,15 @@ def write_report(comparison: Comparison, out: Path, lang: str = "en") -> Path:
 def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
     """The content both reports render: text, table rows, lever list, failures."""
     from sanshe.comparison import describe_difference, format_setting, table_rows
+    from sanshe.conclusions import meaning, warnings_for
+    from sanshe.provider_mix import explain_quality
+    from sanshe.stats import METHOD
 
     text = TEXT[lang]
     runs = comparison.runs
     spec = comparison.spec
     months = sorted(set((spec.get("months") or {}).values())) or sorted(set(runs.months))
-    headers, rows = table_rows(table, lang)
+    headers, rows, starts = table_rows(table, lang)
     arrow = (
         " → ".join(comparison.scenarios)
         if len(comparison.scenarios) == 2
@@ -179,7 +201,7 @@ def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
             commit=_distinct(runs.get("git_commit")),
         ),
         "scale": text["scale"].format(size=_size(comparison, lang),
-                                      money=_money_per_resident(comparison, lang)),
+                                      money=_money_per_resident(table, lang)),
         "design": text["design"].format(
             scenarios=len(comparison.scenarios),
             replications=comparison.replications,
@@ -192,9 +214,15 @@ def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
         "levers": [describe_difference(d) for d in comparison.differences()],
         "levers_intro": text["levers"].format(arrow=arrow),
         "common": common,
-        "key_note": text["key_note"].format(ref=comparison.scenarios[0], window=FINAL_WINDOW),
+        "key_note": text["key_note"].format(
+            ref=comparison.scenarios[0], window=FINAL_WINDOW, method=METHOD[lang]
+        ),
+        "warnings": warnings_for(comparison, table, lang),
+        "meaning": meaning(table, lang),
+        "quality": explain_quality(comparison, table, lang),
         "headers": headers,
         "rows": rows,
+        "starts": starts,
         "significant": [
             (r.p_value < 0.05) if r.p_value == r.p_value else False for r in table.itertuples()
         ],
@@ -215,16 +243,16 @@ def _size(comparison: Comparison, lang: str) -> str:
     return "; ".join(unit.format(c=c, r=r) for c, r in sorted(sizes))
 
 
-def _money_per_resident(comparison: Comparison, lang: str) -> str:
-    """Mean government spending over the last year per simulated resident, per scenario."""
-    parts = []
-    for name in comparison.scenarios:
-        communities, per = _residents(comparison.parameters.get(name, {}).get("district", {}))
-        spent = comparison.runs.loc[comparison.runs["scenario"] == name, "gov_spending"]
-        if communities * per and len(spent):
-            value = float(spent.mean()) / (communities * per)
-            parts.append(f"{name} {value:,.0f} " + ("元" if lang == "zh" else "yuan"))
-    return ", ".join(parts) or "—"
+def _money_per_resident(table: Any, lang: str) -> str:
+    """Government spending per resident in the final year, per scenario (the table's row)."""
+    from sanshe.comparison import format_value
+    from sanshe.outcomes import describe
+
+    rows = table[table.outcome == "gov_spending_per_resident"]
+    unit = describe("gov_spending_per_resident").unit_label(lang)
+    parts = [f"{r.scenario} {format_value(r.mean, 'yuan')}" for r in rows.itertuples()
+             if r.mean == r.mean]
+    return (", ".join(parts) + f" ({unit})") if parts else "—"
 
 
 def _distinct(values: Any) -> str:
@@ -253,9 +281,9 @@ def _markdown(p: dict[str, Any]) -> str:
         "",
         p["scale"],
         "",
-        f"## {t['scenarios']}",
-        "",
     ]
+    out += _md_front(p)
+    out += [f"## {t['scenarios']}", ""]
     out += [
         f"- **{n}** — {title}" + (f": {desc}" if desc else "") for n, title, desc in p["scenarios"]
     ]
@@ -270,7 +298,7 @@ def _markdown(p: dict[str, Any]) -> str:
         "",
         f"## {t['key']}",
         "",
-        _md_table(p["headers"], p["rows"], p["significant"]),
+        _md_table(p["headers"], p["rows"], p["significant"], p["starts"]),
         "",
         p["key_note"],
         "",
@@ -289,6 +317,30 @@ def _markdown(p: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _md_front(p: dict[str, Any]) -> list[str]:
+    """Warnings, then what the comparison means and why service quality moved."""
+    t, out = p["text"], []
+    if p["warnings"]:
+        out += [f"## {t['warnings']}", ""] + [f"- {_md_escape(w)}" for w in p["warnings"]] + [""]
+    if p["meaning"]:
+        out += [f"## {t['meaning']}", ""]
+        for heading, sentences in p["meaning"]:
+            out += [f"**{heading}**", ""] + [f"- {_md_escape(s)}" for s in sentences] + [""]
+        out += [f"*{t['meaning_note']}*", ""]
+    for story in p["quality"]:
+        out += [f"### {story.heading}", ""]
+        for paragraph in story.text:
+            out += [_md_escape(paragraph), ""]
+        out += [_md_plain_table(story.headers, story.rows), ""]
+    return out
+
+
+def _md_plain_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("*", "\\*")
 
@@ -298,16 +350,14 @@ def _md_lever(line: str) -> str:
     return f"`{key}`: {_md_escape(rest)}"
 
 
-def _md_table(headers: list[str], rows: list[list[str]], bold: list[bool]) -> str:
+def _md_table(
+    headers: list[str], rows: list[list[str]], bold: list[bool], starts: list[bool]
+) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    previous = None
-    for row, strong in zip(rows, bold, strict=True):
+    for row, strong, start in zip(rows, bold, starts, strict=True):
         cells = [c.replace("|", "\\|") for c in row]
-        if row[0] == previous:
-            cells[0] = ""
-        else:
+        if start:
             cells[0] = f"**{cells[0]}**"
-        previous = row[0]
         if strong:
             cells[3], cells[4] = f"**{cells[3]}**", f"**{cells[4]}**"
         lines.append("| " + " | ".join(cells) + " |")
@@ -325,6 +375,7 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.first td{border-top:1px solid #bbb}.sig{font-weight:600}
 figure{margin:1.2em 0}figure img{max-width:100%}figcaption{color:#555;font-size:.9em}
 .note{color:#555;font-size:.9em}code{background:#f4f4f4;padding:0 .2em}
+td.unit{color:#666;font-size:.9em}ul.warn li{color:#8a4b00}h3{font-size:1.05em}
 """
 
 
@@ -335,6 +386,7 @@ def _html(p: dict[str, Any], out: Path) -> str:
         f"<p class='note'>{e(p['generated'])}</p>",
         f"<p>{e(p['design'])}</p>",
         f"<p>{e(p['scale'])}</p>",
+        *_html_front(p),
         f"<h2>{e(t['scenarios'])}</h2>",
         "<ul>",
     ]
@@ -354,7 +406,7 @@ def _html(p: dict[str, Any], out: Path) -> str:
         body += [f"<li><code>{e(c)}</code></li>" for c in p["common"]] + ["</ul>"]
     body += [
         f"<h2>{e(t['key'])}</h2>",
-        html_table(p["headers"], p["rows"], p["significant"]),
+        html_table(p["headers"], p["rows"], p["significant"], p["starts"]),
         f"<p class='note'>{e(p['key_note'])}</p>",
         f"<p class='note'>{e(t['files'])}</p>",
     ]
@@ -380,23 +432,45 @@ def _html(p: dict[str, Any], out: Path) -> str:
     )
 
 
+def _html_front(p: dict[str, Any]) -> list[str]:
+    """Warnings, then what the comparison means and why service quality moved."""
+    t, e, out = p["text"], html.escape, []
+    if p["warnings"]:
+        out += [f"<h2>{e(t['warnings'])}</h2>", "<ul class='warn'>"]
+        out += [f"<li>{e(w)}</li>" for w in p["warnings"]] + ["</ul>"]
+    if p["meaning"]:
+        out.append(f"<h2>{e(t['meaning'])}</h2>")
+        for heading, sentences in p["meaning"]:
+            out += [f"<p><b>{e(heading)}</b></p>", "<ul>"]
+            out += [f"<li>{e(s)}</li>" for s in sentences] + ["</ul>"]
+        out.append(f"<p class='note'>{e(t['meaning_note'])}</p>")
+    for story in p["quality"]:
+        out.append(f"<h3>{e(story.heading)}</h3>")
+        out += [f"<p>{e(paragraph)}</p>" for paragraph in story.text]
+        head = "".join(f"<th>{e(h)}</th>" for h in story.headers)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in story.rows
+        )
+        out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return out
+
+
 def _html_lever(line: str) -> str:
     key, _, rest = line.partition(": ")
     return f"<code>{html.escape(key)}</code>: {html.escape(rest)}"
 
 
-def html_table(headers: list[str], rows: list[list[str]], bold: list[bool]) -> str:
-    """The key table as HTML; ``bold`` marks rows whose difference is significant."""
+def html_table(
+    headers: list[str], rows: list[list[str]], bold: list[bool], starts: list[bool]
+) -> str:
+    """The key table as HTML; ``bold`` marks significant rows, ``starts`` each outcome's first."""
     e = html.escape
     out = [
         "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr></thead><tbody>"
     ]
-    previous = None
-    for row, strong in zip(rows, bold, strict=True):
-        first = row[0] != previous
-        previous = row[0]
+    for row, strong, first in zip(rows, bold, starts, strict=True):
         cells = [
-            f"<td><b>{e(row[0])}</b></td>" if first else "<td></td>",
+            f"<td><b>{e(row[0])}</b></td>" if first else f"<td class='unit'>{e(row[0])}</td>",
             f"<td>{e(row[1])}</td>",
             f"<td class='num'>{e(row[2])}</td>",
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,48 +11,31 @@ import pytest
 from scipy import stats
 
 import sanshe.comparison as comparison_module
+import sanshe.stats as stats_module
 from sanshe.comparison import (
     Comparison,
     compare,
     describe_difference,
     format_interval,
     format_p,
+    format_table,
     lever_differences,
     mean_ci,
     paired_test,
     summary_table,
+    table_rows,
+    with_spending_per_resident,
 )
 from sanshe.errors import InputError
 from sanshe.scenario import Scenario
+from tests.helpers import sanshe
 
 SMALL = {"district.residents_per_community": 200}
 
 
-# --- statistics ---------------------------------------------------------------------------
-def test_mean_ci_is_scipys_t_interval() -> None:
-    values = [0.31, 0.35, 0.29, 0.4, 0.33]
-    mean, low, high = mean_ci(values)
-    expected = stats.t.interval(0.95, 4, loc=np.mean(values), scale=stats.sem(values))
-    assert mean == pytest.approx(np.mean(values))
-    assert (low, high) == pytest.approx(expected)
-    assert mean_ci([1.0, float("nan"), 3.0])[0] == 2.0
-    one = mean_ci([0.5])
-    assert one[0] == 0.5 and math.isnan(one[1]) and math.isnan(one[2])
-    assert mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
-    assert all(math.isnan(v) for v in mean_ci([]))
-
-
-def test_paired_test_edge_cases_without_warnings() -> None:
-    x, y = [1.0, 2.0, 3.5, 4.0], [0.5, 2.1, 3.0, 3.2]
-    assert paired_test(x, y) == pytest.approx(stats.ttest_rel(x, y).pvalue)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert paired_test([1.0, 2.0], [1.0, 2.0]) == 1.0  # identical: no evidence
-        assert paired_test([2.0, 3.0], [1.0, 2.0]) == 0.0  # constant non-zero shift
-        assert math.isnan(paired_test([1.0], [2.0]))
-        assert paired_test([1.0, np.nan, 3.0, 5.0], [0.0, 1.0, 2.5, 3.0]) == pytest.approx(
-            stats.ttest_rel([1.0, 3.0, 5.0], [0.0, 2.5, 3.0]).pvalue
-        )
+# --- the summary table --------------------------------------------------------------------
+def test_statistics_come_from_sanshe_stats() -> None:
+    assert mean_ci is stats_module.mean_ci and paired_test is stats_module.paired_test
 
 
 def _runs_frame() -> pd.DataFrame:
@@ -93,6 +75,57 @@ def test_summary_table_pairs_by_replication() -> None:
     assert (constant.ci_low, constant.ci_high) == (10.0, 10.0)
     zh = summary_table(runs, ["a", "b"], ["need_coverage"], lang="zh")
     assert zh.label.iloc[0] == "需求满足率"
+
+
+def _two_replications() -> pd.DataFrame:
+    """Two replications of two scenarios whose shares and counts scatter widely."""
+    return pd.DataFrame(
+        {
+            "scenario": ["a", "a", "b", "b"],
+            "replication": [0, 1, 0, 1],
+            "need_coverage": [0.02, 0.9, 0.95, 0.05],
+            "so_count": [0.0, 3.0, 40.0, 2.0],
+            "gov_spending": [1000.0, 1000.0, 9000.0, 9200.0],
+            "group_org_spending": [0.0, 0.0, 100.0, 100.0],
+            "non_gov_funds": [0.0, 0.0, 50.0, 50.0],
+        }
+    )
+
+
+def test_intervals_respect_bounds_with_two_replications() -> None:
+    table = summary_table(_two_replications(), ["a", "b"], ["need_coverage", "so_count"])
+    shares = table[table.outcome == "need_coverage"]
+    assert (shares.ci_low >= 0).all() and (shares.ci_high <= 1).all() and shares.ci_cut.all()
+    counts = table[table.outcome == "so_count"]
+    assert (counts.ci_low >= 0).all() and counts.ci_cut.all()
+    diff = shares[shares.scenario == "b"].iloc[0]
+    assert (diff.diff_ci_low, diff.diff_ci_high) == (-1.0, 1.0) and diff.diff_ci_cut
+    text = format_table(table)
+    assert "-" not in text.split("Need coverage")[1].split("\n")[0].replace("--", "")
+    assert "[0.0%, 100.0%]" in text
+
+
+def test_rows_carry_their_units_and_spending_per_resident() -> None:
+    parameters = {
+        s: {"district": {"streets": 1, "communities_per_street": 2, "residents_per_community": 50}}
+        for s in ("a", "b")
+    }
+    runs = with_spending_per_resident(_two_replications(), parameters)
+    assert runs.gov_spending_per_resident.tolist() == [10.0, 10.0, 90.0, 92.0]
+    assert runs.total_spending_per_resident.tolist() == [10.0, 10.0, 91.5, 93.5]
+    outcomes = ["need_coverage", "cost_per_need_met", "gov_spending_per_resident"]
+    table = summary_table(runs, ["a", "b"], outcomes)
+    headers, rows, starts = table_rows(table)
+    assert [r[0] for r in rows] == [
+        "Need coverage", "(%)", "Cost per need met", "(yuan per need met)",
+        "Government spending per resident", "(yuan per resident per year)",
+    ]
+    assert starts == [True, False] * 3 and headers[0] == "Outcome"
+    assert rows[5][3].startswith("+81.0 [")
+    _, zh_rows, _ = table_rows(summary_table(runs, ["a", "b"], outcomes, "zh"), "zh")
+    assert zh_rows[5][0] == "(元/人·年)"
+    single = summary_table(runs, ["a"], ["sw_turnover_rate"])
+    assert table_rows(single)[1][0][0] == "Social-worker turnover (per year)"
 
 
 def test_formatting() -> None:
@@ -152,7 +185,9 @@ def test_compare_uses_common_random_numbers_and_loads_back(tmp_path: Path) -> No
     assert any(d["key"] == "policy.incubation.enabled" for d in loaded.differences())
     assert "<table>" in loaded._repr_html_() and "Need coverage" in loaded._repr_html_()
     figure = loaded.plot("need_coverage")
-    assert figure.axes[0].get_title().startswith("Need coverage")
+    assert figure.axes[0].get_title() == "Need coverage"
+    assert figure.axes[0].get_ylabel() == "%"  # drawn in %, like the table
+    assert figure.axes[0].get_lines()[0].get_ydata().max() > 1.0
 
 
 def test_a_failing_run_is_stored_and_the_rest_go_on(
@@ -227,3 +262,40 @@ def test_compare_on_both_engines(db_url: str, tmp_path: Path) -> None:
     loaded = Comparison.load(done.name, db=db_url)
     pd.testing.assert_frame_equal(loaded.table(), done.table())
     assert len(loaded.bands("need_coverage")) == 2 * 6
+
+
+def test_the_terminal_warns_of_few_replications_and_idle_levers(tmp_path: Path) -> None:
+    done = sanshe(
+        "compare", "baseline", "full_linkage", "--replications", "2", "--months", "3",
+        "--set", "district.residents_per_community=200",
+        "--set", "district.communities_per_street=2",
+        "--set", "policy.incubation.enabled=true",
+        "--db", f"sqlite:///{tmp_path / 'r.sqlite'}", "--no-report", "--no-progress",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning: Only 2 replications per scenario" in done.stderr
+    assert "warning: baseline: The incubator is on but has no places" in done.stderr
+    assert "(yuan per resident per year)" in done.stdout
+
+
+def test_warnings_use_the_lever_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sanshe import lever_checks
+
+    def levers(found: list[str]) -> list[str]:
+        return [w for w in found if w.startswith(("baseline:", "full_linkage:"))]
+
+    done = _compare(tmp_path, replications=5, months=2)
+    assert levers(done.warnings()) == []  # library scenarios have no idle lever
+    assert not any("replications per scenario" in w for w in done.warnings())  # five is enough
+
+    def idle(scenario: Scenario) -> list[lever_checks.LeverWarning]:
+        return [lever_checks.LeverWarning("policy.x", f"{scenario.name} idles.", "空转。")]
+
+    monkeypatch.setattr(lever_checks, "lever_warnings", idle)
+    assert levers(done.warnings()) == [
+        "baseline: baseline idles.",
+        "full_linkage: full_linkage idles.",
+    ]
+    assert done.warnings("zh")[0] == "baseline:空转。"
+    assert levers(done.warnings(levers=False)) == []
