@@ -1,14 +1,20 @@
 """The interactive page: move policy levers and watch a district change, month by month.
 
-Built on Mesa's own visualization (``mesa.visualization.SolaraViz``). In a notebook cell,
-``make_page("full_linkage", lang="zh")`` shows the page; ``sanshe dashboard`` serves
-``page`` through ``solara run model.dashboard`` (it passes the scenario and language in
-the environment variables :data:`SCENARIO_ENV` and :data:`LANG_ENV`).
+Built from Mesa's own visualization parts: Mesa's ``ModelController`` (Reset, ▶/❚❚, Step)
+runs the model, and Mesa's ``update_counter`` redraws the views after every month. Around
+them the page shows only what an official needs: the scenario, each lever with its value
+and unit, the seed, the speed in plain words, and the plots. SolaraViz's generic controls
+(play interval in ms, render interval, threads, numbered page tabs) are left out: they mean
+nothing in a workshop room.
 
-Every number on the controls comes from :mod:`model.schema` (type, range, choices) and
+In a notebook cell, ``make_page("full_linkage", lang="zh")`` shows the page; ``sanshe
+dashboard`` serves ``page`` through ``solara run sanshe.dashboard`` (it passes the scenario
+and language in the environment variables :data:`SCENARIO_ENV` and :data:`LANG_ENV`).
+
+Every number on the controls comes from :mod:`sanshe.schema` (type, range, choices) and
 from the chosen scenario (starting values); outcome labels come from
-:mod:`model.outcomes`. Picking another scenario builds the page again with that scenario's
-levers. As in every SolaraViz page, a moved lever takes effect at the next *Reset*.
+:mod:`sanshe.outcomes`. As in every Mesa page, a moved lever takes effect at the next
+*Reset*; picking another scenario starts a new run with that scenario's levers.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import matplotlib.colors
 import numpy as np
 import solara
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sanshe.errors import InputError
 from sanshe.model import CommunityGovernanceModel
@@ -36,54 +44,71 @@ with warnings.catch_warnings():
     # Mesa 3.3.1's ComponentsView trips solara's hook linter (a use_state after an early
     # return) on import; harmless, but it would greet every trainee in red in a notebook.
     warnings.filterwarnings("ignore", message=r"(?s).*ComponentsView: `use_state`")
-    from mesa.visualization import SolaraViz
+    from mesa.visualization.solara_viz import ModelController
+    from mesa.visualization.utils import update_counter
 
 #: Environment variables through which ``sanshe dashboard`` passes its options.
 SCENARIO_ENV = "SANSHE_DASHBOARD_SCENARIO"
 LANG_ENV = "SANSHE_DASHBOARD_LANG"
 
-#: The levers on the page, policy group by policy group: dotted key, Chinese, English label.
-LEVERS: tuple[tuple[str, str, str], ...] = (
-    # 政府购买服务
-    ("policy.purchase.annual_budget", "购买服务预算(元/年)", "Purchase budget (yuan/yr)"),
-    ("policy.purchase.mode", "采购方式", "Procurement mode"),
-    ("policy.purchase.third_party_evaluation", "第三方评估", "Third-party evaluation"),
-    ("policy.purchase.satisfaction_weight", "评估中满意度权重", "Satisfaction weight"),
+#: The policy groups, in the page's order: key prefix, Chinese, English heading.
+GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("policy.purchase", "政府购买服务", "Purchase of services"),
+    ("policy.incubation", "孵化培育", "Incubation"),
+    ("policy.four_priorities", "四个优先", "Four priorities"),
+    ("policy.linkage", "三社联动", "Linkage"),
+    ("policy.community", "社区", "Community"),
+    ("policy.social_work", "社会工作", "Social work"),
+)
+
+#: The levers on the page, policy group by policy group: dotted key, Chinese and English
+#: label, and the unit its value is shown in (a key of :data:`UNITS`; "" for a switch or a
+#: choice, which show their own state).
+LEVERS: tuple[tuple[str, str, str, str], ...] = (
+    ("policy.purchase.annual_budget", "购买服务预算", "Purchase budget", "yuan_year"),
+    ("policy.purchase.mode", "采购方式", "Procurement mode", ""),
+    ("policy.purchase.third_party_evaluation", "第三方评估", "Third-party evaluation", ""),
+    ("policy.purchase.satisfaction_weight", "评估中满意度权重", "Satisfaction weight", "score"),
     (
         "policy.purchase.venture_philanthropy_budget",
-        "公益创投(元/年)",
-        "Venture philanthropy (yuan/yr)",
+        "公益创投",
+        "Venture philanthropy",
+        "yuan_year",
     ),
-    # 孵化
-    ("policy.incubation.enabled", "孵化基地", "Incubator"),
-    ("policy.incubation.places", "孵化名额(个/年)", "Incubator places (per yr)"),
-    ("policy.incubation.training", "孵化培训强度", "Incubation training"),
-    ("policy.incubation.registration_threshold", "登记备案门槛", "Registration threshold"),
-    # 四个优先
-    ("policy.four_priorities.resources", "资源优先", "Priority: resources"),
-    ("policy.four_priorities.services", "服务优先", "Priority: services"),
-    ("policy.four_priorities.landing", "落地优先", "Priority: landing"),
-    ("policy.four_priorities.projects", "项目优先", "Priority: projects"),
-    # 三社联动
-    ("policy.linkage.mode", "联动模式", "Linkage mode"),
-    ("policy.linkage.info_platform", "信息平台", "Information platform"),
-    ("policy.linkage.group_coordination", "群团协同", "Group-organization coordination"),
-    # 社区
+    ("policy.incubation.enabled", "孵化基地", "Incubator", ""),
+    ("policy.incubation.places", "孵化名额", "Incubator places", "places"),
+    ("policy.incubation.training", "孵化培训强度", "Incubation training", "intensity"),
+    ("policy.incubation.registration_threshold", "登记备案门槛", "Registration threshold", ""),
+    ("policy.four_priorities.resources", "资源优先", "Priority: resources", ""),
+    ("policy.four_priorities.services", "服务优先", "Priority: services", ""),
+    ("policy.four_priorities.landing", "落地优先", "Priority: landing", ""),
+    ("policy.four_priorities.projects", "项目优先", "Priority: projects", ""),
+    ("policy.linkage.mode", "联动模式", "Linkage mode", ""),
+    ("policy.linkage.info_platform", "信息平台", "Information platform", ""),
+    ("policy.linkage.group_coordination", "群团协同", "Group-organization coordination", ""),
     (
         "policy.community.service_fund",
-        "社区服务资金(元/年·社区)",
-        "Community service fund (yuan/yr each)",
+        "社区服务资金",
+        "Community service fund",
+        "yuan_year_community",
     ),
-    ("policy.community.deliberation", "议事协商平台", "Deliberation platform"),
-    ("policy.community.volunteer_points", "志愿积分", "Volunteer points"),
-    # 社会工作
-    (
-        "policy.social_work.salary_index",
-        "社工薪酬指数(相对当地平均工资)",
-        "Social-worker pay (x local wage)",
-    ),
-    ("policy.social_work.posts_per_community", "每社区社工岗位", "Social-work posts per community"),
+    ("policy.community.deliberation", "议事协商平台", "Deliberation platform", ""),
+    ("policy.community.volunteer_points", "志愿积分", "Volunteer points", ""),
+    ("policy.social_work.salary_index", "社工薪酬", "Social-worker pay", "wage"),
+    ("policy.social_work.posts_per_community", "社工岗位", "Social-work posts", "posts"),
 )
+
+#: The words of a choice lever's values (the schema's choices), Chinese and English.
+CHOICE_WORDS: dict[str, tuple[str, str]] = {
+    "competitive": ("公开竞争", "competitive bidding"),
+    "directed": ("定向委托", "directed (entrusted)"),
+    "mixed": ("混合", "mixed"),
+    "low": ("低(降低准入门槛)", "low"),
+    "high": ("高", "high"),
+    "demand_driven": ("需求导向", "demand-driven"),
+    "government_led": ("政府主导", "government-led"),
+    "project_led": ("项目主导", "project-led"),
+}
 
 #: A slider whose schema range is this many times wider than the largest value any library
 #: scenario uses is cut to HEADROOM times that value, so a workshop can still set it finely
@@ -100,11 +125,24 @@ FAST_PNG = {"compress_level": 1}
 #: Months the per-community view sums for its need coverage (one fiscal year).
 WINDOW = 12
 
+#: The speeds of ▶, in plain words: the pause between two months, in milliseconds (Mesa's
+#: play interval; redrawing the plots adds about half a second). Fast still pauses, so the
+#: plots can follow and ❚❚ stops where the trainer sees the run.
+SPEEDS: dict[str, int] = {"slow": 1500, "normal": 500, "fast": 150}
+#: Months one Step (or one beat of ▶) advances: always one, so a Step is a month.
+MONTHS_PER_STEP = 1
+
 #: Words of the page, per language.
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "app": "Sanshe: community governance simulator",
         "scenario": "Scenario",
+        "run": "Run",
+        "speed": "Speed of ▶",
+        "slow": "slow",
+        "normal": "normal",
+        "fast": "fast",
+        "levers": "Policy levers",
         "seed": "Random seed",
         "status": "This month",
         "month": "Month",
@@ -124,11 +162,20 @@ TEXT: dict[str, dict[str, str]] = {
         "communities": "Communities (rows: streets)",
         "community_coverage": f"Need coverage, last {WINDOW} months",
         "community_participation": "Participation this month",
+        "community_scale": "share of needs met / of residents",
+        "no_needs": "grey: no need closed yet",
+        "map_waits": "Run a month to see each community's need coverage and participation.",
         "seed_note": "seed {text!r} is not a whole number; used the scenario's seed {seed}",
     },
     "zh": {
         "app": "三社联动社区治理模拟",
         "scenario": "情景",
+        "run": "运行",
+        "speed": "▶ 播放速度",
+        "slow": "慢",
+        "normal": "中",
+        "fast": "快",
+        "levers": "政策杠杆",
         "seed": "随机种子",
         "status": "本月概况",
         "month": "月份",
@@ -148,6 +195,9 @@ TEXT: dict[str, dict[str, str]] = {
         "communities": "各社区(行:街道)",
         "community_coverage": f"近{WINDOW}个月需求满足率",
         "community_participation": "本月参与率",
+        "community_scale": "需求满足比例 / 居民参与比例",
+        "no_needs": "灰色:尚无已结束的需求",
+        "map_waits": "运行一个月后显示各社区的需求满足率与参与率。",
         "seed_note": "随机种子 {text!r} 不是整数;改用情景的种子 {seed}",
     },
 }
@@ -171,29 +221,32 @@ STATUS_OUTCOMES = (
 class DashboardModel(CommunityGovernanceModel):
     """The model with the page's controls as keyword arguments.
 
-    SolaraViz passes each control by its name; the levers are named by their dotted
-    scenario keys, which arrive in ``**kwargs`` as overrides. The seed comes from a text
-    field. The model also keeps, per community, the needs met and closed each month, for
-    the per-community view.
+    Mesa's Reset passes each control by its name: the scenario as ``scenario_name`` (a
+    library name or a .toml path), the seed as typed, and the levers by their dotted keys,
+    which arrive in ``**levers`` as overrides. The model also keeps, per community, the
+    needs met and closed each month, for the per-community view.
     """
 
     def __init__(
-        self, scenario: Scenario | str = "baseline", seed: Any = None, **kwargs: Any
+        self, scenario_name: str | Scenario = "baseline", seed: Any = None, **levers: Any
     ) -> None:
-        chosen = Scenario.load(scenario)
+        # Mesa >= 3.5's Reset adds a Mesa Scenario of its own as ``scenario``; ours is
+        # ``scenario_name``.
+        levers.pop("scenario", None)
+        self.picked = Scenario.load(scenario_name)
         number, self.seed_text = parse_seed(seed)
         if number is None and self.seed_text:
-            number = int(chosen.values["run.seed"])
+            number = int(self.picked.values["run.seed"])
         self.community_met: list[np.ndarray] = []
         self.community_closed: list[np.ndarray] = []
-        super().__init__(scenario=chosen, seed=number, **kwargs)
+        super().__init__(scenario=self.picked, seed=number, **levers)
 
-    def _measure(self, delivery: Any, lapsed: np.ndarray, settled: Any) -> None:
-        """The outcomes of the month, then this month's needs met and closed per community."""
-        super()._measure(delivery, lapsed, settled)
-        count = self.pop.communities
-        met = np.bincount(self.pop.community[delivery.served], minlength=count)
-        gone = np.bincount(self.pop.community[lapsed], minlength=count)
+    def step(self) -> None:
+        """A month, then this month's needs met and closed in each community."""
+        super().step()
+        pop = self.pop
+        met = np.bincount(pop.community[self.served_this_month], minlength=pop.communities)
+        gone = np.bincount(pop.community[self.lapsed_this_month], minlength=pop.communities)
         self.community_met.append(met)
         self.community_closed.append(met + gone)
 
@@ -210,6 +263,10 @@ class DashboardModel(CommunityGovernanceModel):
         """Share of each community's residents taking part this month."""
         pop = self.pop
         return pop.per_community(pop.participating.astype(float)) / pop.counts()
+
+    def changed_levers(self) -> list[str]:
+        """The page's levers whose value differs from the picked scenario's."""
+        return [key for key, *_ in LEVERS if self.v[key] != self.picked.values[key]]
 
 
 def parse_seed(value: Any) -> tuple[int | None, str]:
@@ -277,7 +334,7 @@ def _library_values() -> tuple[dict[str, Any], ...]:
 
 
 def control(setting: Setting, value: Any, label: str, scenario: Scenario) -> dict[str, Any]:
-    """The SolaraViz user parameter of one lever, starting at ``value``."""
+    """One lever as a Mesa user parameter (type, label, start value, range or choices)."""
     if setting.choices:
         return {"type": "Select", "value": value, "values": list(setting.choices), "label": label}
     if setting.type is bool:
@@ -288,43 +345,105 @@ def control(setting: Setting, value: Any, label: str, scenario: Scenario) -> dic
 
 
 def model_params(name: str, scenario: Scenario, lang: str) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: the scenario (fixed: ``name``, a library name or a
-    path), the seed and every lever, starting at ``scenario``'s values."""
-    words = TEXT[lang]
+    """The page's parameters in Mesa's ``model_params`` form: the scenario (fixed: ``name``,
+    a library name or a path), the seed and every lever at ``scenario``'s values."""
     params: dict[str, Any] = {
-        "scenario": name,
+        "scenario_name": name,
         "seed": {
             "type": "InputText",
             "value": str(scenario.values["run.seed"]),
-            "label": words["seed"],
+            "label": TEXT[lang]["seed"],
         },
     }
-    for key, zh, en in LEVERS:
-        params[key] = control(
-            BY_KEY[key], scenario.values[key], zh if lang == "zh" else en, scenario
-        )
+    for key, zh, en, _ in LEVERS:
+        label = zh if lang == "zh" else en
+        params[key] = control(BY_KEY[key], scenario.values[key], label, scenario)
     return params
 
 
+def start_values(params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of the model ``params`` describes, at their start values."""
+    return {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
+
+
+# --- a lever's value in words -------------------------------------------------------------
+def _decimal(value: float, most: int = 2, least: int = 0) -> str:
+    """``value`` with thousands separators and ``least`` to ``most`` decimals."""
+    whole, _, fraction = f"{value:,.{most}f}".partition(".")
+    fraction = fraction.rstrip("0").ljust(least, "0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def _yuan(value: float, lang: str) -> str:
+    """An amount of money as an official reads it: 300 万元, 3.0 M yuan."""
+    if lang == "zh":
+        return f"{_decimal(value / 1e4)} 万元" if value >= 1e4 else f"{value:,.0f} 元"
+    return f"{_decimal(value / 1e6, 2, 1)} M yuan" if value >= 1e6 else f"{value:,.0f} yuan"
+
+
+#: How each kind of lever value is written, per language.
+UNITS: dict[str, dict[str, Callable[[float], str]]] = {
+    "yuan_year": {
+        "en": lambda v: f"{_yuan(v, 'en')} / year",
+        "zh": lambda v: f"{_yuan(v, 'zh')}/年",
+    },
+    "yuan_year_community": {
+        "en": lambda v: f"{_yuan(v, 'en')} / year per community",
+        "zh": lambda v: f"每社区 {_yuan(v, 'zh')}/年",
+    },
+    "score": {
+        "en": lambda v: f"{v:.0%} of the score",
+        "zh": lambda v: f"占评分 {v:.0%}",
+    },
+    "places": {
+        "en": lambda v: f"{v:.0f} places / year",
+        "zh": lambda v: f"{v:.0f} 个/年",
+    },
+    "intensity": {
+        "en": lambda v: f"{v:.2f} (0 none – 1 full)",
+        "zh": lambda v: f"{v:.2f}(0 无 – 1 最强)",
+    },
+    "wage": {
+        "en": lambda v: f"{v:.2f} × local average wage",
+        "zh": lambda v: f"当地平均工资的 {v:.2f} 倍",
+    },
+    "posts": {
+        "en": lambda v: f"{v:.0f} per community",
+        "zh": lambda v: f"每社区 {v:.0f} 个",
+    },
+}
+
+_UNIT_OF = {key: unit for key, _, _, unit in LEVERS}
+
+
+def lever_value(key: str, value: Any, lang: str) -> str:
+    """A lever's value as the page writes it: with its unit, a choice in words, ✓ or ✗."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, str):
+        return choice_word(value, lang)
+    return UNITS[_UNIT_OF[key]][lang](float(value))
+
+
+def choice_word(choice: str, lang: str) -> str:
+    """A choice lever's value in words."""
+    zh, en = CHOICE_WORDS.get(choice, (choice, choice))
+    return zh if lang == "zh" else en
+
+
 # --- views --------------------------------------------------------------------------------
-def _format(name: str, value: float) -> str:
-    """An outcome's value as the page shows it."""
+def _format(name: str, value: float, lang: str) -> str:
+    """An outcome's value as the page shows it, with its unit."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     unit = BY_NAME[name].unit
     if unit == "share":
         return f"{value:.1%}"
-    if unit in ("count", "yuan"):
+    if unit == "yuan":
+        return _yuan(value, lang)
+    if unit == "count":
         return f"{value:,.0f}"
     return f"{value:.3f}"
-
-
-def _setting(value: Any) -> str:
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
 
 
 def status_html(model: DashboardModel, lang: str) -> str:
@@ -335,7 +454,7 @@ def status_html(model: DashboardModel, lang: str) -> str:
     """
     words = TEXT[lang]
     parts = [
-        f"<p><b>{_esc(words['month'])}: {model.month}</b> · {_esc(model.scenario.name)} · "
+        f"<p><b>{_esc(words['month'])}: {model.month}</b> · {_esc(model.picked.name)} · "
         f"{_esc(words['seed'])}: {model.seed}</p>"
     ]
     if model.seed_text:
@@ -343,27 +462,30 @@ def status_html(model: DashboardModel, lang: str) -> str:
         parts.append(f"<p><i>{_esc(note)}</i></p>")
     if model.current:
         rows = "".join(
-            f"<tr><td>{_esc(BY_NAME[n].label(lang))}</td>"
-            f"<td style='text-align:right;padding-left:1em'>{_format(n, model.current[n])}</td>"
-            "</tr>"
+            f"<tr><td>{_esc(BY_NAME[n].label(lang))}</td><td style='text-align:right;"
+            f"padding-left:1em'>{_esc(_format(n, model.current[n], lang))}</td></tr>"
             for n in STATUS_OUTCOMES
         )
         parts.append(f"<table>{rows}</table>")
     else:
         parts.append(f"<p>{_esc(words['press'])}</p>")
-    base = Scenario.load(model.scenario.source or model.scenario.name)
-    changed = [k for k in model.scenario.differences(base) if k in BY_KEY]
-    if changed:
-        labels = {key: zh if lang == "zh" else en for key, zh, en in LEVERS}
-        items = "".join(
-            f"<li>{_esc(labels.get(k, k))}: {_esc(_setting(model.scenario.values[k]))} "
-            f"({_esc(_setting(base.values[k]))})</li>"
-            for k in changed
-        )
-        parts.append(f"<p style='margin:0.5em 0 0'>{_esc(words['changed'])}:</p><ul>{items}</ul>")
-    else:
-        parts.append(f"<p style='margin:0.5em 0 0'>{_esc(words['none_changed'])}</p>")
+    parts.append(_changed_html(model, lang))
     return "".join(parts)
+
+
+def _changed_html(model: DashboardModel, lang: str) -> str:
+    """The levers this run changed from its scenario: new value (the scenario's)."""
+    words = TEXT[lang]
+    changed = model.changed_levers()
+    if not changed:
+        return f"<p style='margin:0.5em 0 0'>{_esc(words['none_changed'])}</p>"
+    labels = {key: zh if lang == "zh" else en for key, zh, en, _ in LEVERS}
+    items = "".join(
+        f"<li>{_esc(labels[k])}: {_esc(lever_value(k, model.v[k], lang))} "
+        f"({_esc(lever_value(k, model.picked.values[k], lang))})</li>"
+        for k in changed
+    )
+    return f"<p style='margin:0.5em 0 0'>{_esc(words['changed'])}:</p><ul>{items}</ul>"
 
 
 def _esc(text: str) -> str:
@@ -394,6 +516,7 @@ def _figure(lang: str, title: str) -> tuple[Figure, Any]:
     ax = fig.subplots()
     ax.set_title(title)
     ax.set_xlabel(WORDS[lang]["month"])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # months are whole
     return fig, ax
 
 
@@ -547,62 +670,54 @@ def spending_figure(model: DashboardModel, lang: str) -> Figure:
     return fig
 
 
+#: The per-community map's colours: sequential and calm (light = low, dark = high), not a
+#: red alarm; fixed from 0 to 100 % so months and runs compare; grey where nothing is known.
+COMMUNITY_COLOURS = matplotlib.colormaps["YlGnBu"].with_extremes(bad="#e0e0e0")
+
+
 def communities_figure(model: DashboardModel, lang: str) -> Figure:
     """Each community as a cell (rows: streets): its need coverage and participation."""
     words = TEXT[lang]
-    streets = int(model.v["district.streets"])
-    per_street = int(model.v["district.communities_per_street"])
     panels = (
         (words["community_coverage"], model.community_coverage()),
         (words["community_participation"], model.community_participation()),
     )
     with style(lang):
         fig = Figure(figsize=FIGSIZE, dpi=DPI)
-        fig.subplots_adjust(left=0.05, right=0.88, bottom=0.1, top=0.8, wspace=0.15)
+        fig.subplots_adjust(left=0.05, right=0.84, bottom=0.16, top=0.8, wspace=0.15)
         axes = fig.subplots(1, 2)
         for ax, (title, values) in zip(axes, panels, strict=True):
-            grid = values.reshape(streets, per_street)
-            image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+            image = _community_grid(ax, model, values)
             ax.set_title(title, fontsize=8)
-            ax.set_xticks(range(per_street), [str(i + 1) for i in range(per_street)])
-            ax.set_yticks(range(streets), [str(i + 1) for i in range(streets)])
-            ax.grid(False)
-            if grid.size <= 60:
-                for (row, col), value in np.ndenumerate(grid):
-                    text = "–" if np.isnan(value) else f"{value:.0%}"
-                    ax.text(col, row, text, ha="center", va="center", fontsize=7)
-        fig.colorbar(image, cax=fig.add_axes((0.91, 0.1, 0.02, 0.7)))
+        bar = fig.colorbar(image, cax=fig.add_axes((0.87, 0.16, 0.02, 0.64)))
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        bar.ax.tick_params(labelsize=7)
+        bar.set_label(words["community_scale"], fontsize=7)
         fig.suptitle(words["communities"], fontsize=9)
+        fig.text(0.05, 0.02, words["no_needs"], fontsize=7, color="grey")
     return fig
+
+
+def _community_grid(ax: Any, model: DashboardModel, values: np.ndarray) -> Any:
+    """One panel: a cell per community on the fixed 0-100 % scale, its value written in."""
+    grid = values.reshape(int(model.v["district.streets"]), -1)
+    norm = matplotlib.colors.Normalize(vmin=0, vmax=1)
+    image = ax.imshow(grid, cmap=COMMUNITY_COLOURS, norm=norm, aspect="auto")
+    streets, per_street = grid.shape
+    ax.set_xticks(range(per_street), [str(i + 1) for i in range(per_street)])
+    ax.set_yticks(range(streets), [str(i + 1) for i in range(streets)])
+    ax.grid(False)
+    if grid.size <= 60:
+        for (row, col), value in np.ndenumerate(grid):
+            text = "–" if np.isnan(value) else f"{value:.0%}"
+            colour = "white" if value > 0.6 else "black"  # NaN compares False: black
+            ax.text(col, row, text, ha="center", va="center", fontsize=7, color=colour)
+    return image
 
 
 def _group_label(name: str, lang: str) -> str:
     label = BY_NAME[name].label(lang)
     return label.removesuffix("需求满足率") if lang == "zh" else label.removeprefix("Coverage: ")
-
-
-def _figure_view(make: Callable[[DashboardModel, str], Figure], lang: str) -> Callable:
-    """A SolaraViz component: the figure ``make`` draws, redrawn after every step.
-
-    Chinese figure labels fall back to English where no CJK font is installed.
-    """
-
-    def view(model: DashboardModel) -> Any:
-        figure = make(model, resolve_lang(lang))
-        return solara.FigureMatplotlib(figure, format="png", pil_kwargs=FAST_PNG)
-
-    view.__name__ = make.__name__
-    return view
-
-
-def _status_view(lang: str) -> Callable:
-    def view(model: DashboardModel) -> Any:
-        with solara.Card(TEXT[lang]["status"]) as card:
-            solara.HTML(unsafe_innerHTML=status_html(model, lang), classes=["sanshe-status"])
-            solara.Text(TEXT[lang]["hint"], style={"font-size": "0.8em", "color": "grey"})
-        return card
-
-    return view
 
 
 FIGURES: tuple[Callable[[DashboardModel, str], Figure], ...] = (
@@ -616,58 +731,231 @@ FIGURES: tuple[Callable[[DashboardModel, str], Figure], ...] = (
 )
 
 
-def components(lang: str) -> list[tuple[Callable, int]]:
-    """The page's panels, all on SolaraViz's first page."""
-    return [(_status_view(lang), 0), *[(_figure_view(f, lang), 0) for f in FIGURES]]
-
-
-# --- the page -----------------------------------------------------------------------------
-LANGUAGES = {"中文": "zh", "English": "en"}
+# --- the page's parts ---------------------------------------------------------------------
+#: A policy group's heading among the levers.
+GROUP_STYLE = {"font-weight": "bold", "margin-top": "0.8em", "font-size": "0.95em"}
 
 
 @solara.component
-def Dashboard(scenario: str = "baseline", lang: str = "en") -> None:
-    """Scenario picker and language switch around Mesa's SolaraViz page.
+def FigureView(make: Callable[[DashboardModel, str], Figure], model: Any, lang: str) -> None:
+    """The figure ``make`` draws, redrawn after each month (Mesa's ``update_counter``).
 
-    Picking a scenario builds a new model and mounts a new SolaraViz, so every lever starts
-    at that scenario's value; switching language keeps the model and the moved levers.
+    Chinese figure labels fall back to English where no CJK font is installed.
     """
-    name, set_name = solara.use_state(scenario)
-    language, set_language = solara.use_state(lang)
+    update_counter.get()
+    dependencies = [model, model.month, lang]
+    figure = solara.use_memo(lambda: make(model, resolve_lang(lang)), dependencies)
+    solara.FigureMatplotlib(figure, dependencies=dependencies, format="png", pil_kwargs=FAST_PNG)
+
+
+@solara.component
+def CommunitiesView(model: Any, lang: str) -> None:
+    """The per-community map, or before the first month a note instead of an empty map."""
+    update_counter.get()
+    words = TEXT[lang]
+    with solara.Div(classes=["sanshe-map"]):
+        if model.month == 0:
+            with solara.Card(words["communities"]):
+                solara.Text(words["map_waits"], style={"color": "grey"})
+        else:
+            FigureView(communities_figure, model, lang)
+
+
+@solara.component
+def StatusView(model: Any, lang: str) -> None:
+    """The "this month" card, rewritten after each month."""
+    update_counter.get()
+    with solara.Card(TEXT[lang]["status"]):
+        solara.HTML(unsafe_innerHTML=status_html(model, lang), classes=["sanshe-status"])
+
+
+@solara.component
+def Views(model: Any, lang: str) -> None:
+    """The status card and the plots, two to a row."""
+    with solara.GridFixed(columns=2, align_items="start"):
+        StatusView(model, lang)
+        for make in FIGURES:
+            if make is communities_figure:
+                CommunitiesView(model, lang)
+            else:
+                FigureView(make, model, lang)
+
+
+@solara.component
+def LeverPanel(values: solara.Reactive, lang: str) -> None:
+    """The seed and every lever of the scenario in ``values``, each with its value.
+
+    ``values`` holds what Mesa's Reset passes to the model; moving a lever changes it.
+    Another scenario mounts new controls: a slider keeping the old scenario's step would
+    snap the new value to it (1,500,000 on a 200,000 step becomes 1,600,000).
+    """
+    name = values.value["scenario_name"]
+    Levers(name, values, lang).key(f"levers:{name}")
+
+
+@solara.component
+def Levers(name: str, values: solara.Reactive, lang: str) -> None:
+    """The controls of scenario ``name``: ranges from the schema, start values from it."""
     chosen = solara.use_memo(lambda: Scenario.load(name), [name])
-    model = solara.use_memo(
-        lambda: DashboardModel(scenario=chosen, seed=int(chosen.values["run.seed"])), [name]
+    controls = solara.use_memo(lambda: model_params(name, chosen, lang), [name, lang])
+    current = values.value
+
+    def set_value(key: str, value: Any) -> None:
+        values.value = {**values.value, key: value}
+
+    seed = controls["seed"]
+    solara.InputText(
+        label=seed["label"],
+        value=str(current["seed"]),
+        on_value=functools.partial(set_value, "seed"),
     )
-    words = TEXT[language]
+    for prefix, zh, en in GROUPS:
+        solara.Text(zh if lang == "zh" else en, style=GROUP_STYLE)
+        for key, *_ in LEVERS:
+            if key.startswith(prefix + "."):
+                _lever(key, controls[key], current[key], functools.partial(set_value, key), lang)
+    solara.Text(TEXT[lang]["hint"], style={"font-size": "0.8em", "color": "grey"})
+
+
+def _lever(
+    key: str, spec: dict[str, Any], value: Any, on_value: Callable[[Any], None], lang: str
+) -> None:
+    """One lever: a slider with its value and unit written above it, a choice, or a switch."""
+    kind = spec["type"]
+    with solara.Column(gap="0px", classes=["sanshe-lever"]):
+        if kind.startswith("Slider"):
+            with solara.Row(justify="space-between", gap="6px"):
+                solara.Text(spec["label"])
+                solara.Text(
+                    lever_value(key, value, lang),
+                    classes=["sanshe-value"],
+                    style={"font-weight": "bold", "white-space": "nowrap"},
+                )
+            slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+            slider(
+                "",
+                value=value,
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                on_value=on_value,
+                thumb_label=False,
+            )
+        elif kind == "Select":
+            items = [{"text": choice_word(c, lang), "value": c} for c in spec["values"]]
+            solara.v.Select(
+                label=spec["label"],
+                items=items,
+                v_model=value,
+                on_v_model=on_value,
+                dense=True,
+                hide_details=True,
+                class_="mt-3 mb-1",
+            )
+        else:
+            solara.v.Checkbox(
+                label=spec["label"],
+                v_model=bool(value),
+                on_v_model=on_value,
+                dense=True,
+                hide_details=True,
+            )
+
+
+@solara.component
+def SpeedPicker(interval: solara.Reactive, lang: str) -> None:
+    """How fast ▶ plays, in words; the words stand for Mesa's play interval."""
+    words = TEXT[lang]
+    by_word = {words[speed]: pause for speed, pause in SPEEDS.items()}
+    shown = next((w for w, pause in by_word.items() if pause == interval.value), words["normal"])
+    with solara.Row(gap="8px", style={"align-items": "center", "margin-top": "0.6em"}):
+        solara.Text(words["speed"], style={"font-size": "0.9em"})
+        solara.ToggleButtonsSingle(
+            value=shown,
+            values=list(by_word),
+            on_value=lambda word: interval.set(by_word[word]),
+            dense=True,
+        )
+
+
+def _scenario_card(
+    name: str,
+    chosen: Scenario,
+    lang: str,
+    pick: Callable[[str], None],
+    set_language: Callable[[str], None],
+) -> None:
+    """The scenario picker with the scenario's title and description, and the language."""
+    words = TEXT[lang]
     names = library_names()
     if name not in names:
         names = [name, *names]
-    with solara.Sidebar(), solara.Card(words["scenario"]):
-        solara.Select(label=words["scenario"], values=names, value=name, on_value=set_name)
-        title = chosen.title_zh if language == "zh" else chosen.title_en
+    with solara.Card(words["scenario"]):
+        solara.Select(label=words["scenario"], values=names, value=name, on_value=pick)
+        title = chosen.title_zh if lang == "zh" else chosen.title_en
         solara.HTML(
             unsafe_innerHTML=f"<p><b>{_esc(title or chosen.title)}</b></p>"
             f"<p>{_esc(chosen.description)}</p>",
             style="font-size:0.85em",
         )
         solara.ToggleButtonsSingle(
-            value=next(k for k, v in LANGUAGES.items() if v == language),
+            value=next(k for k, v in LANGUAGES.items() if v == lang),
             values=list(LANGUAGES),
             on_value=lambda label: set_language(LANGUAGES[label]),
         )
-    # A new scenario needs a new SolaraViz: its controls take their starting values only
-    # when it mounts. Leave it out for one render, then mount it afresh.
-    mounted, set_mounted = solara.use_state(name)
-    solara.use_effect(lambda: set_mounted(name), [name])
-    if mounted != name:
-        solara.ProgressLinear(True)
-        return
-    SolaraViz(
-        model,
-        components=components(language),
-        model_params=model_params(name, chosen, language),
-        name=words["app"],
-    )
+
+
+# --- the page -----------------------------------------------------------------------------
+LANGUAGES = {"中文": "zh", "English": "en"}
+
+
+def _start(name: str, lang: str) -> dict[str, Any]:
+    """The model's keyword arguments at scenario ``name``'s values."""
+    return start_values(model_params(name, Scenario.load(name), lang))
+
+
+@solara.component
+def Dashboard(scenario: str = "baseline", lang: str = "en") -> None:
+    """The page: scenario, run controls (Mesa's ModelController), levers, and the views.
+
+    Picking a scenario starts a new run with every lever at that scenario's value; switching
+    language keeps the run and the moved levers.
+    """
+    name, set_name = solara.use_state(scenario)
+    language, set_language = solara.use_state(lang)
+    first = solara.use_memo(lambda: _start(scenario, lang), [])
+    values = solara.use_reactive(first)
+    model = solara.use_reactive(solara.use_memo(lambda: DashboardModel(**first), []))
+    interval = solara.use_reactive(SPEEDS["normal"])
+    months_per_step = solara.use_reactive(MONTHS_PER_STEP)
+    threads = solara.use_reactive(False)
+    chosen = solara.use_memo(lambda: Scenario.load(name), [name])
+
+    def pick(new: str) -> None:
+        fresh = _start(new, language)
+        values.set(fresh)
+        model.set(DashboardModel(**fresh))
+        set_name(new)
+
+    words = TEXT[language]
+    solara.Title(words["app"])
+    with solara.AppBar():
+        solara.AppBarTitle(words["app"])
+    with solara.Sidebar(), solara.Column():
+        _scenario_card(name, chosen, language, pick, set_language)
+        with solara.Card(words["run"]):
+            # a new scenario mounts a new controller: ▶ stops, and a finished run restarts
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=interval,
+                render_interval=months_per_step,
+                use_threads=threads,
+            ).key(f"run:{name}")
+            SpeedPicker(interval, language)
+        with solara.Card(words["levers"]):
+            LeverPanel(values, language)
+    Views(model.value, language)
 
 
 def make_page(scenario: str = "baseline", lang: str = "en") -> Any:
@@ -690,5 +978,5 @@ def make_page(scenario: str = "baseline", lang: str = "en") -> Any:
     return Dashboard(scenario=name, lang=lang)
 
 
-#: What ``solara run model.dashboard`` serves.
+#: What ``solara run sanshe.dashboard`` serves.
 page = make_page(os.environ.get(SCENARIO_ENV, "baseline"), os.environ.get(LANG_ENV, "en"))

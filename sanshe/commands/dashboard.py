@@ -1,7 +1,7 @@
-"""``sanshe dashboard``: serve the interactive page (SolaraViz) on this machine.
+"""``sanshe dashboard``: serve the interactive page (Mesa's visualization) on this machine.
 
-The page is :mod:`model.dashboard`; this command checks the options, then runs
-``solara run model.dashboard`` in a child process on the given host and port (127.0.0.1
+The page is :mod:`sanshe.dashboard`; this command checks the options, then runs
+``solara run sanshe.dashboard`` in a child process on the given host and port (127.0.0.1
 unless told otherwise, so the page is not exposed to the network by accident).
 """
 
@@ -19,10 +19,15 @@ import sys
 from sanshe.errors import InputError
 from sanshe.scenario import Scenario, library_names
 
-#: Environment variables read by model.dashboard (kept equal to its SCENARIO_ENV/LANG_ENV;
+#: Environment variables read by sanshe.dashboard (kept equal to its SCENARIO_ENV/LANG_ENV;
 #: not imported from there, so ``sanshe --help`` does not load the whole web stack).
 SCENARIO_ENV = "SANSHE_DASHBOARD_SCENARIO"
 LANG_ENV = "SANSHE_DASHBOARD_LANG"
+
+#: Solara warns at every page load, in a dozen lines, that a plain-http address other than
+#: "localhost" gets "lax" session cookies. That is right for a training room's network and
+#: nothing a trainer can act on, so the server's terminal stays quiet about it.
+QUIET_COOKIES = "ignore:Cookies with samesite=none require https:UserWarning"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,6 +85,7 @@ def handle(args: argparse.Namespace) -> int:
         "warning",
     ]
     env = {**os.environ, SCENARIO_ENV: scenario, LANG_ENV: args.lang}
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), QUIET_COOKIES]))
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(
         f"sanshe dashboard: starting the page at http://{shown}:{args.port}/ "
