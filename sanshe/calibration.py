@@ -68,6 +68,8 @@ def load_targets(path: str | Path) -> list[Target]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc}).") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8.") from None
     rows = data.get("target")
     if not isinstance(rows, list) or not rows:
         raise InputError(f"{path}: needs at least one [[target]] table.")
@@ -79,9 +81,14 @@ def load_targets(path: str | Path) -> list[Target]:
         if row["kind"] not in KINDS:
             raise InputError(f"{path}: target '{row['name']}' has kind '{row['kind']}'; "
                              f"allowed: {', '.join(KINDS)}.")
+        try:
+            numbers = [float(row["value"]), float(row.get("tolerance", 0.1)),
+                       float(row.get("scale", 1.0))]
+        except (TypeError, ValueError):
+            raise InputError(f"{path}: target '{row['name']}': value, tolerance and scale "
+                             "must be numbers (e.g. value = 0.42).") from None
         out.append(Target(str(row["name"]), str(row["outcome"]), str(row["kind"]),
-                          float(row["value"]), float(row.get("tolerance", 0.1)),
-                          float(row.get("scale", 1.0)), str(row.get("source", ""))))
+                          *numbers, str(row.get("source", ""))))
     return out
 
 

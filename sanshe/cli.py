@@ -1,6 +1,6 @@
 """The ``sanshe`` command line (also ``python -m sanshe`` (or ``python -m model``)).
 
-Each subcommand lives in its own module under :mod:`model.commands` and exposes
+Each subcommand lives in its own module under :mod:`sanshe.commands` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a handler taking the
 parsed arguments and returning an exit code. Bad input raises :class:`InputError`
 (exit 2, a one-paragraph message); anything else is an internal error (exit 1).
@@ -17,7 +17,7 @@ from sanshe.errors import InputError
 
 #: Subcommand modules, in the order ``sanshe --help`` lists them.
 COMMANDS = ("scenarios", "run", "compare", "results", "export", "sweep", "sensitivity",
-            "calibrate", "validate", "dashboard")
+            "discover", "optimize", "calibrate", "validate", "dashboard")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,8 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: parse, dispatch, and map errors to exit codes."""
-    args = build_parser().parse_args(argv)
+    """Entry point: parse, dispatch, and map errors to exit codes (also for argparse's)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2): a code, as for the rest
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

@@ -29,8 +29,9 @@ class Setting:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.type is bool:
             return "true or false"
-        kind = "an integer" if self.type is int else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
+        if self.type is int:  # exact: 2**63 - 1 is no 9.22337e+18
+            return f"an integer from {int(self.low)} to {int(self.high)}"
+        return f"a number from {self.low:g} to {self.high:g}"
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -101,8 +102,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.social_work.training", float, 0.0, 0.0, 1.0,
             help="intensity of in-service training"),
     # [run]
-    Setting("run.months", int, 120, 1, 600, help="months simulated"),
+    # 600 months = 50 years: twice any policy horizon here, and a typo (100000) cannot
+    # start hours of runs.
+    Setting("run.months", int, 120, 1, 600, help="months simulated; 600 = 50 years"),
     Setting("run.replications", int, 10, 1, 10_000, help="replications per scenario"),
+    # numpy's SeedSequence takes any non-negative integer; the store keeps signed 64 bits.
     Setting("run.seed", int, 1, 0, 2**63 - 1, help="master seed"),
 )
 

@@ -7,8 +7,10 @@ leaves a run half-written, and rerunning an experiment skips the runs already st
 
 SQLite (a file, the default ``results/sanshe.sqlite``) runs in WAL mode with a busy
 timeout, takes its write lock up front (``BEGIN IMMEDIATE``) and retries a bounded number
-of times on "database is locked", so several processes can write to one file. Any other
-SQLAlchemy URL works too; PostgreSQL goes through psycopg 3 (``postgresql+psycopg://``).
+of times on "database is locked", so several processes can write to one file. PostgreSQL
+(``postgresql://``) goes through psycopg 3, the ``postgres`` extra. Other databases are
+refused: they are untested. A URL is checked before anything is created
+(:func:`database_url`) and shown with its password masked (:func:`mask`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import sqlite3
 import subprocess
 import time
@@ -44,10 +47,11 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sanshe.errors import InputError
@@ -66,7 +70,7 @@ LOCK_RETRIES = 6
 LOCK_BACKOFF_S = 0.1
 
 #: Experiment kinds.
-KINDS = ("compare", "sweep", "run")
+KINDS = ("compare", "sweep", "run", "optimize")
 
 #: Run states.
 FINISHED, FAILED = "finished", "failed"
@@ -196,31 +200,207 @@ def _git(*args: str) -> str | None:
 
 
 # --- URLs and engines ------------------------------------------------------------------
+#: What ``--db`` accepts, for messages.
+ACCEPTED_URLS = (
+    "a SQLite file path (e.g. results/sanshe.sqlite), sqlite:///PATH, or "
+    "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+)
+
+#: Drivers per database: the first is used when the URL names none.
+DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: Seconds to wait for a database server before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 10
+
+#: A path that starts like a URL ("postgres:/x", "sqlite:x") but lacks its "://".
+_SCHEME_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+
+#: Schemes that make "NAME:..." a mistyped URL even without a slash after the colon.
+_KNOWN_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "file", "http", "https")
+
+#: "USER:PASSWORD@HOST..." with the scheme forgotten.
+_CREDENTIALS = re.compile(r"^[^/@]*:[^/@]*@")
+
+
+def mask(url: str | URL | Path | None) -> str:
+    """``url`` fit to show: any password replaced by ``***`` (also in unparsable text)."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    text = "" if url is None else str(url)
+    try:
+        return make_url(text).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"^([^@]*?:/*[^:/@]*:)[^@]*@", r"\1***@", text)
+
+
+def database_url(url: str | Path | None, must_exist: bool = False) -> URL:
+    """The SQLAlchemy URL of ``url`` (None: the default file, a path or a URL), checked.
+
+    Nothing is created: a SQLite file's folder must exist or be creatable, and with
+    ``must_exist`` (commands that only read) the file itself must exist. An unknown
+    scheme, a malformed URL, a bad port or a missing driver is an InputError that says
+    what to do, with any password masked.
+    """
+    text = str(DEFAULT_PATH if url is None else url).strip()
+    if not text:
+        raise InputError(f"--db is empty; give {ACCEPTED_URLS}.")
+    if "://" not in text:
+        _check_not_a_url(text)
+        shown = f"{text} (the default)" if url is None else text
+        return _sqlite_file(Path(text).expanduser(), shown, must_exist)
+    parsed = _parse_url(text)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        _check_driver(parsed)
+        return _sqlite_url(parsed, text, must_exist)
+    if backend == "postgresql":
+        _check_driver(parsed)
+        return parsed
+    raise InputError(
+        f"--db {mask(text)}: '{backend}' databases are not supported; give {ACCEPTED_URLS}."
+    )
+
+
+def _check_not_a_url(text: str) -> None:
+    """A plain path must not be a URL gone wrong ("postgres:/x", "user:pw@host/db")."""
+    scheme = _SCHEME_LIKE.match(text)
+    if scheme and (":/" in text or scheme.group(1).split("+")[0] in _KNOWN_SCHEMES):
+        raise InputError(
+            f"--db {mask(text)}: not a valid database URL (a URL needs '://' after "
+            f"'{scheme.group(1)}'); give {ACCEPTED_URLS}."
+        )
+    if _CREDENTIALS.match(text):
+        raise InputError(
+            f"--db {_CREDENTIALS.sub('***@', text)}: looks like a server address without "
+            f"its scheme; write postgresql://USER:PASSWORD@HOST/DATABASE. Accepted: "
+            f"{ACCEPTED_URLS}."
+        )
+
+
+def _parse_url(text: str) -> URL:
+    """``make_url`` with its errors (a port that is no number, garbage) as InputError.
+
+    ``postgresql://`` and ``postgres://`` get psycopg 3 unless the URL names a driver.
+    """
+    try:
+        parsed = make_url(text)
+    except ValueError:  # int() of the port
+        raise InputError(
+            f"--db {mask(text)}: the port must be a whole number from 1 to 65535 "
+            "(HOST:PORT, e.g. localhost:5432); or leave it out for the default."
+        ) from None
+    except ArgumentError:
+        raise InputError(
+            f"--db {mask(text)}: not a valid database URL; give {ACCEPTED_URLS}."
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise InputError(
+            f"--db {mask(parsed)}: port {parsed.port} is out of range; it must be from 1 "
+            "to 65535 (PostgreSQL's default is 5432)."
+        )
+    name, _, driver = parsed.drivername.partition("+")
+    if name in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
+    return parsed
+
+
+def _sqlite_url(parsed: URL, text: str, must_exist: bool) -> URL:
+    """A ``sqlite://`` URL: in memory (not for reading), or a file checked like a path."""
+    if parsed.database in (None, "", ":memory:"):
+        if must_exist:
+            raise InputError(
+                f"--db {text}: an in-memory database holds no stored experiments; "
+                "give the SQLite file or server the runs were stored in."
+            )
+        return parsed
+    path = Path(parsed.database).expanduser()
+    _sqlite_file(path, text, must_exist)
+    return parsed.set(database=str(path))
+
+
+def _check_driver(parsed: URL) -> None:
+    """The URL's driver must be one we support and be installed."""
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if driver not in DRIVERS.get(backend, ()):
+        raise InputError(
+            f"--db {mask(parsed)}: the driver '{driver}' is not supported for {backend}; "
+            f"use {backend}+{DRIVERS[backend][0]}:// (or plain {backend}://)."
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError:
+        raise InputError(
+            f"--db {mask(parsed)}: PostgreSQL needs the '{driver}' driver, which is not "
+            'installed: pip install "sanshe[postgres]" (or store in a SQLite file instead, '
+            "e.g. --db results/sanshe.sqlite)."
+        ) from None
+
+
+def _sqlite_file(path: Path, shown: str, must_exist: bool) -> URL:
+    """A SQLite file's URL after checking the file (or where it would be made)."""
+    from sanshe.checks import output_file
+
+    if path.is_dir():
+        raise InputError(
+            f"--db {shown}: this is a folder; give a SQLite file, e.g. "
+            f"--db {path / 'sanshe.sqlite'}."
+        )
+    if path.exists():
+        if not _looks_like_sqlite(path):
+            raise InputError(
+                f"--db {shown}: this file is not a SQLite database (a results database "
+                "starts with 'SQLite format 3'); give another file name, or the file the "
+                "runs were stored in."
+            )
+    elif must_exist:
+        where = path.parent if not path.parent.is_dir() else None
+        why = f"the folder '{where}' does not exist" if where else "the file does not exist"
+        raise InputError(
+            f"--db {shown}: no results database there ({why}). Check the path (see the "
+            "--db the runs were stored with), or store runs first, e.g. "
+            "'sanshe compare baseline full_linkage'."
+        )
+    if not must_exist:
+        output_file(path, "--db", example="sanshe.sqlite")
+    return URL.create("sqlite", database=str(path))
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    """An empty file (SQLite makes one) or one with SQLite's header."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError:
+        return False
+    return head in (b"", SQLITE_HEADER)
+
+
 def normalise_url(url: str | Path | None) -> str:
     """A SQLAlchemy URL from ``None`` (the default file), a plain path or a URL.
 
     ``postgresql://`` and ``postgres://`` are sent through psycopg 3, the driver the
-    ``postgres`` extra installs. A SQLite file's directory is created if missing.
+    ``postgres`` extra installs. A SQLite file's folder is created if missing.
     """
-    if url is None:
-        url = DEFAULT_PATH
-    text = str(url)
-    if "://" not in text:
-        path = Path(text).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{path}"
-    scheme, rest = text.split("://", 1)
-    if scheme in ("postgresql", "postgres"):
-        return f"postgresql+psycopg://{rest}"
-    if scheme.startswith("sqlite") and rest.startswith("/") and rest not in ("/", "/:memory:"):
-        Path(rest[1:]).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return text
+    parsed = database_url(url)
+    _make_folder(parsed)
+    return parsed.render_as_string(hide_password=False)
 
 
-def _make_engine(url: str) -> Engine:
+def _make_folder(parsed: URL) -> None:
+    """Create a SQLite file's folder (after :func:`database_url` has checked it)."""
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _make_engine(url: URL) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout and explicit BEGIN [IMMEDIATE]."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        )
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -288,25 +468,61 @@ def _now() -> datetime:
 class ResultStore:
     """Experiments, runs and their outcomes in a SQL database.
 
-    ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``), a plain
-    file path (SQLite) or None for ``results/sanshe.sqlite`` under the working directory.
+    ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql://...``), a plain file
+    path (SQLite) or None for ``results/sanshe.sqlite`` under the working directory.
+    ``must_exist`` (for commands that only read) refuses to create a new SQLite file.
+    ``url`` (the attribute) is the URL with its password masked: fit for any message.
     """
 
-    def __init__(self, url: str | Path | None = None) -> None:
+    def __init__(self, url: str | Path | None = None, *, must_exist: bool = False) -> None:
+        parsed = database_url(url, must_exist=must_exist)
+        self.url = mask(parsed)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
         try:
-            self.url = normalise_url(url)
+            _make_folder(parsed)
         except OSError as exc:
-            raise InputError(f"cannot open the results database {url}: {exc}") from exc
-        self.is_sqlite = self.url.startswith("sqlite")
-        self.engine = _make_engine(self.url)
+            raise InputError(
+                f"--db {self.url}: cannot create its folder ({exc.strerror})."
+            ) from exc
+        self.engine = _make_engine(parsed)
         try:
-            self._write(lambda conn: Base.metadata.create_all(conn))
-        except OperationalError as exc:
+            if must_exist:  # reading: never add tables to someone else's database
+                self._check_tables()
+            else:
+                self._write(lambda conn: Base.metadata.create_all(conn))
+        except DBAPIError as exc:
             self.engine.dispose()
-            raise InputError(f"cannot open the results database {self.url}: {exc.orig}") from exc
+            raise InputError(self._cannot_open(parsed, exc)) from None
+
+    def _check_tables(self) -> None:
+        """InputError unless the database holds the results tables."""
+        with self._read() as conn:
+            missing = [t for t in Base.metadata.tables if not inspect(conn).has_table(t)]
+        if missing:
+            self.engine.dispose()
+            raise InputError(
+                f"--db {self.url}: not a sanshe results database (no table "
+                f"{', '.join(missing)}); give the --db the runs were stored with."
+            )
+
+    def _cannot_open(self, parsed: URL, exc: DBAPIError) -> str:
+        """One paragraph on why the database cannot be opened, password masked."""
+        lines = [line.strip() for line in str(exc.orig).splitlines()]
+        reason = "; ".join(line for line in lines if line)  # psycopg's message spans lines
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        if self.is_sqlite:
+            advice = "check that it is a SQLite file you can write, or choose another --db"
+        else:
+            advice = (
+                "check that the server is running and reachable from here, and the user, "
+                "password and database name; or store in a SQLite file instead, e.g. "
+                "--db results/sanshe.sqlite"
+            )
+        return f"--db {self.url}: cannot open the results database ({reason}); {advice}."
 
     def __repr__(self) -> str:
-        return f"ResultStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"ResultStore({self.url!r})"
 
     def close(self) -> None:
         """Release the database connections."""
@@ -391,7 +607,10 @@ class ResultStore:
             names = conn.execute(select(Experiment.name).order_by(Experiment.created)).scalars()
             names = list(names)
         stored = ", ".join(names) if names else "none yet"
-        raise InputError(f"no experiment {experiment!r} in {self!r}; stored experiments: {stored}.")
+        raise InputError(
+            f"no experiment {experiment!r} in {self.url}; stored experiments: {stored} "
+            "('sanshe results --db URL' lists them; --db chooses another database)."
+        )
 
     def experiment_info(self, experiment: str | int) -> dict[str, Any]:
         """Name, kind, spec and creation time of one experiment."""

@@ -87,8 +87,9 @@ def test_results_lists_the_experiment(compared, capsys) -> None:
     assert "baseline, full_linkage" in row
     assert main(["results", "cli-test", "--db", db]) == 0
     assert "Participation rate" in capsys.readouterr().out
-    assert main(["results", "--db", str(work / "empty.sqlite")]) == 0
-    assert "No experiments" in capsys.readouterr().out
+    assert main(["results", "--db", str(work / "empty.sqlite")]) == 2  # reading makes no store
+    assert "no results database" in capsys.readouterr().err
+    assert not (work / "empty.sqlite").exists()
 
 
 def test_export_csv_and_parquet_in_long_form(compared) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from sanshe.errors import InputError
 from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.store import ResultStore, normalise_url
+from sanshe.store import ResultStore, database_url, mask, normalise_url
 
 SPEC = {"scenarios": ["baseline", "full_linkage"], "replications": 2, "months": 12}
 
@@ -183,8 +183,60 @@ def test_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert default.url == "sqlite:///results/sanshe.sqlite"
     assert (tmp_path / "results" / "sanshe.sqlite").exists()
     (tmp_path / "file").write_text("not a directory")
-    with pytest.raises(InputError, match="cannot open"):
+    with pytest.raises(InputError, match="is a file, so no folder can be made"):
         ResultStore(tmp_path / "file" / "x.sqlite")
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("nosuch://x", ["'nosuch' databases are not supported", "postgresql://"]),
+        ("postgres:/bad//url", ["needs '://'", "sqlite:///"]),
+        ("sqlite:relative.sqlite", ["needs '://'"]),
+        ("postgresql://u:pw@h:notaport/db", ["port must be a whole number"]),
+        ("postgresql://u:pw@h:0/db", ["port 0 is out of range"]),
+        ("postgresql+asyncpg://u:pw@h/db", ["driver 'asyncpg' is not supported"]),
+        ("", ["--db is empty"]),
+        ("analyst:pw@dbhost/sanshe", ["without its scheme", "postgresql://"]),
+        ("postgres:/analyst:pw@dbhost/sanshe", ["needs '://'"]),
+    ],
+)
+def test_bad_urls_are_refused_before_anything_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, words: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        ResultStore(url)
+    message = str(caught.value)
+    assert all(word in message for word in words), message
+    assert ":pw@" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_accepted_urls(tmp_path: Path) -> None:
+    assert str(database_url("postgres://u:pw@h:5433/db")) == "postgresql+psycopg://u:***@h:5433/db"
+    assert database_url("sqlite://").database is None  # in memory
+    assert database_url(f"sqlite:///{tmp_path}/new/x.sqlite").database == f"{tmp_path}/new/x.sqlite"
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+    assert database_url("C:/not-a-scheme.sqlite").get_backend_name() == "sqlite"
+
+
+def test_reading_needs_an_existing_store(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="the file does not exist"):
+        ResultStore(tmp_path / "none.sqlite", must_exist=True)
+    with pytest.raises(InputError, match="folder '.*nodir' does not exist"):
+        ResultStore(tmp_path / "nodir" / "x.sqlite", must_exist=True)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "notes.txt").write_text("my notes")
+    with pytest.raises(InputError, match="not a SQLite database"):
+        ResultStore(tmp_path / "notes.txt")
+    assert (tmp_path / "notes.txt").read_text() == "my notes"
+
+
+def test_mask_hides_passwords_even_in_unparsable_urls() -> None:
+    assert mask("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert mask("postgresql://u:pw@h:port/db") == "postgresql://u:***@h:port/db"
+    assert mask("results/sanshe.sqlite") == "results/sanshe.sqlite"
 
 
 def test_sqlite_uses_wal(tmp_path: Path) -> None:

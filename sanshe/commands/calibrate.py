@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sanshe import checks
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``calibrate`` subcommand."""
@@ -20,14 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--targets", required=True, metavar="FILE", help="targets TOML")
     parser.add_argument("--free", action="append", required=True, metavar="KEY=LOW:HIGH",
                         help="a behavioural constant to fit and its search range (repeat)")
-    parser.add_argument("--points", type=int, default=12, help="design points (default 12)")
-    parser.add_argument("--replications", type=int, default=2,
+    parser.add_argument("--points", type=checks.WholeNumber(2), default=12,
+                        help="design points (default 12)")
+    parser.add_argument("--replications", "-r", type=checks.REPLICATIONS, default=2,
                         help="replications per point (default 2)")
-    parser.add_argument("--months", type=int, default=None, help="default: the scenario's")
-    parser.add_argument("--seed", type=int, default=None, help="default: the scenario's")
+    parser.add_argument("--months", type=checks.MONTHS_13, default=None,
+                        help="13 to 600 (default: the scenario's)")
+    parser.add_argument("--seed", type=checks.SEED, default=None, help="default: the scenario's")
     parser.add_argument("--accept", type=float, default=0.25,
                         help="share of points accepted as the posterior (default 0.25)")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--workers", type=checks.WORKERS, default=2, help="processes (default 2)")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="output directory (default results/calibration/<scenario>)")
     parser.set_defaults(func=handle)
@@ -40,25 +44,22 @@ def handle(args: argparse.Namespace) -> int:
     from sanshe.errors import InputError
     from sanshe.experiment import resolve
 
-    if args.replications < 1 or args.workers < 1:
-        raise InputError("--replications and --workers must be at least 1.")
     if not 0 < args.accept <= 1:
         raise InputError(f"--accept must be in (0, 1] (got {args.accept}).")
-    if args.months is not None and args.months < 13:
-        raise InputError(f"--months must be at least 13 (got {args.months}).")
     try:
         name = resolve(args.scenario).name
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"cannot load scenario '{args.scenario}': {exc}") from exc
-    targets = calibration.load_targets(args.targets)
+    out = Path("results") / "calibration" / name if args.out is None else Path(args.out)
+    checks.output_dir(out, "--out")  # before any run
+    targets = calibration.load_targets(checks.input_file(args.targets, "--targets"))
     free = calibration.parse_free(args.free)
     result = calibration.calibrate(args.scenario, targets, free, args.points,
                                    args.replications, args.months, args.seed, args.accept,
                                    args.workers)
     print(calibration.describe(result))
-    out = Path(args.out) if args.out else Path("results") / "calibration" / name
     for path in calibration.write(result, out):
         print(f"wrote {path}")
     return 0

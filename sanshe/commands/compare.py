@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sanshe.commands.run import add_run_options, check_counts, write_json
+from sanshe import checks
+from sanshe.commands.run import add_run_options, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,10 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print the table and the report path; 1 if any run failed."""
-    from sanshe.comparison import compare
+    from sanshe.comparison import RESULTS_DIR, compare
     from sanshe.scenario import parse_overrides
 
-    check_counts(args.replications, args.months)
+    checks.output_file(args.json_file, "--json", example="runs.json")  # before any run
+    if args.report:
+        checks.output_dir(RESULTS_DIR if args.out is None else args.out, "--out")
     comparison = compare(
         args.scenarios,
         replications=args.replications,
@@ -87,6 +90,8 @@ def handle(args: argparse.Namespace) -> int:
         f"finished (stored in {comparison.store.url}).\n"
     )
     print(comparison.format_table(args.lang))
+    for warning in comparison.warnings(args.lang):  # levers idle, too few replications
+        print(f"warning: {warning}", file=sys.stderr)
     if comparison.report_path:
         print(f"\nreport: {comparison.report_path}")
     if args.json_file:

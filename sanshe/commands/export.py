@@ -1,4 +1,5 @@
-"""``sanshe export``: an experiment's monthly outcomes in long form (CSV or Parquet)."""
+"""``sanshe export``: an experiment's monthly outcomes in long form (CSV or Parquet), or
+the whole experiment as EMA Workbench's results archive (``--format ema``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
+from sanshe import checks
 from sanshe.errors import InputError
 
 
@@ -16,14 +18,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="export an experiment's monthly outcomes (long form: run × month × outcome)",
         description="Write every finished run's monthly outcomes as a long table with "
         "columns key, scenario, replication, month, outcome, value. Parquet needs the "
-        "parquet extra (pip install 'sanshe[parquet]').",
+        "parquet extra (pip install 'sanshe[parquet]'). --format ema writes EMA Workbench's "
+        "results archive instead (inputs, final values and monthly series of every finished "
+        "run; open it with ema_workbench.load_results).",
     )
     parser.add_argument("experiment", metavar="EXPERIMENT", help="stored experiment name")
     parser.add_argument(
-        "--format", choices=("csv", "parquet"), default="csv", help="file format (default: csv)"
+        "--format", choices=("csv", "parquet", "ema"), default="csv",
+        help="file format (default: csv)",
     )
     parser.add_argument(
-        "--out", metavar="FILE", help="output file (default: results/<experiment>/monthly.<format>)"
+        "--out", metavar="FILE",
+        help="output file (default: results/<experiment>/monthly.<format>, or "
+        "<experiment>.tar.gz for ema)",
     )
     parser.add_argument(
         "--outcome",
@@ -49,13 +56,34 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError(
             f"--outcome: unknown outcome(s) {', '.join(unknown)}; outcomes: {', '.join(BY_NAME)}."
         )
+    if args.format == "ema":
+        return _export_ema(args)
     if args.format == "parquet":
         _require_pyarrow()
-    with ResultStore(args.db) as store:
+    checks.output_file(args.out, "--out", example=f"monthly.{args.format}")
+    with ResultStore(args.db, must_exist=True) as store:
         name = store.experiment_info(args.experiment)["name"]
         out = Path(args.out) if args.out else default_out(name) / f"monthly.{args.format}"
+        checks.output_file(out, "--out", example=f"monthly.{args.format}")
         rows = export(store, name, out, args.format, args.outcomes)
     print(f"wrote {rows} rows (key, scenario, replication, month, outcome, value) to {out}")
+    return 0
+
+
+def _export_ema(args: argparse.Namespace) -> int:
+    """Write the EMA Workbench results archive (see :mod:`sanshe.ema`)."""
+    from sanshe.comparison import default_out
+    from sanshe.ema import write_archive
+    from sanshe.store import ResultStore
+
+    checks.output_file(args.out, "--out", example="experiment.tar.gz")
+    with ResultStore(args.db, must_exist=True) as store:
+        name = store.experiment_info(args.experiment)["name"]
+        folder = default_out(name)
+        out = Path(args.out) if args.out else folder / f"{folder.name}.tar.gz"
+        checks.output_file(out, "--out", example="experiment.tar.gz")
+        summary = write_archive(store, name, out, args.outcomes)
+    print(summary.describe())
     return 0
 
 

@@ -31,9 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Print the list of experiments, or one experiment."""
-    from sanshe.store import ResultStore
+    from sanshe.store import DEFAULT_PATH, ResultStore
 
-    with ResultStore(args.db) as store:
+    if args.db is None and not args.experiment and not DEFAULT_PATH.exists():  # make nothing
+        print(f"No experiments yet: there is no {DEFAULT_PATH} here. Run e.g. 'sanshe compare "
+              "baseline full_linkage', or give the database with --db.")
+        return 0
+    with ResultStore(args.db, must_exist=True) as store:
         if args.experiment:
             print(show(store, args.experiment, args.lang))
             return 0

@@ -8,24 +8,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanshe.errors import InputError
+from sanshe import checks
 from sanshe.experiment import RunResult, plan, progress_bar, run_single
 from sanshe.lever_checks import print_warnings
 from sanshe.outcomes import OUTCOME_NAMES
+from sanshe.timeline import print_cut_notes
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``run`` and ``compare``: replications, seed, months, overrides, db."""
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                         help="library name (see `sanshe scenarios`) or path to a .toml file")
-    parser.add_argument("--replications", "-r", type=int, help="runs per scenario "
-                        "(default: the scenario's [run] replications)")
-    parser.add_argument("--seed", type=int, help="master seed (default: the scenario's)")
-    parser.add_argument("--months", type=int, help="months to simulate (default: scenario's)")
+    parser.add_argument("--replications", "-r", type=checks.REPLICATIONS, metavar="R",
+                        help="runs per scenario (default: the scenario's [run] replications)")
+    parser.add_argument("--seed", type=checks.SEED, metavar="S",
+                        help="master seed, 0 to 2**63-1 (default: the scenario's)")
+    parser.add_argument("--months", type=checks.MONTHS, metavar="T",
+                        help="months to simulate, 1 to 600 (default: the scenario's)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a scenario key, e.g. "
                         "policy.purchase.annual_budget=5e6 (repeatable)")
-    parser.add_argument("--db", help="SQLAlchemy URL or SQLite path to store the runs in")
+    parser.add_argument("--db", metavar="URL", help="SQLite file or postgresql:// URL to "
+                        "store the runs in")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,22 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=main)
 
 
-def check_counts(replications: int | None, months: int | None) -> None:
-    """Replications and months must be positive."""
-    for option, value in (("--replications", replications), ("--months", months)):
-        if value is not None and value < 1:
-            raise InputError(f"{option} must be a whole number of at least 1 (got {value}).")
-
-
 def main(args: argparse.Namespace) -> int:
     from sanshe.scenario import parse_overrides
 
-    check_counts(args.replications, args.months)
     overrides = parse_overrides(args.overrides)
+    checks.output_file(args.json_file, "--json", example="runs.json")  # before any run
     specs = plan(args.scenarios, args.replications, args.seed, args.months, overrides)
     print_warnings([spec.scenario for spec in specs])
+    print_cut_notes(specs)  # a shortened run that ends before a timeline change
     store = experiment_id = None
-    if args.db:
+    if args.db is not None:
         from sanshe.store import ResultStore, spec_hash
 
         store = ResultStore(args.db)

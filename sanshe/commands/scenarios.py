@@ -58,13 +58,15 @@ def summary(scenario: Scenario) -> dict[str, Any]:
         "description": scenario.description,
         "extends": scenario.extends,
         "source": str(scenario.source) if scenario.source else None,
+        "timeline": [change.to_dict() for change in scenario.timeline],
     }
 
 
 def table(scenarios: list[Scenario]) -> str:
     """An aligned table; the description comes last so it is never cut."""
     rows = [("name", "标题", "title", "description")]
-    rows += [(s.name, s.title_zh, s.title_en, s.description) for s in scenarios]
+    rows += [(s.name, s.title_zh, s.title_en, _timeline_mark(s) + s.description)
+             for s in scenarios]
     widths = [max(width(row[i]) for row in rows) for i in range(3)]
     lines = [
         "  ".join([*(pad(c, w) for c, w in zip(row[:3], widths, strict=True)), row[3]])
@@ -72,6 +74,15 @@ def table(scenarios: list[Scenario]) -> str:
     ]
     lines.insert(1, "  ".join(["-" * w for w in widths] + ["-" * 11]))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _timeline_mark(scenario: Scenario) -> str:
+    """"[timeline: months 13, 25] " before the description of a scenario that changes."""
+    if not scenario.timeline:
+        return ""
+    months = ", ".join(str(change.month) for change in scenario.timeline)
+    plural = "s" if len(scenario.timeline) > 1 else ""
+    return f"[timeline: month{plural} {months}] "
 
 
 def show(scenario: Scenario) -> str:
@@ -93,6 +104,9 @@ def show(scenario: Scenario) -> str:
         for key, value in scenario.parameters.items()
         if f"parameters.{key}" in changed
     ]
+    if scenario.timeline:
+        body += ["", "timeline (policy changes from a month on):"]
+        body += [f"  {change.describe()}" for change in scenario.timeline]
     return "\n".join(
         [
             *head,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sanshe import checks
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sensitivity`` subcommand."""
@@ -28,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--resamples",
-        type=int,
+        type=checks.POSITIVE,
         default=1000,
         metavar="B",
         help="bootstrap resamples for the confidence intervals (default 1000)",
@@ -48,19 +50,19 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from sanshe import sensitivity
-    from sanshe.comparison import default_out
-    from sanshe.errors import InputError
+    from sanshe.comparison import RESULTS_DIR, default_out
+    from sanshe.store import ResultStore
     from sanshe.sweep import SweepResult, _check_outcomes
 
-    if args.resamples < 1:
-        raise InputError(f"--resamples must be at least 1 (got {args.resamples}).")
     outcomes = _check_outcomes(args.outcomes or ["need_coverage"])
-    result = SweepResult.load(args.sweep, args.db)
-    out = Path(args.out) if args.out else default_out(result.name)
-    for outcome in outcomes:
-        table = sensitivity.analyse(result, outcome, args.method, resamples=args.resamples)
-        csv_path, png_path = sensitivity.write(table, out, outcome, args.lang)
-        print(sensitivity.describe(table))
-        print(sensitivity.format_table(table))
-        print(f"wrote {csv_path} and {png_path}\n")
+    checks.output_dir(RESULTS_DIR if args.out is None else args.out, "--out")
+    with ResultStore(args.db, must_exist=True) as store:
+        result = SweepResult.load(args.sweep, store)
+        out = Path(args.out) if args.out else default_out(result.name)
+        for outcome in outcomes:
+            table = sensitivity.analyse(result, outcome, args.method, resamples=args.resamples)
+            csv_path, png_path = sensitivity.write(table, out, outcome, args.lang)
+            print(sensitivity.describe(table))
+            print(sensitivity.format_table(table))
+            print(f"wrote {csv_path} and {png_path}\n")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from sanshe import checks
 from sanshe.errors import InputError
 from sanshe.executors import EXECUTORS
 
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--samples",
-        type=int,
+        type=checks.POSITIVE,
         metavar="N",
         help="lhs: points; sobol: base sample N (N·(d+2) points, a power of "
         "two); morris: trajectories (N·(d+1) points); grid: points per "
@@ -45,16 +46,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--replications",
-        type=int,
+        "-r",
+        type=checks.REPLICATIONS,
         metavar="R",
         help="runs per design point (default: the scenario's [run])",
     )
     parser.add_argument(
-        "--months", type=int, metavar="T", help="months per run (default: the scenario's [run])"
+        "--months",
+        type=checks.MONTHS,
+        metavar="T",
+        help="months per run, 1 to 600 (default: the scenario's [run])",
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=checks.SEED,
         metavar="S",
         help="sweep seed: fixes the design and the replication seeds "
         "(default: the scenario's [run])",
@@ -68,7 +73,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override a key of the base scenario",
     )
     parser.add_argument(
-        "--workers", type=int, metavar="P", help="worker processes (default: the cores available)"
+        "--workers",
+        type=checks.WORKERS,
+        metavar="P",
+        help="worker processes (default: the cores available)",
     )
     parser.add_argument(
         "--executor",
@@ -106,6 +114,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the sweep; exit 1 if any run failed (they are stored and retried on resume)."""
+    from sanshe.comparison import RESULTS_DIR
     from sanshe.scenario import parse_overrides
     from sanshe.sweep import sweep
 
@@ -114,6 +123,7 @@ def handle(args: argparse.Namespace) -> int:
             "sweep needs at least one --vary KEY=LOW:HIGH or --vary KEY=a,b,c, "
             "e.g. --vary policy.purchase.annual_budget=1e5:5e6."
         )
+    checks.output_dir(RESULTS_DIR if args.out is None else args.out, "--out")  # before any run
     executor = args.executor or ("dask" if args.scheduler else "local")
     result = sweep(
         args.scenario,

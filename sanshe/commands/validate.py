@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from sanshe import checks as options
 from sanshe.validation import MASTER_SEED, MONTHS, REPLICATIONS, ROBUSTNESS_PARAMETERS
+
+#: Replications per arm: two at least, for a confidence interval.
+ARM_REPLICATIONS = options.WholeNumber(2, 10_000, " (two at least, for a confidence interval)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,31 +17,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="check the validation patterns (the design brief's ten and the survey "
         "pattern) and write a validation report",
-        description="Runs every validation arm (small district, common random numbers), "
-        "computes each pattern's paired statistic with a 95%% CI, and writes "
-        "results/validation/report.html (expected direction, measured effect, pass/fail, a "
+        description="Runs the validation protocol (tests/validation/criteria.toml: arms one "
+        "lever apart, minimum meaningful effects, replications from a power calculation; "
+        "small district, common random numbers), decides each check by its rule with "
+        "Holm's correction over the emergent checks (input checks apart), and writes "
+        "results/validation/report.html (MME, replications, adjusted p, pass/fail, a "
         "figure per pattern), table.csv, table.md and, unless --no-robustness, the sign of "
         "the headline effects across the plausible ranges of five uncertain parameters.",
     )
-    parser.add_argument("--replications", type=int, default=None, metavar="R",
-                        help=f"replications per arm (default {REPLICATIONS})")
-    parser.add_argument("--months", type=int, default=None, metavar="T",
-                        help=f"months per run (default {MONTHS})")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--replications", "-r", type=ARM_REPLICATIONS, default=None, metavar="R",
+                        help="replications per arm for every check (default: each check's "
+                        "own, from the power calculation in tests/validation/criteria.toml; "
+                        f"up to {REPLICATIONS})")
+    parser.add_argument("--months", type=options.MONTHS_13, default=None, metavar="T",
+                        help=f"months per run, 13 to 600 (default {MONTHS})")
+    parser.add_argument("--seed", type=options.SEED, default=None, metavar="S",
                         help=f"master seed (default {MASTER_SEED})")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--workers", type=options.WORKERS, default=2,
+                        help="processes (default 2)")
     parser.add_argument("--out", metavar="DIR", default="results/validation",
                         help="output directory (default results/validation)")
-    parser.add_argument("--pattern", type=int, action="append", metavar="N",
+    parser.add_argument("--pattern", type=options.POSITIVE, action="append", metavar="N",
                         help="only pattern N (repeatable)")
+    parser.add_argument("--pilot", action="store_true",
+                        help="rerun the pilot behind the power calculation (the seed and "
+                        "replications in criteria.toml [pilot]) and print each check's SD "
+                        "and the replications it implies; writes pilot.csv")
     parser.add_argument("--no-robustness", action="store_true",
                         help="skip the robustness table of the headline comparisons")
-    parser.add_argument("--robustness-replications", type=int, default=10, metavar="R",
+    parser.add_argument("--robustness-replications", type=ARM_REPLICATIONS, default=10,
+                        metavar="R",
                         help="replications per robustness case (default 10)")
     parser.add_argument("--robustness-parameters", metavar="NAME,...",
                         help="uncertain constants to vary (default: "
                         + ",".join(ROBUSTNESS_PARAMETERS) + ")")
-    parser.add_argument("--joint-points", type=int, default=16, metavar="N",
+    parser.add_argument("--joint-points", type=options.WholeNumber(0), default=16, metavar="N",
                         help="Latin-hypercube draws varying them together, 5 replications "
                         "each (default 16; 0 skips)")
     parser.set_defaults(func=handle)
@@ -48,20 +62,11 @@ def handle(args: argparse.Namespace) -> int:
     from sanshe import validation
     from sanshe.errors import InputError
 
-    reps = validation.REPLICATIONS if args.replications is None else args.replications
+    reps = args.replications  # None: each check's replications from the protocol
     months = validation.MONTHS if args.months is None else args.months
     seed = validation.MASTER_SEED if args.seed is None else args.seed
-    if reps < 2:
-        raise InputError(f"--replications must be at least 2 for a confidence interval "
-                         f"(got {reps}).")
-    if months < 13:
-        raise InputError(f"--months must be at least 13 (got {months}): outcomes average "
-                         "the last 12 months.")
-    if args.workers < 1:
-        raise InputError(f"--workers must be at least 1 (got {args.workers}).")
-    if args.joint_points < 0:
-        raise InputError(f"--joint-points must be 0 or more (got {args.joint_points}).")
     names = _robustness_parameters(args.robustness_parameters)  # fail before any run
+    options.output_dir(args.out, "--out")
     checks = validation.CHECKS
     if args.pattern:
         bad = [n for n in args.pattern if n not in validation.PATTERNS]
@@ -69,9 +74,15 @@ def handle(args: argparse.Namespace) -> int:
             raise InputError(f"--pattern must be between 1 and {max(validation.PATTERNS)} "
                              f"(got {bad}).")
         checks = [c for c in checks if c.pattern in args.pattern]
+    if args.pilot:
+        return _pilot(checks, args, months)
     rows, _, seconds = validation.run_checks(checks, reps, months, seed, workers=args.workers)
     print(validation.format_table(rows))
-    print(f"{sum(r.passed for r in rows)} of {len(rows)} checks pass ({seconds:.0f} s).")
+    family = [r for r in rows if r.check.kind == "emergent"]
+    inputs = [r for r in rows if r.check.kind == "input"]
+    print(f"{sum(r.passed for r in family)} of {len(family)} emergent checks pass (Holm over "
+          f"{len(validation.EMERGENT)}); {sum(r.passed for r in inputs)} of {len(inputs)} "
+          f"input checks hold ({seconds:.0f} s).")
     robust = joint = None
     if not args.no_robustness:
         robust = validation.robustness(args.robustness_replications, months, seed,
@@ -88,6 +99,28 @@ def handle(args: argparse.Namespace) -> int:
     path = validation.write_report(rows, args.out, seconds, reps, months, seed,
                                    robustness=robust, joint=joint)
     print(f"wrote {path}")
+    return 0
+
+
+def _pilot(checks: list, args: argparse.Namespace, months: int) -> int:
+    """Print (and write pilot.csv) each emergent check's pilot SD and implied replications;
+    the protocol's pilot unless --seed, --replications or --months say otherwise."""
+    from pathlib import Path
+
+    from sanshe import validation
+
+    seed = validation.PILOT["seed"] if args.seed is None else args.seed
+    reps = validation.PILOT["replications"] if args.replications is None else args.replications
+    months = validation.PILOT["months"] if args.months is None else months
+    rows = validation.pilot(seed, reps, months, workers=args.workers, checks=checks)
+    print(f"pilot: seed {seed}, {reps} replications, {months} months; n for power "
+          f"{validation.POWER:g} at alpha "
+          f"{validation.ALPHA:g}/{len(validation.EMERGENT)}")
+    for row in rows:
+        print(f"{row['check']:28s} mean {row['pilot_mean']:10.4g}  sd {row['pilot_sd']:10.4g}  "
+              f"MME {row['mme']:8.3g}  n {row['replications']}")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    validation._write_csv(Path(args.out) / "pilot.csv", rows)
     return 0
 
 
