@@ -16,14 +16,20 @@ TINY = {"district.streets": 1, "district.communities_per_street": 2,
 
 def test_validate_writes_the_report_and_both_robustness_tables(tmp_path):
     out = tmp_path / "validation"
-    result = sanshe("validate", "--pattern", "8", "--replications", "2", "--months", "13",
+    result = sanshe("validate", "--pattern", "8", "-r", "2", "--months", "13",  # -r: README
                     "--robustness-replications", "2", "--robustness-parameters", "crowding",
                     "--joint-points", "2", "--workers", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "checks pass" in result.stdout and "joint draws" in result.stdout
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "Pattern 8" in report and "varied together" in report
+    assert "Pattern 8" in report and "varied together" in report and "Holm" in report
     assert (out / "table.md").read_text(encoding="utf-8").startswith("| pattern |")
+    with open(out / "table.csv", encoding="utf-8") as fh:
+        table = {r["check"]: r for r in csv.DictReader(fh)}
+    assert set(table) == {c.check_id for c in validation.checks_for(8)}
+    for row in table.values():  # the protocol's columns, each check at the given 2 runs
+        assert row["replications"] == "2" and float(row["mme"]) > 0
+        assert 0 <= float(row["p_holm"]) <= 1
     headlines = len(validation.HEADLINES)
     with open(out / "robustness.csv", encoding="utf-8") as fh:
         oat = list(csv.DictReader(fh))
@@ -33,6 +39,18 @@ def test_validate_writes_the_report_and_both_robustness_tables(tmp_path):
         joint = list(csv.DictReader(fh))
     assert len(joint) == 2 * headlines
     assert all(-0.5 <= float(r["crowding"]) <= 0.5 for r in joint)
+
+
+def test_validate_pilot_prints_each_checks_sd_and_replications(tmp_path):
+    result = sanshe("validate", "--pilot", "--pattern", "8", "--replications", "3",
+                    "--months", "13", "--workers", "1", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "pilot.csv", encoding="utf-8") as fh:
+        rows = {r["check"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"8a", "8b"} and "8a" in result.stdout
+    for cid, row in rows.items():
+        sd, mme = float(row["pilot_sd"]), float(row["mme"])
+        assert int(row["replications"]) == validation.required_replications(sd, mme), cid
 
 
 def test_validate_rejects_an_unknown_robustness_parameter(tmp_path):

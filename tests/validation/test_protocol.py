@@ -1,0 +1,123 @@
+"""The validation protocol (criteria.toml) is complete and self-consistent, and the
+statistics that decide it are right. Fast: nothing here runs the model."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sanshe import validation
+from sanshe.errors import InputError
+from sanshe.experiment import resolve
+
+
+def _result(check: validation.Check, values: list[float], p_adj: float
+            ) -> validation.CheckResult:
+    mean, low, high = validation.t_interval(values)
+    return validation.CheckResult(check, values, mean, low, high, p_adjusted=p_adj)
+
+
+def _check(cid: str) -> validation.Check:
+    return next(c for c in validation.CHECKS if c.check_id == cid)
+
+
+def test_holm_matches_a_worked_example():
+    """m = 4: sorted p 0.005, 0.01, 0.03, 0.04 get ×4, ×3, ×2, ×1 (0.02, 0.03, 0.06, 0.04),
+    made monotone (0.04 → 0.06), and are returned in the input order."""
+    adjusted = validation.holm([0.01, 0.04, 0.03, 0.005])
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_caps_at_one_keeps_nan_and_judges_a_subset_as_part_of_the_family():
+    assert validation.holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+    adjusted = validation.holm([0.01, math.nan])
+    assert adjusted[0] == pytest.approx(0.02) and math.isnan(adjusted[1])
+    # one check run alone out of a family of 52 is adjusted as the family's smallest p
+    assert validation.holm([0.001], family_size=52) == pytest.approx([0.052])
+
+
+def test_required_replications_matches_a_textbook_power_calculation():
+    """One-sided one-sample t-test, effect size d = 0.5, alpha 0.05, power 0.8: n = 27
+    (G*Power; Cohen 1988 gives 26 by the normal approximation)."""
+    assert validation.required_replications(2.0, 1.0, alpha=0.05, power=0.8, minimum=2) == 27
+    # stricter alpha (Holm's worst case) or a smaller MME need more replications
+    base = validation.required_replications(1.0, 0.5, alpha=0.05, minimum=2)
+    assert validation.required_replications(1.0, 0.5, alpha=0.001, minimum=2) > base
+    assert validation.required_replications(1.0, 0.25, alpha=0.05, minimum=2) > base
+    assert validation.required_replications(0.0, 0.5) == validation.MIN_REPLICATIONS
+
+
+def test_one_sided_p_follows_the_expected_direction():
+    up = [0.1, 0.2, 0.15, 0.12]
+    assert validation.one_sided_p(up, +1) < 0.01 < 0.99 < validation.one_sided_p(up, -1)
+    assert validation.one_sided_p([0.0, 0.0, 0.0], +1) == 1.0  # no spread, no effect
+    assert validation.one_sided_p([-2.0, -2.0], -1) == 0.0
+
+
+def test_a_significant_effect_smaller_than_the_mme_fails():
+    check = _check("4a")  # satisfaction, MME 0.05
+    assert not validation.decide(_result(check, [0.006, 0.005, 0.007], p_adj=1e-6))
+    assert validation.decide(_result(check, [0.06, 0.05, 0.07], p_adj=1e-6))
+    assert not validation.decide(_result(check, [0.06, 0.05, 0.07], p_adj=0.2))
+
+
+def test_a_level_is_judged_by_its_adjusted_p_and_an_input_by_equality():
+    level = _check("7a")
+    assert validation.decide(_result(level, [0.01, 0.02], p_adj=0.01))
+    assert not validation.decide(_result(level, [0.01, 0.02], p_adj=0.06))
+    equal = _check("7d")
+    assert validation.decide(_result(equal, [0.0, 0.0], p_adj=math.nan))
+    assert not validation.decide(_result(equal, [0.0, 0.01], p_adj=math.nan))
+
+
+def test_every_pattern_has_emergent_checks_with_reasons():
+    assert {c.pattern for c in validation.EMERGENT} == set(range(1, 12))
+    for c in validation.EMERGENT:
+        assert c.mme > 0 and c.mme_reason and c.unit, c.check_id
+        assert c.direction in (-1, 1) and c.rule != "equal", c.check_id
+        assert (len(c.arms) == 1) == (c.rule == "level"), c.check_id
+    assert all(c.rule == "equal" for c in validation.CHECKS if c.kind == "input")
+    ids = [c.check_id for c in validation.CHECKS]
+    assert len(ids) == len(set(ids))
+
+
+def test_stated_levels_are_the_sources_not_loosened():
+    """MODEL.md's 622: deliberation ≥ 60%, SO services ≥ 20%, referral ≤ 20%."""
+    levels = {(c.outcome, c.direction, c.level) for c in validation.checks_for(7)
+              if c.rule == "level"}
+    assert levels == {("affairs_deliberation_share", 1, 0.6), ("affairs_so_share", 1, 0.2),
+                      ("affairs_referral_share", -1, 0.2)}
+
+
+@pytest.mark.parametrize("check", [c for c in validation.EMERGENT if len(c.arms) > 1],
+                         ids=lambda c: c.check_id)
+def test_emergent_arms_differ_in_exactly_their_lever(check):
+    """Resolved settings (district size included) differ only under ``lever_keys``."""
+    def inside(key: str) -> bool:
+        return any(key == k or key.startswith(k + ".") for k in check.lever_keys)
+
+    arms = list(check.arms.values())
+    control = resolve(arms[-1].scenario, {**validation.SIZE, **dict(arms[-1].overrides)})
+    changed: set[str] = set()
+    for a in arms[:-1]:
+        scenario = resolve(a.scenario, {**validation.SIZE, **dict(a.overrides)})
+        changed |= set(scenario.differences(control))
+    assert changed, "the arms do not differ at all"
+    assert all(inside(k) for k in changed), sorted(k for k in changed if not inside(k))
+
+
+def test_recorded_replications_follow_from_the_pilot():
+    """Each emergent check's n is the power calculation on its recorded pilot SD."""
+    for c in validation.EMERGENT:
+        assert not math.isnan(c.pilot_sd), c.check_id
+        assert c.replications == validation.required_replications(c.pilot_sd, c.mme), (
+            c.check_id)
+
+
+def test_a_bad_protocol_entry_is_named_with_what_to_fix():
+    row = {"id": "x1", "pattern": 1, "title": "t", "source": "s", "kind": "emergent",
+           "arms": {"t": {"scenario": "baseline"}}, "statistic": "lambda f: 1",
+           "rule": "level"}
+    with pytest.raises(InputError, match="x1.*statistic 'lambda f: 1'"):
+        validation._check_from(row)
