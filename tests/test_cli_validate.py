@@ -99,3 +99,27 @@ def test_calibrate_rejects_a_constant_outside_its_range(tmp_path):
                     "--free", "founding_rate=0.0:0.5", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "plausible range" in result.stderr
+
+
+def test_other_commands_work_without_the_protocol_file() -> None:
+    """Outside a checkout criteria.toml is missing: only `validate` may fail, and cleanly."""
+    import subprocess
+    import sys
+
+    hide = ("import builtins, sys\n"
+            "real = builtins.open\n"
+            "def fake(path, *a, **k):\n"
+            "    if str(path).endswith('criteria.toml'):\n"
+            "        raise FileNotFoundError(path)\n"
+            "    return real(path, *a, **k)\n"
+            "builtins.open = fake\n"
+            "from sanshe.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    listed = subprocess.run([sys.executable, "-c", hide, "scenarios"], capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert "full_linkage" in listed.stdout
+    refused = subprocess.run([sys.executable, "-c", hide, "validate", "--no-robustness"],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2, refused.stderr
+    assert "criteria.toml" in refused.stderr and "Traceback" not in refused.stderr

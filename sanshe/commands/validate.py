@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from sanshe import checks as options
-from sanshe.validation import MASTER_SEED, MONTHS, REPLICATIONS, ROBUSTNESS_PARAMETERS
+from sanshe.errors import InputError
+
+try:
+    from sanshe.validation import MASTER_SEED, MONTHS, REPLICATIONS, ROBUSTNESS_PARAMETERS
+except InputError:  # no protocol file (not a checkout): every other command must still work,
+    MASTER_SEED = MONTHS = REPLICATIONS = None  # and `validate` itself says why when run
+    ROBUSTNESS_PARAMETERS = ()
 
 #: Replications per arm: two at least, for a confidence interval.
 ARM_REPLICATIONS = options.WholeNumber(2, 10_000, " (two at least, for a confidence interval)")
