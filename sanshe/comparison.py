@@ -14,7 +14,6 @@ import json
 import math
 import re
 import sys
-import traceback
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sanshe import timeline
 from sanshe.errors import InputError
-from sanshe.experiment import RunSpec, plan, run_single
+from sanshe.experiment import RunSpec, jobs_of, plan, run_single
+from sanshe.experiment import run_key as run_key  # re-exported: the key of a compared run
 from sanshe.outcomes import (
     BY_NAME,
     KEY_OUTCOMES,
@@ -33,6 +34,7 @@ from sanshe.outcomes import (
     SPENDING_PARTS,
     describe,
 )
+from sanshe.runner import run_jobs
 from sanshe.scenario import Scenario
 from sanshe.schema import BY_KEY
 from sanshe.stats import UNBOUNDED, Bounds, interval, paired_test
@@ -266,7 +268,8 @@ def lever_differences(parameters: dict[str, dict[str, Any]]) -> list[dict[str, A
     """Settings whose values differ between scenarios, in schema order, with help text.
 
     ``parameters`` maps scenario → resolved scenario dict. Scenario metadata and run
-    settings (months, replications, seed) are left out: the report states those once.
+    settings (months, replications, seed) are left out: the report states those once;
+    timelines too: the report lists them (:meth:`Comparison.timelines`).
     """
     flat = {s: flatten(p) for s, p in parameters.items()}
     keys = list(dict.fromkeys(k for values in flat.values() for k in values))
@@ -274,7 +277,7 @@ def lever_differences(parameters: dict[str, dict[str, Any]]) -> list[dict[str, A
     keys.sort(key=lambda k: (order.get(k, len(order)), k))
     found = []
     for key in keys:
-        if key.startswith(("scenario.", "run.")):
+        if key.startswith(("scenario.", "run.")) or key == "timeline":
             continue
         values = {s: f.get(key) for s, f in flat.items()}
         if len({json.dumps(v, sort_keys=True) for v in values.values()}) > 1:
@@ -417,6 +420,14 @@ class Comparison:
         """The levers whose values differ between the scenarios (see lever_differences)."""
         return lever_differences(self.parameters)
 
+    def timelines(self) -> dict[str, timeline.Timeline]:
+        """Each scenario's policy changes from a month on (empty without a timeline)."""
+        return {s: timeline.from_stored(self.parameters.get(s, {})) for s in self.scenarios}
+
+    def change_months(self) -> dict[str, list[int]]:
+        """Each scenario's change months, for the markers on trajectories."""
+        return {s: timeline.change_months(t) for s, t in self.timelines().items() if t}
+
     def bands(self, outcome: str) -> pd.DataFrame:
         """Monthly mean and 95% CI per scenario of one outcome (read once, cached)."""
         if outcome not in BY_NAME:
@@ -431,7 +442,8 @@ class Comparison:
         from sanshe import plotting
 
         return plotting.trajectories(
-            {outcome: self.bands(outcome)}, self.scenarios, [outcome], lang, columns=1
+            {outcome: self.bands(outcome)}, self.scenarios, [outcome], lang, columns=1,
+            changes=self.change_months(),
         )
 
     def figures(self, lang: str = "en") -> dict[str, Any]:
@@ -450,6 +462,7 @@ class Comparison:
                 KEY_OUTCOMES,
                 lang,
                 title=words["trajectories"],
+                changes=self.change_months(),
             ),
             "finals": plotting.finals(table, self.scenarios, REPORT_OUTCOMES, lang),
             "coverage_groups": plotting.groups(table, self.scenarios, lang),
@@ -460,6 +473,7 @@ class Comparison:
                 lang,
                 title=words["so_dynamics"],
                 columns=2,
+                changes=self.change_months(),
             ),
             "affairs_622": plotting.affairs(table, self.scenarios, lang),
         }
@@ -491,6 +505,9 @@ def compare(
     progress: bool = True,
     fresh: bool = False,
     report: bool = True,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> Comparison:
     """Run scenarios under common random numbers, store every run and write the report.
 
@@ -498,7 +515,10 @@ def compare(
     under the experiment ``name`` are skipped (resume); a run that raises is stored as
     failed with its traceback and the others go on (``Comparison.failed`` counts them).
     ``fresh`` drops a stored experiment of that name first; ``report=False`` skips the
-    report files.
+    report files. The runs go through the one run engine (:mod:`sanshe.runner`):
+    ``workers`` processes (unset: the cores available, or this process for a short
+    batch), or ``executor="dask"`` with an optional ``scheduler`` address; the stored
+    numbers are the same on every executor.
     """
     if isinstance(scenarios, Scenario | str):
         scenarios = [scenarios]
@@ -508,6 +528,7 @@ def compare(
 
     lang = plotting.resolve_lang(lang)
     specs = plan(scenarios, replications, seed, months, overrides)
+    timeline.print_cut_notes(specs)  # a shortened run that ends before a timeline change
     names = list(dict.fromkeys(s.scenario.name for s in specs))
     if len(names) * len({s.replication for s in specs}) != len(specs):
         raise InputError(f"each scenario may be listed once; got {_names(scenarios)}.")
@@ -526,23 +547,21 @@ def compare(
         store.delete_experiment(name)
     exp_id = store.experiment(name, "compare", spec)
     done = store.finished_keys(exp_id)
-    todo = [s for s in specs if run_key(s.scenario.name, s.replication) not in done]
     if done:
         print(
-            f"resuming '{name}': {len(specs) - len(todo)} of {len(specs)} runs already stored.",
+            f"resuming '{name}': {len(done)} of {len(specs)} runs already stored.",
             file=sys.stderr,
         )
         _warn_other_code(store, name)
-    _run_all(store, exp_id, todo, progress)
+    jobs = jobs_of(specs)
+    for _ in run_jobs(jobs, run_single, executor=executor, workers=workers,
+                      scheduler=scheduler, store=store, experiment=exp_id,
+                      progress=progress, label=name):
+        pass  # each run is committed to the store as it finishes
     comparison = Comparison.load(name, store)
     if report:
         comparison.report(out, lang)
     return comparison
-
-
-def run_key(scenario: str, replication: int) -> str:
-    """The store key of one run of a comparison."""
-    return f"{scenario}/r{replication}"
 
 
 def default_name(
@@ -596,34 +615,3 @@ def _warn_other_code(store: ResultStore, name: str) -> None:
             "Use --fresh to rerun them all with this code.",
             file=sys.stderr,
         )
-
-
-def _run_all(store: ResultStore, exp_id: int, specs: list[RunSpec], progress: bool) -> None:
-    """Run each spec in this process; store it, or its traceback if it raises."""
-    bar = None
-    if progress and specs:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(specs), desc="runs", unit="run", leave=False, file=sys.stderr)
-    try:
-        for spec in specs:
-            key = run_key(spec.scenario.name, spec.replication)
-            try:
-                result = run_single(spec)
-            except Exception:  # noqa: BLE001 - a failed run is data; the others go on
-                store.save_failure(
-                    exp_id,
-                    key,
-                    spec.scenario.name,
-                    spec.replication,
-                    spec.seed,
-                    spec.scenario.to_dict(),
-                    traceback.format_exc(),
-                )
-            else:
-                store.save_run(exp_id, key, result)
-            if bar is not None:
-                bar.update()
-    finally:
-        if bar is not None:
-            bar.close()

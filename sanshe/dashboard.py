@@ -33,6 +33,7 @@ import solara
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from sanshe import timeline
 from sanshe.errors import InputError
 from sanshe.model import CommunityGovernanceModel
 from sanshe.outcomes import BY_NAME, SPECIAL_GROUPS
@@ -166,6 +167,10 @@ TEXT: dict[str, dict[str, str]] = {
         "no_needs": "grey: no need closed yet",
         "map_waits": "Run a month to see each community's need coverage and participation.",
         "seed_note": "seed {text!r} is not a whole number; used the scenario's seed {seed}",
+        "timeline": "Timeline (the scenario's policy changes)",
+        "from_month": "from month {month}",
+        "in_force": "in force",
+        "change": "policy change",
     },
     "zh": {
         "app": "三社联动社区治理模拟",
@@ -199,6 +204,10 @@ TEXT: dict[str, dict[str, str]] = {
         "no_needs": "灰色:尚无已结束的需求",
         "map_waits": "运行一个月后显示各社区的需求满足率与参与率。",
         "seed_note": "随机种子 {text!r} 不是整数;改用情景的种子 {seed}",
+        "timeline": "时间表(情景中的政策变化)",
+        "from_month": "从第 {month} 个月起",
+        "in_force": "已生效",
+        "change": "政策变化",
     },
 }
 
@@ -265,8 +274,10 @@ class DashboardModel(CommunityGovernanceModel):
         return pop.per_community(pop.participating.astype(float)) / pop.counts()
 
     def changed_levers(self) -> list[str]:
-        """The page's levers whose value differs from the picked scenario's."""
-        return [key for key, *_ in LEVERS if self.v[key] != self.picked.values[key]]
+        """The page's levers whose value differs from the picked scenario's this month
+        (its timeline's changes so far applied)."""
+        scenario = self.picked.values_at(self.month)
+        return [key for key, *_ in LEVERS if self.v[key] != scenario[key]]
 
 
 def parse_seed(value: Any) -> tuple[int | None, str]:
@@ -470,6 +481,7 @@ def status_html(model: DashboardModel, lang: str) -> str:
     else:
         parts.append(f"<p>{_esc(words['press'])}</p>")
     parts.append(_changed_html(model, lang))
+    parts.append(timeline_html(model, lang))
     return "".join(parts)
 
 
@@ -480,12 +492,45 @@ def _changed_html(model: DashboardModel, lang: str) -> str:
     if not changed:
         return f"<p style='margin:0.5em 0 0'>{_esc(words['none_changed'])}</p>"
     labels = {key: zh if lang == "zh" else en for key, zh, en, _ in LEVERS}
+    scenario = model.picked.values_at(model.month)
     items = "".join(
         f"<li>{_esc(labels[k])}: {_esc(lever_value(k, model.v[k], lang))} "
-        f"({_esc(lever_value(k, model.picked.values[k], lang))})</li>"
+        f"({_esc(lever_value(k, scenario[k], lang))})</li>"
         for k in changed
     )
     return f"<p style='margin:0.5em 0 0'>{_esc(words['changed'])}:</p><ul>{items}</ul>"
+
+
+def timeline_html(model: DashboardModel, lang: str) -> str:
+    """The scenario's [[timeline]]: each change, its month, and whether it is in force."""
+    changes = model.policy_scenario.timeline
+    if not changes:
+        return ""
+    words = TEXT[lang]
+    items = "".join(
+        f"<li>{_esc(words['from_month'].format(month=change.month))}: "
+        + "; ".join(_esc(_setting_words(k, v, lang)) for k, v in change.values)
+        + (f" <b>✓ {_esc(words['in_force'])}</b>" if change.month <= model.month else "")
+        + "</li>"
+        for change in changes
+    )
+    return f"<p style='margin:0.5em 0 0'>{_esc(words['timeline'])}:</p><ul>{items}</ul>"
+
+
+def _setting_words(key: str, value: Any, lang: str) -> str:
+    """A timeline setting in the page's words (a lever not on the page: its key)."""
+    labels = {k: zh if lang == "zh" else en for k, zh, en, _ in LEVERS}
+    if key in labels:
+        return f"{labels[key]} {lever_value(key, value, lang)}"
+    return f"{key} = {timeline.show(value)}"
+
+
+def mark_changes(ax: Any, model: DashboardModel, lang: str) -> None:
+    """Dashed lines at the months the scenario's timeline changed policy so far."""
+    months = [c.month for c in model.policy_scenario.timeline if c.month <= model.month]
+    for i, month in enumerate(months):
+        ax.axvline(month - 0.5, color="0.35", ls="--", lw=1,
+                   label=TEXT[lang]["change"] if i == 0 else None)
 
 
 def _esc(text: str) -> str:
@@ -509,11 +554,12 @@ def _empty(ax: Any, lang: str) -> None:
     )
 
 
-def _figure(lang: str, title: str) -> tuple[Figure, Any]:
+def _figure(lang: str, title: str, model: DashboardModel) -> tuple[Figure, Any]:
     # Fixed margins instead of a layout engine: every step redraws seven figures.
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     fig.subplots_adjust(left=0.11, right=0.89, bottom=0.15, top=0.9)
     ax = fig.subplots()
+    mark_changes(ax, model, lang)
     ax.set_title(title)
     ax.set_xlabel(WORDS[lang]["month"])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # months are whole
@@ -525,7 +571,7 @@ def _lines(
 ) -> Figure:
     """A line per outcome, labelled in ``lang``."""
     with style(lang):
-        fig, ax = _figure(lang, title)
+        fig, ax = _figure(lang, title, model)
         frame = model.datacollector.get_model_vars_dataframe()
         if frame.empty:
             _empty(ax, lang)
@@ -568,7 +614,7 @@ def coverage_figure(model: DashboardModel, lang: str) -> Figure:
     """Need coverage of all residents (bold) and of each special group."""
     words = TEXT[lang]
     with style(lang):
-        fig, ax = _figure(lang, words["coverage"])
+        fig, ax = _figure(lang, words["coverage"], model)
         frame = model.datacollector.get_model_vars_dataframe()
         if frame.empty:
             _empty(ax, lang)
@@ -599,7 +645,7 @@ def organizations_figure(model: DashboardModel, lang: str) -> Figure:
     """SO counts (left axis) and their mean capacity (right axis)."""
     words = TEXT[lang]
     with style(lang):
-        fig, ax = _figure(lang, words["sos"])
+        fig, ax = _figure(lang, words["sos"], model)
         frame = model.datacollector.get_model_vars_dataframe()
         if frame.empty:
             _empty(ax, lang)
@@ -629,7 +675,7 @@ def affairs_figure(model: DashboardModel, lang: str) -> Figure:
     """The 622 split: shares of affairs settled by deliberation, SOs, or referred upward."""
     words = WORDS[lang]
     with style(lang):
-        fig, ax = _figure(lang, TEXT[lang]["affairs"])
+        fig, ax = _figure(lang, TEXT[lang]["affairs"], model)
         frame = model.datacollector.get_model_vars_dataframe()
         if frame.empty:
             _empty(ax, lang)
@@ -653,7 +699,7 @@ def spending_figure(model: DashboardModel, lang: str) -> Figure:
     words = TEXT[lang]
     scale = MONEY_SCALE[lang]
     with style(lang):
-        fig, ax = _figure(lang, words["spending"])
+        fig, ax = _figure(lang, words["spending"], model)
         frame = model.datacollector.get_model_vars_dataframe()
         if frame.empty:
             _empty(ax, lang)

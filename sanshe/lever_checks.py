@@ -26,6 +26,7 @@ class LeverWarning:
     key: str  # the lever that is on, e.g. "policy.incubation.enabled"
     en: str  # one sentence, English
     zh: str  # the same, Chinese
+    month: int | None = None  # set by a [[timeline]] entry from this month on
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,20 @@ _RULES: tuple[_Rule, ...] = (
 
 
 def lever_warnings(scenario: Scenario) -> list[LeverWarning]:
-    """Every lever of ``scenario`` that is on, or set, with nothing behind it."""
+    """Every lever of ``scenario`` that is on, or set, with nothing behind it.
+
+    Each ``[[timeline]]`` entry is checked too, for the levers it sets itself, under the
+    settings in force from its month: a pilot whose money stops leaves evaluation with no
+    contracts by design, but an entry that switches an incubator on without places errs.
+    """
     values = scenario.values
-    return [LeverWarning(rule.key, rule.en, rule.zh) for rule in _RULES if rule.idle(values)]
+    found = [LeverWarning(rule.key, rule.en, rule.zh) for rule in _RULES if rule.idle(values)]
+    for change in scenario.timeline:
+        phase = scenario.values_at(change.month)
+        found += [LeverWarning(rule.key, f"From month {change.month}: {rule.en}",
+                               f"从第 {change.month} 个月起：{rule.zh}", change.month)
+                  for rule in _RULES if rule.key in change.settings and rule.idle(phase)]
+    return found
 
 
 def format_warnings(scenario: Scenario, lang: str = "en") -> list[str]:

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import textwrap
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ WORDS = {
         "so_dynamics": "Social-organization population",
         "per_month": "per month",
         "share_of_affairs": "share of affairs (%)",
+        "change": "policy change ({scenario}, timeline)",
     },
     "zh": {
         "month": "月份",
@@ -79,6 +80,7 @@ WORDS = {
         "so_dynamics": "社会组织生态",
         "per_month": "每月",
         "share_of_affairs": "事务占比(%)",
+        "change": "政策变化({scenario},时间表)",
     },
 }
 
@@ -229,10 +231,13 @@ def trajectories(
     lang: str = "en",
     title: str | None = None,
     columns: int = 3,
+    changes: Mapping[str, Sequence[int]] | None = None,
 ) -> Figure:
     """Small multiples: each outcome's monthly mean per scenario with its 95% CI band.
 
     ``bands[outcome]`` has columns scenario, month, mean, low, high (:func:`bands_of`).
+    ``changes`` maps a scenario to the months its timeline changes policy: a dashed line in
+    the scenario's colour at the start of each such month.
     """
     lang = resolve_lang(lang)
     words, colors = WORDS[lang], _colors(scenarios)
@@ -254,6 +259,7 @@ def trajectories(
                     part.month, part.low * scale, part.high * scale, color=colors[scenario],
                     alpha=0.2, lw=0,
                 )
+            mark_changes(ax, changes or {}, colors, words["change"])
             label_axes(ax, name, lang, monthly=True, width=40)
             ax.set_xlabel(words["month"])
         for ax in axes[len(outcomes) :]:
@@ -263,6 +269,16 @@ def trajectories(
         if title:
             fig.suptitle(title)
     return fig
+
+
+def mark_changes(ax: Any, changes: Mapping[str, Sequence[int]], colors: Mapping[str, str],
+                 label: str) -> None:
+    """Dashed vertical lines where a scenario's timeline changes policy (month m starts at
+    m - 0.5 on a month axis), labelled once per scenario for the legend."""
+    for scenario, months in changes.items():
+        for i, month in enumerate(months):
+            ax.axvline(month - 0.5, color=colors.get(scenario, "0.4"), ls="--", lw=1.0,
+                       alpha=0.8, label=label.format(scenario=scenario) if i == 0 else None)
 
 
 def finals(

@@ -37,7 +37,9 @@ TEXT = {
         "compared": "What was compared",
         "levers": "Settings that differ between the scenarios ({arrow}):",
         "no_levers": "The scenarios have identical settings.",
+        "same_start": "The scenarios start with identical settings; their timelines differ:",
         "common": "Applied to every scenario (--set):",
+        "timeline": "Policies that change over time ([[timeline]]; dashed lines in the figures):",
         "key": "Key outcomes",
         "key_note": (
             "Mean over replications with its {method}. The difference from {ref} pairs "
@@ -97,7 +99,9 @@ TEXT = {
         "compared": "比较的内容",
         "levers": "各情景之间不同的设置({arrow}):",
         "no_levers": "各情景的设置完全相同。",
+        "same_start": "各情景的初始设置相同,但时间表不同:",
         "common": "对所有情景统一修改(--set):",
+        "timeline": "随时间变化的政策([[timeline]];图中虚线为变化月份):",
         "key": "主要结果",
         "key_note": (
             "各次重复的均值及其{method}。与 {ref} 之差按重复配对(相同种子),"
@@ -171,6 +175,7 @@ def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
     from sanshe.conclusions import meaning, warnings_for
     from sanshe.provider_mix import explain_quality
     from sanshe.stats import METHOD
+    from sanshe.sustainability import section
 
     text = TEXT[lang]
     runs = comparison.runs
@@ -214,6 +219,9 @@ def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
         "levers": [describe_difference(d) for d in comparison.differences()],
         "levers_intro": text["levers"].format(arrow=arrow),
         "common": common,
+        "timelines": [(name, [change.describe(lang) for change in changes])
+                      for name, changes in comparison.timelines().items() if changes],
+        "sustained": section(comparison, lang),
         "key_note": text["key_note"].format(
             ref=comparison.scenarios[0], window=FINAL_WINDOW, method=METHOD[lang]
         ),
@@ -290,10 +298,14 @@ def _markdown(p: dict[str, Any]) -> str:
     out += ["", f"## {t['compared']}", ""]
     if p["levers"]:
         out += [p["levers_intro"], ""] + [f"- {_md_lever(line)}" for line in p["levers"]]
-    else:
+    elif not p["timelines"]:
         out.append(t["no_levers"])
     if p["common"]:
         out += ["", t["common"], ""] + [f"- `{c}`" for c in p["common"]]
+    if p["timelines"]:
+        out += ["", t["timeline" if p["levers"] else "same_start"], ""]
+        for name, changes in p["timelines"]:
+            out += [f"- **{name}**: " + "; ".join(_md_escape(c) for c in changes)]
     out += [
         "",
         f"## {t['key']}",
@@ -305,6 +317,7 @@ def _markdown(p: dict[str, Any]) -> str:
         t["files"],
         "",
     ]
+    out += _md_sustained(p)
     if p["failures"]:
         out += [f"## {t['failures']} ({len(p['failures'])})", ""]
         out += [f"- `{key}`: {_md_escape(err)}" for key, err in p["failures"]]
@@ -315,6 +328,18 @@ def _markdown(p: dict[str, Any]) -> str:
         out += [f"![{caption}]({stem}.png)", "", f"*{caption}*", ""]
     out += [f"## {t['reading']}", "", t["reading_text"], ""]
     return "\n".join(out)
+
+
+def _md_sustained(p: dict[str, Any]) -> list[str]:
+    """After a timeline's first change: what is kept (sanshe/sustainability.py)."""
+    from sanshe.sustainability import WORDS
+
+    out = [f"## {WORDS[p['lang']]['title']}", ""] if p["sustained"] else []
+    for part in p["sustained"]:
+        out += [f"{_md_escape(text)}\n" for text in part["text"]]
+        if part["rows"]:
+            out += [_md_plain_table(part["headers"], part["rows"]), ""]
+    return out
 
 
 def _md_front(p: dict[str, Any]) -> list[str]:
@@ -399,17 +424,22 @@ def _html(p: dict[str, Any], out: Path) -> str:
         body += [f"<p>{e(p['levers_intro'])}</p>", "<ul>"]
         body += [f"<li>{_html_lever(line)}</li>" for line in p["levers"]]
         body.append("</ul>")
-    else:
+    elif not p["timelines"]:
         body.append(f"<p>{e(t['no_levers'])}</p>")
     if p["common"]:
         body += [f"<p>{e(t['common'])}</p>", "<ul>"]
         body += [f"<li><code>{e(c)}</code></li>" for c in p["common"]] + ["</ul>"]
+    if p["timelines"]:
+        body += [f"<p>{e(t['timeline' if p['levers'] else 'same_start'])}</p>", "<ul>"]
+        body += [f"<li><b>{e(name)}</b>: {e('; '.join(changes))}</li>"
+                 for name, changes in p["timelines"]] + ["</ul>"]
     body += [
         f"<h2>{e(t['key'])}</h2>",
         html_table(p["headers"], p["rows"], p["significant"], p["starts"]),
         f"<p class='note'>{e(p['key_note'])}</p>",
         f"<p class='note'>{e(t['files'])}</p>",
     ]
+    body += _html_sustained(p)
     if p["failures"]:
         body += [f"<h2>{e(t['failures'])} ({len(p['failures'])})</h2>", "<ul>"]
         body += [f"<li><code>{e(k)}</code>: {e(err)}</li>" for k, err in p["failures"]]
@@ -430,6 +460,22 @@ def _html(p: dict[str, Any], out: Path) -> str:
         f"<title>{e(t['title'])}: {e(p['name'])}</title><style>{CSS}</style></head>"
         "<body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
+
+
+def _html_sustained(p: dict[str, Any]) -> list[str]:
+    """After a timeline's first change: what is kept (sanshe/sustainability.py)."""
+    from sanshe.sustainability import WORDS
+
+    e = html.escape
+    out = [f"<h2>{e(WORDS[p['lang']]['title'])}</h2>"] if p["sustained"] else []
+    for part in p["sustained"]:
+        out += [f"<p>{e(text)}</p>" for text in part["text"]]
+        if part["rows"]:
+            head = "".join(f"<th>{e(h)}</th>" for h in part["headers"])
+            rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                           for row in part["rows"])
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return out
 
 
 def _html_front(p: dict[str, Any]) -> list[str]:

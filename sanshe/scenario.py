@@ -3,9 +3,13 @@
 A scenario is a TOML file in the library (``scenarios/``) or anywhere on disk. It names
 itself under ``[scenario]``, may ``extends`` another scenario and sets policy levers
 (``[policy.*]``), structure (``[district]``), run settings (``[run]``) and behavioural
-constants (``[parameters]``). Every key is checked against :mod:`model.schema` and
-:mod:`model.parameters`; anything a user could get wrong raises :class:`InputError` with
-one paragraph naming the file, the key and what is allowed.
+constants (``[parameters]``), and may change policy levers from a month on
+(``[[timeline]]``, :mod:`sanshe.timeline`). Every key is checked against
+:mod:`sanshe.schema` and :mod:`sanshe.parameters`; anything a user could get wrong raises
+:class:`InputError` with one paragraph naming the file, the key and what is allowed.
+
+A child that states ``[[timeline]]`` replaces its parent's timeline (``timeline = []`` at
+the top of the file, before ``[scenario]``, removes it); a child that does not inherits it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sanshe import timeline as timelines
 from sanshe.errors import InputError
 from sanshe.parameters import PARAMETERS
 from sanshe.parameters import defaults as parameter_defaults
@@ -58,10 +63,12 @@ def list_scenarios() -> list[Scenario]:
 class Scenario:
     """A fully resolved scenario: every setting and behavioural constant has a value.
 
-    ``values`` holds every :data:`model.schema.SETTINGS` key (dotted), ``parameters``
-    every behavioural constant. Build one with :meth:`load`, :meth:`from_dict` or
-    :meth:`with_overrides`; treat it as immutable (the methods return new scenarios).
-    ``source`` (the file it came from) is provenance and does not take part in equality.
+    ``values`` holds every :data:`sanshe.schema.SETTINGS` key (dotted) as the run starts,
+    ``parameters`` every behavioural constant, ``timeline`` the policy changes from later
+    months (:class:`sanshe.timeline.Change`, in month order). Build one with :meth:`load`,
+    :meth:`from_dict` or :meth:`with_overrides`; treat it as immutable (the methods return
+    new scenarios). ``source`` (the file it came from) is provenance and does not take
+    part in equality.
     """
 
     name: str
@@ -71,6 +78,7 @@ class Scenario:
     parameters: dict[str, float]
     source: Path | None = field(default=None, compare=False)
     extends: str | None = field(default=None, compare=False)
+    timeline: timelines.Timeline = ()
 
     # --- construction ------------------------------------------------------------------
     @classmethod
@@ -95,7 +103,8 @@ class Scenario:
 
         Keys are settings (``"policy.purchase.mode"``) or behavioural constants
         (``"parameters.unit_cost"``); a nested dict value is read as a table. ``name``
-        optionally renames the result (e.g. for a sweep point).
+        optionally renames the result (e.g. for a sweep point). An override sets the value
+        the run starts with; the timeline still changes it at its months.
         """
         origin = f"override (applied to scenario '{self.name}')"
         values, parameters = dict(self.values), dict(self.parameters)
@@ -103,10 +112,10 @@ class Scenario:
             if key.startswith("parameters."):
                 pname = key.removeprefix("parameters.")
                 parameters[pname] = _check_parameter(pname, value, origin)
-            elif key.startswith("scenario."):
+            elif key.split(".")[0] in _FIXED:
                 raise InputError(
-                    f"{origin}: '{key}' is scenario metadata and cannot be overridden; "
-                    "override settings such as 'policy.purchase.mode' or "
+                    f"{origin}: '{key}' is {_FIXED.get(key.split('.')[0], '')} and cannot "
+                    "be overridden; override settings such as 'policy.purchase.mode' or "
                     "'parameters.unit_cost' instead."
                 )
             else:
@@ -119,6 +128,7 @@ class Scenario:
             parameters=parameters,
             source=self.source,
             extends=self.extends,
+            timeline=self.timeline,
         )
 
     # --- access ------------------------------------------------------------------------
@@ -145,10 +155,21 @@ class Scenario:
         """The English half of a "中文 / English" title."""
         return _title_halves(self.title)[1]
 
+    def values_at(self, month: int) -> dict[str, Any]:
+        """The settings in force during ``month`` (1 = the first), timeline applied."""
+        return timelines.values_at(self.values, self.timeline, month)
+
     def differences(self, other: Scenario) -> dict[str, tuple[Any, Any]]:
-        """Keys whose values differ from ``other``: key → (this value, other value)."""
+        """Keys whose values differ from ``other``: key → (this value, other value).
+
+        Differing timelines show as the key ``timeline`` (each side's entries as dicts).
+        """
         theirs = other.flat()
-        return {k: (v, theirs.get(k)) for k, v in self.flat().items() if theirs.get(k) != v}
+        found = {k: (v, theirs.get(k)) for k, v in self.flat().items() if theirs.get(k) != v}
+        if self.timeline != other.timeline:
+            found["timeline"] = (timelines.to_list(self.timeline),
+                                 timelines.to_list(other.timeline))
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         """A nested, JSON-serialisable dict shaped like the TOML file (fully resolved)."""
@@ -162,6 +183,8 @@ class Scenario:
                 node = node.setdefault(table, {})
             node[leaf] = value
         out["parameters"] = dict(self.parameters)
+        if self.timeline:  # absent when empty: scenarios without one keep their stored hash
+            out["timeline"] = timelines.to_list(self.timeline)
         return out
 
     def __hash__(self) -> int:
@@ -172,6 +195,7 @@ class Scenario:
                 self.description,
                 tuple(sorted(self.values.items())),
                 tuple(sorted(self.parameters.items())),
+                self.timeline,
             )
         )
 
@@ -277,23 +301,40 @@ def _build(
     params_raw = data.pop("parameters", {})
     if not isinstance(params_raw, dict):
         raise InputError(f"{origin}: 'parameters' must be a table of behavioural constants.")
+    own_timeline = (timelines.parse(data.pop("timeline"), origin, _check_setting)
+                     if "timeline" in data else None)
     values = {k: _check_setting(k, v, origin) for k, v in _flatten(data).items()}
     params = {k: _check_parameter(k, v, origin) for k, v in _flatten(params_raw).items()}
+    inherited: tuple[timelines.Change, ...] = ()
     if meta.get("extends"):
         parent = _load_file(_parent_file(meta["extends"], origin, path), chain)
         base_values, base_params = parent.values, parent.parameters
+        inherited = parent.timeline
     else:
         base_values = {s.key: _normalise(s, s.default) for s in SETTINGS}
         base_params = {k: float(v) for k, v in parameter_defaults().items()}
+    resolved = {**base_values, **values}
+    timeline = _own_or_inherited(own_timeline, inherited, resolved, origin, meta.get("extends"))
     return Scenario(
         name=meta["name"],
         title=meta.get("title") or meta["name"],
         description=meta.get("description", ""),
-        values={**base_values, **values},
+        values=resolved,
         parameters={**base_params, **params},
         source=path,
         extends=meta.get("extends"),
+        timeline=timeline,
     )
+
+
+def _own_or_inherited(own: timelines.Timeline | None, inherited: timelines.Timeline,
+                      values: dict[str, Any], origin: str,
+                      parent: str | None) -> timelines.Timeline:
+    """A file's own [[timeline]] replaces its parent's; either must fit in its run."""
+    timeline = inherited if own is None else own
+    timelines.check_months(timeline, int(values["run.months"]), origin,
+                           parent if own is None else None)
+    return timeline
 
 
 def _parent_file(extends: str, origin: str, path: Path | None) -> Path:
@@ -322,6 +363,12 @@ def _check_meta(meta: Any, origin: str, path: Path | None) -> dict[str, str]:
             '[scenario] name = "...", title = "中文 / English", description = "...".'
         )
     for key, value in meta.items():
+        if key == "timeline":
+            raise InputError(
+                f"{origin}: 'timeline' is inside [scenario]; a timeline is a list of "
+                "[[timeline]] entries after the tables (to drop an inherited one, write "
+                "timeline = [] at the top of the file, before [scenario])."
+            )
         if key not in META_KEYS:
             raise InputError(
                 f"{origin}: unknown key 'scenario.{key}' in [scenario]."
@@ -362,6 +409,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[dotted] = value
     return flat
+
+
+#: What the keys an override may not touch are, for its error message.
+_FIXED = {"scenario": "scenario metadata",
+          "timeline": "the scenario's timeline (edit the [[timeline]] entries in its file)"}
 
 
 def _check_setting(key: str, value: Any, origin: str) -> Any:

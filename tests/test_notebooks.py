@@ -35,6 +35,7 @@ EXPECTED = (
     "03_parameter_sweep",
     "04_workshop_exercises",
     "05_build_your_own_scenario",
+    "06_pilot_ends",
 )
 CELL_TIMEOUT = 300  # seconds; a small run takes a few
 #: Figures each notebook shows (cells ending in a figure); update when a notebook changes.
@@ -44,6 +45,7 @@ FIGURES = {
     "03_parameter_sweep": 2,
     "04_workshop_exercises": 0,
     "05_build_your_own_scenario": 0,
+    "06_pilot_ends": 4,
 }
 #: How matplotlib writes a figure it cannot show as an image (its repr).
 FIGURE_AS_TEXT = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>")
