@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from sanshe import parameters as parameter_table
+from sanshe import timeline
 from sanshe.agents.government import CommunityCommittee, DistrictBureau, StreetOffice
 from sanshe.agents.group_org import GROUP_ORG_KINDS, PROJECT_VALUE, GroupOrganization
 from sanshe.agents.social_org import COMMUNITY, PROFESSIONAL, Contract, SocialOrganization
@@ -39,19 +40,21 @@ class CommunityGovernanceModel(mesa.Model):
     ``scenario`` is a library name, a path to a .toml file or a :class:`Scenario`;
     ``overrides`` are dotted keys as with ``sanshe run --set`` (``mesa.batch_run`` passes
     them as keyword arguments). Without ``seed`` Mesa's convention holds: fresh entropy,
-    recorded as ``model.seed``.
+    recorded as ``model.seed``. The resolved scenario is ``model.policy_scenario``: Mesa
+    3.5+ owns ``model.scenario`` (its own experiment object), so no name Mesa reserves is
+    set here (tests/test_platform.py checks).
     """
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
                  **overrides: Any) -> None:
         if seed is None:  # Mesa's convention: fresh entropy, recorded so a run can be repeated
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        super().__init__(seed=seed)
+        super().__init__(rng=seed)  # Mesa 3.5 deprecates seed=; rng=int seeds the same way
         self.seed = int(seed)
         base = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
-        self.scenario = base.with_overrides(overrides) if overrides else base
-        self.p: dict[str, float] = dict(self.scenario.parameters)
-        self.v: dict[str, Any] = dict(self.scenario.values)
+        self.policy_scenario = base.with_overrides(overrides) if overrides else base
+        self.p: dict[str, float] = dict(self.policy_scenario.parameters)
+        self.v: dict[str, Any] = dict(self.policy_scenario.values)
         self.months = int(self.v["run.months"])
         self.month = 0
         self.streams = make_streams(self.seed)
@@ -175,6 +178,7 @@ class CommunityGovernanceModel(mesa.Model):
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         """One month, in the order of the ODD process overview."""
+        self._apply_timeline()
         self._reset_counters()
         if self.month % 12 == 0:
             self._yearly_round()
@@ -193,11 +197,19 @@ class CommunityGovernanceModel(mesa.Model):
         settled = self._affairs()
         self._participate(settled)
         self._measure(delivery, lapsed, settled)
+        # Public record of the month for views (the dashboard's per-community map): the
+        # residents whose need was met, and those whose need lapsed unmet.
+        self.served_this_month, self.lapsed_this_month = delivery.served, lapsed
         needs.close(self.pop, np.concatenate([delivery.served, lapsed]))
         self.month += 1
         self.datacollector.collect(self)
         if self.month >= self.months:
             self.running = False
+
+    def _apply_timeline(self) -> None:
+        """Policy changes due this month (the scenario's [[timeline]], sanshe/timeline.py)."""
+        if self.policy_scenario.timeline:
+            timeline.apply(self)
 
     def run(self, months: int | None = None) -> CommunityGovernanceModel:
         """Advance ``months`` months (default: the scenario's ``[run] months``)."""

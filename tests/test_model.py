@@ -1,6 +1,5 @@
 import math
 
-import mesa
 import numpy as np
 import pytest
 
@@ -51,18 +50,6 @@ def test_without_seed_the_model_draws_and_records_one():
     again = CommunityGovernanceModel(seed=a.seed, **SMALL).run(6).series()
     assert np.allclose(again["need_coverage"], a.run(6).series()["need_coverage"],
                        equal_nan=True)
-
-
-def test_mesa_batch_run_works_with_dotted_overrides():
-    results = mesa.batch_run(
-        CommunityGovernanceModel,
-        parameters={"scenario": "baseline", "policy.purchase.annual_budget": [1e6, 5e6],
-                    **SMALL},
-        iterations=2, max_steps=6, display_progress=False)
-    assert len(results) == 4
-    budgets = sorted({row["policy.purchase.annual_budget"] for row in results})
-    assert budgets == [1e6, 5e6]
-    assert all("need_coverage" in row for row in results)
 
 
 def test_run_single_is_reproducible_from_its_spec():
