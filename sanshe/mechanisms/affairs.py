@@ -11,8 +11,15 @@ go to SOs present in the community; what neither settles is referred to the stre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sanshe.model import CommunityGovernanceModel
+
+#: Affairs arising and how they are settled draw from this stream only.
+STREAM = "affairs"
 
 
 @dataclass
@@ -27,6 +34,31 @@ class AffairsResult:
     @property
     def total(self) -> int:
         return int(self.deliberation.sum() + self.so_service.sum() + self.referral.sum())
+
+
+def monthly(model: CommunityGovernanceModel) -> AffairsResult:
+    """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
+    streets count what is referred to them."""
+    pop = model.pop
+    result = settle(model.sizes.astype(float), pop.per_community(pop.deliberating.astype(float)),
+                    so_strength(model), bool(model.v["policy.community.deliberation"]),
+                    model.p, model.streams[STREAM])
+    for committee in model.committees:
+        committee.street.referrals += int(result.referral[committee.index])
+    return result
+
+
+def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
+    """Summed capacity of the SOs active in each community: its own community SOs, and
+    SOs with a contract there (an SO's capacity split over its contracts)."""
+    strength = np.zeros(model.pop.communities)
+    for so in model.sos:
+        if so.is_community:
+            strength[so.community] += so.capacity
+        for contract in so.contracts:
+            if contract.community != so.community or not so.is_community:
+                strength[contract.community] += so.capacity / max(len(so.contracts), 1)
+    return strength
 
 
 def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray,
