@@ -160,7 +160,7 @@ class CommunityGovernanceModel(mesa.Model):
         delivery = services.monthly(self)
         lapsed = needs.lapse_unmet(self, delivery)
         finance.monthly(self)
-        ecology.closures(self, self.streams["finance"])
+        ecology.closures(self)
         finance.public_spending(self)
         settled = affairs.monthly(self)
         participation.monthly(self, settled)

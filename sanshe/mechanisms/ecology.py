@@ -199,8 +199,9 @@ def rate_year(model: CommunityGovernanceModel, evaluated: set[int]) -> None:
         so.ledger.year = dict.fromkeys(so.ledger.year, 0.0)
 
 
-def closures(model: CommunityGovernanceModel, rng: np.random.Generator) -> None:
+def closures(model: CommunityGovernanceModel) -> None:
     """SOs close when money runs out, when idle too long, or by the newness hazard."""
+    rng = model.streams[STREAM]
     salary = float(model.v["policy.social_work.salary_index"])
     for so in list(model.sos):
         if _closes(so, salary, model.p, rng):

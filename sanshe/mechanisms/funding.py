@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sanshe.model import CommunityGovernanceModel
 
 #: Community-fund projects and venture grants draw from this stream only.
-STREAM = "procurement"
+STREAM = "funding"
 
 COMMUNITY_PROJECT = 20_000.0  # yuan: one community-fund project (微项目, seed 001)
 

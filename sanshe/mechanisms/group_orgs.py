@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sanshe.model import CommunityGovernanceModel
 
 #: The yearly choice of projects and contractors draws from this stream only.
-STREAM = "groups"
+STREAM = "group_orgs"
 
 
 def initial_reach(model: CommunityGovernanceModel, reach: str, n: int,

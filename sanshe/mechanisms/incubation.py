@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sanshe.model import CommunityGovernanceModel
 
 #: Incubator foundings and the choice of young SOs draw from this stream only.
-STREAM = "ecology"
+STREAM = "incubation"
 
 
 def incubate(model: CommunityGovernanceModel) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sanshe.model import CommunityGovernanceModel
 
 #: The order in which waiting residents are served, and quality noise, draw from here.
-STREAM = "service"
+STREAM = "services"
 
 
 @dataclass

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sanshe.model import CommunityGovernanceModel
 
 #: Quits, certification and hiring draw from this stream only.
-STREAM = "workers"
+STREAM = "workforce"
 
 
 def exit_probability(p: dict[str, float], salary_index: float, training: float) -> float:
