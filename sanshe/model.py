@@ -112,20 +112,25 @@ class CommunityGovernanceModel(mesa.Model):
         """The SOs and social workers a district starts with (before the policy)."""
         p = self.p
         for c, committee in enumerate(self.committees):
-            for _ in range(1 if committee.rural else 2):
+            count = p["seeded_community_sos_rural" if committee.rural
+                      else "seeded_community_sos_urban"]
+            for _ in range(int(count)):
                 domain = int(rng.integers(D))
                 so = ecology.found(self, COMMUNITY, domain, c, rng,
                                    ties=p["ties_seeded_community_so"])
-                so.age = int(rng.integers(12, 60))
-                ecology.recruit_members(self, so, int(p["min_members"]) + 2, rng)
-        for _ in range(3):
+                so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),
+                                          int(p["seeded_community_so_age_high"])))
+                members = int(p["min_members"]) + int(p["seeded_extra_members"])
+                ecology.recruit_members(self, so, members, rng)
+        for _ in range(int(p["seeded_agencies"])):
             c = int(rng.integers(len(self.committees)))
             so = ecology.found(self, PROFESSIONAL, int(rng.integers(D)), c, rng,
                                ties=p["ties_seeded_agency"])
-            so.age = int(rng.integers(24, 96))
-            so.capacity = p["initial_capacity_professional"] + 0.1
-            so.reputation = 0.5
-            for _ in range(2):
+            so.age = int(rng.integers(int(p["seeded_agency_age_low"]),
+                                      int(p["seeded_agency_age_high"])))
+            so.capacity = p["initial_capacity_professional"] + p["seeded_agency_capacity_bonus"]
+            so.reputation = p["seeded_agency_reputation"]
+            for _ in range(int(p["seeded_agency_workers"])):
                 workforce.hire(self, so, rng)
         for committee in self.committees:
             for _ in range(committee.posts):

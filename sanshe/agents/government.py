@@ -84,7 +84,9 @@ class CommunityCommittee(mesa.Agent):
         for d in range(D):
             offers.add(self, c, d, admin_slots * split[d], p["admin_quality"], False)
         for worker in self.staff:
-            casework = 0.5 * p["slots_per_sw"] * (0.5 + 0.5 * worker.skill)
+            unskilled = p["unskilled_productivity"]
+            casework = p["station_casework_share"] * p["slots_per_sw"] * (
+                unskilled + (1.0 - unskilled) * worker.skill)
             for d in range(D):
                 offers.add(worker, c, d, casework * split[d], worker.skill, False)
 

@@ -126,7 +126,9 @@ class SocialOrganization(mesa.Agent):
     # --- production -------------------------------------------------------------------
     def output(self, p: dict[str, float]) -> float:
         """Services this SO can produce in a month (staff caseloads plus volunteers)."""
-        staff = sum(p["slots_per_sw"] * (0.5 + 0.5 * w.skill) for w in self.staff)
+        unskilled = p["unskilled_productivity"]
+        staff = sum(p["slots_per_sw"] * (unskilled + (1.0 - unskilled) * w.skill)
+                    for w in self.staff)
         return staff + p["slots_per_volunteer"] * self.members
 
     def contracted(self) -> float:
@@ -163,7 +165,8 @@ class SocialOrganization(mesa.Agent):
             return 0
         needed = self.staff_needed(p) - len(self.staff)
         income = sum(c.monthly_payment for c in self.contracts)
-        affordable = int(max(income + self.cash / 12.0, 0) // (salary_index * p["local_wage"]))
+        reserve = self.cash / p["reserve_spending_months"]
+        affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
         return max(min(needed, affordable - len(self.staff)), 0)
 
     # --- service ----------------------------------------------------------------------

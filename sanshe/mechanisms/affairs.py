@@ -74,7 +74,7 @@ def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray
 
     if platform:
         ratio = attendees / np.maximum(p["quorum_share"] * residents, 1.0)
-        p_decide = p["decide_max"] * (1.0 - np.exp(-2.0 * ratio))
+        p_decide = p["decide_max"] * (1.0 - np.exp(-p["quorum_steepness"] * ratio))
     else:
         p_decide = np.zeros(residents.size)
     by_meeting = rng.binomial(public, p_decide)

@@ -38,13 +38,13 @@ def founding_chance(count: np.ndarray, low_threshold: bool, free_space: np.ndarr
     rate = p["founding_rate"] * density_factor(count, p)
     rate *= p["founding_threshold_low_mult"] if low_threshold else 1.0
     rate *= 1.0 + (p["space_founding_mult"] - 1.0) * free_space
-    rate *= 1.0 + outreach  # social workers find and coach leaders (seed 004)
+    rate *= 1.0 + p["outreach_leader_effect"] * outreach  # social workers coach leaders
     return np.minimum(rate, 1.0)
 
 
-def founding_domain(needs: np.ndarray, rng: np.random.Generator) -> int:
-    """A founder picks a domain where neighbours' needs are visible."""
-    weights = needs + 1.0
+def founding_domain(needs: np.ndarray, p: dict[str, float], rng: np.random.Generator) -> int:
+    """A founder picks a domain where neighbours' needs are visible, or her own interest."""
+    weights = needs + p["founding_domain_prior"]
     return int(rng.choice(weights.size, p=weights / weights.sum()))
 
 
@@ -108,7 +108,8 @@ def found(model: CommunityGovernanceModel, kind: str, domain: int, community: in
     p = model.p
     capacity = p["initial_capacity_community" if kind == COMMUNITY
                  else "initial_capacity_professional"]
-    capacity = float(np.clip(capacity + rng.normal(0, p["capacity_spread"]), 0.02, 0.9))
+    capacity = float(np.clip(capacity + rng.normal(0, p["capacity_spread"]),
+                             p["capacity_floor_new"], p["capacity_ceiling_new"]))
     fixed = p["community_so_cost"] if kind == COMMUNITY else (
         p["rent_per_month"] + p["local_wage"])
     so = SocialOrganization(model, kind, domain, community, capacity,
@@ -125,7 +126,7 @@ def recruit_members(model: CommunityGovernanceModel, so: SocialOrganization, cou
     pool = np.flatnonzero((pop.community == so.community) & (pop.member_of < 0))
     if pool.size == 0:
         return
-    weights = pop.disposition[pool] + 0.05
+    weights = pop.disposition[pool] + model.p["recruit_disposition_floor"]
     chosen = rng.choice(pool, size=min(count, pool.size), replace=False,
                         p=weights / weights.sum())
     pop.member_of[chosen] = so.unique_id
@@ -141,7 +142,7 @@ def leader_founds(model: CommunityGovernanceModel,
         return None
     who = int(rng.choice(leaders))
     c = int(pop.community[who])
-    domain = founding_domain(needs.known_demand(model)[c], rng)
+    domain = founding_domain(needs.known_demand(model)[c], model.p, rng)
     so = found(model, COMMUNITY, domain, c, rng, ties=model.p["ties_programme_community_so"])
     pop.founder[who] = True
     pop.member_of[who] = so.unique_id
@@ -171,7 +172,7 @@ def found_community_sos(model: CommunityGovernanceModel, outreach: np.ndarray) -
     known = needs.known_demand(model) if founders.size else None  # most months: nobody
     for who in founders:
         c = int(pop.community[who])
-        so = found(model, COMMUNITY, founding_domain(known[c], rng), c, rng,
+        so = found(model, COMMUNITY, founding_domain(known[c], model.p, rng), c, rng,
                    ties=model.p["ties_new_community_so"])
         pop.founder[who] = True
         pop.member_of[who] = so.unique_id
@@ -211,7 +212,7 @@ def closures(model: CommunityGovernanceModel) -> None:
 def _closes(so: SocialOrganization, salary: float, p: dict[str, float],
             rng: np.random.Generator) -> bool:
     costs = so.monthly_costs(p, salary, 1.0)
-    broke = so.cash < -3.0 * max(costs, 1.0)
+    broke = so.cash < -p["debt_months_to_close"] * max(costs, 1.0)
     idle = so.idle_months >= p["inactive_months_to_close"]
     return broke or idle or rng.random() < death_chance(so, p)
 

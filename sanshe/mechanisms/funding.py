@@ -21,31 +21,30 @@ if TYPE_CHECKING:
 #: Community-fund projects and venture grants draw from this stream only.
 STREAM = "funding"
 
-COMMUNITY_PROJECT = 20_000.0  # yuan: one community-fund project (微项目, seed 001)
-
 
 def community_funds(model: CommunityGovernanceModel) -> None:
     """Each committee's service fund: projects for SOs, the rest by the committee itself
     unless the services priority offers it to SOs first (社区服务优先考虑社会组织承接)."""
     v, p, rng = model.v, model.p, model.streams[STREAM]
     fund = float(v["policy.community.service_fund"])
+    size = float(p["community_project_size"])
     known = needs.known_demand(model)
     for committee in model.committees:
         c = committee.index
         to_sos = priorities.services_to_sos(model, fund)
         local = [so for so in model.sos if so.community == c
-                 and so.capacity >= 0.5 * p["min_bid_capacity"]]
+                 and so.capacity >= p["small_project_capacity_share"] * p["min_bid_capacity"]]
         spent = 0.0
         weights = known[c] + 1e-9
-        for _ in range(int(to_sos // COMMUNITY_PROJECT)):
+        for _ in range(int(to_sos // size)):
             if not local:
                 break
             # each 微项目 answers a need on the committee's list, by its weight
             domain = int(rng.choice(D, p=weights / weights.sum()))
             matching = [so for so in local if so.domain == domain] or local
             so = matching[int(rng.integers(len(matching)))]
-            procurement.sign(so, Lot(c, domain, COMMUNITY_PROJECT), "community_fund", p)
-            spent += COMMUNITY_PROJECT
+            procurement.sign(so, Lot(c, domain, size), "community_fund", p)
+            spent += size
         committee.admin_budget = (fund - spent) / 12.0
 
 
@@ -57,7 +56,8 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
         return
     young = [so for so in model.sos if so.age < p["venture_young_months"]
              or so.capacity < p["venture_small_capacity"]]
-    young.sort(key=lambda so: -(so.capacity + rng.normal(0, 0.1)))
+    noise = p["venture_selection_noise"]
+    young.sort(key=lambda so: -(so.capacity + rng.normal(0, noise)))
     for i in range(grants):
         if i < len(young) and rng.random() < p["venture_existing_share"]:
             so = young[i]

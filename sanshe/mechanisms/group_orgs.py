@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.agents.group_org import PROJECT_VALUE, GroupOrganization
+from sanshe.agents.group_org import GroupOrganization
 from sanshe.agents.social_org import Contract
 from sanshe.mechanisms import needs
 
@@ -28,12 +28,11 @@ STREAM = "group_orgs"
 
 def initial_reach(model: CommunityGovernanceModel, reach: str, n: int,
                   rng: np.random.Generator) -> np.ndarray:
-    """Communities a group organisation reaches at the start (seed 000): all, those with a
-    union presence (``union_reach``), or a share of them."""
+    """Communities a group organisation reaches at the start (seed 000): all, or a share
+    given by the parameter named ``reach`` (``union_reach``: through enterprises)."""
     if reach == "all":
         return np.ones(n, bool)
-    share = model.p["union_reach"] if reach == "union" else float(reach)
-    return rng.random(n) < share
+    return rng.random(n) < model.p[reach]
 
 
 def yearly(model: CommunityGovernanceModel) -> None:
@@ -63,7 +62,7 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
                 rng: np.random.Generator) -> None:
     """Buy the project from a local SO in the domain, or run it with own volunteers."""
     p = model.p
-    slots = PROJECT_VALUE * p["group_project_slots_share"] / 12.0 / p["unit_cost"]
+    slots = org.project_value * p["group_project_slots_share"] / 12.0 / p["unit_cost"]
     local = [so for so in model.sos if so.domain == d
              and (so.community == c or not so.is_community)]
     if not local and model.v["policy.four_priorities.projects"]:
@@ -71,7 +70,7 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
         local = [so for so in model.sos if so.is_community and so.community == c]
     if local:
         so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
-        contract = Contract("group_org", c, d, PROJECT_VALUE, slots)
+        contract = Contract("group_org", c, d, org.project_value, slots)
         so.contracts.append(contract)
         model.group_offers.append((org, contract, c, d, slots))
     else:
@@ -87,9 +86,9 @@ def offer_own_projects(model: CommunityGovernanceModel, offers: Offers) -> None:
 
 def pay_own_projects(model: CommunityGovernanceModel) -> None:
     """This month's spending on self-run projects; finished bought projects leave the list."""
-    for _org, contract, *_ in model.group_offers:
+    for org, contract, *_ in model.group_offers:
         if contract is None:
-            model.group_month += PROJECT_VALUE / 12.0
+            model.group_month += org.project_value / 12.0
     model.group_offers = [g for g in model.group_offers
                           if g[1] is None or g[1].months_left > 0]
 

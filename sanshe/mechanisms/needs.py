@@ -109,7 +109,8 @@ def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
     """
     open_ = (pop.need_domain >= 0) & ~served
     lapsed = np.flatnonzero(open_ & (rng.random(pop.size) < 1.0 / p["need_patience_months"]))
-    grievance = p["unmet_penalty"] * np.where(pop.need_expressed[lapsed], 1.0, 0.5)
+    grievance = p["unmet_penalty"] * np.where(pop.need_expressed[lapsed], 1.0,
+                                                p["hidden_grievance_share"])
     pop.satisfaction[lapsed] *= 1.0 - grievance
     # An expressed need left unmet erodes legitimacy of the providers who were asked.
     pop.trust[lapsed] *= 1.0 - grievance * pop.need_expressed[lapsed]

@@ -65,7 +65,8 @@ def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.nd
     pop, p = model.pop, model.p
     pull = p["sw_mobilisation"] * outreach[pop.community]
     for target in group_orgs.targets(model):
-        pull = pull + p["group_mobilisation"] * target / len(model.group_orgs) * 2
+        pull = (pull + p["group_mobilisation"] * target / len(model.group_orgs)
+                * p["group_mobilisation_scale"])
     return pull
 
 
@@ -186,7 +187,8 @@ def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
                    rng: np.random.Generator) -> None:
     """Active residents grow into local leaders (骨干), faster where social workers coach."""
     active = np.flatnonzero(pop.participating & ~pop.leader)
-    chance = p["leader_emergence"] * (1.0 + outreach[pop.community[active]])
+    chance = p["leader_emergence"] * (
+        1.0 + p["outreach_leader_effect"] * outreach[pop.community[active]])
     pop.leader[active[rng.random(active.size) < chance]] = True
 
 

@@ -98,7 +98,8 @@ def outreach(model: CommunityGovernanceModel) -> np.ndarray:
                 skill[contract.community] += share * staff_skill
     covered = np.minimum(1.0, workers * p["outreach_residents_per_sw"] / model.sizes)
     mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
-    return np.where(workers > 0, covered * (0.5 + 0.5 * mean_skill), 0.0)
+    unskilled = p["unskilled_productivity"]
+    return np.where(workers > 0, covered * (unskilled + (1.0 - unskilled) * mean_skill), 0.0)
 
 
 def landing(model: CommunityGovernanceModel) -> bool:
@@ -115,7 +116,7 @@ def project_partners(model: CommunityGovernanceModel, winner: SocialOrganization
     residents' aims and draw residents in (Watkins 2001, quoted in seed 004)."""
     if winner.is_community or not model.v["policy.four_priorities.projects"]:
         return [(winner, lot)]
-    floor = 0.5 * model.p["min_bid_capacity"]
+    floor = model.p["small_project_capacity_share"] * model.p["min_bid_capacity"]
     local = [so for so in model.sos if so.is_community and so.community == lot.community
              and so.capacity >= floor]
     if not local:

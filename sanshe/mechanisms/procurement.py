@@ -23,7 +23,7 @@ from sanshe.agents.social_org import (  # noqa: F401 (Lot, responsive_split: re-
     responsive_split,
 )
 from sanshe.mechanisms import needs, priorities
-from sanshe.population import D
+from sanshe.population import DOMAINS, D
 
 if TYPE_CHECKING:
     from sanshe.model import CommunityGovernanceModel
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 #: Awards and evaluations draw from this stream only.
 STREAM = "procurement"
 
-#: Officials' domain priorities under government-led linkage: visible activities first.
-OFFICIAL_PRIORITIES = np.array([0.20, 0.10, 0.05, 0.10, 0.40, 0.15])
 
 
 def evaluate_year(model: CommunityGovernanceModel) -> set[int]:
@@ -105,12 +103,18 @@ def needs_list(mode: str, demand: np.ndarray, supply: np.ndarray, projects_prior
         return needs
     if mode == "government_led":
         sizes = demand.sum(axis=1, keepdims=True) + 1e-9
-        official = _normalise(sizes * OFFICIAL_PRIORITIES[None, :])
+        official = _normalise(sizes * official_priorities(p)[None, :])
         weight = min(p["gov_led_needs_weight"] + match, 1.0)
     else:  # project_led
         official = _normalise(supply) if supply.sum() > 0 else needs
         weight = min(p["project_led_needs_weight"] + match, 1.0)
     return weight * needs + (1.0 - weight) * official
+
+
+def official_priorities(p: dict[str, float]) -> np.ndarray:
+    """Officials' weight on each domain under government-led linkage: visible activities
+    first (seed 004), as ``official_priority_<domain>`` in the parameter table."""
+    return np.array([p[f"official_priority_{domain}"] for domain in DOMAINS])
 
 
 def make_lots(weights: np.ndarray, budget: float, lot_size: float) -> list[Lot]:

@@ -59,7 +59,8 @@ class Delivery:
     slots_total: float
 
 
-def deliver(pop: Population, offers: Offers, rng: np.random.Generator) -> Delivery:
+def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
+            quality_noise: float = 0.05) -> Delivery:
     """Serve expressed needs from the offered slots, in random order within each pool."""
     size = pop.communities * D
     key_of_offer = np.asarray(offers.community, int) * D + np.asarray(offers.domain, int)
@@ -88,7 +89,7 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator) -> Delive
     with np.errstate(invalid="ignore", divide="ignore"):
         offer_served = np.where(pool_slots[key_of_offer] > 0,
                                 used[key_of_offer] * slots / pool_slots[key_of_offer], 0.0)
-    noise = rng.normal(0.0, 0.05, served.size)
+    noise = rng.normal(0.0, quality_noise, served.size)
     return Delivery(
         served=served,
         quality=np.clip(mean_quality[served_keys] + noise, 0.0, 1.0),
@@ -120,7 +121,7 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     for committee in model.committees:
         committee.offer_services(offers, open_expressed[committee.index], model.p)
     group_orgs.offer_own_projects(model, offers)
-    delivery = deliver(model.pop, offers, model.streams[STREAM])
+    delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
     experience(model.pop, delivery, model.p)
     _credit(model, offers, delivery)
     return delivery

@@ -26,18 +26,20 @@ STREAM = "workforce"
 def exit_probability(p: dict[str, float], salary_index: float, training: float) -> float:
     """Monthly chance that a social worker quits, from pay and training.
 
-    The annual hazard is ``turnover_annual`` at a salary index of 0.8 (today's pay) and
-    scales with (pay / 0.8) ** −elasticity; training and career paths cut it.
+    The annual hazard is ``turnover_annual`` at today's pay (``salary_index_today``) and
+    scales with (pay / today's) ** −elasticity; training and career paths cut it.
     """
-    annual = p["turnover_annual"] * (salary_index / 0.8) ** (-p["pay_elasticity_turnover"])
+    relative = salary_index / p["salary_index_today"]
+    annual = p["turnover_annual"] * relative ** (-p["pay_elasticity_turnover"])
     annual *= 1.0 - p["training_retention"] * training
-    annual = float(np.clip(annual, 0.01, 0.95))
+    annual = float(np.clip(annual, p["turnover_floor"], p["turnover_ceiling"]))
     return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
 
 
 def fill_probability(p: dict[str, float], salary_index: float) -> float:
     """Monthly chance that a vacancy is filled; better pay attracts applicants."""
-    return float(np.clip(p["hire_fill_rate"] * (salary_index / 0.8) ** 0.5, 0.0, 1.0))
+    relative = salary_index / p["salary_index_today"]
+    return float(np.clip(p["hire_fill_rate"] * relative ** p["pay_elasticity_hiring"], 0.0, 1.0))
 
 
 def hire(model: CommunityGovernanceModel, employer: SocialOrganization | CommunityCommittee,
