@@ -84,16 +84,7 @@ class CommunityGovernanceModel(mesa.Model):
         rural[: int(round(v["district.rural_share"] * n_comm))] = True
         self.sizes = np.full(n_comm, int(v["district.residents_per_community"]))
         self.pop: Population = build_population(self.sizes, rural, p, rng)
-        self.bureau = DistrictBureau(self, v["policy.purchase.annual_budget"],
-                                     v["policy.purchase.venture_philanthropy_budget"])
-        self.streets = [StreetOffice(self, i) for i in range(int(v["district.streets"]))]
-        self.committees = [
-            CommunityCommittee(self, c, self.streets[c // per_street], bool(rural[c]),
-                               int(self.sizes[c]))
-            for c in range(n_comm)
-        ]
-        for committee in self.committees:
-            committee.posts = int(v["policy.social_work.posts_per_community"])
+        self._build_government(per_street, rural)
         self.group_orgs = [
             GroupOrganization(self, kind, group_orgs.initial_reach(self, kind.reach, n_comm, rng),
                               p["group_budget"])
@@ -108,34 +99,56 @@ class CommunityGovernanceModel(mesa.Model):
         self.served_by_so: dict[int, float] = {}
         self.expressed_year = np.zeros((n_comm, D))
 
+    def _build_government(self, per_street: int, rural: np.ndarray) -> None:
+        """The bureau with its budgets, the street offices, and a committee per community
+        with its funded social-work posts."""
+        v = self.v
+        self.bureau = DistrictBureau(self, v["policy.purchase.annual_budget"],
+                                     v["policy.purchase.venture_philanthropy_budget"])
+        self.streets = [StreetOffice(self, i) for i in range(int(v["district.streets"]))]
+        self.committees = [
+            CommunityCommittee(self, c, self.streets[c // per_street], bool(rural[c]),
+                               int(self.sizes[c]))
+            for c in range(rural.size)
+        ]
+        for committee in self.committees:
+            committee.posts = int(v["policy.social_work.posts_per_community"])
+
     def _seed_organizations(self, rng: np.random.Generator) -> None:
         """The SOs and social workers a district starts with (before the policy)."""
-        p = self.p
         for c, committee in enumerate(self.committees):
-            count = p["seeded_community_sos_rural" if committee.rural
-                      else "seeded_community_sos_urban"]
-            for _ in range(int(count)):
-                domain = int(rng.integers(D))
-                so = ecology.found(self, COMMUNITY, domain, c, rng,
-                                   ties=p["ties_seeded_community_so"])
-                so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),
-                                          int(p["seeded_community_so_age_high"])))
-                members = int(p["min_members"]) + int(p["seeded_extra_members"])
-                ecology.recruit_members(self, so, members, rng)
-        for _ in range(int(p["seeded_agencies"])):
-            c = int(rng.integers(len(self.committees)))
-            so = ecology.found(self, PROFESSIONAL, int(rng.integers(D)), c, rng,
-                               ties=p["ties_seeded_agency"])
-            so.age = int(rng.integers(int(p["seeded_agency_age_low"]),
-                                      int(p["seeded_agency_age_high"])))
-            so.capacity = p["initial_capacity_professional"] + p["seeded_agency_capacity_bonus"]
-            so.reputation = p["seeded_agency_reputation"]
-            for _ in range(int(p["seeded_agency_workers"])):
-                workforce.hire(self, so, rng)
+            self._seed_community_sos(c, committee.rural, rng)
+        for _ in range(int(self.p["seeded_agencies"])):
+            self._seed_agency(rng)
         for committee in self.committees:
             for _ in range(committee.posts):
                 workforce.hire(self, committee, rng)
         self.births_month = 0
+
+    def _seed_community_sos(self, c: int, rural: bool, rng: np.random.Generator) -> None:
+        """Community SOs of community ``c`` that predate the policy, with a few members."""
+        p = self.p
+        for _ in range(int(p["seeded_community_sos_rural" if rural
+                             else "seeded_community_sos_urban"])):
+            so = ecology.found(self, COMMUNITY, int(rng.integers(D)), c, rng,
+                               ties=p["ties_seeded_community_so"])
+            so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),
+                                      int(p["seeded_community_so_age_high"])))
+            members = int(p["min_members"]) + int(p["seeded_extra_members"])
+            ecology.recruit_members(self, so, members, rng)
+
+    def _seed_agency(self, rng: np.random.Generator) -> None:
+        """A professional agency that predates the policy, close to officials, with staff."""
+        p = self.p
+        c = int(rng.integers(len(self.committees)))
+        so = ecology.found(self, PROFESSIONAL, int(rng.integers(D)), c, rng,
+                           ties=p["ties_seeded_agency"])
+        so.age = int(rng.integers(int(p["seeded_agency_age_low"]),
+                                  int(p["seeded_agency_age_high"])))
+        so.capacity = p["initial_capacity_professional"] + p["seeded_agency_capacity_bonus"]
+        so.reputation = p["seeded_agency_reputation"]
+        for _ in range(int(p["seeded_agency_workers"])):
+            workforce.hire(self, so, rng)
 
     def _reset_counters(self) -> None:
         """Monthly tallies the outcomes read."""

@@ -39,6 +39,20 @@ def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: flo
     """One SO's month: paid on contracts, gifts and fees in, costs out, capacity grows."""
     p = model.p
     so.ledger.month = dict.fromkeys(so.ledger.month, 0.0)
+    _paid_on_contracts(model, so)
+    served = model.served_by_so.get(so.unique_id, 0.0)
+    income = _gifts_and_fees(model, so, served)
+    so.cash += income - so.monthly_costs(p, salary, rent_factor)
+    training = float(model.v["policy.incubation.training"]) if so.incubated else 0.0
+    ecology.grow_capacity(so, served, training, p)
+    so.age += 1
+    so.incubated_months = max(so.incubated_months - 1, 0)
+    active = served > 0 or so.members >= p["min_members"] or bool(so.contracts)
+    so.idle_months = 0 if active else so.idle_months + 1
+
+
+def _paid_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization) -> None:
+    """A twelfth of each contract's value; group-org money is not government money."""
     for contract in so.contracts:
         so.ledger.receive(contract.buyer, contract.monthly_payment)
         so.cash += contract.monthly_payment
@@ -47,7 +61,14 @@ def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: flo
         else:
             model.gov_month += contract.monthly_payment
         contract.months_left -= 1
-    served = model.served_by_so.get(so.unique_id, 0.0)
+
+
+def _gifts_and_fees(model: CommunityGovernanceModel, so: SocialOrganization,
+                    served: float) -> float:
+    """Non-government money this month: gifts grow with reputation and with the needs met
+    and members, crowded in or out by the government share of revenue; fees on services;
+    a community SO's members' dues."""
+    p = model.p
     gov_share = so.ledger.government_share()
     gifts = p["donation_rate"] * so.reputation * (served + so.members) * p["unit_cost"]
     gifts *= max(1.0 + p["crowding"] * gov_share, 0.0)
@@ -57,13 +78,7 @@ def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: flo
     so.ledger.receive("donations", gifts)
     so.ledger.receive("fees", fees)
     model.nongov_month += gifts + fees
-    so.cash += gifts + fees - so.monthly_costs(p, salary, rent_factor)
-    training = float(model.v["policy.incubation.training"]) if so.incubated else 0.0
-    ecology.grow_capacity(so, served, training, p)
-    so.age += 1
-    so.incubated_months = max(so.incubated_months - 1, 0)
-    active = served > 0 or so.members >= p["min_members"] or bool(so.contracts)
-    so.idle_months = 0 if active else so.idle_months + 1
+    return gifts + fees
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
