@@ -92,19 +92,22 @@ def build_population(
     n = community.size
     is_rural = rural[community]
     elderly_share = np.where(is_rural, p["elderly_share_rural"], p["elderly_share_urban"])
-    age = np.where(rng.random(n) < elderly_share, ELDERLY, np.where(rng.random(n) < 0.45, YOUNG,
-                                                                       MIDDLE)).astype(np.int8)
+    young = p["young_share_nonelderly"]
+    age = np.where(rng.random(n) < elderly_share, ELDERLY,
+                   np.where(rng.random(n) < young, YOUNG, MIDDLE)).astype(np.int8)
     migrant_share = np.where(is_rural, p["migrant_share_rural"], p["migrant_share_urban"])
     groups = {
         "elderly": age == ELDERLY,
-        "children": (age != ELDERLY) & (rng.random(n) < p["children_household_share"] / 0.8),
+        "children": (age != ELDERLY) & (rng.random(n) < p["children_household_share"]
+                                         / p["non_elderly_share"]),
         "disabled": rng.random(n) < p["disabled_share"],
         "low_income": rng.random(n) < p["low_income_share"],
         "migrant": (age != ELDERLY) & (rng.random(n) < migrant_share),
     }
     threshold = rng.normal(p["threshold_mean"], p["threshold_sd"], n)
     mean = p["disposition_mean"]
-    disposition = rng.beta(2.0 * mean / (1 - mean), 2.0, n)
+    k = p["disposition_concentration"]
+    disposition = rng.beta(k * mean / (1 - mean), k, n)
     ties = _ties(sizes, int(p["ties_per_resident"]), rng)
     return Population(
         community=community,
@@ -114,8 +117,8 @@ def build_population(
         disposition=disposition,
         threshold=threshold,
         conditional=rng.random(n) >= p["free_rider_share"],
-        trust=np.clip(rng.normal(p["trust_initial"], 0.1, n), 0, 1),
-        satisfaction=np.clip(rng.normal(p["satisfaction_initial"], 0.1, n), 0, 1),
+        trust=np.clip(rng.normal(p["trust_initial"], p["attitude_sd"], n), 0, 1),
+        satisfaction=np.clip(rng.normal(p["satisfaction_initial"], p["attitude_sd"], n), 0, 1),
         efficacy=np.zeros(n),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
@@ -134,8 +137,9 @@ def _need_weights(groups: dict[str, np.ndarray], p: dict[str, float]) -> np.ndar
     """Monthly chance of a new need in each domain for each resident."""
     n = next(iter(groups.values())).size
     weights = np.zeros((n, D))
-    weights[:, DOMAIN_INDEX["culture_sports"]] = 0.6 * p["need_rate_general"]
-    weights[:, DOMAIN_INDEX["mediation"]] = 0.4 * p["need_rate_general"]
+    culture = p["general_needs_culture_share"]
+    weights[:, DOMAIN_INDEX["culture_sports"]] = culture * p["need_rate_general"]
+    weights[:, DOMAIN_INDEX["mediation"]] = (1 - culture) * p["need_rate_general"]
     for group in SPECIAL_GROUPS:
         weights[:, DOMAIN_INDEX[GROUP_DOMAIN[group]]] += p["need_rate_special"] * groups[group]
     return weights

@@ -31,7 +31,6 @@ import pandas as pd
 from sanshe.agents.group_org import GroupOrganization
 from sanshe.agents.social_worker import SocialWorker
 from sanshe.errors import InputError
-from sanshe.mechanisms import services
 from sanshe.model import CommunityGovernanceModel
 from sanshe.outcomes import FINAL_WINDOW
 from sanshe.scenario import Scenario
@@ -67,8 +66,9 @@ def provider_kind(provider: object) -> str:
 class _RecordingModel(CommunityGovernanceModel):
     """The model, keeping each month's services and quality × services by provider kind."""
 
-    def _record_delivery(self, offers: services.Offers, delivery: services.Delivery) -> None:
-        super()._record_delivery(offers, delivery)
+    def step(self) -> None:
+        super().step()
+        offers, delivery = self.offers_this_month, self.delivery_this_month
         kinds = list(PROVIDERS)
         served = np.zeros(len(kinds))
         weighted = np.zeros(len(kinds))

@@ -1,33 +1,49 @@
-"""Named random streams derived from one seed.
+"""Named random streams derived from one seed, each by its name.
 
 Each mechanism draws from its own ``numpy.random.Generator`` so that a lever which changes
-how many numbers one mechanism draws does not shift every other mechanism's draws: two
+how many numbers one mechanism draws does not shift any other mechanism's draws: two
 scenarios run with one seed stay on common random numbers wherever a policy does not act.
+A stream is derived from the seed and a stable number computed from its *name*
+(``SeedSequence(seed, spawn_key=(stable_id(name),))``), not from its position in a list, so
+adding, removing or reordering mechanisms never changes another mechanism's stream.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
-#: The mechanisms that own a stream. Append new names at the end: the order fixes the
-#: streams, so inserting a name would change every stream after it.
+#: The streams a model holds: the district's construction, then one per mechanism that
+#: draws (its module's ``STREAM``; needs also owns ``expression``). Finance and the four
+#: priorities decide by rule and draw nothing. The order here changes nothing.
 STREAM_NAMES: tuple[str, ...] = (
-    "population",
+    "population",  # construction: residents, seeded organisations, group-org reach
     "needs",
     "expression",
-    "service",
+    "services",
     "participation",
     "affairs",
     "ecology",
     "procurement",
-    "workers",
-    "groups",
-    "finance",
+    "funding",
+    "incubation",
+    "workforce",
+    "group_orgs",
 )
 
 
+def stable_id(name: str) -> int:
+    """A number that only ``name`` determines (the same in every process and version)."""
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The stream called ``name`` of the run seeded ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed),
+                                                        spawn_key=(stable_id(name),)))
+
+
 def make_streams(seed: int) -> dict[str, np.random.Generator]:
-    """One independent Generator per mechanism, all derived from ``seed``."""
-    children = np.random.SeedSequence(int(seed)).spawn(len(STREAM_NAMES))
-    pairs = zip(STREAM_NAMES, children, strict=True)
-    return {name: np.random.default_rng(child) for name, child in pairs}
+    """One independent Generator per name in :data:`STREAM_NAMES`, all derived from ``seed``."""
+    return {name: stream(seed, name) for name in STREAM_NAMES}

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sanshe.agents.social_worker import exit_probability, fill_probability
 from sanshe.mechanisms import ecology
+from sanshe.mechanisms.workforce import exit_probability, fill_probability
 from tests.helpers import params
 
 

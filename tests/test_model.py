@@ -5,6 +5,7 @@ import pytest
 
 from sanshe import CommunityGovernanceModel, Scenario
 from sanshe.experiment import RunSpec, replication_seeds, run_single
+from sanshe.mechanisms import ecology, priorities
 from sanshe.outcomes import OUTCOME_NAMES
 from tests.helpers import SMALL
 
@@ -74,8 +75,6 @@ def test_a_policy_switch_leaves_other_mechanisms_on_common_random_numbers():
 
 def test_founding_sees_density_per_thousand_residents(monkeypatch):
     """A community of 800 with 4 SOs is as crowded as one of 200 with 1 (5 per 1,000)."""
-    from sanshe.mechanisms import ecology
-
     seen = {}
     real = ecology.founding_chance
 
@@ -86,8 +85,8 @@ def test_founding_sees_density_per_thousand_residents(monkeypatch):
     monkeypatch.setattr(ecology, "founding_chance", spy)
     for size in (200, 800):
         model = small_model(scenario="baseline", **{"district.residents_per_community": size})
-        per_community = model._community_so_counts()
-        model._found_community_sos(model._outreach())
+        per_community = ecology.community_so_counts(model)
+        ecology.found_community_sos(model, priorities.outreach(model))
         assert np.allclose(seen["count"], per_community * 1000 / size)
 
 
@@ -114,8 +113,8 @@ def test_landed_agencies_social_workers_reach_residents_where_they_work():
     worked = {c.community for so in model.sos if not so.is_community and so.staff
               for c in so.contracts}
     assert worked
-    landed = model._outreach()
+    landed = priorities.outreach(model)
     assert all(landed[c] > 0 for c in worked)
     assert all(landed[c] == 0 for c in set(range(landed.size)) - worked)
     model.v["policy.four_priorities.landing"] = False
-    assert not model._outreach().any()
+    assert not priorities.outreach(model).any()

@@ -26,22 +26,23 @@ class GroupOrgKind:
     target: str  # special group whose residents it mobilises
     domain: str  # service domain of its projects
     second: str  # another domain where its group has needs (used when coordinated)
-    reach: str  # "all" communities, "union" (parameter union_reach), or a share as text
+    reach: str  # "all" communities, or the parameter giving the share of them it reaches
 
 
 GROUP_ORG_KINDS: tuple[GroupOrgKind, ...] = (
-    GroupOrgKind("trade_union", "工会", "migrant", "assistance", "mediation", "union"),
+    GroupOrgKind("trade_union", "工会", "migrant", "assistance", "mediation", "union_reach"),
     GroupOrgKind("youth_league", "共青团", "children", "children_youth", "culture_sports", "all"),
     GroupOrgKind("womens_federation", "妇联", "children", "children_youth", "mediation", "all"),
-    GroupOrgKind("science_association", "科协", "elderly", "culture_sports", "elder_care", "0.5"),
+    GroupOrgKind("science_association", "科协", "elderly", "culture_sports", "elder_care",
+                 "group_reach_partial"),
     GroupOrgKind("disabled_federation", "残联", "disabled", "disability", "assistance", "all"),
-    GroupOrgKind("taiwan_federation", "台联", "elderly", "culture_sports", "mediation", "0.2"),
+    GroupOrgKind("taiwan_federation", "台联", "elderly", "culture_sports", "mediation",
+                 "group_reach_sparse"),
     GroupOrgKind("family_planning_association", "计生协会", "elderly", "elder_care",
-                 "children_youth", "0.5"),
-    GroupOrgKind("red_cross", "红十字会", "low_income", "assistance", "elder_care", "0.5"),
+                 "children_youth", "group_reach_partial"),
+    GroupOrgKind("red_cross", "红十字会", "low_income", "assistance", "elder_care",
+                 "group_reach_partial"),
 )
-
-PROJECT_VALUE = 20_000.0  # yuan: one group-org community project (seed 000: small budgets)
 
 
 class GroupOrganization(mesa.Agent):
@@ -59,8 +60,13 @@ class GroupOrganization(mesa.Agent):
         self.projects: list[tuple[int, int]] = []  # (community, domain) this year
 
     @property
+    def project_value(self) -> float:
+        """Yuan of one community project (seed 000: small budgets)."""
+        return float(self.model.p["group_project_size"])
+
+    @property
     def project_count(self) -> int:
-        return max(int(self.budget // PROJECT_VALUE), 0)
+        return max(int(self.budget // self.project_value), 0)
 
     def choose_projects(self, visible_need: np.ndarray, taken: set[tuple[int, int]] | None,
                         rng: np.random.Generator) -> list[tuple[int, int]]:

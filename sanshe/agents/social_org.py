@@ -17,12 +17,22 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sanshe.agents.social_worker import SocialWorker
+    from sanshe.mechanisms.services import Offers
 
 COMMUNITY, PROFESSIONAL = "community", "professional"
 
 #: Revenue sources (seeds 000, 001); the first three are government money.
 GOVERNMENT_SOURCES = ("purchase", "venture", "community_fund")
 SOURCES = GOVERNMENT_SOURCES + ("group_org", "donations", "fees")
+
+
+@dataclass(frozen=True)
+class Lot:
+    """One contract on offer: where, what and for how much."""
+
+    community: int
+    domain: int
+    value: float
 
 
 @dataclass
@@ -88,7 +98,6 @@ class SocialOrganization(mesa.Agent):
         self.idle_months = 0
         self.members = 0
         self.staff: list[SocialWorker] = []
-        self.vacancies = 0
         self.contracts: list[Contract] = []
         self.ledger = Ledger()
         self.year_served = 0.0  # needs met this year, all services (social evaluation)
@@ -117,7 +126,9 @@ class SocialOrganization(mesa.Agent):
     # --- production -------------------------------------------------------------------
     def output(self, p: dict[str, float]) -> float:
         """Services this SO can produce in a month (staff caseloads plus volunteers)."""
-        staff = sum(p["slots_per_sw"] * (0.5 + 0.5 * w.skill) for w in self.staff)
+        unskilled = p["unskilled_productivity"]
+        staff = sum(p["slots_per_sw"] * (unskilled + (1.0 - unskilled) * w.skill)
+                    for w in self.staff)
         return staff + p["slots_per_volunteer"] * self.members
 
     def contracted(self) -> float:
@@ -144,3 +155,54 @@ class SocialOrganization(mesa.Agent):
         volunteer_part = p["slots_per_volunteer"] * self.members
         needed = int(np.ceil(max(effort - volunteer_part, 0) / p["slots_per_sw"]))
         return needed if self.is_community else max(1, needed)
+
+    def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
+        """Posts the SO opens this month: enough staff for its contracts, as far as contract
+        income and reserves pay them; with no work and no money it lets one go."""
+        if not self.contracts:
+            if self.staff and self.cash < 0:
+                self.staff.pop().remove()
+            return 0
+        needed = self.staff_needed(p) - len(self.staff)
+        income = sum(c.monthly_payment for c in self.contracts)
+        reserve = self.cash / p["reserve_spending_months"]
+        affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
+        return max(min(needed, affordable - len(self.staff)), 0)
+
+    # --- service ----------------------------------------------------------------------
+    def offer_services(self, offers: Offers, open_expressed: np.ndarray,
+                       p: dict[str, float]) -> None:
+        """Split effort between contracts (real or showcase) and own activity; real
+        contracted service follows residents' requests as far as the SO is responsive.
+        ``open_expressed`` counts open expressed needs by (community, domain)."""
+        effort = self.output(p)
+        quality = self.quality(p)
+        o = self.orientation
+        per_slot = o * p["real_service_cost"] + (1 - o)
+        needed = self.contracted() * per_slot
+        scale = min(1.0, effort / needed) if needed > 0 else 0.0
+        for contract in self.contracts:
+            c = contract.community
+            real = responsive_split(scale * contract.slots * o, contract.domain,
+                                    open_expressed[c], self.responsiveness)
+            for d, slots in real.items():
+                offers.add((self, contract, d == contract.domain), c, d, slots, quality, True)
+            contract.showcase += scale * contract.slots * (1 - o)
+        spare = max(effort - needed, 0.0)
+        if self.is_community:
+            offers.add((self, None, True), self.community, self.domain, spare, quality, True)
+
+
+def responsive_split(real: float, domain: int, expressed: np.ndarray,
+                     responsiveness: float) -> dict[int, float]:
+    """Real contracted services by domain: ``1 − responsiveness`` of them in the contracted
+    ``domain``, the rest spread over the community's expressed needs (``expressed`` by
+    domain); all in the contracted domain when nobody has asked for anything. Domains with
+    nothing are left out."""
+    total = int(expressed.sum()) if responsiveness > 0 else 0
+    if total <= 0 or real <= 0:
+        return {domain: real} if real > 0 else {}
+    flexible = real * responsiveness
+    out = {d: flexible * float(n) / total for d, n in enumerate(expressed) if n > 0}
+    out[domain] = (real - flexible) + out.get(domain, 0.0)
+    return out

@@ -11,8 +11,15 @@ go to SOs present in the community; what neither settles is referred to the stre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sanshe.model import CommunityGovernanceModel
+
+#: Affairs arising and how they are settled draw from this stream only.
+STREAM = "affairs"
 
 
 @dataclass
@@ -29,6 +36,31 @@ class AffairsResult:
         return int(self.deliberation.sum() + self.so_service.sum() + self.referral.sum())
 
 
+def monthly(model: CommunityGovernanceModel) -> AffairsResult:
+    """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
+    streets count what is referred to them."""
+    pop = model.pop
+    result = settle(model.sizes.astype(float), pop.per_community(pop.deliberating.astype(float)),
+                    so_strength(model), bool(model.v["policy.community.deliberation"]),
+                    model.p, model.streams[STREAM])
+    for committee in model.committees:
+        committee.street.referrals += int(result.referral[committee.index])
+    return result
+
+
+def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
+    """Summed capacity of the SOs active in each community: its own community SOs, and
+    SOs with a contract there (an SO's capacity split over its contracts)."""
+    strength = np.zeros(model.pop.communities)
+    for so in model.sos:
+        if so.is_community:
+            strength[so.community] += so.capacity
+        for contract in so.contracts:
+            if contract.community != so.community or not so.is_community:
+                strength[contract.community] += so.capacity / max(len(so.contracts), 1)
+    return strength
+
+
 def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray,
            platform: bool, p: dict[str, float], rng: np.random.Generator) -> AffairsResult:
     """Draw each community's affairs this month and settle them.
@@ -42,7 +74,7 @@ def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray
 
     if platform:
         ratio = attendees / np.maximum(p["quorum_share"] * residents, 1.0)
-        p_decide = p["decide_max"] * (1.0 - np.exp(-2.0 * ratio))
+        p_decide = p["decide_max"] * (1.0 - np.exp(-p["quorum_steepness"] * ratio))
     else:
         p_decide = np.zeros(residents.size)
     by_meeting = rng.binomial(public, p_decide)

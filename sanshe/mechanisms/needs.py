@@ -10,10 +10,20 @@ a geometric wait and leave a grievance (Epstein 2002: grievance = hardship × (1
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sanshe.population import D, Population
+
+if TYPE_CHECKING:
+    from sanshe.mechanisms.services import Delivery
+    from sanshe.model import CommunityGovernanceModel
+
+#: Needs arise and lapse by draws from this stream; expression has its own (below), so a
+#: channel lever (platform, landing, outreach) leaves which needs arise and lapse aligned.
+STREAM = "needs"
+EXPRESSION_STREAM = "expression"
 
 
 @dataclass
@@ -24,6 +34,39 @@ class Channels:
     landing: np.ndarray  # SO presence through the landing priority, 0..1
     outreach: np.ndarray  # social-worker outreach coverage, 0..1
     group_reach: np.ndarray  # per resident: a group organisation reaches her group there
+
+
+def known_demand(model: CommunityGovernanceModel) -> np.ndarray:
+    """What planners know of residents' needs by (community, domain): the needs expressed
+    this year, plus hidden ones seen through the information platform."""
+    pop = model.pop
+    if model.month == 0:  # a needs survey before the first year: expected needs
+        key = pop.community
+        return np.stack([np.bincount(key, weights=pop.need_weights[:, d],
+                                     minlength=pop.communities) for d in range(D)],
+                        axis=1) * 12
+    visible = model.expressed_year.copy()
+    if model.v["policy.linkage.info_platform"]:
+        visible += model.p["platform_needs_visibility"] * open_counts(pop, False)
+    return visible
+
+
+def arise_and_express(model: CommunityGovernanceModel, channels: Channels) -> None:
+    """This month's new needs, then hidden needs expressed; the year's tally of expressed
+    needs (what planners will know) grows by the newly expressed ones."""
+    pop = model.pop
+    arise(pop, model.streams[STREAM])
+    before = pop.need_expressed.copy()
+    express(pop, channels, model.p, model.streams[EXPRESSION_STREAM])
+    newly = np.flatnonzero(pop.need_expressed & ~before)
+    np.add.at(model.expressed_year, (pop.community[newly], pop.need_domain[newly]), 1.0)
+
+
+def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarray:
+    """Needs left unmet this month that lapse (their holders were not served)."""
+    served = np.zeros(model.pop.size, bool)
+    served[delivery.served] = True
+    return lapse(model.pop, served, model.p, model.streams[STREAM])
 
 
 def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +109,8 @@ def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
     """
     open_ = (pop.need_domain >= 0) & ~served
     lapsed = np.flatnonzero(open_ & (rng.random(pop.size) < 1.0 / p["need_patience_months"]))
-    grievance = p["unmet_penalty"] * np.where(pop.need_expressed[lapsed], 1.0, 0.5)
+    grievance = p["unmet_penalty"] * np.where(pop.need_expressed[lapsed], 1.0,
+                                                p["hidden_grievance_share"])
     pop.satisfaction[lapsed] *= 1.0 - grievance
     # An expressed need left unmet erodes legitimacy of the providers who were asked.
     pop.trust[lapsed] *= 1.0 - grievance * pop.need_expressed[lapsed]

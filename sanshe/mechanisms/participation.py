@@ -12,10 +12,19 @@ is uncertain: Frey & Jegen 2001). Efficacy decays without support (Fischbacher &
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanshe.mechanisms import group_orgs, priorities
 from sanshe.population import ELDERLY, YOUNG, Population
+
+if TYPE_CHECKING:
+    from sanshe.mechanisms.affairs import AffairsResult
+    from sanshe.model import CommunityGovernanceModel
+
+#: Choices, rationing, membership and leaders' emergence draw from this stream only.
+STREAM = "participation"
 
 
 @dataclass
@@ -28,6 +37,70 @@ class Context:
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
     so_room: dict[int, tuple[np.ndarray, np.ndarray]]  # community → (SO ids, free places)
+
+
+def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
+    """Residents choose to volunteer, deliberate or join an SO (threshold model); active
+    residents may grow into leaders."""
+    pop, p, v = model.pop, model.p, model.v
+    rewarded = pop.deliberating & settled.decided[pop.community]
+    update_efficacy(pop, rewarded, p)
+    fade(pop, p)
+    outreach = priorities.outreach(model)
+    ctx = Context(
+        mobilisation=mobilisation(model, outreach),
+        positions=organisers(model) * p["volunteer_positions"],
+        seats=model.sizes * p["deliberation_seats"],
+        deliberation=bool(v["policy.community.deliberation"]),
+        volunteer_points=bool(v["policy.community.volunteer_points"]),
+        so_room=so_room(model),
+    )
+    rng = model.streams[STREAM]
+    decide(pop, ctx, p, rng)
+    emerge_leaders(pop, outreach, p, rng)
+
+
+def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.ndarray:
+    """Pull from group organisations on their target groups and from social workers."""
+    pop, p = model.pop, model.p
+    pull = p["sw_mobilisation"] * outreach[pop.community]
+    for target in group_orgs.targets(model):
+        pull = (pull + p["group_mobilisation"] * target / len(model.group_orgs)
+                * p["group_mobilisation_scale"])
+    return pull
+
+
+def organisers(model: CommunityGovernanceModel) -> np.ndarray:
+    """Who organises volunteering in each community: community SOs (as far as they have
+    a venue) and their staff, station social workers, and — with the landing priority —
+    the staff of agencies working there (社会组织优先落地社区开展活动)."""
+    venue = priorities.venue(model)
+    landing = priorities.landing(model)
+    count = np.array([len(c.staff) for c in model.committees], float)
+    for so in model.sos:
+        if so.is_community:
+            count[so.community] += venue[so.community] + len(so.staff)
+        elif landing and so.contracts:
+            share = len(so.staff) / len(so.contracts)
+            for contract in so.contracts:
+                count[contract.community] += share
+    return count
+
+
+def so_room(model: CommunityGovernanceModel) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Free member places of community SOs: places grow with their venue (resources)."""
+    places = model.p["so_member_capacity"] * priorities.venue(model)
+    member_of = model.pop.member_of
+    top = max((so.unique_id for so in model.sos), default=0) + 1
+    members = np.bincount(member_of[member_of >= 0], minlength=top)
+    room: dict[int, tuple[list[int], list[int]]] = {}
+    for so in model.sos:
+        free = int(places[so.community]) - int(members[so.unique_id])
+        if so.is_community and free > 0:
+            ids, frees = room.setdefault(so.community, ([], []))
+            ids.append(so.unique_id)
+            frees.append(free)
+    return {c: (np.asarray(i), np.asarray(f)) for c, (i, f) in room.items()}
 
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
@@ -114,7 +187,8 @@ def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
                    rng: np.random.Generator) -> None:
     """Active residents grow into local leaders (骨干), faster where social workers coach."""
     active = np.flatnonzero(pop.participating & ~pop.leader)
-    chance = p["leader_emergence"] * (1.0 + outreach[pop.community[active]])
+    chance = p["leader_emergence"] * (
+        1.0 + p["outreach_leader_effect"] * outreach[pop.community[active]])
     pop.leader[active[rng.random(active.size) < chance]] = True
 
 

@@ -12,24 +12,82 @@ quality; a satisfaction weight rewards meeting real needs (seeds 001, 002, 004).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.agents.social_org import Contract, SocialOrganization
-from sanshe.population import D
+from sanshe.agents.social_org import (  # noqa: F401 (Lot, responsive_split: re-exported)
+    Contract,
+    Lot,
+    SocialOrganization,
+    responsive_split,
+)
+from sanshe.mechanisms import needs, priorities
+from sanshe.population import DOMAINS, D
 
-#: Officials' domain priorities under government-led linkage: visible activities first.
-OFFICIAL_PRIORITIES = np.array([0.20, 0.10, 0.05, 0.10, 0.40, 0.15])
+if TYPE_CHECKING:
+    from sanshe.model import CommunityGovernanceModel
+
+#: Awards and evaluations draw from this stream only.
+STREAM = "procurement"
 
 
-@dataclass(frozen=True)
-class Lot:
-    """One contract on offer: where, what and for how much."""
 
-    community: int
-    domain: int
-    value: float
+def evaluate_year(model: CommunityGovernanceModel) -> set[int]:
+    """中期/结项评估: score last year's purchase contracts and note who held them (the
+    incumbents of the coming awards); the ids of the SOs that were evaluated."""
+    rng = model.streams[STREAM]
+    third = bool(model.v["policy.purchase.third_party_evaluation"])
+    weight = float(model.v["policy.purchase.satisfaction_weight"])
+    model.incumbents = set()
+    evaluated: set[int] = set()
+    for so in model.sos:
+        for contract in so.contracts:
+            if contract.buyer == "purchase" and not contract.evaluated:
+                evaluate(so, contract, third, weight, model.p, rng)
+                model.incumbents.add((so.unique_id, contract.community, contract.domain))
+                evaluated.add(so.unique_id)
+        so.contracts = [c for c in so.contracts if c.months_left > 0]
+    return evaluated
+
+
+def supply_map(model: CommunityGovernanceModel) -> np.ndarray:
+    """SOs' capacity by (community, domain): what SOs would propose (project-led)."""
+    supply = np.zeros((model.pop.communities, D))
+    for so in model.sos:
+        if so.is_community:
+            supply[so.community, so.domain] += so.capacity
+        else:
+            supply[:, so.domain] += so.capacity / model.pop.communities
+    return supply
+
+
+def procure(model: CommunityGovernanceModel) -> None:
+    """政府购买服务: this year's lots, awarded by the procurement mode."""
+    v, p, rng = model.v, model.p, model.streams[STREAM]
+    weights = needs_list(v["policy.linkage.mode"], needs.known_demand(model),
+                         supply_map(model), bool(v["policy.four_priorities.projects"]), p)
+    lots = make_lots(weights, model.bureau.purchase_budget, p["lot_size"])
+    mode = v["policy.purchase.mode"]
+    directed_share = {"directed": 1.0, "competitive": 0.0}.get(
+        mode, float(v["policy.purchase.directed_share"]))
+    # 政府主导型 (seed 004): contracts also serve the government's central tasks and
+    # large events; few activities start from residents' needs
+    tasks = p["gov_led_task_share"] if v["policy.linkage.mode"] == "government_led" else 0.0
+    model.year_contract_value = {}
+    model.bureau.unawarded = 0.0
+    for lot in lots:
+        candidates = [so for so in model.sos if eligible(so, lot, p["min_bid_capacity"])]
+        incumbents = {so_id for so_id, c, d in model.incumbents
+                      if c == lot.community and d == lot.domain}
+        winner = award(lot, candidates, rng.random() < directed_share, incumbents, p, rng)
+        if winner is None:
+            model.bureau.unawarded += lot.value
+            continue
+        for so, part in priorities.project_partners(model, winner, lot):
+            sign(so, part, "purchase", p, task_share=tasks)
+            model.year_contract_value[so.unique_id] = (
+                model.year_contract_value.get(so.unique_id, 0.0) + part.value)
 
 
 def needs_list(mode: str, demand: np.ndarray, supply: np.ndarray, projects_priority: bool,
@@ -45,12 +103,18 @@ def needs_list(mode: str, demand: np.ndarray, supply: np.ndarray, projects_prior
         return needs
     if mode == "government_led":
         sizes = demand.sum(axis=1, keepdims=True) + 1e-9
-        official = _normalise(sizes * OFFICIAL_PRIORITIES[None, :])
+        official = _normalise(sizes * official_priorities(p)[None, :])
         weight = min(p["gov_led_needs_weight"] + match, 1.0)
     else:  # project_led
         official = _normalise(supply) if supply.sum() > 0 else needs
         weight = min(p["project_led_needs_weight"] + match, 1.0)
     return weight * needs + (1.0 - weight) * official
+
+
+def official_priorities(p: dict[str, float]) -> np.ndarray:
+    """Officials' weight on each domain under government-led linkage: visible activities
+    first (seed 004), as ``official_priority_<domain>`` in the parameter table."""
+    return np.array([p[f"official_priority_{domain}"] for domain in DOMAINS])
 
 
 def make_lots(weights: np.ndarray, budget: float, lot_size: float) -> list[Lot]:
@@ -171,21 +235,6 @@ def _adapt_responsiveness(so: SocialOrganization, satisfaction_weight: float,
     leave room (``contract_flexibility``), by what residents of the community ask for."""
     target = p["contract_flexibility"] * satisfaction_weight
     so.responsiveness += p["orientation_adaptation"] * (target - so.responsiveness)
-
-
-def responsive_split(real: float, domain: int, expressed: np.ndarray,
-                     responsiveness: float) -> dict[int, float]:
-    """Real contracted services by domain: ``1 − responsiveness`` of them in the contracted
-    ``domain``, the rest spread over the community's expressed needs (``expressed`` by
-    domain); all in the contracted domain when nobody has asked for anything. Domains with
-    nothing are left out."""
-    total = int(expressed.sum()) if responsiveness > 0 else 0
-    if total <= 0 or real <= 0:
-        return {domain: real} if real > 0 else {}
-    flexible = real * responsiveness
-    out = {d: flexible * float(n) / total for d, n in enumerate(expressed) if n > 0}
-    out[domain] = (real - flexible) + out.get(domain, 0.0)
-    return out
 
 
 def hhi(values_by_so: dict[int, float]) -> float:

@@ -10,10 +10,18 @@ outruns demand, and of waste when providers duplicate each other).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanshe.mechanisms import group_orgs, needs
 from sanshe.population import D, Population
+
+if TYPE_CHECKING:
+    from sanshe.model import CommunityGovernanceModel
+
+#: The order in which waiting residents are served, and quality noise, draw from here.
+STREAM = "services"
 
 
 @dataclass
@@ -51,7 +59,8 @@ class Delivery:
     slots_total: float
 
 
-def deliver(pop: Population, offers: Offers, rng: np.random.Generator) -> Delivery:
+def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
+            quality_noise: float = 0.05) -> Delivery:
     """Serve expressed needs from the offered slots, in random order within each pool."""
     size = pop.communities * D
     key_of_offer = np.asarray(offers.community, int) * D + np.asarray(offers.domain, int)
@@ -80,7 +89,7 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator) -> Delive
     with np.errstate(invalid="ignore", divide="ignore"):
         offer_served = np.where(pool_slots[key_of_offer] > 0,
                                 used[key_of_offer] * slots / pool_slots[key_of_offer], 0.0)
-    noise = rng.normal(0.0, 0.05, served.size)
+    noise = rng.normal(0.0, quality_noise, served.size)
     return Delivery(
         served=served,
         quality=np.clip(mean_quality[served_keys] + noise, 0.0, 1.0),
@@ -100,3 +109,38 @@ def experience(pop: Population, delivery: Delivery, p: dict[str, float]) -> None
     felt = relief + (1.0 - relief) * delivery.quality
     pop.satisfaction[idx] += p["satisfaction_learning"] * (felt - pop.satisfaction[idx])
     pop.trust[idx] += p["trust_learning"] * delivery.so_share * (felt - pop.trust[idx])
+
+
+def monthly(model: CommunityGovernanceModel) -> Delivery:
+    """Providers offer, expressed needs are served, residents feel it, providers are
+    credited (each SO with the needs it met, each contract with its record)."""
+    offers = Offers()
+    open_expressed = needs.open_counts(model.pop, expressed=True)
+    for so in model.sos:
+        so.offer_services(offers, open_expressed, model.p)
+    for committee in model.committees:
+        committee.offer_services(offers, open_expressed[committee.index], model.p)
+    group_orgs.offer_own_projects(model, offers)
+    delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
+    model.offers_this_month = offers  # public record of who offered what, for views
+    experience(model.pop, delivery, model.p)
+    _credit(model, offers, delivery)
+    return delivery
+
+
+def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
+    """Credit each contract and SO with the needs it met and at what quality."""
+    model.served_by_so = {}
+    for provider, served, quality in zip(offers.provider, delivery.offer_served,
+                                         offers.quality, strict=True):
+        if not isinstance(provider, tuple):
+            continue
+        so, contract, on_spec = provider
+        model.served_by_so[so.unique_id] = model.served_by_so.get(so.unique_id, 0.0) + served
+        model.community_so_served += served if so.is_community else 0.0
+        so.year_served += served
+        so.year_quality += served * quality
+        if contract is not None:
+            contract.served += served
+            contract.served_spec += served if on_spec else 0.0
+            contract.quality_sum += served * quality

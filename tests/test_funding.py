@@ -1,0 +1,57 @@
+"""Community service funds and venture philanthropy (sanshe/mechanisms/funding.py)."""
+
+from __future__ import annotations
+
+from sanshe.mechanisms import funding
+from sanshe.model import CommunityGovernanceModel
+
+TINY = {"district.streets": 1, "district.communities_per_street": 3,
+        "district.residents_per_community": 150}
+
+
+def _model(**overrides: object) -> CommunityGovernanceModel:
+    return CommunityGovernanceModel("baseline", seed=4, **TINY, **overrides)
+
+
+def _fund_contracts(model: CommunityGovernanceModel) -> list:
+    return [c for so in model.sos for c in so.contracts if c.buyer == "community_fund"]
+
+
+def test_the_services_priority_offers_the_whole_fund_to_sos() -> None:
+    """社区服务优先考虑社会组织承接: with it, no yuan of the fund stays with the committee
+    while local SOs can take projects; without it only the project share goes out."""
+    fund = {"policy.community.service_fund": 100_000, "policy.community.project_share": 0.4}
+    shared, first = _model(**fund), _model(**fund, **{"policy.four_priorities.services": True})
+    for model in (shared, first):
+        funding.community_funds(model)
+    size = shared.p["community_project_size"]
+    assert len(_fund_contracts(shared)) == 3 * int(40_000 // size)
+    assert len(_fund_contracts(first)) == 3 * int(100_000 // size)
+    assert all(c.admin_budget == 0.0 for c in first.committees)
+    assert all(c.admin_budget == (100_000 - 40_000) / 12 for c in shared.committees)
+
+
+def test_a_fund_smaller_than_one_project_buys_nothing() -> None:
+    model = _model(**{"policy.community.service_fund": 15_000,
+                      "policy.four_priorities.services": True})
+    funding.community_funds(model)
+    assert _fund_contracts(model) == []
+    assert all(c.admin_budget == 15_000 / 12 for c in model.committees)
+
+
+def test_venture_philanthropy_gives_one_grant_per_grant_size() -> None:
+    model = _model(**{"policy.purchase.venture_philanthropy_budget": 350_000})
+    funding.venture_philanthropy(model)
+    grants = [c for so in model.sos for c in so.contracts if c.buyer == "venture"]
+    assert len(grants) == 3  # 350,000 // 100,000
+    assert {c.value for c in grants} == {model.p["venture_grant"]}
+
+
+def test_funding_draws_only_from_its_own_stream() -> None:
+    model = _model(**{"policy.community.service_fund": 100_000,
+                      "policy.purchase.venture_philanthropy_budget": 300_000})
+    before = {k: g.bit_generator.state for k, g in model.streams.items()}
+    funding.community_funds(model)
+    funding.venture_philanthropy(model)
+    moved = {k for k, g in model.streams.items() if g.bit_generator.state != before[k]}
+    assert moved == {funding.STREAM}

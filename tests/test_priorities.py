@@ -1,0 +1,49 @@
+"""The four priorities' effects (sanshe/mechanisms/priorities.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sanshe.agents.social_org import Lot
+from sanshe.mechanisms import priorities
+from sanshe.model import CommunityGovernanceModel
+
+TINY = {"district.streets": 1, "district.communities_per_street": 3,
+        "district.residents_per_community": 150}
+
+
+def _model(**overrides: object) -> CommunityGovernanceModel:
+    return CommunityGovernanceModel("baseline", seed=5, **TINY, **overrides)
+
+
+def test_the_resources_priority_hands_over_the_space_set_aside() -> None:
+    space = {"policy.community.space_share_for_sos": 0.5}
+    without, with_ = _model(**space), _model(**space, **{"policy.four_priorities.resources": True})
+    assert np.allclose(priorities.free_space(with_), 0.5)
+    assert np.allclose(priorities.free_space(without), 0.5 * without.p["space_without_priority"])
+    assert (priorities.venue(with_) > priorities.venue(without)).all()
+
+
+def test_landing_lets_agencies_use_community_space() -> None:
+    space = {"policy.community.space_share_for_sos": 0.5}
+    plain, landed = _model(**space), _model(**space, **{"policy.four_priorities.landing": True})
+    agency = next(so for so in plain.sos if not so.is_community)
+    assert priorities.rent_factor(plain, agency, priorities.free_space(plain)) == 1.0
+    agency = next(so for so in landed.sos if not so.is_community)
+    assert priorities.rent_factor(landed, agency, priorities.free_space(landed)) < 1.0
+
+
+def test_the_projects_priority_shares_an_agency_lot_with_a_local_community_so() -> None:
+    plain, projects = _model(), _model(**{"policy.four_priorities.projects": True})
+    for model in (plain, projects):
+        for so in model.sos:
+            so.capacity = 0.5
+    agency = next(so for so in projects.sos if not so.is_community)
+    lot = Lot(community=0, domain=0, value=100_000)
+    parts = priorities.project_partners(projects, agency, lot)
+    assert [so.is_community for so, _ in parts] == [False, True]
+    assert parts[1][0].community == 0
+    assert sum(part.value for _, part in parts) == 100_000
+    assert parts[1][1].value == 100_000 * projects.p["project_partner_share"]
+    alone = next(so for so in plain.sos if not so.is_community)
+    assert priorities.project_partners(plain, alone, lot) == [(alone, lot)]

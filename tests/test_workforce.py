@@ -1,0 +1,57 @@
+"""Social workers: posts, quits and hiring (sanshe/mechanisms/workforce.py)."""
+
+from __future__ import annotations
+
+from sanshe.agents.social_org import Contract
+from sanshe.mechanisms import workforce
+from sanshe.model import CommunityGovernanceModel
+from tests.helpers import params
+
+TINY = {"district.streets": 1, "district.communities_per_street": 2,
+        "district.residents_per_community": 100}
+
+
+def _model(**overrides: object) -> CommunityGovernanceModel:
+    return CommunityGovernanceModel("baseline", seed=3, **TINY, **overrides)
+
+
+def test_pay_relative_to_today_drives_quits_and_hiring() -> None:
+    p = params()
+    today = p["salary_index_today"]
+    assert workforce.exit_probability(p, today * 1.5, 0.0) < workforce.exit_probability(
+        p, today, 0.0)
+    assert workforce.fill_probability(p, today * 1.5) > workforce.fill_probability(p, today)
+    assert workforce.exit_probability(params(turnover_floor=0.05), 100.0, 1.0) > 0.0
+
+
+def test_an_agency_opens_posts_its_contracts_need_and_can_pay() -> None:
+    model = _model()
+    agency = next(so for so in model.sos if not so.is_community)
+    p, salary = model.p, 0.8
+    assert agency.posts_to_fill(p, salary) == 0  # no contracts, no posts
+    agency.contracts.append(Contract("purchase", 0, 0, 600_000, 50.0))
+    agency.cash = 0.0
+    wanted = agency.posts_to_fill(p, salary)
+    assert wanted > 0
+    affordable = int((600_000 / 12) // (salary * p["local_wage"])) - len(agency.staff)
+    assert wanted <= affordable
+
+
+def test_an_agency_without_work_or_money_lets_one_go() -> None:
+    model = _model()
+    agency = next(so for so in model.sos if not so.is_community)
+    staff = len(agency.staff)
+    agency.cash = -1.0
+    assert agency.posts_to_fill(model.p, 0.8) == 0
+    assert len(agency.staff) == staff - 1
+
+
+def test_stations_fill_their_funded_posts() -> None:
+    model = _model(**{"policy.social_work.posts_per_community": 3})
+    assert all(len(c.staff) == 3 for c in model.committees)  # hired when built
+    model.committees[0].staff.clear()
+    model.p["hire_fill_rate"] = 1.0
+    model.p["turnover_annual"] = 0.0
+    model.p["turnover_floor"] = 0.0
+    workforce.monthly(model)
+    assert len(model.committees[0].staff) == 3
