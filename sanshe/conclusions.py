@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sanshe.comparison import format_value
 from sanshe.outcomes import SPENDING_PARTS, describe
 from sanshe.stats import MIN_REPLICATIONS, t_multiplier, too_few
+from sanshe.tables import format_value
 
 if TYPE_CHECKING:
     from sanshe.comparison import Comparison

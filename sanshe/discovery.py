@@ -21,12 +21,13 @@ in those conditions fails, noise included.
 from __future__ import annotations
 
 import functools
-import html
 import math
 import re
+import textwrap
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sanshe import pages, plotting
+from sanshe.ema import require_ema
 from sanshe.errors import InputError
-from sanshe.outcomes import BY_NAME
+from sanshe.outcomes import BY_NAME, check_names
+from sanshe.parameters import PARAMETERS
+from sanshe.schema import BY_KEY
+from sanshe.store import ResultStore
+from sanshe.sweep import SweepResult
+from sanshe.tables import format_table, format_value
 
 #: PRIM's density threshold: a box must hold at least this share of cases of interest
 #: (EMA Workbench's customary 0.8).
@@ -105,12 +113,10 @@ class Box:
 
 
 def _prim_module() -> Any:
-    from sanshe.ema import require_ema
-
     require_ema()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
+        from ema_workbench.analysis import prim  # optional dependency (sanshe[discovery])
     return prim
 
 
@@ -355,9 +361,6 @@ WORDS: dict[str, dict[str, str]] = {
 def input_label(key: str, lang: str = "en") -> str:
     """A varied input's label with its unit: the dashboard's lever labels, the schema's
     description, or a behavioural constant's name and unit."""
-    from sanshe.parameters import PARAMETERS
-    from sanshe.schema import BY_KEY
-
     labels = _lever_labels()
     if key in labels:
         return labels[key][0 if lang == "zh" else 1]
@@ -380,7 +383,7 @@ def _lever_labels() -> dict[str, tuple[str, str]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from sanshe.dashboard import LEVERS
+            from sanshe.dashboard import LEVERS  # optional: solara (sanshe[viz]), heavy
     except Exception:  # noqa: BLE001 - see above
         return {}
     labels = {}
@@ -392,15 +395,11 @@ def _lever_labels() -> dict[str, tuple[str, str]]:
 
 
 def _is_money(key: str) -> bool:
-    from sanshe.schema import BY_KEY
-
     return key in BY_KEY and "yuan" in BY_KEY[key].help
 
 
 def _money_unit(key: str, lang: str) -> str:
     """The unit of a money lever from its schema description: "yuan per year" → 元/年."""
-    from sanshe.schema import BY_KEY
-
     unit = BY_KEY[key].help[BY_KEY[key].help.index("yuan"):]
     if lang == "en":
         return unit
@@ -527,8 +526,6 @@ class Discovery:
 
     def figure(self, lang: str = "en") -> Figure:
         """The peeling trajectory's coverage/density trade-off and the chosen box."""
-        from sanshe import plotting
-
         lang = plotting.resolve_lang(lang)
         with plotting.style(lang):
             fig = Figure(figsize=(10, 4.2), layout="constrained")
@@ -633,8 +630,6 @@ def question_words(question: Question, scenario: str, versus_scenario: str | Non
 
 def _amount(value: float, unit: str, diff: bool = True, lang: str = "en") -> str:
     """A threshold in the outcome's unit: shares in % (levels) or points (gains)."""
-    from sanshe.comparison import format_value
-
     text = format_value(value, unit, diff=diff)
     text = text.removeprefix("+") if diff else text
     return text.replace(" pp", "个百分点") if lang == "zh" else text
@@ -645,8 +640,6 @@ def _pct(share: float) -> str:
 
 
 def _wrap(text: str, width: int = 28) -> str:
-    import textwrap
-
     return textwrap.fill(text, width)
 
 
@@ -668,8 +661,6 @@ def summary_lines(d: Discovery, lang: str = "en") -> list[str]:
 
 
 def _ema_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("ema_workbench")
     except PackageNotFoundError:
@@ -700,21 +691,7 @@ def _trajectory_rows(d: Discovery, lang: str) -> tuple[list[str], list[list[str]
 def format_trajectory(d: Discovery, lang: str = "en") -> str:
     """The peeling trajectory of box 1 as a plain-text table (the chosen point marked)."""
     headers, rows = _trajectory_rows(d, lang)
-    table = [headers, *rows]
-    widths = [max(_width(r[i]) for r in table) for i in range(len(headers))]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)) for r in table]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _width(text: str) -> int:
-    """Columns ``text`` takes on a terminal: Chinese characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return " " * (width - _width(text)) + text
+    return format_table(headers, rows, align="r" * len(headers), rule=False)
 
 
 def markdown(d: Discovery, lang: str = "en") -> str:
@@ -734,34 +711,13 @@ def markdown(d: Discovery, lang: str = "en") -> str:
 
 
 def html_page(d: Discovery, lang: str, figure: Path) -> str:
-    """The report as one self-contained HTML page (the figure embedded)."""
-    import base64
-
-    from sanshe.report import CSS
-
-    words, e = WORDS[lang], html.escape
-    body = [f"<h1>{e(words['title'])}: {e(d.sweep)}</h1>"]
-    body += [f"<p>{e(line)}</p>" for line in summary_lines(d, lang)]
-    body += [f"<h2>{e(words['boxes'])}</h2>", "<ul>"]
-    body += [f"<li>{e(line)}</li>" for line in d.describe(lang)] + ["</ul>"]
-    for title, (headers, rows) in ((words["limits"], _limit_rows(d, lang)),
-                                   (words["trajectory"], _trajectory_rows(d, lang))):
-        body += [f"<h2>{e(title)}</h2>", _html_table(headers, rows)]
-    data = base64.b64encode(figure.read_bytes()).decode("ascii")
-    body += [f"<figure><img alt='{e(words['trajectory'])}' src='data:image/png;base64,{data}'>"
-             f"<figcaption>{e(words['figure'])}</figcaption></figure>",
-             f"<h2>{e(words['reading'])}</h2>", f"<p>{e(words['reading_text'])}</p>"]
-    code = "zh-CN" if lang == "zh" else "en"
-    return (f"<!DOCTYPE html>\n<html lang='{code}'><head><meta charset='utf-8'>"
-            f"<title>{e(words['title'])}: {e(d.sweep)}</title><style>{CSS}</style></head>"
-            "<body>\n" + "\n".join(body) + "\n</body></html>\n")
-
-
-def _html_table(headers: list[str], rows: list[list[str]]) -> str:
-    e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """The report as one self-contained HTML page (sanshe/templates/discovery.html.j2)."""
+    words = WORDS[lang]
+    tables = [(words["limits"], *_limit_rows(d, lang)),
+              (words["trajectory"], *_trajectory_rows(d, lang))]
+    return pages.render("discovery.html.j2", lang=lang, title=f"{words['title']}: {d.sweep}",
+                        words=words, sweep=d.sweep, summary=summary_lines(d, lang),
+                        boxes=d.describe(lang), tables=tables, figure_path=figure)
 
 
 # --- from a stored sweep -----------------------------------------------------------------
@@ -786,12 +742,9 @@ def discover(
     seed — is. ``inputs`` limits PRIM to some of the varied keys (default: all).
     ``density``, ``min_coverage``, ``box`` and ``max_boxes`` as in :func:`find_boxes`.
     """
-    from sanshe.store import ResultStore
-    from sanshe.sweep import SweepResult, _check_outcomes
-
     question = _question(outcome, below, above, versus)
     _check_options(density, min_coverage, box, max_boxes)
-    _check_outcomes([outcome])
+    check_names([outcome])
     store = db if isinstance(db, ResultStore) else ResultStore(db)
     result = SweepResult.load(sweep, store)
     keys = _check_inputs(result, inputs)
@@ -854,8 +807,6 @@ def _values(result: Any, runs: pd.DataFrame, question: Question,
             store: Any) -> tuple[pd.Series, int, str | None]:
     """The value each run is judged by, runs dropped (no value, no partner), the partner
     sweep's scenario."""
-    from sanshe.sweep import SweepResult
-
     values = runs[question.outcome].astype(float)
     versus_scenario = None
     if question.versus is not None:

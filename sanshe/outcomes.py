@@ -12,11 +12,14 @@ Kinds say how a run's *final* value is formed from its monthly series:
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from sanshe.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,16 @@ DERIVED_BY_NAME: dict[str, Outcome] = {o.name: o for o in DERIVED}
 def describe(name: str) -> Outcome:
     """The measured or derived outcome called ``name`` (KeyError if none)."""
     return BY_NAME[name] if name in BY_NAME else DERIVED_BY_NAME[name]
+
+
+def check_names(names: Sequence[str]) -> list[str]:
+    """``names`` as a list if every one is a measured outcome; else InputError with a hint."""
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(BY_NAME), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise InputError(f"unknown outcome '{unknown[0]}'.{hint} Outcomes: {', '.join(BY_NAME)}.")
+    return list(names)
 
 SPECIAL_GROUPS: tuple[str, ...] = ("elderly", "disabled", "low_income", "migrant", "children")
 

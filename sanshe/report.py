@@ -4,18 +4,23 @@
 ``report.md`` (figures linked), the PNG figures, ``table.csv`` (the key table as numbers),
 ``runs.csv`` (every finished run's final outcomes) and, when runs failed,
 ``failures.csv``. Both reports are built from the same pieces, and the key table is the
-one the console prints (:func:`model.comparison.table_rows`).
+one the console prints (:func:`sanshe.tables.table_rows`); the HTML page is
+rendered from sanshe/templates/report.html.j2 (:mod:`sanshe.pages`).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sanshe.outcomes import FINAL_WINDOW
+from sanshe import pages, plotting
+from sanshe.conclusions import meaning, warnings_for
+from sanshe.outcomes import FINAL_WINDOW, describe
+from sanshe.provider_mix import explain_quality
+from sanshe.stats import METHOD
+from sanshe.sustainability import WORDS, section
+from sanshe.tables import describe_difference, format_setting, format_value, table_rows
 
 if TYPE_CHECKING:
     from sanshe.comparison import Comparison
@@ -144,8 +149,6 @@ TEXT = {
 
 def write_report(comparison: Comparison, out: Path, lang: str = "en") -> Path:
     """Write every report file of ``comparison`` into ``out``; the path of report.html."""
-    from sanshe import plotting
-
     lang = plotting.resolve_lang(lang)
     out.mkdir(parents=True, exist_ok=True)
     table = comparison.table(lang)
@@ -171,12 +174,6 @@ def write_report(comparison: Comparison, out: Path, lang: str = "en") -> Path:
 
 def _parts(comparison: Comparison, table: Any, lang: str) -> dict[str, Any]:
     """The content both reports render: text, table rows, lever list, failures."""
-    from sanshe.comparison import describe_difference, format_setting, table_rows
-    from sanshe.conclusions import meaning, warnings_for
-    from sanshe.provider_mix import explain_quality
-    from sanshe.stats import METHOD
-    from sanshe.sustainability import section
-
     text = TEXT[lang]
     runs = comparison.runs
     spec = comparison.spec
@@ -253,9 +250,6 @@ def _size(comparison: Comparison, lang: str) -> str:
 
 def _money_per_resident(table: Any, lang: str) -> str:
     """Government spending per resident in the final year, per scenario (the table's row)."""
-    from sanshe.comparison import format_value
-    from sanshe.outcomes import describe
-
     rows = table[table.outcome == "gov_spending_per_resident"]
     unit = describe("gov_spending_per_resident").unit_label(lang)
     parts = [f"{r.scenario} {format_value(r.mean, 'yuan')}" for r in rows.itertuples()
@@ -332,8 +326,6 @@ def _markdown(p: dict[str, Any]) -> str:
 
 def _md_sustained(p: dict[str, Any]) -> list[str]:
     """After a timeline's first change: what is kept (sanshe/sustainability.py)."""
-    from sanshe.sustainability import WORDS
-
     out = [f"## {WORDS[p['lang']]['title']}", ""] if p["sustained"] else []
     for part in p["sustained"]:
         out += [f"{_md_escape(text)}\n" for text in part["text"]]
@@ -389,142 +381,30 @@ def _md_table(
     return "\n".join(lines)
 
 
-# --- html ----------------------------------------------------------------------------------
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",
-sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
-th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
-th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.first td{border-top:1px solid #bbb}.sig{font-weight:600}
-figure{margin:1.2em 0}figure img{max-width:100%}figcaption{color:#555;font-size:.9em}
-.note{color:#555;font-size:.9em}code{background:#f4f4f4;padding:0 .2em}
-td.unit{color:#666;font-size:.9em}ul.warn li{color:#8a4b00}h3{font-size:1.05em}
-"""
-
-
+# --- html (sanshe/templates/report.html.j2) -----------------------------------------------
 def _html(p: dict[str, Any], out: Path) -> str:
-    t, e = p["text"], html.escape
-    body = [
-        f"<h1>{e(t['title'])}: {e(p['name'])}</h1>",
-        f"<p class='note'>{e(p['generated'])}</p>",
-        f"<p>{e(p['design'])}</p>",
-        f"<p>{e(p['scale'])}</p>",
-        *_html_front(p),
-        f"<h2>{e(t['scenarios'])}</h2>",
-        "<ul>",
-    ]
-    body += [
-        f"<li><b>{e(n)}</b> — {e(title)}" + (f": {e(desc)}" if desc else "") + "</li>"
-        for n, title, desc in p["scenarios"]
-    ]
-    body += ["</ul>", f"<h2>{e(t['compared'])}</h2>"]
-    if p["levers"]:
-        body += [f"<p>{e(p['levers_intro'])}</p>", "<ul>"]
-        body += [f"<li>{_html_lever(line)}</li>" for line in p["levers"]]
-        body.append("</ul>")
-    elif not p["timelines"]:
-        body.append(f"<p>{e(t['no_levers'])}</p>")
-    if p["common"]:
-        body += [f"<p>{e(t['common'])}</p>", "<ul>"]
-        body += [f"<li><code>{e(c)}</code></li>" for c in p["common"]] + ["</ul>"]
-    if p["timelines"]:
-        body += [f"<p>{e(t['timeline' if p['levers'] else 'same_start'])}</p>", "<ul>"]
-        body += [f"<li><b>{e(name)}</b>: {e('; '.join(changes))}</li>"
-                 for name, changes in p["timelines"]] + ["</ul>"]
-    body += [
-        f"<h2>{e(t['key'])}</h2>",
-        html_table(p["headers"], p["rows"], p["significant"], p["starts"]),
-        f"<p class='note'>{e(p['key_note'])}</p>",
-        f"<p class='note'>{e(t['files'])}</p>",
-    ]
-    body += _html_sustained(p)
-    if p["failures"]:
-        body += [f"<h2>{e(t['failures'])} ({len(p['failures'])})</h2>", "<ul>"]
-        body += [f"<li><code>{e(k)}</code>: {e(err)}</li>" for k, err in p["failures"]]
-        body += ["</ul>", f"<p class='note'>{e(t['failures_note'])}</p>"]
-    body.append(f"<h2>{e(t['figures'])}</h2>")
-    for stem in FIGURES:
-        data = base64.b64encode((out / f"{stem}.png").read_bytes()).decode("ascii")
-        caption = e(t["captions"][stem])
-        body.append(
-            f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{caption}</figcaption></figure>"
-        )
-    body += [f"<h2>{e(t['reading'])}</h2>", f"<p>{e(t['reading_text'])}</p>"]
-    lang = "zh-CN" if p["lang"] == "zh" else "en"
-    return (
-        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{e(t['title'])}: {e(p['name'])}</title><style>{CSS}</style></head>"
-        "<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    """The self-contained HTML page of the report's parts (figures read from ``out``)."""
+    return pages.render(
+        "report.html.j2",
+        lang=p["lang"],
+        title=f"{p['text']['title']}: {p['name']}",
+        t=p["text"],
+        p=p,
+        levers=[line.partition(": ")[::2] for line in p["levers"]],
+        key_rows=list(zip(p["rows"], p["significant"], p["starts"], strict=True)),
+        sustained_title=WORDS[p["lang"]]["title"],
+        figures=FIGURES,
+        out=out,
     )
-
-
-def _html_sustained(p: dict[str, Any]) -> list[str]:
-    """After a timeline's first change: what is kept (sanshe/sustainability.py)."""
-    from sanshe.sustainability import WORDS
-
-    e = html.escape
-    out = [f"<h2>{e(WORDS[p['lang']]['title'])}</h2>"] if p["sustained"] else []
-    for part in p["sustained"]:
-        out += [f"<p>{e(text)}</p>" for text in part["text"]]
-        if part["rows"]:
-            head = "".join(f"<th>{e(h)}</th>" for h in part["headers"])
-            rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
-                           for row in part["rows"])
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-    return out
-
-
-def _html_front(p: dict[str, Any]) -> list[str]:
-    """Warnings, then what the comparison means and why service quality moved."""
-    t, e, out = p["text"], html.escape, []
-    if p["warnings"]:
-        out += [f"<h2>{e(t['warnings'])}</h2>", "<ul class='warn'>"]
-        out += [f"<li>{e(w)}</li>" for w in p["warnings"]] + ["</ul>"]
-    if p["meaning"]:
-        out.append(f"<h2>{e(t['meaning'])}</h2>")
-        for heading, sentences in p["meaning"]:
-            out += [f"<p><b>{e(heading)}</b></p>", "<ul>"]
-            out += [f"<li>{e(s)}</li>" for s in sentences] + ["</ul>"]
-        out.append(f"<p class='note'>{e(t['meaning_note'])}</p>")
-    for story in p["quality"]:
-        out.append(f"<h3>{e(story.heading)}</h3>")
-        out += [f"<p>{e(paragraph)}</p>" for paragraph in story.text]
-        head = "".join(f"<th>{e(h)}</th>" for h in story.headers)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in story.rows
-        )
-        out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    return out
-
-
-def _html_lever(line: str) -> str:
-    key, _, rest = line.partition(": ")
-    return f"<code>{html.escape(key)}</code>: {html.escape(rest)}"
 
 
 def html_table(
     headers: list[str], rows: list[list[str]], bold: list[bool], starts: list[bool]
 ) -> str:
     """The key table as HTML; ``bold`` marks significant rows, ``starts`` each outcome's first."""
-    e = html.escape
-    out = [
-        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr></thead><tbody>"
-    ]
-    for row, strong, first in zip(rows, bold, starts, strict=True):
-        cells = [
-            f"<td><b>{e(row[0])}</b></td>" if first else f"<td class='unit'>{e(row[0])}</td>",
-            f"<td>{e(row[1])}</td>",
-            f"<td class='num'>{e(row[2])}</td>",
-        ]
-        klass = "num sig" if strong else "num"
-        cells += [f"<td class='{klass}'>{e(row[3])}</td>", f"<td class='{klass}'>{e(row[4])}</td>"]
-        out.append(f"<tr class='{'first' if first else ''}'>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
+    return pages.render(
+        "key_table.html.j2", headers=headers, key_rows=list(zip(rows, bold, starts, strict=True))
+    )
 
 
 __all__ = ["FIGURES", "write_report"]

@@ -16,9 +16,10 @@ analyse the stored runs later" — resumable, distributed, re-analysable for any
 while scipy wants a callable it evaluates itself. SALib also has Morris. In SALib's
 functional style the analysis functions here take arrays and return tables.
 
-Designs live in the unit hypercube; :class:`model.sweep.Axis` maps coordinates to lever
-values (lists and integer ranges in equal cells). Outcomes are averaged over replications
-per design point before the analysis, so model noise shrinks with more replications.
+Designs (sanshe/designs.py) live in the unit hypercube; :class:`sanshe.designs.Axis` maps
+coordinates to lever values (lists and integer ranges in equal cells). Outcomes are
+averaged over replications per design point before the analysis, so model noise shrinks
+with more replications.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sanshe import designs, plotting, tables
 from sanshe.errors import InputError
-from sanshe.outcomes import BY_NAME
+from sanshe.outcomes import BY_NAME, check_names
 
 if TYPE_CHECKING:
     from sanshe.sweep import SweepResult
@@ -52,47 +54,11 @@ SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("parameter", "mu", "mu_star", "mu_star_conf", "sigma")
 
 
-def _salib() -> Any:
-    try:
-        import SALib
-    except ImportError as exc:
-        raise InputError(
-            "Sobol and Morris designs and indices need SALib, which is not "
-            "installed: pip install 'sanshe[sensitivity]'."
-        ) from exc
-    return SALib
-
-
-def unit_problem(names: Sequence[str]) -> dict[str, Any]:
-    """A SALib problem over the unit hypercube with one variable per name."""
-    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
-
-
-# --- designs ----------------------------------------------------------------------------
-def saltelli_design(d: int, n: int, seed: Any = None) -> np.ndarray:
-    """A Saltelli design for first-order and total indices: ``n·(d+2)`` points in [0, 1]^d.
-
-    Built on a scrambled Sobol sequence (``n`` best a power of two); ``seed`` is an int or
-    a ``numpy.random.Generator``.
-    """
-    _salib()
-    from SALib.sample import sobol as sobol_sample
-
-    names = [f"x{i}" for i in range(d)]
-    return sobol_sample.sample(
-        unit_problem(names), int(n), calc_second_order=False, scramble=True, seed=seed
-    )
-
-
-def morris_design(d: int, trajectories: int, seed: Any = None, num_levels: int = 4) -> np.ndarray:
-    """``trajectories`` Morris trajectories: ``trajectories·(d+1)`` points in [0, 1]^d."""
-    _salib()
-    from SALib.sample import morris as morris_sample
-
-    names = [f"x{i}" for i in range(d)]
-    return morris_sample.sample(
-        unit_problem(names), int(trajectories), num_levels=num_levels, seed=seed
-    )
+# The designs live in sanshe.designs; these names are kept for scripts that used them here.
+saltelli_design = designs.saltelli
+morris_design = designs.morris
+unit_problem = designs.unit_problem
+_salib = designs._salib
 
 
 # --- indices ----------------------------------------------------------------------------
@@ -110,7 +76,7 @@ def sobol_indices(
     ``conf_level`` intervals (S1_conf, ST_conf).
     """
     _salib()
-    from SALib.analyze import sobol
+    from SALib.analyze import sobol  # optional dependency (sanshe[sensitivity])
 
     y = _outputs(y)
     d = len(names)
@@ -150,7 +116,7 @@ def morris_indices(
     bootstrap half-width of μ*'s interval, and σ.
     """
     _salib()
-    from SALib.analyze import morris
+    from SALib.analyze import morris  # optional dependency (sanshe[sensitivity])
 
     y = _outputs(y)
     x = np.asarray(x, dtype=float)
@@ -196,24 +162,27 @@ def _outputs(y: Sequence[float]) -> np.ndarray:
 
 # --- a stored sweep ---------------------------------------------------------------------
 def analyse(
-    sweep: SweepResult | str,
+    result: SweepResult,
     outcome: str,
     method: str | None = None,
-    db: Any = None,
     conf_level: float = CONF_LEVEL,
     resamples: int = RESAMPLES,
     seed: int | None = 0,
 ) -> pd.DataFrame:
-    """Sobol or Morris indices of ``outcome`` over a stored sweep (name or result).
+    """Sobol or Morris indices of ``outcome`` over a stored sweep.
 
-    ``method`` defaults to the sweep's design ("sobol" or "morris"). The outcome's final
-    value is averaged over replications per design point; every point needs at least one
-    finished run (resume an unfinished sweep first).
+    ``result`` is a :class:`~sanshe.sweep.SweepResult` (``SweepResult.load(name, db)``;
+    ``result.sensitivity(outcome)`` calls this). ``method`` defaults to the sweep's design
+    ("sobol" or "morris"). The outcome's final value is averaged over replications per
+    design point; every point needs at least one finished run (resume an unfinished sweep
+    first).
     """
-    from sanshe.sweep import SweepResult, _check_outcomes
-
-    result = sweep if isinstance(sweep, SweepResult) else SweepResult.load(sweep, db)
-    _check_outcomes([outcome])
+    if isinstance(result, str):
+        raise InputError(
+            f"sensitivity.analyse takes a stored sweep, not its name: pass "
+            f"SweepResult.load({result!r}, db) or call its .sensitivity({outcome!r})."
+        )
+    check_names([outcome])
     design = result.design
     method = method or (design.method if design.method in METHODS else None)
     if method not in METHODS:
@@ -260,7 +229,7 @@ def analyse(
             x,
             means.to_numpy(),
             names,
-            num_levels=_morris_levels(),
+            num_levels=designs.MORRIS_LEVELS,
             conf_level=conf_level,
             resamples=resamples,
             seed=seed,
@@ -276,12 +245,6 @@ def analyse(
     return table
 
 
-def _morris_levels() -> int:
-    from sanshe.sweep import MORRIS_LEVELS
-
-    return MORRIS_LEVELS
-
-
 def ranked(table: pd.DataFrame) -> pd.DataFrame:
     """The table sorted by importance: ST for Sobol, μ* for Morris (largest first)."""
     column = "ST" if "ST" in table else "mu_star"
@@ -291,8 +254,6 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
 # --- report -----------------------------------------------------------------------------
 def figure(table: pd.DataFrame, outcome: str, lang: str = "en") -> Figure:
     """A tornado chart: Sobol S1 and ST with intervals, or Morris μ* with σ beside it."""
-    from sanshe import plotting
-
     lang = plotting.resolve_lang(lang)
     order = ranked(table).iloc[::-1]  # most important at the top
     y = np.arange(len(order))
@@ -364,23 +325,21 @@ def write(
 
 def format_table(table: pd.DataFrame) -> str:
     """The ranked table as aligned text for the console."""
-    shown = ranked(table).copy()
+    shown = ranked(table)
     if "ST" in shown:
-        shown["S1 [95% CI]"] = [
-            _interval(m, c) for m, c in zip(shown.S1, shown.S1_conf, strict=True)
+        headers = ["parameter", "S1 [95% CI]", "ST [95% CI]"]
+        rows = [
+            [row.parameter, _interval(row.S1, row.S1_conf), _interval(row.ST, row.ST_conf)]
+            for row in shown.itertuples()
         ]
-        shown["ST [95% CI]"] = [
-            _interval(m, c) for m, c in zip(shown.ST, shown.ST_conf, strict=True)
-        ]
-        shown = shown[["parameter", "S1 [95% CI]", "ST [95% CI]"]]
     else:
-        shown["mu* [95% CI]"] = [
-            _interval(m, c) for m, c in zip(shown.mu_star, shown.mu_star_conf, strict=True)
+        headers = ["parameter", "mu* [95% CI]", "mu", "sigma"]
+        rows = [
+            [row.parameter, _interval(row.mu_star, row.mu_star_conf), f"{row.mu:.4g}",
+             f"{row.sigma:.4g}"]
+            for row in shown.itertuples()
         ]
-        shown["mu"] = shown["mu"].map(lambda v: f"{v:.4g}")
-        shown["sigma"] = shown["sigma"].map(lambda v: f"{v:.4g}")
-        shown = shown[["parameter", "mu* [95% CI]", "mu", "sigma"]]
-    return shown.to_string(index=False)
+    return tables.format_table(headers, rows, align="l" + "r" * (len(headers) - 1))
 
 
 def _interval(mean: float, half: float) -> str:

@@ -12,9 +12,8 @@ the table shows, and breaks on a share of exactly 0 or 1.
 When there are few replications the t multiplier, not the data, sets the width (12.7 with
 two, 4.3 with three, 2.8 with five, 2.0 with many): :func:`too_few` says when to warn.
 
-Other t intervals still live in ``sanshe/validation.py`` (``t_interval``, also used by
-``sanshe/calibration.py``) and in ``sanshe/sweep.py`` (through ``comparison.mean_ci``); they
-should move here in a later refactor.
+``sanshe/calibration.py`` and ``sanshe/sweep.py`` use :func:`mean_ci`; one more t interval
+still lives in ``sanshe/validation.py`` (``t_interval``) and should move here.
 """
 
 from __future__ import annotations

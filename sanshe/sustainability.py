@@ -21,6 +21,7 @@ import pandas as pd
 from sanshe import timeline
 from sanshe.outcomes import describe, final_value
 from sanshe.stats import mean_ci
+from sanshe.tables import format_interval
 
 if TYPE_CHECKING:
     from sanshe.comparison import Comparison
@@ -127,8 +128,6 @@ def _values_at(frame: pd.DataFrame, name: str, month: int, horizons: Sequence[in
 
 def section(comparison: Comparison, lang: str = "en") -> list[dict[str, Any]]:
     """The report's section: per scenario with a timeline, its text and table rows."""
-    from sanshe.comparison import format_interval
-
     words = WORDS[lang]
     changes = {name: first_change(comparison.parameters.get(name, {}))
                for name in comparison.scenarios}

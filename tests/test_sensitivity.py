@@ -118,7 +118,7 @@ def test_stored_sweep_gives_the_array_answer(tmp_path: Path, method: str, sample
         _run=_ishigami_run,
     )
     assert result.failed == 0
-    stored = sensitivity.analyse("ishigami", "need_coverage", db=db, resamples=100)
+    stored = SweepResult.load("ishigami", db).sensitivity("need_coverage", resamples=100)
     unit = result.design.unit
     if method == "sobol":
         direct = sensitivity.sobol_indices(ishigami(unit), KEYS, resamples=100)

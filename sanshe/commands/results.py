@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sanshe.tables import format_table
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``results`` subcommand."""
@@ -54,18 +56,13 @@ def handle(args: argparse.Namespace) -> int:
 
 def table(listing) -> str:
     """The experiments as an aligned text table."""
-    from sanshe.commands.scenarios import pad, width
-
-    rows = [("name", "date", "kind", "scenarios", "finished", "failed")]
+    rows = []
     for exp in listing.itertuples(index=False):
         created = exp.created.strftime("%Y-%m-%d %H:%M") if exp.created is not None else ""
         rows.append(
             (exp.name, created, exp.kind, exp.scenarios, str(exp.finished), str(exp.failed))
         )
-    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return format_table(("name", "date", "kind", "scenarios", "finished", "failed"), rows)
 
 
 def show(store, name: str, lang: str = "en") -> str:

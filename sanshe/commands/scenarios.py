@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import unicodedata
 from typing import Any
 
 from sanshe.scenario import Scenario, library_dir, list_scenarios
+from sanshe.tables import format_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,16 +64,9 @@ def summary(scenario: Scenario) -> dict[str, Any]:
 
 def table(scenarios: list[Scenario]) -> str:
     """An aligned table; the description comes last so it is never cut."""
-    rows = [("name", "标题", "title", "description")]
-    rows += [(s.name, s.title_zh, s.title_en, _timeline_mark(s) + s.description)
-             for s in scenarios]
-    widths = [max(width(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        "  ".join([*(pad(c, w) for c, w in zip(row[:3], widths, strict=True)), row[3]])
-        for row in rows
-    ]
-    lines.insert(1, "  ".join(["-" * w for w in widths] + ["-" * 11]))
-    return "\n".join(line.rstrip() for line in lines)
+    rows = [(s.name, s.title_zh, s.title_en, _timeline_mark(s) + s.description)
+            for s in scenarios]
+    return format_table(("name", "标题", "title", "description"), rows, free_last=True)
 
 
 def _timeline_mark(scenario: Scenario) -> str:
@@ -122,13 +115,3 @@ def show(scenario: Scenario) -> str:
 def _toml(value: Any) -> str:
     """A value written as in a TOML file (true, "directed", 3000000.0)."""
     return json.dumps(value, ensure_ascii=False)
-
-
-def width(text: str) -> int:
-    """Display width: East Asian wide and full-width characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, columns: int) -> str:
-    """Left-align ``text`` in ``columns`` display columns."""
-    return text + " " * (columns - width(text))
