@@ -1,11 +1,11 @@
 """Calibration of uncertain behavioural constants to figures from the sources.
 
 Method: approximate Bayesian computation by rejection over a Latin-hypercube design
-(scipy.stats.qmc). Each design point is run for R replications under common random
-numbers (the same R seeds at every point, so differences between points are not seed
-noise); its distance to the targets is the root mean square of the relative errors of the
-replication means (inequality targets count only when violated). The best ``accept``
-share of points is the approximate posterior: its mean and standard deviation are the
+(sanshe/designs.py, on scipy.stats.qmc). Each design point is run for R replications
+under common random numbers (the same R seeds at every point, so differences between points
+are not seed noise); its distance to the targets is the root mean square of the relative
+errors of the replication means (inequality targets count only when violated). The best
+``accept`` share of points is the approximate posterior: its mean and standard deviation are the
 fitted values and their uncertainty, and the best point's per-target fit is reported with
 a 95% interval over replications.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
+from sanshe import designs, runner
 from sanshe.errors import InputError
 from sanshe.experiment import RunResult, plan, resolve, run_single
 from sanshe.parameters import PARAMETERS
-from sanshe.validation import t_interval
+from sanshe.stats import mean_ci
 
 KINDS = ("equal", "at_least", "at_most", "input")
 
@@ -179,10 +180,14 @@ class CalibrationResult:
 
 def calibrate(scenario: str, targets: list[Target], free: list[Free], points: int = 12,
               replications: int = 2, months: int | None = None, seed: int | None = None,
-              accept: float = 0.25, workers: int = 1) -> CalibrationResult:
-    """Fit ``free`` to ``targets`` (see the module docstring)."""
-    import time
+              accept: float = 0.25, workers: int | None = None, executor: str | None = None,
+              scheduler: str | None = None, progress: bool = True) -> CalibrationResult:
+    """Fit ``free`` to ``targets`` (see the module docstring).
 
+    The runs go through the one run engine (:mod:`sanshe.runner`): this process unless
+    told, ``workers`` processes, ``executor="local"`` (the cores available, or this process
+    for a short batch) or ``"dask"`` with an optional ``scheduler``; the fit is the same.
+    """
     started = time.perf_counter()
     base = resolve(scenario)
     inputs = []
@@ -200,30 +205,23 @@ def calibrate(scenario: str, targets: list[Target], free: list[Free], points: in
         raise InputError("the targets file has no target to fit (only inputs).")
     if points < 2:
         raise InputError(f"--points must be at least 2 (got {points}).")
-    sampler = qmc.LatinHypercube(d=len(free), seed=0 if seed is None else seed)
-    unit = sampler.random(points)
-    design = qmc.scale(unit, [f.low for f in free], [f.high for f in free])
+    unit = designs.latin_hypercube(len(free), points, seed=0 if seed is None else seed)
+    design = designs.scale(unit, [f.low for f in free], [f.high for f in free])
     residents = (float(base.get("district.streets")) * float(
         base.get("district.communities_per_street"))
         * float(base.get("district.residents_per_community")))
-    specs = []
+    jobs = []
     for i, row in enumerate(design):
         overrides = {f"parameters.{f.name}": _value(f, x)
                      for f, x in zip(free, row, strict=True)}
         for spec in plan([base], replications=replications, seed=seed, months=months,
                          overrides=overrides):
-            specs.append((i, spec))
+            jobs.append(runner.Job(f"p{i}/r{spec.replication}", spec, {"point": i}))
+    outcomes = runner.run_all(jobs, run_single, executor=executor, workers=workers,
+                              scheduler=scheduler, progress=progress, label="calibration")
     runs: list[list[RunResult]] = [[] for _ in range(points)]
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = pool.map(run_single, [s for _, s in specs])
-            for (i, _), res in zip(specs, done, strict=True):
-                runs[i].append(res)
-    else:
-        for i, spec in specs:
-            runs[i].append(run_single(spec))
+    for job, result in zip(jobs, runner.results_or_raise(jobs, outcomes), strict=True):
+        runs[job.sample["point"]].append(result)
     distances = np.empty(points)
     for i in range(points):
         errs = [error(t, float(np.mean([simulated(t, r, residents) for r in runs[i]])))
@@ -248,7 +246,7 @@ def fit_table(targets: Sequence[Target], runs: Sequence[RunResult],
     fit = []
     for t in targets:
         vals = [simulated(t, r, residents) for r in runs]
-        mean, low, high = t_interval(vals)
+        mean, low, high = mean_ci(vals)
         fit.append({"target": t.name, "kind": t.kind, "value": t.value, "simulated": mean,
                     "ci_low": low, "ci_high": high, "relative_error": (mean - t.value) / t.value
                     if t.value else math.nan, "within_tolerance": abs(error(t, mean)) <= 1.0,

@@ -14,7 +14,6 @@ import json
 import math
 import re
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanshe import timeline
+from sanshe import plotting, tables, timeline
+from sanshe.conclusions import warnings_for
 from sanshe.errors import InputError
 from sanshe.experiment import RunSpec, jobs_of, plan, run_single
 from sanshe.experiment import run_key as run_key  # re-exported: the key of a compared run
@@ -34,13 +34,23 @@ from sanshe.outcomes import (
     SPENDING_PARTS,
     describe,
 )
+from sanshe.parameters import PARAMETERS
+from sanshe.report import html_table, write_report
 from sanshe.runner import run_jobs
 from sanshe.scenario import Scenario
 from sanshe.schema import BY_KEY
 from sanshe.stats import UNBOUNDED, Bounds, interval, paired_test
 from sanshe.stats import bands as _bands
-from sanshe.stats import mean_ci as mean_ci  # re-exported: sanshe.sweep imports it from here
-from sanshe.store import ResultStore, spec_hash
+from sanshe.stats import mean_ci as mean_ci  # re-exported: the older place of mean_ci
+from sanshe.store import ResultStore, git_commit, package_version, spec_hash
+from sanshe.tables import HEADERS as HEADERS  # the names below are re-exported: scripts
+from sanshe.tables import decimals as decimals  # and notebooks import them from here
+from sanshe.tables import describe_difference as describe_difference
+from sanshe.tables import format_interval as format_interval
+from sanshe.tables import format_p as format_p
+from sanshe.tables import format_setting as format_setting
+from sanshe.tables import format_value as format_value
+from sanshe.tables import table_rows
 
 #: Where reports go unless told: results/<experiment>/ under the working directory.
 RESULTS_DIR = Path("results")
@@ -62,13 +72,6 @@ TABLE_COLUMNS = (
     "ci_cut",
     "diff_ci_cut",
 )
-
-#: Headers of the printed table, per language.
-HEADERS = {
-    "en": ("Outcome", "Scenario", "Mean [95% CI]", "Diff vs {ref} [95% CI]", "p (paired t)"),
-    "zh": ("指标", "情景", "均值 [95%置信区间]", "与{ref}之差 [95%置信区间]", "p值(配对t检验)"),
-}
-
 
 # --- the summary table (the statistics are in sanshe.stats) ----------------------------
 def summary_table(
@@ -156,100 +159,11 @@ def residents_of(district: dict[str, Any]) -> int:
     )
 
 
-# --- formatting (console and report share it) -----------------------------------------
-def format_value(value: float, unit: str, diff: bool = False, digits: int | None = None) -> str:
-    """A number for people: shares in %, differences of shares in percentage points.
-
-    Other units get fewer decimals as numbers grow (``digits`` fixes them, so that a
-    mean and its interval are written alike).
-    """
-    if value is None or not math.isfinite(value):
-        return "–"
-    sign = "+" if diff and value >= 0 else ""
-    if unit == "share":
-        return f"{sign}{value * 100:.1f} pp" if diff else f"{value * 100:.1f}%"
-    digits = decimals(value) if digits is None else digits
-    return f"{sign}{value:,.{digits}f}"
-
-
-def decimals(value: float) -> int:
-    """Decimals that show three significant figures of small numbers, none of big ones."""
-    size = abs(value)
-    return 3 if size < 1 else 2 if size < 10 else 1 if size < 100 else 0
-
-
-def format_interval(mean: float, low: float, high: float, unit: str, diff: bool = False) -> str:
-    """ "mean [low, high]" in the outcome's unit; the interval is left out if undefined."""
-    finite = [abs(v) for v in (mean, low, high) if v is not None and math.isfinite(v)]
-    digits = decimals(max(finite)) if finite else 0
-    text = format_value(mean, unit, diff, digits)
-    if math.isfinite(low) and math.isfinite(high):
-        bounds = (format_value(v, unit, diff, digits) for v in (low, high))
-        text += " [{}, {}]".format(*bounds)
-    return text
-
-
-def format_p(p: float) -> str:
-    """A p-value: "<0.001" or three decimals, "–" when undefined."""
-    if p is None or not math.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def table_rows(
-    table: pd.DataFrame, lang: str = "en"
-) -> tuple[list[str], list[list[str]], list[bool]]:
-    """Headers, text cells and block starts of the key table, for console and report.
-
-    Each outcome is a block of rows, one per scenario: its label on the first row and its
-    unit on the second (beside the label when the block has one row).
-    """
-    scenarios = list(dict.fromkeys(table.scenario))
-    reference = scenarios[0] if scenarios else ""
-    headers = [h.format(ref=reference) for h in HEADERS.get(lang, HEADERS["en"])]
-    rows, starts = [], []
-    for outcome, block in table.groupby("outcome", sort=False):
-        meta = describe(str(outcome))
-        unit = f"({meta.unit_label(lang)})"
-        names = [meta.label(lang), unit] if len(block) > 1 else [f"{meta.label(lang)} {unit}"]
-        for index, record in enumerate(block.itertuples(index=False)):
-            rows.append([names[index] if index < len(names) else "", *_cells(record, reference)])
-            starts.append(index == 0)
-    return headers, rows, starts
-
-
-def _cells(record: Any, reference: str) -> list[str]:
-    """Scenario, mean [CI], difference [CI] and p of one table row."""
-    if record.scenario == reference:
-        difference, p = "", ""
-    else:
-        difference = format_interval(
-            record.diff, record.diff_ci_low, record.diff_ci_high, record.unit, diff=True
-        )
-        p = format_p(record.p_value)
-    mean = format_interval(record.mean, record.ci_low, record.ci_high, record.unit)
-    return [record.scenario, mean, difference, p]
-
-
+# --- the console table (cells and layout: sanshe/tables.py) -------------------------------
 def format_table(table: pd.DataFrame, lang: str = "en") -> str:
     """The key table as aligned plain text for the console."""
     headers, rows, _ = table_rows(table, lang)
-    widths = [max(_width(c) for c in column) for column in zip(headers, *rows, strict=True)]
-    lines = [
-        "  ".join(_pad(c, w) for c, w in zip(headers, widths, strict=True)),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _width(text: str) -> int:
-    """Display width: East Asian wide and full-width characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return tables.format_table(headers, rows)
 
 
 # --- what was compared -----------------------------------------------------------------
@@ -285,36 +199,10 @@ def lever_differences(parameters: dict[str, dict[str, Any]]) -> list[dict[str, A
     return found
 
 
-def describe_difference(item: dict[str, Any]) -> str:
-    """One lever in words: "policy.purchase.mode: directed → competitive (procurement ...)"."""
-    values = item["values"]
-    shown = [format_setting(v) for v in values.values()]
-    if len(values) == 2:
-        text = f"{item['key']}: {shown[0]} → {shown[1]}"
-    else:
-        text = f"{item['key']}: " + "; ".join(
-            f"{s} = {v}" for s, v in zip(values, shown, strict=True)
-        )
-    return f"{text} ({item['help']})" if item["help"] else text
-
-
-def format_setting(value: Any) -> str:
-    """A lever value as a person writes it: true/false, 3,000,000, 0.5, directed."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        if float(value).is_integer() and abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:g}"
-    return "–" if value is None else str(value)
-
-
 def _help(key: str) -> str:
     if key in BY_KEY:
         return BY_KEY[key].help
     if key.startswith("parameters."):
-        from sanshe.parameters import PARAMETERS
-
         parameter = PARAMETERS.get(key.removeprefix("parameters."))
         if parameter:
             return f"behavioural constant, {parameter.unit}; {parameter.source}"
@@ -359,8 +247,6 @@ class Comparison:
 
     def _repr_html_(self) -> str:
         """The key table, as notebooks show the object."""
-        from sanshe.report import html_table
-
         table = self.table()
         headers, rows, starts = table_rows(table)
         significant = [bool(p < 0.05) for p in table.p_value.fillna(1.0)]
@@ -412,8 +298,6 @@ class Comparison:
     def warnings(self, lang: str = "en", levers: bool = True) -> list[str]:
         """What to be careful about: levers on with nothing behind them (unless ``levers``
         is false), too few replications, intervals cut at the outcome's possible range."""
-        from sanshe.conclusions import warnings_for
-
         return warnings_for(self, self.table(lang), lang, levers=levers)
 
     def differences(self) -> list[dict[str, Any]]:
@@ -439,8 +323,6 @@ class Comparison:
 
     def plot(self, outcome: str, lang: str = "en"):
         """Trajectories of one outcome: each scenario's monthly mean with a 95% CI band."""
-        from sanshe import plotting
-
         return plotting.trajectories(
             {outcome: self.bands(outcome)}, self.scenarios, [outcome], lang, columns=1,
             changes=self.change_months(),
@@ -448,8 +330,6 @@ class Comparison:
 
     def figures(self, lang: str = "en") -> dict[str, Any]:
         """Every report figure by file stem: trajectories, finals, groups, SOs, affairs."""
-        from sanshe import plotting
-
         lang = plotting.resolve_lang(lang)
         words = plotting.WORDS[lang]
         groups = [f"coverage_{g}" for g in SPECIAL_GROUPS]
@@ -480,8 +360,6 @@ class Comparison:
 
     def report(self, path: str | Path | None = None, lang: str = "en") -> Path:
         """Write the report directory (default results/<name>/); the path of report.html."""
-        from sanshe.report import write_report
-
         self.report_path = write_report(self, Path(path) if path else default_out(self.name), lang)
         return self.report_path
 
@@ -506,7 +384,7 @@ def compare(
     fresh: bool = False,
     report: bool = True,
     workers: int | None = None,
-    executor: str = "local",
+    executor: str | None = None,
     scheduler: str | None = None,
 ) -> Comparison:
     """Run scenarios under common random numbers, store every run and write the report.
@@ -515,16 +393,16 @@ def compare(
     under the experiment ``name`` are skipped (resume); a run that raises is stored as
     failed with its traceback and the others go on (``Comparison.failed`` counts them).
     ``fresh`` drops a stored experiment of that name first; ``report=False`` skips the
-    report files. The runs go through the one run engine (:mod:`sanshe.runner`):
-    ``workers`` processes (unset: the cores available, or this process for a short
-    batch), or ``executor="dask"`` with an optional ``scheduler`` address; the stored
-    numbers are the same on every executor.
+    report files. The runs go through the one run engine (:mod:`sanshe.runner`): this
+    process unless told, ``workers`` processes (in a script, under ``if __name__ ==
+    "__main__":``), ``executor="local"`` (the cores available, or this process for a
+    short batch) or ``"dask"`` with an optional ``scheduler`` address; the stored numbers
+    are the same on every executor.
     """
     if isinstance(scenarios, Scenario | str):
         scenarios = [scenarios]
     if not scenarios:
         raise InputError("compare needs at least one scenario, e.g. 'baseline full_linkage'.")
-    from sanshe import plotting
 
     lang = plotting.resolve_lang(lang)
     specs = plan(scenarios, replications, seed, months, overrides)
@@ -597,8 +475,6 @@ def _names(scenarios: Sequence[Scenario | str]) -> str:
 
 def _warn_other_code(store: ResultStore, name: str) -> None:
     """Say so when stored runs were made by other code than this (a resume mixes them)."""
-    from sanshe.store import git_commit, package_version
-
     stored = store.runs(name)
     now = (package_version(), git_commit())
     other = stored[[(v, c) != now for v, c in zip(stored.version, stored.git_commit, strict=True)]]

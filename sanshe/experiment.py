@@ -8,12 +8,13 @@ or a Dask worker and give the same numbers.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sanshe import runner
 from sanshe.outcomes import OUTCOME_NAMES, finals
 from sanshe.scenario import Scenario
 
@@ -120,18 +121,39 @@ def run(
     months: int | None = None,
     overrides: dict[str, Any] | None = None,
     progress: bool = True,
+    workers: int | None = None,
+    executor: str | None = None,
+    scheduler: str | None = None,
 ) -> list[RunResult]:
-    """Run scenarios with replications in this process and return every result."""
+    """Run scenarios with replications and return every result, in plan order.
+
+    The runs go through the one run engine (:func:`sanshe.runner.run_jobs`): this process
+    unless told, ``workers`` processes (in a script, under ``if __name__ ==
+    "__main__":``), ``executor="local"`` (the cores available, or this process for a short
+    batch) or ``"dask"`` with an optional ``scheduler`` address. The results are the same
+    on every executor. If runs fail, the others still finish and
+    :class:`~sanshe.runner.RunsFailed` then reports the failures.
+    """
     if isinstance(scenarios, Scenario | str):
         scenarios = [scenarios]
     specs = plan(scenarios, replications, seed, months, overrides)
-    return [run_single(spec) for spec in progress_bar(specs, progress)]
+    jobs = jobs_of(specs)
+    outcomes = runner.run_all(
+        jobs,
+        run_single,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    return runner.results_or_raise(jobs, outcomes)
 
 
-def progress_bar(items: Sequence[Any], enabled: bool) -> Iterable[Any]:
-    """Wrap ``items`` in a tqdm bar when enabled and there is more than one."""
-    if not enabled or len(items) < 2:
-        return items
-    from tqdm import tqdm
+def run_key(scenario: str, replication: int) -> str:
+    """The store key of one run of a scenario (``run`` and ``compare`` share it)."""
+    return f"{scenario}/r{replication}"
 
-    return tqdm(items, desc="runs", unit="run", leave=False)
+
+def jobs_of(specs: Sequence[RunSpec]) -> list[runner.Job]:
+    """The run engine's jobs for planned runs, keyed ``<scenario>/r<replication>``."""
+    return [runner.Job(run_key(s.scenario.name, s.replication), s) for s in specs]

@@ -21,9 +21,6 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,23 +28,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sanshe import plotting, sensitivity
+from sanshe.comparison import default_out
+from sanshe.designs import METHODS as METHODS
+from sanshe.designs import MORRIS_LEVELS as MORRIS_LEVELS
+from sanshe.designs import Axis, Design, make_design, show
 from sanshe.errors import InputError
-from sanshe.executors import Pool, RunError, check_executor, collect, open_executor
+from sanshe.executors import Pool, RunError, check_executor
 from sanshe.experiment import RunResult, RunSpec, replication_seeds, resolve, run_single
-from sanshe.outcomes import BY_NAME, KEY_OUTCOMES
+from sanshe.outcomes import BY_NAME, KEY_OUTCOMES, OUTCOME_NAMES
+from sanshe.outcomes import check_names as _check_outcomes  # its older name here
 from sanshe.parameters import PARAMETERS
+from sanshe.runner import Job, run_jobs
 from sanshe.scenario import Scenario
 from sanshe.schema import BY_KEY, Setting
+from sanshe.stats import mean_ci
 from sanshe.store import ResultStore, spec_hash
-
-#: Sampling methods of ``--method``.
-METHODS = ("lhs", "sobol", "morris", "grid")
-
-#: Morris grid levels (SALib's default p = 4: steps of 2/3 of each range).
-MORRIS_LEVELS = 4
-
-#: Salt mixed into the sweep seed for the design, so design and model seeds never coincide.
-_DESIGN_SALT = 0x5A45E7
 
 #: How ``--vary`` is written, for messages.
 _VARY_HELP = (
@@ -57,87 +53,7 @@ _VARY_HELP = (
 )
 
 
-# --- axes -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Axis:
-    """One varied key: a numeric range (``float`` or ``int``) or a list of ``levels``.
-
-    A design lives in the unit hypercube; :meth:`from_unit` maps a coordinate in [0, 1] to
-    a value: linearly for a float range, in equal-width cells for an integer range or a
-    list (so each level gets an equal share of the unit interval).
-    """
-
-    key: str
-    kind: str  # "float" | "int" | "levels"
-    low: float | None = None
-    high: float | None = None
-    levels: tuple[Any, ...] | None = None
-
-    @property
-    def numeric(self) -> bool:
-        return self.kind in ("float", "int")
-
-    def from_unit(self, u: float) -> Any:
-        """The value at unit coordinate ``u``."""
-        u = min(max(float(u), 0.0), 1.0)
-        if self.kind == "float":  # clipped: low + 1·(high − low) may round past high
-            return float(min(max(self.low + u * (self.high - self.low), self.low), self.high))
-        if self.kind == "int":
-            count = int(self.high - self.low) + 1
-            return int(self.low) + min(int(math.floor(u * count)), count - 1)
-        count = len(self.levels)
-        return self.levels[min(int(math.floor(u * count)), count - 1)]
-
-    def to_unit(self, value: Any) -> float:
-        """The unit coordinate of ``value`` (the centre of its cell for ints and levels)."""
-        if self.kind == "float":
-            return (float(value) - self.low) / (self.high - self.low)
-        if self.kind == "int":
-            count = int(self.high - self.low) + 1
-            return (int(value) - int(self.low) + 0.5) / count
-        return (self.levels.index(value) + 0.5) / len(self.levels)
-
-    def grid(self, points: int) -> list[Any]:
-        """``points`` evenly spaced values (ints deduplicated); every level of a list."""
-        if self.kind == "levels":
-            return list(self.levels)
-        values = np.linspace(self.low, self.high, points)
-        if self.kind == "float":
-            return [float(v) for v in values]
-        return list(dict.fromkeys(int(round(v)) for v in values))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable description (stored in the experiment's spec)."""
-        if self.kind == "levels":
-            return {"key": self.key, "kind": self.kind, "levels": list(self.levels)}
-        return {"key": self.key, "kind": self.kind, "low": self.low, "high": self.high}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Axis:
-        levels = data.get("levels")
-        return cls(
-            key=data["key"],
-            kind=data["kind"],
-            low=data.get("low"),
-            high=data.get("high"),
-            levels=tuple(levels) if levels is not None else None,
-        )
-
-    def describe(self) -> str:
-        """As the user would write it after ``--vary``."""
-        if self.kind == "levels":
-            return f"{self.key}=" + ",".join(_show(v) for v in self.levels)
-        return f"{self.key}={_show(self.low)}:{_show(self.high)}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
+# --- axes ---------------------------------------------------------------------------
 def _varied_keys() -> list[str]:
     """Every key a sweep may vary: the scenario settings (not [run]) and the constants."""
     settings = [k for k in BY_KEY if not k.startswith("run.")]
@@ -211,7 +127,7 @@ def _number(text: str, target: Setting, origin: str) -> float | int:
 def _check_in_range(value: float, target: Setting, origin: str) -> None:
     if not target.low <= value <= target.high:
         raise InputError(
-            f"{origin}: {_show(value)} is outside the allowed range; "
+            f"{origin}: {show(value)} is outside the allowed range; "
             f"'{target.key}' must be {target.allowed()} ({target.help})."
         )
 
@@ -306,13 +222,13 @@ def _not_a_range(key: str, target: Setting, origin: str) -> InputError:
 def _range(target: Setting, low: float, high: float, origin: str) -> Axis:
     if low > high:
         raise InputError(
-            f"{origin}: LOW ({_show(low)}) is greater than HIGH ({_show(high)}); "
-            f"write the range as LOW:HIGH, e.g. {_show(high)}:{_show(low)}."
+            f"{origin}: LOW ({show(low)}) is greater than HIGH ({show(high)}); "
+            f"write the range as LOW:HIGH, e.g. {show(high)}:{show(low)}."
         )
     if low == high:
         raise InputError(
-            f"{origin}: the range is empty (LOW = HIGH = {_show(low)}); to fix "
-            f"'{target.key}' at one value use --set {target.key}={_show(low)}."
+            f"{origin}: the range is empty (LOW = HIGH = {show(low)}); to fix "
+            f"'{target.key}' at one value use --set {target.key}={show(low)}."
         )
     _check_in_range(low, target, origin)
     _check_in_range(high, target, origin)
@@ -325,7 +241,7 @@ def _levels(target: Setting, values: list[Any], origin: str) -> Axis:
         raise InputError(f"{origin}: a list needs at least two values.")
     repeated = [v for i, v in enumerate(values) if v in values[:i]]
     if repeated:
-        raise InputError(f"{origin}: {_show(repeated[0])} is listed twice.")
+        raise InputError(f"{origin}: {show(repeated[0])} is listed twice.")
     return Axis(target.key, "levels", levels=tuple(values))
 
 
@@ -348,125 +264,15 @@ def parse_vary(vary: Sequence[str] | Mapping[str, Any]) -> list[Axis]:
     return axes
 
 
-# --- designs ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Design:
-    """The points of a sweep: unit coordinates and the lever values they map to."""
-
-    axes: tuple[Axis, ...]
-    method: str
-    unit: np.ndarray  # (points, axes), in [0, 1]
-    points: tuple[dict[str, Any], ...]
-    base_samples: int  # --samples as given (Sobol N, Morris trajectories, grid points)
-
-    def __len__(self) -> int:
-        return len(self.points)
-
-    @property
-    def keys(self) -> list[str]:
-        return [a.key for a in self.axes]
-
-    def frame(self) -> pd.DataFrame:
-        """One row per point: ``sample`` and one column per varied key."""
-        frame = pd.DataFrame(list(self.points), columns=self.keys)
-        frame.insert(0, "sample", range(len(self.points)))
-        return frame
-
-    def checksum(self) -> str:
-        """A hash of the design, so a resume that would draw other points is refused."""
-        rounded = np.round(self.unit, 12).tolist()
-        return spec_hash({"unit": rounded, "points": [list(p.values()) for p in self.points]})
-
-
-def _design_rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([_DESIGN_SALT, int(seed)]))
-
-
-def make_design(
-    axes: Sequence[Axis], samples: int | None, method: str = "lhs", seed: int = 1
-) -> Design:
-    """The design of ``method`` over ``axes``.
-
-    ``samples`` means: points for "lhs"; the base sample N for "sobol" (a Saltelli design of
-    N·(d+2) points, best a power of two); trajectories for "morris" (N·(d+1) points); points
-    per numeric axis for "grid" (lists contribute all their levels).
-    """
-    axes = tuple(axes)
-    if method not in METHODS:
-        raise InputError(
-            f"--method {method!r} is not known; it must be one of {', '.join(METHODS)}."
-        )
-    needs_samples = method != "grid" or any(a.numeric for a in axes)
-    if needs_samples and (samples is None or isinstance(samples, bool) or int(samples) < 1):
-        raise InputError(
-            f"--samples must be a whole number of at least 1 for --method "
-            f"{method} (got {samples!r})."
-        )
-    samples = int(samples) if samples is not None else 0
-    rng = _design_rng(seed)
-    d = len(axes)
-    if method == "grid":
-        if needs_samples and samples < 2:
-            raise InputError(
-                "--method grid needs --samples of at least 2 (points per numeric "
-                "axis: both ends of each range)."
-            )
-        return _grid_design(axes, samples)
-    if method == "lhs":
-        unit = _qmc("LatinHypercube", d, rng).random(samples)
-    elif method == "sobol":
-        from sanshe import sensitivity
-
-        unit = sensitivity.saltelli_design(d, samples, rng)
-    else:
-        if samples < 2:
-            raise InputError("--method morris needs --samples (trajectories) of at least 2.")
-        from sanshe import sensitivity
-
-        unit = sensitivity.morris_design(d, samples, rng, num_levels=MORRIS_LEVELS)
-    points = tuple({a.key: a.from_unit(u) for a, u in zip(axes, row, strict=True)} for row in unit)
-    return Design(axes, method, np.asarray(unit, dtype=float), points, samples)
-
-
-def _qmc(engine: str, d: int, rng: np.random.Generator) -> Any:
-    from scipy.stats import qmc
-
-    cls = getattr(qmc, engine)
-    try:
-        return cls(d, rng=rng)
-    except TypeError:  # scipy < 1.15 calls it seed
-        return cls(d, seed=rng)
-
-
-def _grid_design(axes: tuple[Axis, ...], samples: int) -> Design:
-    import itertools
-
-    values = [a.grid(samples) for a in axes]
-    points = tuple(
-        dict(zip([a.key for a in axes], combo, strict=True)) for combo in itertools.product(*values)
-    )
-    unit = np.array([[a.to_unit(p[a.key]) for a in axes] for p in points], dtype=float)
-    return Design(axes, "grid", unit.reshape(len(points), len(axes)), points, samples)
-
-
 # --- running ----------------------------------------------------------------------------
 def run_key(sample: int, replication: int) -> str:
     """The store key of one run of a sweep."""
     return f"s{sample}/r{replication}"
 
 
-@dataclass(frozen=True)
-class _Task:
-    """One run of a sweep: its key, spec and the sample record stored with it."""
-
-    key: str
-    spec: RunSpec
-    sample: dict[str, Any]
-
-
 def _tasks(
     design: Design, base: Scenario, seeds: Sequence[int], months: int, skip: set[str]
-) -> Iterator[_Task]:
+) -> Iterator[Job]:
     """Every run not in ``skip``, replication-major so any prefix is a fair sample."""
     for rep, rep_seed in enumerate(seeds):
         for index, point in enumerate(design.points):
@@ -476,7 +282,7 @@ def _tasks(
             scenario = base.with_overrides(point)
             unit = {a.key: float(u) for a, u in zip(design.axes, design.unit[index], strict=True)}
             sample = {"sample": index, **point, "unit": unit}
-            yield _Task(key, RunSpec(scenario, rep_seed, months, rep), sample)
+            yield Job(key, RunSpec(scenario, rep_seed, months, rep), sample)
 
 
 def sweep(
@@ -511,7 +317,7 @@ def sweep(
     client in a notebook.
     ``_run`` replaces :func:`run_single` (a picklable top-level function; for tests).
     """
-    if not isinstance(executor, Pool):
+    if isinstance(executor, str):  # else an open Pool or runner.Engine
         check_executor(executor, workers, scheduler)
     base = resolve(scenario, dict(overrides) if overrides else None)
     axes = parse_vary(vary)
@@ -640,7 +446,7 @@ def _say(text: str) -> None:
 def _execute(
     store: ResultStore,
     exp_id: int,
-    todo: Iterator[_Task],
+    todo: Iterator[Job],
     total: int,
     initial: int,
     run_fn: Callable[[RunSpec], RunResult],
@@ -650,85 +456,22 @@ def _execute(
     progress: bool,
     name: str,
 ) -> int:
-    """Run ``todo`` on the executor and store each outcome; the number that failed."""
-    in_flight: dict[str, _Task] = {}
-
-    def feed() -> Iterator[tuple[str, RunSpec]]:
-        for task in todo:
-            in_flight[task.key] = task
-            yield task.key, task.spec
-
+    """Run ``todo`` on the one run engine, which stores each outcome; the number failed."""
     if initial == total:
         return 0
-    failed = 0
-    bar = None
-    try:
-        with _pool(executor, workers, scheduler) as pool:
-            if progress:
-                _say(f"running on the {pool.describe()}.")
-            bar = _bar(total, initial, name, progress)
-            try:
-                for key, outcome in collect(pool, run_fn, feed()):
-                    failed += _store_outcome(store, exp_id, in_flight.pop(key), outcome)
-                    if bar is not None:
-                        bar.update()
-                        if failed:
-                            bar.set_postfix(failed=failed, refresh=False)
-            except BrokenProcessPool as exc:
-                raise RuntimeError(
-                    f"a worker process of sweep '{name}' died (out of memory, or killed); "
-                    "the runs finished so far are stored. Rerun the same command to "
-                    "resume, perhaps with fewer --workers."
-                ) from exc
-    finally:
-        if bar is not None:
-            bar.close()
-    return failed
-
-
-def _store_outcome(store: ResultStore, exp_id: int, task: _Task, outcome: Any) -> int:
-    """Store a finished run, or a failure with its traceback; 1 if it failed."""
-    if not isinstance(outcome, RunError):
-        store.save_run(exp_id, task.key, outcome, sample=task.sample)
-        return 0
-    spec = task.spec
-    store.save_failure(
-        exp_id,
-        task.key,
-        spec.scenario.name,
-        spec.replication,
-        spec.seed,
-        spec.scenario.to_dict(),
-        outcome.traceback_text,
-        sample=task.sample,
-    )
-    return 1
-
-
-@contextmanager
-def _pool(executor: str | Pool, workers: int | None, scheduler: str | None) -> Iterator[Pool]:
-    """An executor opened here, or the caller's open one (left open)."""
-    if isinstance(executor, Pool):
-        yield executor
-    else:
-        with open_executor(executor, workers, scheduler) as pool:
-            yield pool
-
-
-def _bar(total: int, initial: int, name: str, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(
+    outcomes = run_jobs(
+        todo,
+        run_fn,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        store=store,
+        experiment=exp_id,
         total=total,
-        initial=initial,
-        desc=name,
-        unit="run",
-        file=sys.stderr,
-        dynamic_ncols=True,
-        smoothing=0.1,
+        progress=progress,
+        label=f"sweep '{name}'",
     )
+    return sum(isinstance(outcome, RunError) for _, outcome in outcomes)
 
 
 # --- results ----------------------------------------------------------------------------
@@ -836,8 +579,6 @@ class SweepResult:
         runs = self.runs()
         if runs.empty:
             raise InputError(f"sweep '{self.name}' has no finished runs yet.")
-        from sanshe import plotting
-
         lang = plotting.resolve_lang(lang)
         with plotting.style(lang):
             if key2 is None:
@@ -851,14 +592,11 @@ class SweepResult:
 
         The monthly long form is ``sanshe export <sweep>``; its ``key`` joins ``runs``.
         """
-        from sanshe.comparison import default_out
-        from sanshe.outcomes import OUTCOME_NAMES
-
         if fmt not in ("csv", "parquet"):
             raise InputError(f"export format must be 'csv' or 'parquet', not {fmt!r}.")
         if fmt == "parquet":
             try:
-                import pyarrow  # noqa: F401
+                import pyarrow  # noqa: F401 - optional (sanshe[parquet]): is it there?
             except ImportError as exc:
                 raise InputError("Parquet needs pyarrow: pip install 'sanshe[parquet]'.") from exc
         folder = Path(out) if out is not None else default_out(self.name)
@@ -877,19 +615,8 @@ class SweepResult:
         return paths
 
     def sensitivity(self, outcome: str, method: str | None = None, **options: Any) -> pd.DataFrame:
-        """Sobol or Morris indices of ``outcome`` (see :func:`model.sensitivity.analyse`)."""
-        from sanshe import sensitivity
-
+        """Sobol or Morris indices of ``outcome`` (see :func:`sanshe.sensitivity.analyse`)."""
         return sensitivity.analyse(self, outcome, method, **options)
-
-
-def _check_outcomes(outcomes: Sequence[str]) -> list[str]:
-    unknown = [o for o in outcomes if o not in BY_NAME]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], list(BY_NAME), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise InputError(f"unknown outcome '{unknown[0]}'.{hint} Outcomes: {', '.join(BY_NAME)}.")
-    return list(outcomes)
 
 
 def point_means(runs: pd.DataFrame, outcome: str) -> pd.Series:
@@ -899,8 +626,6 @@ def point_means(runs: pd.DataFrame, outcome: str) -> pd.Series:
 
 def point_table(runs: pd.DataFrame, design: Design, outcomes: Sequence[str]) -> pd.DataFrame:
     """Per design point: lever values, ``n``, and mean with 95% CI for each outcome."""
-    from sanshe.comparison import mean_ci
-
     frame = design.frame().set_index("sample")
     grouped = runs.groupby("sample") if not runs.empty else None
     counts = grouped.size() if grouped is not None else pd.Series(dtype=int)
@@ -940,7 +665,7 @@ def _bins(runs: pd.DataFrame, axis: Axis) -> tuple[pd.Series, list[Any], list[st
 def _tick(value: Any) -> str:
     """A compact axis label: 1,733,333 rather than 1.73333e+06."""
     if isinstance(value, bool | str) or not isinstance(value, int | float | np.number):
-        return _show(value)
+        return show(value)
     if abs(value) >= 1e4:
         return f"{value:,.0f}"
     return f"{value:.3g}"
@@ -951,9 +676,6 @@ def response_curve(
 ) -> Figure:
     """``outcome`` against one lever: each point's mean and 95% CI over replications, and
     the mean over all runs per value (or bin) of the lever."""
-    from sanshe.comparison import mean_ci
-    from sanshe.plotting import outcome_title
-
     axis = next(a for a in design.axes if a.key == key)
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -995,7 +717,7 @@ def response_curve(
         )
         ax.set_xticks(x, labels)
     ax.set_xlabel(key)
-    ax.set_ylabel(outcome_title(outcome, lang))
+    ax.set_ylabel(plotting.outcome_title(outcome, lang))
     ax.set_title(f"{BY_NAME[outcome].label(lang)} vs {key}")
     ax.legend(loc="best", fontsize=7)
     return fig
@@ -1005,8 +727,6 @@ def response_heatmap(
     runs: pd.DataFrame, design: Design, outcome: str, key: str, key2: str, lang: str = "en"
 ) -> Figure:
     """Mean of ``outcome`` over every run in each cell of two levers (binned if continuous)."""
-    from sanshe.plotting import outcome_title
-
     axis1 = next(a for a in design.axes if a.key == key)
     axis2 = next(a for a in design.axes if a.key == key2)
     codes1, _, labels1 = _bins(runs, axis1)
@@ -1025,6 +745,6 @@ def response_heatmap(
     ax.set_xlabel(key)
     ax.set_ylabel(key2)
     ax.grid(False)
-    fig.colorbar(image, ax=ax, label=f"{outcome_title(outcome, lang)}, mean over runs")
+    fig.colorbar(image, ax=ax, label=f"{plotting.outcome_title(outcome, lang)}, mean over runs")
     ax.set_title(f"{BY_NAME[outcome].label(lang)}: mean over replications and other levers")
     return fig

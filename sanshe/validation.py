@@ -25,7 +25,6 @@ import math
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,7 +33,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sanshe import runner
 from sanshe.errors import InputError
+from sanshe.executors import Pool
 from sanshe.experiment import RunResult, plan, resolve, run_single
 from sanshe.outcomes import SPECIAL_GROUPS
 
@@ -466,31 +467,37 @@ def arm_replications(checks: Sequence[Check], replications: int | None = None,
 
 def run_arms(arms: Sequence[Arm], replications: int | dict[str, int] = REPLICATIONS,
              months: int = MONTHS, seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
-             workers: int = 1, progress: Callable[[str], None] | None = None,
+             workers: int | None = None, progress: Callable[[str], None] | None = None,
+             executor: str | Pool | runner.Engine | None = None, scheduler: str | None = None,
              ) -> dict[str, list[RunResult]]:
     """Run each arm (``replications``: one count or per arm key) under common random
-    numbers: replication r has the same seed in every arm."""
+    numbers: replication r has the same seed in every arm.
+
+    The runs go through the one run engine (:mod:`sanshe.runner`): this process unless
+    told, ``workers`` processes, ``executor="local"`` or ``"dask"``, or an open pool or
+    engine shared across calls; ``progress`` is called with the arm of each run
+    as it finishes. Failed runs raise :class:`~sanshe.runner.RunsFailed` after the rest.
+    """
     size = SIZE if size is None else size
     counts = replications if isinstance(replications, dict) else {
         a.key: replications for a in arms}
-    specs, owners = [], []
+    jobs = []
     for a in arms:
         overrides = {**size, **dict(a.overrides)}
         for spec in plan([a.scenario], replications=counts[a.key], seed=seed, months=months,
                          overrides=overrides):
-            specs.append(spec)
-            owners.append(a.key)
+            jobs.append(runner.Job(f"{a.key}/r{spec.replication}", spec, {"arm": a.key}))
     results: dict[str, list[RunResult]] = {a.key: [None] * counts[a.key] for a in arms}
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = pool.map(run_single, specs, chunksize=2)
-            for key, spec, res in zip(owners, specs, done, strict=False):
-                results[key][spec.replication] = res
-    else:
-        for key, spec in zip(owners, specs, strict=False):
-            results[key][spec.replication] = run_single(spec)
-            if progress:
-                progress(key)
+    failures = {}
+    for job, outcome in runner.run_jobs(jobs, run_single, executor=executor, workers=workers,
+                                        scheduler=scheduler, progress=False):
+        if isinstance(outcome, runner.RunError):
+            failures[job.key] = outcome
+        results[job.sample["arm"]][job.spec.replication] = outcome
+        if progress:
+            progress(job.sample["arm"])
+    if failures:
+        raise runner.RunsFailed(failures, len(jobs))
     return results
 
 
@@ -525,7 +532,9 @@ def evaluate(checks: Sequence[Check], results: dict[str, list[RunResult]],
 
 def run_checks(checks: Sequence[Check] | None = None, replications: int | None = None,
                months: int = MONTHS, seed: int = MASTER_SEED,
-               size: dict[str, Any] | None = None, workers: int = 1, cap: int | None = None,
+               size: dict[str, Any] | None = None, workers: int | None = None,
+               cap: int | None = None, executor: str | Pool | runner.Engine | None = None,
+               scheduler: str | None = None,
                ) -> tuple[list[CheckResult], dict[str, list[RunResult]], float]:
     """Run the arms of ``checks`` (each at the protocol's replications unless
     ``replications`` is given, at most ``cap``) and evaluate them; also returns runs and
@@ -533,18 +542,21 @@ def run_checks(checks: Sequence[Check] | None = None, replications: int | None =
     checks = CHECKS if checks is None else list(checks)
     started = time.perf_counter()
     counts = arm_replications(checks, replications, cap)
-    results = run_arms(needed_arms(checks), counts, months, seed, size, workers)
+    results = run_arms(needed_arms(checks), counts, months, seed, size, workers,
+                       executor=executor, scheduler=scheduler)
     return (evaluate(checks, results, replications, cap), results,
             time.perf_counter() - started)
 
 
 def pilot(seed: int = int(PILOT["seed"]), replications: int = int(PILOT["replications"]),
-          months: int = int(PILOT["months"]), workers: int = 1,
-          checks: Sequence[Check] | None = None) -> list[dict[str, Any]]:
+          months: int = int(PILOT["months"]), workers: int | None = None,
+          checks: Sequence[Check] | None = None, executor: str | Pool | runner.Engine | None = None,
+          scheduler: str | None = None) -> list[dict[str, Any]]:
     """The pilot behind the power calculation: each emergent check's SD over
     ``replications`` runs at an independent seed, and the replications it implies."""
     checks = EMERGENT if checks is None else [c for c in checks if c.kind == "emergent"]
-    results = run_arms(needed_arms(checks), replications, months, seed, workers=workers)
+    results = run_arms(needed_arms(checks), replications, months, seed, workers=workers,
+                       executor=executor, scheduler=scheduler)
     rows = []
     for c in checks:
         values = [v for v in measure(c, results, replications).values if not math.isnan(v)]
@@ -778,11 +790,12 @@ ROBUSTNESS_PARAMETERS = ("founding_rate", "incumbency_weight", "gov_led_needs_we
 
 
 def _headline_rows(extra: dict[str, Any], replications: int, months: int, seed: int,
-                   size: dict[str, Any], workers: int) -> list[dict[str, Any]]:
+                   size: dict[str, Any], engine: runner.Engine | Pool,
+                   ) -> list[dict[str, Any]]:
     """Every headline paired difference with the constants in ``extra`` overridden."""
     scenarios = sorted({h[1] for h in HEADLINES} | {h[2] for h in HEADLINES})
     arms = [Arm(s, tuple(sorted(extra.items()))) for s in scenarios]
-    results = run_arms(arms, replications, months, seed, size, workers)
+    results = run_arms(arms, replications, months, seed, size, executor=engine)
     by_scenario = {a.scenario: results[a.key] for a in arms}
     rows = []
     for label, t, c, outcome, sign in HEADLINES:
@@ -803,8 +816,10 @@ def _robustness_size(size: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_SEED,
-               size: dict[str, Any] | None = None, workers: int = 1,
-               parameters: Sequence[str] | None = None) -> list[dict[str, Any]]:
+               size: dict[str, Any] | None = None, workers: int | None = None,
+               parameters: Sequence[str] | None = None,
+               executor: str | Pool | runner.Engine | None = None, scheduler: str | None = None,
+               ) -> list[dict[str, Any]]:
     """Sign of each headline effect with each uncertain parameter at its low/high end.
 
     Runs at the library's default district unless ``size`` says otherwise: two of the three
@@ -819,18 +834,20 @@ def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_
     for name in names:
         settings += [(name, "low", by_name[name].low), (name, "high", by_name[name].high)]
     rows = []
-    for name, end, value in settings:
-        extra = {} if value is None else {f"parameters.{name}": value}
-        for row in _headline_rows(extra, replications, months, seed, size, workers):
-            rows.append({"parameter": name, "end": end,
-                         "value": "" if value is None else f"{value:g}", **row})
+    with runner.engine(executor, workers, scheduler) as shared:  # workers start once
+        for name, end, value in settings:
+            extra = {} if value is None else {f"parameters.{name}": value}
+            for row in _headline_rows(extra, replications, months, seed, size, shared):
+                rows.append({"parameter": name, "end": end,
+                             "value": "" if value is None else f"{value:g}", **row})
     return rows
 
 
 def robustness_joint(points: int = 16, replications: int = 5, months: int = MONTHS,
                      seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
-                     workers: int = 1, parameters: Sequence[str] | None = None,
-                     ) -> list[dict[str, Any]]:
+                     workers: int | None = None, parameters: Sequence[str] | None = None,
+                     executor: str | Pool | runner.Engine | None = None,
+                     scheduler: str | None = None) -> list[dict[str, Any]]:
     """Each headline effect at ``points`` Latin-hypercube draws of the uncertain parameters
     varied together over their plausible ranges — interactions that one-at-a-time ends miss.
     """
@@ -845,12 +862,14 @@ def robustness_joint(points: int = 16, replications: int = 5, months: int = MONT
     low = np.array([by_name[n].low for n in names])
     high = np.array([by_name[n].high for n in names])
     rows = []
-    for i, draw in enumerate(qmc.scale(unit, low, high)):
-        values = {n: float(round(v) if by_name[n].is_integer else v)
-                  for n, v in zip(names, draw, strict=True)}
-        extra = {f"parameters.{n}": v for n, v in values.items()}
-        for row in _headline_rows(extra, replications, months, seed, size, workers):
-            rows.append({"point": i + 1, **{n: f"{v:.4g}" for n, v in values.items()}, **row})
+    with runner.engine(executor, workers, scheduler) as shared:  # workers start once
+        for i, draw in enumerate(qmc.scale(unit, low, high)):
+            values = {n: float(round(v) if by_name[n].is_integer else v)
+                      for n, v in zip(names, draw, strict=True)}
+            extra = {f"parameters.{n}": v for n, v in values.items()}
+            for row in _headline_rows(extra, replications, months, seed, size, shared):
+                rows.append({"point": i + 1, **{n: f"{v:.4g}" for n, v in values.items()},
+                             **row})
     return rows
 
 

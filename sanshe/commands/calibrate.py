@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from sanshe import checks
+from sanshe.commands.run import add_executor_options, executor_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=checks.SEED, default=None, help="default: the scenario's")
     parser.add_argument("--accept", type=float, default=0.25,
                         help="share of points accepted as the posterior (default 0.25)")
-    parser.add_argument("--workers", type=checks.WORKERS, default=2, help="processes (default 2)")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="output directory (default results/calibration/<scenario>)")
+    add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
     parser.set_defaults(func=handle)
 
 
@@ -56,9 +57,11 @@ def handle(args: argparse.Namespace) -> int:
     checks.output_dir(out, "--out")  # before any run
     targets = calibration.load_targets(checks.input_file(args.targets, "--targets"))
     free = calibration.parse_free(args.free)
+    executor = executor_of(args)
     result = calibration.calibrate(args.scenario, targets, free, args.points,
                                    args.replications, args.months, args.seed, args.accept,
-                                   args.workers)
+                                   workers=args.workers, executor=executor,
+                                   scheduler=args.scheduler)
     print(calibration.describe(result))
     for path in calibration.write(result, out):
         print(f"wrote {path}")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from sanshe import checks
-from sanshe.commands.run import add_run_options, write_json
+from sanshe.commands.run import add_run_options, executor_of, write_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,6 +69,7 @@ def handle(args: argparse.Namespace) -> int:
     checks.output_file(args.json_file, "--json", example="runs.json")  # before any run
     if args.report:
         checks.output_dir(RESULTS_DIR if args.out is None else args.out, "--out")
+    executor = executor_of(args)
     comparison = compare(
         args.scenarios,
         replications=args.replications,
@@ -82,6 +83,9 @@ def handle(args: argparse.Namespace) -> int:
         progress=args.progress,
         fresh=args.fresh,
         report=args.report,
+        workers=args.workers,
+        executor=executor,
+        scheduler=args.scheduler,
     )
     total = len(comparison.runs) + comparison.failed
     print(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 
-from sanshe import checks
-from sanshe.experiment import RunResult, plan, progress_bar, run_single
+from sanshe import checks, runner
+from sanshe.executors import EXECUTORS
+from sanshe.experiment import RunResult, jobs_of, plan, run_key, run_single
 from sanshe.lever_checks import print_warnings
 from sanshe.outcomes import OUTCOME_NAMES
 from sanshe.timeline import print_cut_notes
@@ -30,6 +32,28 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         "policy.purchase.annual_budget=5e6 (repeatable)")
     parser.add_argument("--db", metavar="URL", help="SQLite file or postgresql:// URL to "
                         "store the runs in")
+    add_executor_options(parser)
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--executor`` and ``--scheduler``: every command that runs more than
+    one simulation takes them (run, compare, sweep, calibrate, validate)."""
+    parser.add_argument("--workers", type=checks.WORKERS, metavar="P",
+                        help="worker processes (default: the cores available; a batch "
+                        "shorter than starting them runs in this process)")
+    parser.add_argument("--executor", choices=EXECUTORS,
+                        help="local: a process pool (default); dask: dask.distributed "
+                        "(--scheduler, or a LocalCluster); serial: this process")
+    parser.add_argument("--scheduler", metavar="ADDR",
+                        help="a running Dask scheduler, e.g. tcp://HOST:8786 (implies "
+                        "--executor dask)")
+
+
+def executor_of(args: argparse.Namespace) -> str:
+    """The executor the options ask for, checked before any run (Dask installed)."""
+    kind = args.executor or ("dask" if args.scheduler else "local")
+    runner.check(kind, args.workers, args.scheduler)
+    return kind
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +71,7 @@ def main(args: argparse.Namespace) -> int:
 
     overrides = parse_overrides(args.overrides)
     checks.output_file(args.json_file, "--json", example="runs.json")  # before any run
+    executor = executor_of(args)
     specs = plan(args.scenarios, args.replications, args.seed, args.months, overrides)
     print_warnings([spec.scenario for spec in specs])
     print_cut_notes(specs)  # a shortened run that ends before a timeline change
@@ -59,16 +84,32 @@ def main(args: argparse.Namespace) -> int:
                 "seed": args.seed, "months": args.months, "overrides": overrides}
         names = "-".join(dict.fromkeys(s.scenario.name for s in specs))
         experiment_id = store.experiment(f"run-{names}-{spec_hash(spec)[:8]}", "run", spec)
-    results = []
-    for spec in progress_bar(specs, not args.no_progress):
-        result = run_single(spec)
-        results.append(result)
-        if store is not None:
-            store.save_run(experiment_id, f"{result.scenario}/r{result.replication}", result)
+    jobs = jobs_of(specs)
+    outcomes = runner.run_all(jobs, run_single, executor=executor, workers=args.workers,
+                              scheduler=args.scheduler, store=store, experiment=experiment_id,
+                              progress=not args.no_progress)
+    if any(o is None for o in outcomes):  # stored by an identical command: read, not rerun
+        stored = {run_key(r.scenario, r.replication): r for r in store.results(experiment_id)}
+        outcomes = [stored[job.key] if o is None else o
+                    for job, o in zip(jobs, outcomes, strict=True)]
+    results = [o for o in outcomes if not isinstance(o, runner.RunError)]
     if args.json_file:
         write_json(results, Path(args.json_file))
-    print(final_table(results))
-    return 0
+    if results:
+        print(final_table(results))
+    return report_failures(jobs, outcomes)
+
+
+def report_failures(jobs: list[runner.Job], outcomes: list) -> int:
+    """Print each failed run's traceback to stderr; 1 if any failed, else 0."""
+    failed = [(job, o) for job, o in zip(jobs, outcomes, strict=True)
+              if isinstance(o, runner.RunError)]
+    for job, error in failed:
+        print(f"run {job.key} failed:\n{error.traceback_text}", file=sys.stderr)
+    if failed:
+        print(f"sanshe: {len(failed)} of {len(jobs)} runs failed (tracebacks above); the "
+              "table shows the others.", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def final_table(results: list[RunResult]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from sanshe import checks
+from sanshe.commands.run import add_executor_options, executor_of
 from sanshe.errors import InputError
-from sanshe.executors import EXECUTORS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,23 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="override a key of the base scenario",
     )
-    parser.add_argument(
-        "--workers",
-        type=checks.WORKERS,
-        metavar="P",
-        help="worker processes (default: the cores available)",
-    )
-    parser.add_argument(
-        "--executor",
-        choices=EXECUTORS,
-        help="local: a process pool (default); dask: dask.distributed "
-        "(--scheduler, or a LocalCluster); serial: this process",
-    )
-    parser.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="a running Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)",
-    )
+    add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
     parser.add_argument(
         "--name",
         "--resume",
@@ -124,7 +108,7 @@ def handle(args: argparse.Namespace) -> int:
             "e.g. --vary policy.purchase.annual_budget=1e5:5e6."
         )
     checks.output_dir(RESULTS_DIR if args.out is None else args.out, "--out")  # before any run
-    executor = args.executor or ("dask" if args.scheduler else "local")
+    executor = executor_of(args)
     result = sweep(
         args.scenario,
         args.vary,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from sanshe import checks as options
+from sanshe import runner
+from sanshe.commands.run import add_executor_options, executor_of
 from sanshe.errors import InputError
 
 try:
@@ -39,8 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"months per run, 13 to 600 (default {MONTHS})")
     parser.add_argument("--seed", type=options.SEED, default=None, metavar="S",
                         help=f"master seed (default {MASTER_SEED})")
-    parser.add_argument("--workers", type=options.WORKERS, default=2,
-                        help="processes (default 2)")
     parser.add_argument("--out", metavar="DIR", default="results/validation",
                         help="output directory (default results/validation)")
     parser.add_argument("--pattern", type=options.POSITIVE, action="append", metavar="N",
@@ -60,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--joint-points", type=options.WholeNumber(0), default=16, metavar="N",
                         help="Latin-hypercube draws varying them together, 5 replications "
                         "each (default 16; 0 skips)")
+    add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
     parser.set_defaults(func=handle)
 
 
@@ -73,6 +74,7 @@ def handle(args: argparse.Namespace) -> int:
     seed = validation.MASTER_SEED if args.seed is None else args.seed
     names = _robustness_parameters(args.robustness_parameters)  # fail before any run
     options.output_dir(args.out, "--out")
+    kind = executor_of(args)
     checks = validation.CHECKS
     if args.pattern:
         bad = [n for n in args.pattern if n not in validation.PATTERNS]
@@ -80,9 +82,18 @@ def handle(args: argparse.Namespace) -> int:
             raise InputError(f"--pattern must be between 1 and {max(validation.PATTERNS)} "
                              f"(got {bad}).")
         checks = [c for c in checks if c.pattern in args.pattern]
-    if args.pilot:
-        return _pilot(checks, args, months)
-    rows, _, seconds = validation.run_checks(checks, reps, months, seed, workers=args.workers)
+    with runner.Engine(kind, args.workers, args.scheduler) as engine:  # workers start once
+        if args.pilot:
+            return _pilot(checks, args, months, engine)
+        return _validate(checks, args, reps, months, seed, names, engine)
+
+
+def _validate(checks: list, args: argparse.Namespace, reps: int | None, months: int,
+              seed: int, names: list[str], engine: runner.Engine) -> int:
+    """The checks, then the robustness tables, on one shared engine; the report."""
+    from sanshe import validation
+
+    rows, _, seconds = validation.run_checks(checks, reps, months, seed, executor=engine)
     print(validation.format_table(rows))
     family = [r for r in rows if r.check.kind == "emergent"]
     inputs = [r for r in rows if r.check.kind == "input"]
@@ -92,12 +103,12 @@ def handle(args: argparse.Namespace) -> int:
     robust = joint = None
     if not args.no_robustness:
         robust = validation.robustness(args.robustness_replications, months, seed,
-                                       workers=args.workers, parameters=names)
+                                       parameters=names, executor=engine)
         held = sum(r["expected_sign_holds"] == "yes" for r in robust)
         print(f"robustness: expected sign significant in {held} of {len(robust)} cases")
         if args.joint_points > 0:
             joint = validation.robustness_joint(args.joint_points, months=months, seed=seed,
-                                                workers=args.workers, parameters=names)
+                                                parameters=names, executor=engine)
             for row in validation.joint_summary(joint):
                 print(f"joint draws, {row['comparison']}: significant {row['significant']}, "
                       f"sign only {row['sign_only']}, reversed {row['reversed']} "
@@ -108,7 +119,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pilot(checks: list, args: argparse.Namespace, months: int) -> int:
+def _pilot(checks: list, args: argparse.Namespace, months: int, engine: runner.Engine) -> int:
     """Print (and write pilot.csv) each emergent check's pilot SD and implied replications;
     the protocol's pilot unless --seed, --replications or --months say otherwise."""
     from pathlib import Path
@@ -118,7 +129,7 @@ def _pilot(checks: list, args: argparse.Namespace, months: int) -> int:
     seed = validation.PILOT["seed"] if args.seed is None else args.seed
     reps = validation.PILOT["replications"] if args.replications is None else args.replications
     months = validation.PILOT["months"] if args.months is None else months
-    rows = validation.pilot(seed, reps, months, workers=args.workers, checks=checks)
+    rows = validation.pilot(seed, reps, months, checks=checks, executor=engine)
     print(f"pilot: seed {seed}, {reps} replications, {months} months; n for power "
           f"{validation.POWER:g} at alpha "
           f"{validation.ALPHA:g}/{len(validation.EMERGENT)}")
