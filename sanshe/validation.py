@@ -33,11 +33,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sanshe import runner
+from sanshe import designs, runner
+from sanshe import parameters as table
 from sanshe.errors import InputError
 from sanshe.executors import Pool
 from sanshe.experiment import RunResult, plan, resolve, run_single
 from sanshe.outcomes import SPECIAL_GROUPS
+from sanshe.stats import mean_ci
 
 #: The protocol. It sits with the tests it drives, like ``scenarios/`` at the repository
 #: root; ``sanshe validate`` runs from a checkout.
@@ -264,12 +266,11 @@ def in_default_test_run(check: Check) -> bool:
     return check.replications <= CI_MAX_REPLICATIONS
 
 #: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
-#: the protocol's replications and seed). The tests mark them ``xfail(strict=True)`` so
-#: that a mechanism change that fixes one is noticed.
+#: the protocol's replications and seed; the figures of entries older than the stream split
+#: of issue 13 were measured before it and have moved a little, the verdicts have not).
+#: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
+#: noticed.
 KNOWN_FAILURES: dict[str, str] = {
-    "1b": "ln ratio 0.20 [0.16, 0.24] < MME 0.22: leaders found SOs without an incubator too "
-          "(each leader once), so the incubator's cohorts (round(places × 0.7) a year, by decree) "
-          "add 83 → 101 SOs, +22%, and density competition slows the rest.",
     "1c": "ln ratio 0.12 [0.05, 0.18] < MME 0.22: the low threshold multiplies only active "
           "leaders' founding rate (× founding_threshold_low_mult); within the full package the "
           "leader pool and density competition bind, so 90 → 101 SOs (+12%).",
@@ -290,12 +291,13 @@ KNOWN_FAILURES: dict[str, str] = {
     "4a": "satisfaction +0.005 [+0.005, +0.006] < MME 0.05: only served residents update "
           "satisfaction and every resident's drifts back to satisfaction_initial each month "
           "(memory_fade), so the district mean stays near 0.49–0.50 while coverage rises +0.08.",
-    "4c": "coverage +0.036 [+0.021, +0.050] < MME 0.05: under competitive purchase with "
-          "third-party evaluation awards already follow quality; the weight adds only the "
-          "steering of contract_flexibility × weight of contracted service toward expressed needs.",
     "5-resources": "ln ratio 0.19 [0.10, 0.27] < MME 0.22: free space multiplies the founding "
                    "rate, but founding needs an active leader who has not founded yet, so the "
                    "count goes 13.3 → 16.2 community SOs (+20%).",
+    "5-resources-activity": "ln ratio 0.220 [0.127, 0.314] < MME 0.223 (a 25% rise): free "
+                            "space lowers community SOs' fixed costs, so more survive and "
+                            "act, but the gain sits on the MME; it passed just above it "
+                            "before the stream split (issue 13) and now falls just below.",
     "5-services": "ln ratio +0.09 [−0.01, +0.19]: the services priority gives existing community "
                   "SOs the fund's work (activity ×3.4) but founding does not respond to work "
                   "on offer, and few community SOs close for want of money (12.8 → 14.0).",
@@ -318,10 +320,21 @@ KNOWN_FAILURES: dict[str, str] = {
           "(no fund, space or purchase beyond the status quo; ~17 SOs in 6 communities) and SOs "
           "settle service affairs only where their capacity is present; with the full package "
           "(7f) the share is 0.236 ≥ 0.2.",
+    "7c": "referral share 0.193 [0.167, 0.219], not credibly ≤ 0.2: affairs are settled by "
+          "deliberation at about deliberable_share × decide_max whatever residents do (the "
+          "seat cap binds, issue 14), so referral sits at the 20% line and its side of it "
+          "follows the draws.",
+    "9a": "ln cost ratio −0.102 [−0.147, −0.056], significant but short of the MME −0.105 "
+          "(10% cheaper): demand-driven lots save mostly the 30% that government-led "
+          "contracts spend on officials' own tasks (gov_led_task_share).",
     "9b": "coverage +0.047 [+0.037, +0.058], significant but just short of the MME 0.05: the "
           "advantage is mostly the 30% of government-led money spent on officials' own tasks "
           "(gov_led_task_share); misplaced lots are still mostly used where needs outrun "
           "services.",
+    "11b": "elderly/young participation ratio 2.36 [2.12, 2.61] (− 2 = +0.36), Holm-adjusted "
+           "p 0.052: the ratio is above 2 but not credibly so at the protocol's 11 "
+           "replications after Holm's correction; age enters participation only as a fixed "
+           "shift of the pull (age_effect_young, age_effect_elderly).",
 }
 
 PATTERNS = {
@@ -382,15 +395,8 @@ def required_replications(sd: float, mme: float, alpha: float = FAMILY_ALPHA,
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval of ``values`` (NaNs dropped)."""
-    x = np.asarray([v for v in values if not math.isnan(v)], float)
-    if x.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if x.size < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return mean, mean - half, mean + half
+    """Mean and Student-t confidence interval of ``values`` (NaNs dropped; sanshe/stats.py)."""
+    return tuple(mean_ci(values, confidence=level))
 
 
 @dataclass
@@ -825,8 +831,6 @@ def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_
     Runs at the library's default district unless ``size`` says otherwise: two of the three
     headlines are about where money goes, and the budgets are set for that district.
     """
-    from sanshe import parameters as table
-
     size = _robustness_size(size)
     names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
     by_name = {p.name: p for p in table.TABLE}
@@ -851,19 +855,15 @@ def robustness_joint(points: int = 16, replications: int = 5, months: int = MONT
     """Each headline effect at ``points`` Latin-hypercube draws of the uncertain parameters
     varied together over their plausible ranges — interactions that one-at-a-time ends miss.
     """
-    from scipy.stats import qmc
-
-    from sanshe import parameters as table
-
     size = _robustness_size(size)
     names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
     by_name = {p.name: p for p in table.TABLE}
-    unit = qmc.LatinHypercube(d=len(names), seed=seed).random(points)
+    unit = designs.latin_hypercube(len(names), points, seed)
     low = np.array([by_name[n].low for n in names])
     high = np.array([by_name[n].high for n in names])
     rows = []
     with runner.engine(executor, workers, scheduler) as shared:  # workers start once
-        for i, draw in enumerate(qmc.scale(unit, low, high)):
+        for i, draw in enumerate(designs.scale(unit, low, high)):
             values = {n: float(round(v) if by_name[n].is_integer else v)
                       for n, v in zip(names, draw, strict=True)}
             extra = {f"parameters.{n}": v for n, v in values.items()}
