@@ -19,4 +19,12 @@ def __getattr__(name: str):
         from sanshe.comparison import compare
 
         return compare
+    if name == "optimize":
+        from sanshe.optimize import optimize
+
+        return optimize
+    if name == "discover":
+        from sanshe.discovery import discover
+
+        return discover
     raise AttributeError(f"module 'sanshe' has no attribute {name!r}")
