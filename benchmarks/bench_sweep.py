@@ -29,14 +29,14 @@ CASES = (("local", 1), ("local", 2), ("dask", 2))
 
 def _warm(_: int) -> int:
     """Import the model in a worker (what its first run would otherwise pay for)."""
-    import sanshe.model  # noqa: F401
+    import sanshe.sim.model  # noqa: F401
 
     time.sleep(0.3)  # long enough that each worker takes one of these
     return os.getpid()
 
 
 def _sweep(db: str, name: str, executor, workers: int):
-    from sanshe.sweep import sweep
+    from sanshe.experiments.sweep import sweep
 
     return sweep(
         "baseline",
@@ -62,7 +62,7 @@ def time_cold(db: str, kind: str, workers: int) -> tuple[float, object]:
 
 def time_warm(db: str, kind: str, workers: int) -> tuple[float, object]:
     """Wall time of the sweep on a started pool whose workers have imported the model."""
-    from sanshe.executors import collect, open_executor
+    from sanshe.experiments.executors import collect, open_executor
 
     with open_executor(kind, workers) as pool:
         pids = {pid for _, pid in collect(pool, _warm, [(i, i) for i in range(2 * workers)])}
@@ -73,7 +73,7 @@ def time_warm(db: str, kind: str, workers: int) -> tuple[float, object]:
 
 
 def finals(result) -> object:
-    from sanshe.outcomes import OUTCOME_NAMES
+    from sanshe.inputs.outcomes import OUTCOME_NAMES
 
     runs = result.runs()
     return runs[["key", "seed", *OUTCOME_NAMES]].sort_values("key").reset_index(drop=True)

@@ -2,6 +2,6 @@
 
 import sys
 
-from sanshe.cli import main
+from sanshe.ui.cli import main
 
 sys.exit(main())

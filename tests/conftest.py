@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sanshe.experiment import RunResult
-from sanshe.outcomes import OUTCOME_NAMES, finals
+from sanshe.experiments.experiment import RunResult
+from sanshe.inputs.outcomes import OUTCOME_NAMES, finals
 
 POSTGRES_ENV = "SANSHE_TEST_POSTGRES_URL"
 _PG_USER_CANDIDATES = ("postgres", "nobody")

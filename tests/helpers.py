@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sanshe.experiment import plan, run_single
-from sanshe.parameters import defaults
+from sanshe.experiments.experiment import plan, run_single
+from sanshe.inputs.parameters import defaults
 
 #: A small district: 5 communities of 200 residents (fast, still every mechanism).
 SMALL = {

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sanshe.mechanisms import affairs
+from sanshe.sim.mechanisms import affairs
 from tests.helpers import params
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sanshe import calibration
-from sanshe.errors import InputError
+from sanshe.experiments import calibration
+from sanshe.inputs.errors import InputError
 
 TARGETS = Path(__file__).resolve().parent.parent / "calibration" / "yuhuatai_targets.toml"
 

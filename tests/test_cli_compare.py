@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import sanshe.comparison as comparison_module
-from sanshe.cli import main
-from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.report import FIGURES
+import sanshe.experiments.comparison as comparison_module
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.reporting.report import FIGURES
+from sanshe.ui.cli import main
 
 SMALL = ["--set", "district.residents_per_community=200"]
 

@@ -1,6 +1,6 @@
 """Bad input on every command: exit 2, one paragraph saying what to do, nothing run or made.
 
-Most cases call :func:`sanshe.cli.main` in this process (fast); a handful run the command
+Most cases call :func:`sanshe.ui.cli.main` in this process (fast); a handful run the command
 line in a fresh process as a user would. Any simulation that starts fails the test, so
 every rejection is known to come before the first run.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sanshe.cli import main
-from sanshe.model import CommunityGovernanceModel
-from sanshe.store import ResultStore
+from sanshe.experiments.store import ResultStore
+from sanshe.sim.model import CommunityGovernanceModel
+from sanshe.ui.cli import main
 from tests.helpers import sanshe
 
 PASSWORD = "s3cret-Pw"

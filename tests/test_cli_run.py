@@ -2,7 +2,7 @@
 
 import json
 
-from sanshe.outcomes import OUTCOME_NAMES
+from sanshe.inputs.outcomes import OUTCOME_NAMES
 from tests.helpers import sanshe
 
 SMALL = ["--set", "district.streets=1", "--set", "district.communities_per_street=3",

@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from sanshe import validation
+from sanshe.experiments import validation
 from tests.helpers import sanshe
 
 TARGETS = Path(__file__).resolve().parent.parent / "calibration" / "yuhuatai_targets.toml"
@@ -113,7 +113,7 @@ def test_other_commands_work_without_the_protocol_file() -> None:
             "        raise FileNotFoundError(path)\n"
             "    return real(path, *a, **k)\n"
             "builtins.open = fake\n"
-            "from sanshe.cli import main\n"
+            "from sanshe.ui.cli import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     listed = subprocess.run([sys.executable, "-c", hide, "scenarios"], capture_output=True,
                             text=True, timeout=120)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import sanshe.comparison as comparison_module
-import sanshe.stats as stats_module
-from sanshe.comparison import (
+import sanshe.experiments.comparison as comparison_module
+import sanshe.reporting.stats as stats_module
+from sanshe.experiments.comparison import (
     Comparison,
     compare,
     describe_difference,
@@ -26,8 +26,8 @@ from sanshe.comparison import (
     table_rows,
     with_spending_per_resident,
 )
-from sanshe.errors import InputError
-from sanshe.scenario import Scenario
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.scenario import Scenario
 from tests.helpers import sanshe
 
 SMALL = {"district.residents_per_community": 200}
@@ -280,7 +280,7 @@ def test_the_terminal_warns_of_few_replications_and_idle_levers(tmp_path: Path) 
 
 
 def test_warnings_use_the_lever_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sanshe import lever_checks
+    from sanshe.inputs import lever_checks
 
     def levers(found: list[str]) -> list[str]:
         return [w for w in found if w.startswith(("baseline:", "full_linkage:"))]

@@ -27,8 +27,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanshe import streams as stream_table
-from sanshe.mechanisms import (
+from sanshe.inputs.schema import BY_KEY
+from sanshe.sim import streams as stream_table
+from sanshe.sim.mechanisms import (
     affairs,
     ecology,
     finance,
@@ -42,8 +43,7 @@ from sanshe.mechanisms import (
     services,
     workforce,
 )
-from sanshe.model import CONSTRUCTION_STREAM, CommunityGovernanceModel
-from sanshe.schema import BY_KEY
+from sanshe.sim.model import CONSTRUCTION_STREAM, CommunityGovernanceModel
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 120, "district.rural_share": 0.34}

@@ -28,10 +28,10 @@ pytest.importorskip("solara")
 pytest.importorskip("mesa.visualization")
 
 from sanshe import dashboard  # noqa: E402
-from sanshe.cli import main  # noqa: E402
-from sanshe.errors import InputError  # noqa: E402
-from sanshe.scenario import Scenario, library_names  # noqa: E402
-from sanshe.schema import BY_KEY  # noqa: E402
+from sanshe.inputs.errors import InputError  # noqa: E402
+from sanshe.inputs.scenario import Scenario, library_names  # noqa: E402
+from sanshe.inputs.schema import BY_KEY  # noqa: E402
+from sanshe.ui.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("SANSHE_CHROMIUM", "/usr/bin/chromium")

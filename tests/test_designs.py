@@ -1,4 +1,4 @@
-"""Designs (sanshe/designs.py): reproducible draws, the scipy seed shim, axes and grids."""
+"""Designs (sanshe/experiments/designs.py): reproducible draws, the scipy seed shim, axes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import qmc
 
-from sanshe import designs
-from sanshe.designs import Axis, make_design
+from sanshe.experiments import designs
+from sanshe.experiments.designs import Axis, make_design
 
 BUDGET = Axis("policy.purchase.annual_budget", "float", low=1e5, high=5e6)
 POSTS = Axis("policy.social_work.posts_per_community", "int", low=0, high=3)
@@ -59,7 +59,7 @@ def test_the_same_seed_gives_the_same_design(method: str) -> None:
 
 
 def test_sweep_still_exports_the_design_names() -> None:
-    from sanshe import sweep
+    from sanshe.experiments import sweep
 
     assert sweep.Axis is Axis and sweep.make_design is make_design
     assert sweep.MORRIS_LEVELS == designs.MORRIS_LEVELS

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from helpers import sanshe
 
-from sanshe.discovery import Limit, describe_limit, discover, find_boxes, input_label
-from sanshe.errors import InputError
-from sanshe.experiment import RunResult, RunSpec
-from sanshe.sweep import sweep
+from sanshe.experiments.discovery import Limit, describe_limit, discover, find_boxes, input_label
+from sanshe.experiments.experiment import RunResult, RunSpec
+from sanshe.experiments.sweep import sweep
+from sanshe.inputs.errors import InputError
 
 pytest.importorskip("ema_workbench")
 
@@ -197,7 +197,7 @@ def test_missing_ema_workbench_says_what_to_install(store: str, monkeypatch) -> 
 )
 def test_cli_bad_input_exits_2_with_one_paragraph(store: str, args: list[str], message: str,
                                                   capsys) -> None:
-    from sanshe.cli import main
+    from sanshe.ui.cli import main
 
     assert main(["discover", *args, "--db", store]) == 2
     err = capsys.readouterr().err

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sanshe.mechanisms import ecology
-from sanshe.mechanisms.workforce import exit_probability, fill_probability
+from sanshe.sim.mechanisms import ecology
+from sanshe.sim.mechanisms.workforce import exit_probability, fill_probability
 from tests.helpers import params
 
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from sanshe.errors import InputError
-from sanshe.executors import RunError, collect, guarded_call, open_executor
+from sanshe.experiments.executors import RunError, collect, guarded_call, open_executor
+from sanshe.inputs.errors import InputError
 
 
 def _square(x: int) -> int:

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from helpers import sanshe
 
-from sanshe.experiment import RunResult, RunSpec
-from sanshe.store import ResultStore
-from sanshe.sweep import sweep
+from sanshe.experiments.experiment import RunResult, RunSpec
+from sanshe.experiments.store import ResultStore
+from sanshe.experiments.sweep import sweep
 
 ema_workbench = pytest.importorskip("ema_workbench")
 
@@ -75,7 +75,7 @@ def _load(path: Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
 def test_load_results_opens_the_archive_with_inputs_finals_and_series(
     stored: tuple[str, pd.DataFrame], tmp_path: Path
 ) -> None:
-    from sanshe.ema import write_archive
+    from sanshe.experiments.ema import write_archive
 
     db, runs = stored
     path = tmp_path / "fab.tar.gz"
@@ -118,7 +118,7 @@ def test_archive_is_what_ema_save_results_writes(
     stored: tuple[str, pd.DataFrame], tmp_path: Path
 ) -> None:
     """Our writer and EMA's save_results give the same members, byte for byte."""
-    from sanshe.ema import write_archive
+    from sanshe.experiments.ema import write_archive
 
     db, _ = stored
     ours = tmp_path / "ours.tar.gz"
@@ -139,7 +139,7 @@ def test_archive_is_what_ema_save_results_writes(
 def test_cli_exports_ema_and_refuses_an_unknown_experiment(
     stored: tuple[str, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sanshe.cli import main
+    from sanshe.ui.cli import main
 
     db, runs = stored
     out = tmp_path / "out" / "fab.tar.gz"

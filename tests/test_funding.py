@@ -1,9 +1,9 @@
-"""Community service funds and venture philanthropy (sanshe/mechanisms/funding.py)."""
+"""Community service funds and venture philanthropy (sanshe/sim/mechanisms/funding.py)."""
 
 from __future__ import annotations
 
-from sanshe.mechanisms import funding
-from sanshe.model import CommunityGovernanceModel
+from sanshe.sim.mechanisms import funding
+from sanshe.sim.model import CommunityGovernanceModel
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 150}

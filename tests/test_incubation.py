@@ -1,9 +1,9 @@
-"""The incubator's yearly cohort (sanshe/mechanisms/incubation.py)."""
+"""The incubator's yearly cohort (sanshe/sim/mechanisms/incubation.py)."""
 
 from __future__ import annotations
 
-from sanshe.mechanisms import incubation
-from sanshe.model import CommunityGovernanceModel
+from sanshe.sim.mechanisms import incubation
+from sanshe.sim.model import CommunityGovernanceModel
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 300}

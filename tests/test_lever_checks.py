@@ -1,14 +1,14 @@
-"""Levers on with nothing behind them are reported (sanshe/lever_checks.py)."""
+"""Levers on with nothing behind them are reported (sanshe/inputs/lever_checks.py)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from sanshe.lever_checks import lever_warnings
-from sanshe.model import CommunityGovernanceModel
-from sanshe.scenario import Scenario, library_names
-from sanshe.schema import BY_KEY
+from sanshe.inputs.lever_checks import lever_warnings
+from sanshe.inputs.scenario import Scenario, library_names
+from sanshe.inputs.schema import BY_KEY
+from sanshe.sim.model import CommunityGovernanceModel
 from tests.helpers import SMALL
 from tests.helpers import sanshe as sanshe_cli
 

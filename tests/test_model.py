@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from sanshe import CommunityGovernanceModel, Scenario
-from sanshe.experiment import RunSpec, replication_seeds, run_single
-from sanshe.mechanisms import ecology, priorities
-from sanshe.outcomes import OUTCOME_NAMES
+from sanshe.experiments.experiment import RunSpec, replication_seeds, run_single
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.sim.mechanisms import ecology, priorities
 from tests.helpers import SMALL
 
 
@@ -91,7 +91,7 @@ def test_founding_sees_density_per_thousand_residents(monkeypatch):
 
 
 def test_winners_gov_share_weights_the_revenue_of_purchase_winners():
-    from sanshe.measures import _organizations
+    from sanshe.sim.measures import _organizations
 
     model = small_model(scenario="baseline")
     for so in model.sos:

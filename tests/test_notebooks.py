@@ -26,7 +26,7 @@ pytest.importorskip("ipykernel")
 from IPython.core.formatters import DisplayFormatter  # noqa: E402 - after the skips
 from matplotlib.figure import Figure  # noqa: E402
 
-from sanshe.notebook import show_figures_as_images  # noqa: E402
+from sanshe.ui.notebook import show_figures_as_images  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 EXPECTED = (

@@ -1,20 +1,20 @@
-"""docs/ODD.md's parameter table is generated from sanshe/parameters.py and must match it."""
+"""docs/ODD.md's parameter table is generated from sanshe/inputs/parameters.py and must match it."""
 
 from __future__ import annotations
 
 import pytest
 
-from sanshe import odd
-from sanshe.parameters import TABLE
+from sanshe.inputs.parameters import TABLE
+from sanshe.reporting import odd
 
 
 def test_odd_parameter_table_matches_code():
-    """Run ``python -m sanshe.odd`` when this fails after changing a parameter."""
+    """Run ``python -m sanshe.reporting.odd`` when this fails after changing a parameter."""
     if not odd.ODD_PATH.exists():
         pytest.skip("docs/ODD.md not written yet")
     assert odd.current_table() == odd.parameter_table(), (
-        "docs/ODD.md's parameter table disagrees with sanshe/parameters.py; "
-        "run `python -m sanshe.odd` to regenerate it")
+        "docs/ODD.md's parameter table disagrees with sanshe/inputs/parameters.py; "
+        "run `python -m sanshe.reporting.odd` to regenerate it")
 
 
 def test_table_lists_every_parameter_once():

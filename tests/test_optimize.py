@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanshe.cli import main
-from sanshe.experiment import RunResult, RunSpec
-from sanshe.optimize import OptimizationResult, Target, optimize, pareto_mask, run_key
-from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.store import ResultStore
+from sanshe.experiments.experiment import RunResult, RunSpec
+from sanshe.experiments.optimize import OptimizationResult, Target, optimize, pareto_mask, run_key
+from sanshe.experiments.store import ResultStore
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.ui.cli import main
 
 BUDGET = "policy.purchase.annual_budget"
 RESIDENTS = 10_000  # the baseline district

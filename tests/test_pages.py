@@ -1,4 +1,4 @@
-"""HTML pages (sanshe/pages.py, sanshe/templates/): escaped text, embedded figures."""
+"""HTML pages (sanshe/reporting/pages.py and templates/): escaped text, embedded figures."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import jinja2
 import pytest
 from matplotlib.figure import Figure
 
-from sanshe import pages
-from sanshe.report import html_table
+from sanshe.reporting import pages
+from sanshe.reporting.report import html_table
 
 
 def test_text_is_escaped_so_a_title_cannot_break_the_page() -> None:

@@ -1,7 +1,7 @@
 import numpy as np
 
-from sanshe.mechanisms import participation
-from sanshe.population import build_population
+from sanshe.sim.mechanisms import participation
+from sanshe.sim.population import build_population
 from tests.helpers import params
 
 

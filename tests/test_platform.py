@@ -23,10 +23,10 @@ import pytest
 
 import sanshe
 from sanshe import CommunityGovernanceModel
-from sanshe.agents.government import CommunityCommittee, DistrictBureau, StreetOffice
-from sanshe.agents.group_org import GroupOrganization
-from sanshe.agents.social_org import SocialOrganization
-from sanshe.agents.social_worker import SocialWorker
+from sanshe.sim.agents.government import CommunityCommittee, DistrictBureau, StreetOffice
+from sanshe.sim.agents.group_org import GroupOrganization
+from sanshe.sim.agents.social_org import SocialOrganization
+from sanshe.sim.agents.social_worker import SocialWorker
 from tests.helpers import SMALL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_agents_set_and_define_no_name_mesa_reserves(names_we_set):
 
 def test_dashboard_model_sets_no_name_mesa_reserves(names_we_set):
     pytest.importorskip("solara")
-    from sanshe.dashboard import DashboardModel
+    from sanshe.ui.dashboard import DashboardModel
 
     DashboardModel("baseline", seed="2", **SMALL).step()
     reserved = _reserved(mesa.Model(rng=0), LATER_MODEL_NAMES)
@@ -136,7 +136,8 @@ def test_building_and_stepping_warns_of_no_deprecation():
 
 def test_a_mesa_deprecation_fails_the_tests():
     """pyproject's filterwarnings: raised in Mesa, or blamed on our call into Mesa."""
-    for category, module in ((FutureWarning, "mesa.model"), (DeprecationWarning, "sanshe.model"),
+    for category, module in ((FutureWarning, "mesa.model"),
+                             (DeprecationWarning, "sanshe.sim.model"),
                              (PendingDeprecationWarning, "mesa.visualization"),
                              (DeprecationWarning, "test_model")):
         with pytest.raises(category):

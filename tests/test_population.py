@@ -1,6 +1,6 @@
 import numpy as np
 
-from sanshe.population import DOMAIN_INDEX, build_population
+from sanshe.sim.population import DOMAIN_INDEX, build_population
 from tests.helpers import params
 
 

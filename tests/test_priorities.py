@@ -1,12 +1,12 @@
-"""The four priorities' effects (sanshe/mechanisms/priorities.py)."""
+"""The four priorities' effects (sanshe/sim/mechanisms/priorities.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sanshe.agents.social_org import Lot
-from sanshe.mechanisms import priorities
-from sanshe.model import CommunityGovernanceModel
+from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.mechanisms import priorities
+from sanshe.sim.model import CommunityGovernanceModel
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 150}

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sanshe.agents.social_org import COMMUNITY, PROFESSIONAL, Contract
-from sanshe.mechanisms import procurement
+from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, Contract
+from sanshe.sim.mechanisms import procurement
 from tests.helpers import params
 
 

@@ -12,7 +12,7 @@ import json
 import math
 from pathlib import Path
 
-from sanshe.experiment import plan, run_single
+from sanshe.experiments.experiment import plan, run_single
 from tests.helpers import SMALL
 
 BASELINE = Path(__file__).resolve().parent / "data" / "baseline.json"

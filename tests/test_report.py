@@ -11,14 +11,26 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sanshe import lever_checks, plotting
-from sanshe.comparison import Comparison, compare, summary_table, with_spending_per_resident
-from sanshe.conclusions import meaning
-from sanshe.outcomes import BY_NAME, REPORT_OUTCOMES
-from sanshe.provider_mix import PROVIDERS, decompose, explain_quality, provider_mix, weighted_mean
-from sanshe.report import FIGURES
-from sanshe.scenario import Scenario
-from sanshe.store import ResultStore
+from sanshe.experiments.comparison import (
+    Comparison,
+    compare,
+    summary_table,
+    with_spending_per_resident,
+)
+from sanshe.experiments.store import ResultStore
+from sanshe.inputs import lever_checks
+from sanshe.inputs.outcomes import BY_NAME, REPORT_OUTCOMES
+from sanshe.inputs.scenario import Scenario
+from sanshe.reporting import plotting
+from sanshe.reporting.conclusions import meaning
+from sanshe.reporting.provider_mix import (
+    PROVIDERS,
+    decompose,
+    explain_quality,
+    provider_mix,
+    weighted_mean,
+)
+from sanshe.reporting.report import FIGURES
 
 SCENARIOS = ("baseline", "full_linkage", "incubation_only")
 EXPECTED_FILES = {

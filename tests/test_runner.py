@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sanshe import runner
-from sanshe.cli import main
-from sanshe.comparison import compare
-from sanshe.executors import Pool, ProcessPool, RunError, SerialPool
-from sanshe.experiment import RunResult, RunSpec, jobs_of, plan, run_single
-from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.store import ResultStore
+from sanshe.experiments import runner
+from sanshe.experiments.comparison import compare
+from sanshe.experiments.executors import Pool, ProcessPool, RunError, SerialPool
+from sanshe.experiments.experiment import RunResult, RunSpec, jobs_of, plan, run_single
+from sanshe.experiments.store import ResultStore
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.ui.cli import main
 from tests.helpers import sanshe
 
 #: Two streets of two communities of 100 residents: a run of a few months takes ~0.05 s.
@@ -244,7 +244,7 @@ def test_every_batch_command_checks_the_executor_options_before_any_run(
 def test_run_reports_a_failed_run_and_a_rerun_does_only_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import sanshe.commands.run as run_command
+    import sanshe.ui.commands.run as run_command
 
     calls: list[str] = []
 

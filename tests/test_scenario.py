@@ -1,4 +1,4 @@
-"""Scenario loading, inheritance, validation and overrides (sanshe/scenario.py)."""
+"""Scenario loading, inheritance, validation and overrides (sanshe/inputs/scenario.py)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sanshe.errors import InputError
-from sanshe.parameters import PARAMETERS
-from sanshe.scenario import (
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.parameters import PARAMETERS
+from sanshe.inputs.scenario import (
     Scenario,
     library_dir,
     list_scenarios,
     parse_override,
     parse_overrides,
 )
-from sanshe.schema import SETTINGS
+from sanshe.inputs.schema import SETTINGS
 
 UNIT_COST_RANGE = f"{PARAMETERS['unit_cost'].low:g} to {PARAMETERS['unit_cost'].high:g}"
 

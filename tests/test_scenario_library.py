@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sanshe.parameters import PARAMETERS
-from sanshe.scenario import Scenario, list_scenarios
-from sanshe.schema import SETTINGS, defaults
+from sanshe.inputs.parameters import PARAMETERS
+from sanshe.inputs.scenario import Scenario, list_scenarios
+from sanshe.inputs.schema import SETTINGS, defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "scenarios"

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanshe.errors import InputError
-from sanshe.experiment import RunResult, RunSpec
-from sanshe.parameters import PARAMETERS
+from sanshe.experiments.experiment import RunResult, RunSpec
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.parameters import PARAMETERS
 
 pytest.importorskip("SALib", reason="SALib is not installed (pip install 'sanshe[sensitivity]')")
 
 from sanshe import sensitivity  # noqa: E402 - after the skip
-from sanshe.sweep import SweepResult, sweep  # noqa: E402
+from sanshe.experiments.sweep import SweepResult, sweep  # noqa: E402
 
 S1_EXACT = np.array([0.3139, 0.4424, 0.0, 0.0])
 ST_EXACT = np.array([0.5576, 0.4424, 0.2437, 0.0])

@@ -1,7 +1,7 @@
 import numpy as np
 
-from sanshe.mechanisms import services
-from sanshe.population import build_population
+from sanshe.sim.mechanisms import services
+from sanshe.sim.population import build_population
 from tests.helpers import params
 
 

@@ -1,4 +1,4 @@
-"""sanshe.stats: Student-t intervals that stay within what is possible, and paired tests."""
+"""sanshe.reporting.stats: t intervals that stay within what is possible, and paired tests."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from sanshe.outcomes import BY_NAME
-from sanshe.stats import (
+from sanshe.inputs.outcomes import BY_NAME
+from sanshe.reporting.stats import (
     MIN_REPLICATIONS,
     bands,
     interval,

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanshe.errors import InputError
-from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.store import ResultStore, database_url, mask, normalise_url
+from sanshe.experiments.store import ResultStore, database_url, mask, normalise_url
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.outcomes import OUTCOME_NAMES
 
 SPEC = {"scenarios": ["baseline", "full_linkage"], "replications": 2, "months": 12}
 
@@ -248,9 +248,9 @@ def test_sqlite_uses_wal(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import sys
-    from sanshe.experiment import RunResult
-    from sanshe.outcomes import OUTCOME_NAMES
-    from sanshe.store import ResultStore
+    from sanshe.experiments.experiment import RunResult
+    from sanshe.inputs.outcomes import OUTCOME_NAMES
+    from sanshe.experiments.store import ResultStore
 
     url, who, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = ResultStore(url)

@@ -19,12 +19,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sanshe.errors import InputError
-from sanshe.executors import open_executor
-from sanshe.experiment import RunResult, RunSpec, replication_seeds, run_single
-from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.scenario import Scenario
-from sanshe.sweep import (
+from sanshe.experiments.executors import open_executor
+from sanshe.experiments.experiment import RunResult, RunSpec, replication_seeds, run_single
+from sanshe.experiments.sweep import (
     Axis,
     SweepResult,
     _tasks,
@@ -34,6 +31,9 @@ from sanshe.sweep import (
     run_key,
     sweep,
 )
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.inputs.scenario import Scenario
 
 SMALL = {"district.residents_per_community": 200}
 REPO = Path(__file__).resolve().parent.parent

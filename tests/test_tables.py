@@ -1,4 +1,4 @@
-"""Console tables (sanshe/tables.py): Chinese text aligned by display width, cells alike."""
+"""Console tables (sanshe/reporting/tables.py): Chinese text aligned by display width."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import math
 
 import pytest
 
-from sanshe import comparison, tables
-from sanshe.tables import display_width, format_table, format_value
+from sanshe.experiments import comparison
+from sanshe.reporting import tables
+from sanshe.reporting.tables import display_width, format_table, format_value
 
 
 def test_chinese_characters_take_two_columns() -> None:

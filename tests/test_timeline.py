@@ -1,4 +1,4 @@
-"""Policies that change over time: [[timeline]] in scenario files (sanshe/timeline.py)."""
+"""Policies that change over time: [[timeline]] in scenario files (sanshe/inputs/timeline.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 from helpers import SMALL, sanshe
 
-from sanshe.comparison import compare
-from sanshe.errors import InputError
-from sanshe.experiment import plan, run_single
-from sanshe.lever_checks import lever_warnings
-from sanshe.model import CommunityGovernanceModel
-from sanshe.outcomes import OUTCOME_NAMES
-from sanshe.scenario import Scenario
-from sanshe.sustainability import kept
-from sanshe.timeline import Change
+from sanshe.experiments.comparison import compare
+from sanshe.experiments.experiment import plan, run_single
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.lever_checks import lever_warnings
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.inputs.scenario import Scenario
+from sanshe.inputs.timeline import Change
+from sanshe.reporting.sustainability import kept
+from sanshe.sim.model import CommunityGovernanceModel
 
 PILOT = """
 [[timeline]]
@@ -295,7 +295,7 @@ def test_the_report_lists_the_timeline_and_what_is_kept(tmp_path):
 
 # --- the dashboard -------------------------------------------------------------------------
 def test_the_dashboard_lists_the_timeline_and_marks_changes_on_its_plots():
-    dashboard = pytest.importorskip("sanshe.dashboard")
+    dashboard = pytest.importorskip("sanshe.ui.dashboard")
     model = dashboard.DashboardModel(scenario_name="pilot_ends", seed=2, **SMALL)
     model.run(36)
     text = dashboard.timeline_html(model, "en")

@@ -1,10 +1,10 @@
-"""Social workers: posts, quits and hiring (sanshe/mechanisms/workforce.py)."""
+"""Social workers: posts, quits and hiring (sanshe/sim/mechanisms/workforce.py)."""
 
 from __future__ import annotations
 
-from sanshe.agents.social_org import Contract
-from sanshe.mechanisms import workforce
-from sanshe.model import CommunityGovernanceModel
+from sanshe.sim.agents.social_org import Contract
+from sanshe.sim.mechanisms import workforce
+from sanshe.sim.model import CommunityGovernanceModel
 from tests.helpers import params
 
 TINY = {"district.streets": 1, "district.communities_per_street": 2,

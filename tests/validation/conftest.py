@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from sanshe import validation
+from sanshe.experiments import validation
 
 FULL = os.environ.get("SANSHE_FULL_VALIDATION", "") not in ("", "0")
 

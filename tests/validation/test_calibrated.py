@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sanshe import calibration
-from sanshe.experiment import plan, run_single
+from sanshe.experiments import calibration
+from sanshe.experiments.experiment import plan, run_single
 
 pytestmark = pytest.mark.validation
 

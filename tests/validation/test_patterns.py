@@ -6,7 +6,7 @@ in the protocol: a one-sided paired t-test with Holm's correction over the famil
 emergent checks, and the effect at least the minimum meaningful effect (levels: against
 the level a source states); input checks (a formula does what it says) are tested apart.
 Checks the current mechanisms do not reproduce are ``xfail(strict=True)`` with the
-diagnosis (sanshe.validation.KNOWN_FAILURES), so a fix is noticed.
+diagnosis (sanshe.experiments.validation.KNOWN_FAILURES), so a fix is noticed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from sanshe import validation
+from sanshe.experiments import validation
 
 pytestmark = pytest.mark.validation
 

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from sanshe import validation
-from sanshe.errors import InputError
-from sanshe.experiment import resolve
+from sanshe.experiments import validation
+from sanshe.experiments.experiment import resolve
+from sanshe.inputs.errors import InputError
 
 
 def _result(check: validation.Check, values: list[float], p_adj: float

@@ -1,0 +1,887 @@
+"""Pattern-oriented validation: the patterns of the design brief as a pre-registered protocol.
+
+The protocol is data, written before any mechanism change (issue 14):
+``tests/validation/criteria.toml`` gives, per check, the arms (a library scenario plus dotted
+overrides; an emergent check's arms differ in exactly one lever), a statistic named here
+(:data:`STATISTICS`, computed per replication under common random numbers), the expected
+direction, the minimum meaningful effect (MME) with its reason, the replications from a
+power calculation on a pilot, and the decision rule. This module reads it, runs the arms,
+applies Holm's correction over the family of emergent checks (input checks are reported
+apart) and decides each check by its rule:
+
+* ``significant_and_meaningful``: Holm-adjusted one-sided p < alpha and the mean effect at
+  least the MME in the expected direction;
+* ``level`` (a level a source states, e.g. the 622 split): Holm-adjusted one-sided p < alpha
+  against the stated level;
+* ``equal`` (input checks): the statistic equals its expected value in every replication.
+
+The same functions back the test suite (tests/validation/) and ``sanshe validate``.
+Nothing here sets an outcome: every effect is measured from unmodified model runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sanshe.experiments import designs, runner
+from sanshe.experiments.executors import Pool
+from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
+from sanshe.inputs import parameters as table
+from sanshe.inputs.errors import InputError
+from sanshe.inputs.outcomes import SPECIAL_GROUPS
+from sanshe.reporting.stats import mean_ci
+
+#: The protocol. It sits with the tests it drives, like ``scenarios/`` at the repository
+#: root; ``sanshe validate`` runs from a checkout.
+CRITERIA_PATH = Path(__file__).resolve().parents[2] / "tests" / "validation" / "criteria.toml"
+
+#: Rules a check may name, and the two kinds.
+RULES = ("significant_and_meaningful", "level", "equal")
+KINDS = ("emergent", "input")
+
+
+def _read_protocol(path: Path = CRITERIA_PATH) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read the validation protocol {path}: {exc}. It ships with "
+                         "the repository (tests/validation/criteria.toml); run sanshe "
+                         "validate from a checkout.") from exc
+
+
+PROTOCOL: dict[str, Any] = _read_protocol()
+_SUITE = PROTOCOL["suite"]
+
+#: District size and run length of the suite (criteria.toml [suite]).
+SIZE: dict[str, Any] = dict(_SUITE["size"])
+MONTHS: int = int(_SUITE["months"])
+MASTER_SEED: int = int(_SUITE["master_seed"])
+ALPHA: float = float(_SUITE["alpha"])
+POWER: float = float(_SUITE["power"])
+MIN_REPLICATIONS: int = int(_SUITE["min_replications"])
+PILOT: dict[str, Any] = dict(PROTOCOL["pilot"])
+
+#: The library's default district (10 communities × 1,000 residents), for which its budgets
+#: are set: patterns about where money goes (3, 6, 9) are checked there. Keys use ``__``.
+DEFAULT_DISTRICT: dict[str, Any] = {k.replace(".", "__"): v
+                                    for k, v in _SUITE["default_size"].items()}
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One simulated condition: a library scenario and overrides on top of it."""
+
+    scenario: str
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def key(self) -> str:
+        extra = ",".join(f"{k}={v}" for k, v in self.overrides)
+        return f"{self.scenario}[{extra}]" if extra else self.scenario
+
+    @property
+    def label(self) -> str:
+        """The scenario and its overrides other than the district size, shortly."""
+        extra = ",".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in self.overrides
+                         if not k.startswith("district."))
+        return f"{self.scenario}[{extra}]" if extra else self.scenario
+
+
+def arm(scenario: str, **overrides: Any) -> Arm:
+    """An arm; keyword names use ``__`` for dots (``policy__purchase__mode``)."""
+    return Arm(scenario, tuple(sorted((k.replace("__", "."), v) for k, v in overrides.items())))
+
+
+Finals = dict[str, dict[str, float]]  # role -> outcome -> final value (one replication)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One testable consequence of a pattern, as criteria.toml states it."""
+
+    pattern: int
+    check_id: str
+    title: str
+    source: str
+    kind: str  # "emergent" (behaviour, in the Holm family) or "input" (a formula)
+    arms: dict[str, Arm]  # role -> arm ("t" treatment, "c" control, "b0".. for budgets)
+    statistic: str  # a name in STATISTICS
+    direction: int  # +1: statistic expected above 0; -1: below
+    rule: str
+    outcome: str = ""
+    setting: str = ""
+    level: float = 0.0
+    expected: float = 0.0
+    mme: float = 0.0
+    unit: str = ""
+    mme_reason: str = ""
+    lever: str = ""
+    lever_keys: tuple[str, ...] = ()
+    pilot_sd: float = math.nan
+    replications: int = 0
+    note: str = ""
+
+    @property
+    def statistic_text(self) -> str:
+        """What is computed per replication, in words."""
+        names = {role: a.label for role, a in self.arms.items()}
+        t, c = names.get("t", ""), names.get("c", "")
+        return {
+            "difference": f"{self.outcome}({t} − {c})",
+            "log_ratio": f"ln {self.outcome}({t} / {c})",
+            "relative_difference": f"{self.outcome}({t} − {c}) / {c}",
+            "level": f"{self.outcome}({t}) − {self.level:g}",
+            "age_ratio_level": f"participation 60+ / 18-39 ({t}) − {self.level:g}",
+            "special_coverage_difference": f"special-group coverage({t} − {c})",
+            "rated_share_difference": f"3A+ share of SOs({t} − {c})",
+            "high_rated_share_difference": f"4A+ share of SOs({t} − {c})",
+            "budget_curvature": "coverage per M yuan: (1M→3M) − (6M→12M)",
+            "setting_gap": f"gap in {self.setting}: {t} vs {c}",
+            "outcome_value": f"{self.outcome}({t})",
+        }[self.statistic]
+
+
+# ---------------------------------------------------------------------- statistics
+def special_coverage(f: dict[str, float]) -> float:
+    """Mean need coverage over the five special groups."""
+    return float(np.nanmean([f[f"coverage_{g}"] for g in SPECIAL_GROUPS]))
+
+
+def rated_share(f: dict[str, float], count: str = "rated_so_count") -> float:
+    """Share of SOs rated 3A or above (``count="high_rated_so_count"``: 4A or above)."""
+    return f[count] / f["so_count"] if f["so_count"] else 0.0
+
+
+def high_rated_share(f: dict[str, float]) -> float:
+    """Share of SOs rated 4A or above."""
+    return rated_share(f, "high_rated_so_count")
+
+
+def age_ratio(f: dict[str, float]) -> float:
+    """Participation of the elderly (60+) over that of the young (18-39)."""
+    young = f["participation_young"]
+    return f["participation_elderly"] / young if young > 0 else float("nan")
+
+
+def _log_ratio(t: float, c: float) -> float:
+    return math.log(t / c) if t > 0 and c > 0 else math.nan
+
+
+def _budget(a: Arm) -> float:
+    return float(dict(a.overrides)["policy.purchase.annual_budget"])
+
+
+def _curvature(f: Finals, check: Check) -> float:
+    """Coverage bought per M yuan from the 1st to the 2nd budget minus from the 3rd to the
+    4th: positive when returns diminish."""
+    def slope(lo: str, hi: str) -> float:
+        step = (_budget(check.arms[hi]) - _budget(check.arms[lo])) / 1e6
+        return (f[hi][check.outcome] - f[lo][check.outcome]) / step
+    return slope("b0", "b1") - slope("b2", "b3")
+
+
+@cache
+def _setting(a: Arm, key: str) -> Any:
+    return resolve(a.scenario, dict(a.overrides)).get(key)
+
+
+def _setting_gap(f: Finals, check: Check) -> float:
+    """How far the two arms' values of one setting lie apart (0: the same input)."""
+    return abs(float(_setting(check.arms["t"], check.setting))
+               - float(_setting(check.arms["c"], check.setting)))
+
+
+#: Per-replication statistics by the name criteria.toml uses: (finals by role, check) → value.
+STATISTICS: dict[str, Callable[[Finals, Check], float]] = {
+    "difference": lambda f, c: f["t"][c.outcome] - f["c"][c.outcome],
+    "log_ratio": lambda f, c: _log_ratio(f["t"][c.outcome], f["c"][c.outcome]),
+    "relative_difference": lambda f, c: ((f["t"][c.outcome] - f["c"][c.outcome])
+                                         / f["c"][c.outcome] if f["c"][c.outcome] else math.nan),
+    "level": lambda f, c: f["t"][c.outcome] - c.level,
+    "age_ratio_level": lambda f, c: age_ratio(f["t"]) - c.level,
+    "special_coverage_difference": lambda f, c: special_coverage(f["t"]) - special_coverage(f["c"]),
+    "rated_share_difference": lambda f, c: rated_share(f["t"]) - rated_share(f["c"]),
+    "high_rated_share_difference": lambda f, c: high_rated_share(f["t"]) - high_rated_share(f["c"]),
+    "budget_curvature": _curvature,
+    "setting_gap": _setting_gap,
+    "outcome_value": lambda f, c: f["t"][c.outcome],
+}
+
+
+# ---------------------------------------------------------------------- the protocol
+def _arm_from(spec: dict[str, Any], district: str) -> Arm:
+    size = _SUITE["default_size"] if district == "default" else {}
+    return Arm(spec["scenario"], tuple(sorted({**size, **spec.get("overrides", {})}.items())))
+
+
+def _check_from(row: dict[str, Any]) -> Check:
+    """One [[check]] table as a :class:`Check`; a bad entry is named with what to fix."""
+    cid = row.get("id", "?")
+    allowed = {"statistic": tuple(STATISTICS), "rule": RULES, "kind": KINDS}
+    problems = [f"{key} {row.get(key)!r} is not one of {', '.join(names)}"
+                for key, names in allowed.items() if row.get(key) not in names]
+    if problems:
+        raise InputError(f"criteria.toml, check {cid}: " + "; ".join(problems) + ".")
+    district = row.get("district", "suite")
+    return Check(
+        pattern=int(row["pattern"]), check_id=str(cid), title=row["title"], source=row["source"],
+        kind=row["kind"], arms={r: _arm_from(s, district) for r, s in row["arms"].items()},
+        statistic=row["statistic"], direction=int(row.get("direction", 1)), rule=row["rule"],
+        outcome=row.get("outcome", ""), setting=row.get("setting", ""),
+        level=float(row.get("level", 0.0)), expected=float(row.get("expected", 0.0)),
+        mme=float(row.get("mme", 0.0)), unit=row.get("unit", ""),
+        mme_reason=row.get("mme_reason", ""), lever=row.get("lever", ""),
+        lever_keys=tuple(row.get("lever_keys", ())),
+        pilot_sd=float(row.get("pilot_sd", math.nan)),
+        replications=int(row.get("replications", MIN_REPLICATIONS)), note=row.get("note", ""))
+
+
+CHECKS: list[Check] = [_check_from(row) for row in PROTOCOL["check"]]
+EMERGENT: list[Check] = [c for c in CHECKS if c.kind == "emergent"]
+#: Holm's worst case: the smallest p-value is compared with alpha / (family size).
+FAMILY_ALPHA: float = ALPHA / len(EMERGENT)
+
+#: The largest replication count any check needs: what the suite runs per arm.
+REPLICATIONS: int = max(c.replications for c in CHECKS)
+
+#: The default test run runs checks needing at most this many replications; the rest are
+#: slow tests (criteria.toml [suite] says why). ``sanshe validate`` runs them all.
+CI_MAX_REPLICATIONS: int = int(_SUITE["ci_max_replications"])
+
+
+def in_default_test_run(check: Check) -> bool:
+    """Whether the default test run decides ``check`` at its full replications (the others
+    run there at ``CI_MAX_REPLICATIONS`` only to keep the Holm family whole)."""
+    return check.replications <= CI_MAX_REPLICATIONS
+
+#: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
+#: the protocol's replications and seed; the figures of entries older than the stream split
+#: of issue 13 were measured before it and have moved a little, the verdicts have not).
+#: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
+#: noticed.
+KNOWN_FAILURES: dict[str, str] = {
+    "1c": "ln ratio 0.12 [0.05, 0.18] < MME 0.22: the low threshold multiplies only active "
+          "leaders' founding rate (× founding_threshold_low_mult); within the full package the "
+          "leader pool and density competition bind, so 90 → 101 SOs (+12%).",
+    "2b": "4A+ share −0.008 [−0.019, +0.002]: the rating score (0.5·capacity + 0.25·reputation "
+          "+ 0.15·maturity + 0.1·certified staff) needs 0.5 for 4A; community SOs (capacity "
+          "0.16–0.26, no certified staff) never get there, trained or not: only the 1–2 agencies "
+          "are 4A in both arms.",
+    "2d": "3A+ share −0.044 [−0.065, −0.024], significant but short of the MME 0.05: training "
+          "reaches only the incubator's cohorts (~7 SOs a year) of ~100 SOs, most founded by "
+          "leaders outside it (17.5 → 13.3 rated SOs).",
+    "2e": "3A+ share +0.018 [−0.001, +0.037], the wrong sign: the buyer's self-evaluation "
+          "inflates reputation (self_eval_inflation), which carries 0.25 of the rating score, "
+          "so self-evaluated SOs rate higher; nothing in the rating discounts who evaluated.",
+    "3c": "quality +0.022 [+0.004, +0.039] under directed purchase, the wrong sign: with "
+          "third-party evaluation in both arms (one lever), directed awards go to trusted "
+          "incumbent agencies, the most capable SOs; the quality loss measured before came from "
+          "self-evaluation, which the library's directed_purchase also switches on.",
+    "4a": "satisfaction +0.005 [+0.005, +0.006] < MME 0.05: only served residents update "
+          "satisfaction and every resident's drifts back to satisfaction_initial each month "
+          "(memory_fade), so the district mean stays near 0.49–0.50 while coverage rises +0.08.",
+    "5-resources": "ln ratio 0.19 [0.10, 0.27] < MME 0.22: free space multiplies the founding "
+                   "rate, but founding needs an active leader who has not founded yet, so the "
+                   "count goes 13.3 → 16.2 community SOs (+20%).",
+    "5-resources-activity": "ln ratio 0.220 [0.127, 0.314] < MME 0.223 (a 25% rise): free "
+                            "space lowers community SOs' fixed costs, so more survive and "
+                            "act, but the gain sits on the MME; it passed just above it "
+                            "before the stream split (issue 13) and now falls just below.",
+    "5-services": "ln ratio +0.09 [−0.01, +0.19]: the services priority gives existing community "
+                  "SOs the fund's work (activity ×3.4) but founding does not respond to work "
+                  "on offer, and few community SOs close for want of money (12.8 → 14.0).",
+    "5-landing": "ln ratio +0.12 [−0.01, +0.26]: landed agencies' outreach coaches leaders "
+                 "(founding × (1 + outreach)), but the pool of active leaders who have not "
+                 "founded bounds the count (13.1 → 14.9).",
+    "5-projects": "ln ratio +0.01 [−0.08, +0.10]: partner projects give existing community SOs "
+                  "work (needs met +16%) but founding does not respond to work on offer and few "
+                  "community SOs close for want of money, so the count stays 12.8 → 12.9.",
+    "5-projects-activity": "ln ratio 0.15 [0.07, 0.22] < MME 0.22: the partner takes "
+                           "project_partner_share (0.3) of agency lots, and the status quo's "
+                           "0.5M yuan purchase buys few lots: +16% needs met by community SOs.",
+    "5-projects-participation": "+0.007 [+0.003, +0.011] < MME 0.02: the extra community-SO "
+                                "services reach few residents, and participation responds to "
+                                "service through trust and satisfaction, which fade back.",
+    "6b": "special-group coverage +0.008 [−0.005, +0.021]: group organisations spend 640,000 "
+          "yuan a year in all (32 projects of 20,000 yuan) in 10 communities of 1,000 residents; "
+          "coordination only re-places those few projects, too few to move coverage.",
+    "7b": "SO share of affairs 0.092 [0.077, 0.107] < 0.2: deliberation_622 gives SOs nothing "
+          "(no fund, space or purchase beyond the status quo; ~17 SOs in 6 communities) and SOs "
+          "settle service affairs only where their capacity is present; with the full package "
+          "(7f) the share is 0.236 ≥ 0.2.",
+    "7c": "referral share 0.193 [0.167, 0.219], not credibly ≤ 0.2: affairs are settled by "
+          "deliberation at about deliberable_share × decide_max whatever residents do (the "
+          "seat cap binds, issue 14), so referral sits at the 20% line and its side of it "
+          "follows the draws.",
+    "9a": "ln cost ratio −0.102 [−0.147, −0.056], significant but short of the MME −0.105 "
+          "(10% cheaper): demand-driven lots save mostly the 30% that government-led "
+          "contracts spend on officials' own tasks (gov_led_task_share).",
+    "9b": "coverage +0.047 [+0.037, +0.058], significant but just short of the MME 0.05: the "
+          "advantage is mostly the 30% of government-led money spent on officials' own tasks "
+          "(gov_led_task_share); misplaced lots are still mostly used where needs outrun "
+          "services.",
+    "11b": "elderly/young participation ratio 2.36 [2.12, 2.61] (− 2 = +0.36), Holm-adjusted "
+           "p 0.052: the ratio is above 2 but not credibly so at the protocol's 11 "
+           "replications after Holm's correction; age enters participation only as a fixed "
+           "shift of the pull (age_effect_young, age_effect_elderly).",
+}
+
+PATTERNS = {
+    1: "A full package multiplies the number of SOs; without incubation growth is slow",
+    2: "Quantity is not quality: incubation without training yields weak SOs, few 4A+",
+    3: "Directed purchase concentrates contracts, raises dependence, lowers quality (内卷化)",
+    4: "Weighting resident satisfaction raises satisfaction and coverage of real needs",
+    5: "Each of the four priorities raises SO activity and participation; together more",
+    6: "Coordinated group organisations duplicate less and reach more for the same money",
+    7: "With a deliberation platform affairs approach the 622 split; without, referral dominates",
+    8: "Low social-worker pay raises turnover and lowers quality",
+    9: "Demand-driven allocation meets more needs per yuan than government-led",
+    10: "Money has diminishing returns when SO capacity is the bottleneck",
+    11: "Participation is low, skewed and rises steeply with age (surveys)",
+}
+
+
+# ---------------------------------------------------------------------- statistics of tests
+def holm(p_values: Sequence[float], family_size: int | None = None) -> list[float]:
+    """Holm-adjusted p-values, in the input order (NaN stays NaN and counts as 1).
+
+    ``family_size`` larger than the p-values given treats the missing hypotheses as
+    untested (p = 1), so a subset of the family is never judged more leniently.
+    """
+    p = np.array([1.0 if math.isnan(x) else x for x in p_values], float)
+    m = max(family_size or p.size, p.size)
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(p.size)) * p[order])
+    adjusted = np.empty(p.size)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return [math.nan if math.isnan(x) else float(a) for x, a in zip(p_values, adjusted,
+                                                                     strict=True)]
+
+
+def one_sided_p(values: Sequence[float], direction: int) -> float:
+    """p-value of the one-sample t-test of H0 "mean ≤ 0" (direction +1) or "≥ 0" (−1)."""
+    x = np.asarray([v for v in values if not math.isnan(v)], float)
+    if x.size < 2:
+        return math.nan
+    if np.ptp(x) == 0:  # no spread: the sign decides
+        return 0.0 if direction * x[0] > 0 else 1.0
+    side = "greater" if direction > 0 else "less"
+    return float(stats.ttest_1samp(x, 0.0, alternative=side).pvalue)
+
+
+def required_replications(sd: float, mme: float, alpha: float = FAMILY_ALPHA,
+                          power: float = POWER, minimum: int = MIN_REPLICATIONS,
+                          limit: int = 100_000) -> int:
+    """Smallest n at which a one-sided paired t-test at ``alpha`` detects a true effect of
+    ``mme`` with ``power``, given the SD of the paired statistic (noncentral t)."""
+    if not sd > 0:
+        return minimum
+    for n in range(max(minimum, 2), limit):
+        critical = stats.t.ppf(1 - alpha, n - 1)
+        if stats.nct.sf(critical, n - 1, mme * math.sqrt(n) / sd) >= power:
+            return n
+    return limit
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of ``values`` (NaNs dropped; sanshe/reporting/stats.py)."""
+    return tuple(mean_ci(values, confidence=level))
+
+
+@dataclass
+class CheckResult:
+    """A check's statistic over replications, its p-values and verdict."""
+
+    check: Check
+    values: list[float]
+    mean: float
+    low: float
+    high: float
+    passed: bool = False
+    p_value: float = math.nan
+    p_adjusted: float = math.nan
+    arm_means: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        c = self.check
+        return {"pattern": c.pattern, "check": c.check_id, "kind": c.kind, "title": c.title,
+                "statistic": c.statistic_text, "lever": c.lever,
+                "expected": expected_text(c), "rule": c.rule, "mme": c.mme, "unit": c.unit,
+                "mme_reason": c.mme_reason, "replications": len(self.values),
+                "mean": self.mean, "ci_low": self.low, "ci_high": self.high,
+                "p": self.p_value, "p_holm": self.p_adjusted, "passed": self.passed,
+                "source": c.source}
+
+
+def expected_text(c: Check) -> str:
+    """The decision rule in a few characters (``< 0, mean ≤ -0.05``, ``= 0``)."""
+    if c.rule == "equal":
+        return f"= {c.expected:g}"
+    side = ">" if c.direction > 0 else "<"
+    if c.rule == "level":
+        return f"{side} {c.level:g} (level)"
+    return f"{side} 0, mean {'≥' if c.direction > 0 else '≤'} {c.direction * c.mme:g}"
+
+
+def decide(result: CheckResult, alpha: float = ALPHA) -> bool:
+    """The check's rule applied to its measured values and adjusted p-value."""
+    c = result.check
+    if c.rule == "equal":
+        return bool(result.values) and all(abs(v - c.expected) <= 1e-9 for v in result.values)
+    if not result.p_adjusted < alpha:
+        return False
+    return c.rule == "level" or c.direction * result.mean >= c.mme
+
+
+def needed_arms(checks: Sequence[Check]) -> list[Arm]:
+    """Every distinct arm the checks use, in first-use order."""
+    seen: dict[str, Arm] = {}
+    for check in checks:
+        for a in check.arms.values():
+            seen.setdefault(a.key, a)
+    return list(seen.values())
+
+
+def check_replications(check: Check, replications: int | None = None,
+                       cap: int | None = None) -> int:
+    """The replications a check uses: ``replications`` if given, else its own, at most
+    ``cap``."""
+    n = replications or check.replications
+    return min(n, cap) if cap else n
+
+
+def arm_replications(checks: Sequence[Check], replications: int | None = None,
+                     cap: int | None = None) -> dict[str, int]:
+    """Replications per arm: the most any of its checks uses."""
+    out: dict[str, int] = {}
+    for check in checks:
+        for a in check.arms.values():
+            out[a.key] = max(out.get(a.key, 0), check_replications(check, replications, cap))
+    return out
+
+
+def run_arms(arms: Sequence[Arm], replications: int | dict[str, int] = REPLICATIONS,
+             months: int = MONTHS, seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
+             workers: int | None = None, progress: Callable[[str], None] | None = None,
+             executor: str | Pool | runner.Engine | None = None, scheduler: str | None = None,
+             ) -> dict[str, list[RunResult]]:
+    """Run each arm (``replications``: one count or per arm key) under common random
+    numbers: replication r has the same seed in every arm.
+
+    The runs go through the one run engine (:mod:`sanshe.experiments.runner`): this process unless
+    told, ``workers`` processes, ``executor="local"`` or ``"dask"``, or an open pool or
+    engine shared across calls; ``progress`` is called with the arm of each run
+    as it finishes. Failed runs raise :class:`~sanshe.experiments.runner.RunsFailed` after the rest.
+    """
+    size = SIZE if size is None else size
+    counts = replications if isinstance(replications, dict) else {
+        a.key: replications for a in arms}
+    jobs = []
+    for a in arms:
+        overrides = {**size, **dict(a.overrides)}
+        for spec in plan([a.scenario], replications=counts[a.key], seed=seed, months=months,
+                         overrides=overrides):
+            jobs.append(runner.Job(f"{a.key}/r{spec.replication}", spec, {"arm": a.key}))
+    results: dict[str, list[RunResult]] = {a.key: [None] * counts[a.key] for a in arms}
+    failures = {}
+    for job, outcome in runner.run_jobs(jobs, run_single, executor=executor, workers=workers,
+                                        scheduler=scheduler, progress=False):
+        if isinstance(outcome, runner.RunError):
+            failures[job.key] = outcome
+        results[job.sample["arm"]][job.spec.replication] = outcome
+        if progress:
+            progress(job.sample["arm"])
+    if failures:
+        raise runner.RunsFailed(failures, len(jobs))
+    return results
+
+
+def measure(check: Check, results: dict[str, list[RunResult]],
+            replications: int | None = None, cap: int | None = None) -> CheckResult:
+    """The check's statistic in each of its replications, with mean, 95% CI and raw p."""
+    reps = min([check_replications(check, replications, cap)]
+               + [len(results[a.key]) for a in check.arms.values()])
+    values = [float(STATISTICS[check.statistic](
+        {role: results[a.key][r].final for role, a in check.arms.items()}, check))
+        for r in range(reps)]
+    mean, low, high = t_interval(values)
+    arm_means = {role: {k: float(np.nanmean([res.final[k] for res in results[a.key][:reps]]))
+                        for k in results[a.key][0].final}
+                 for role, a in check.arms.items()}
+    p = one_sided_p(values, check.direction) if check.kind == "emergent" else math.nan
+    return CheckResult(check, values, mean, low, high, p_value=p, arm_means=arm_means)
+
+
+def evaluate(checks: Sequence[Check], results: dict[str, list[RunResult]],
+             replications: int | None = None, cap: int | None = None) -> list[CheckResult]:
+    """Each check measured; Holm over the emergent ones (as a subset of the whole family,
+    so running a few patterns is never more lenient); each decided by its rule."""
+    rows = [measure(c, results, replications, cap) for c in checks]
+    family = [r for r in rows if r.check.kind == "emergent"]
+    for r, p in zip(family, holm([r.p_value for r in family], len(EMERGENT)), strict=True):
+        r.p_adjusted = p
+    for r in rows:
+        r.passed = decide(r)
+    return rows
+
+
+def run_checks(checks: Sequence[Check] | None = None, replications: int | None = None,
+               months: int = MONTHS, seed: int = MASTER_SEED,
+               size: dict[str, Any] | None = None, workers: int | None = None,
+               cap: int | None = None, executor: str | Pool | runner.Engine | None = None,
+               scheduler: str | None = None,
+               ) -> tuple[list[CheckResult], dict[str, list[RunResult]], float]:
+    """Run the arms of ``checks`` (each at the protocol's replications unless
+    ``replications`` is given, at most ``cap``) and evaluate them; also returns runs and
+    seconds taken."""
+    checks = CHECKS if checks is None else list(checks)
+    started = time.perf_counter()
+    counts = arm_replications(checks, replications, cap)
+    results = run_arms(needed_arms(checks), counts, months, seed, size, workers,
+                       executor=executor, scheduler=scheduler)
+    return (evaluate(checks, results, replications, cap), results,
+            time.perf_counter() - started)
+
+
+def pilot(seed: int = int(PILOT["seed"]), replications: int = int(PILOT["replications"]),
+          months: int = int(PILOT["months"]), workers: int | None = None,
+          checks: Sequence[Check] | None = None, executor: str | Pool | runner.Engine | None = None,
+          scheduler: str | None = None) -> list[dict[str, Any]]:
+    """The pilot behind the power calculation: each emergent check's SD over
+    ``replications`` runs at an independent seed, and the replications it implies."""
+    checks = EMERGENT if checks is None else [c for c in checks if c.kind == "emergent"]
+    results = run_arms(needed_arms(checks), replications, months, seed, workers=workers,
+                       executor=executor, scheduler=scheduler)
+    rows = []
+    for c in checks:
+        values = [v for v in measure(c, results, replications).values if not math.isnan(v)]
+        sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+        rows.append({"check": c.check_id, "pilot_mean": float(np.mean(values)),
+                     "pilot_sd": sd, "mme": c.mme,
+                     "replications": required_replications(sd, c.mme)})
+    return rows
+
+
+def checks_for(pattern: int, kind: str | None = None) -> list[Check]:
+    """The checks of one pattern (of one kind if given)."""
+    return [c for c in CHECKS if c.pattern == pattern and kind in (None, c.kind)]
+
+
+# ---------------------------------------------------------------------- tables
+def format_table(rows: Sequence[CheckResult]) -> str:
+    """A plain-text table: emergent checks (the Holm family), then input checks."""
+    lines = []
+    for kind in KINDS:
+        sub = [r for r in rows if r.check.kind == kind]
+        if not sub:
+            continue
+        lines.append(f"{kind} checks" + (f" (Holm over {len(EMERGENT)}, alpha {ALPHA:g})"
+                                         if kind == "emergent" else " (not in the family)"))
+        lines.append(f"{'check':28s} {'mean':>10s} {'95% CI':>23s} {'MME':>8s} {'n':>4s} "
+                     f"{'p (Holm)':>9s}  verdict")
+        for r in sub:
+            lines.append(f"{r.check.check_id:28s} {r.mean:10.4g} [{r.low:10.4g},{r.high:10.4g}] "
+                         f"{r.check.mme:8.3g} {len(r.values):4d} {r.p_adjusted:9.2g}  "
+                         f"{'PASS' if r.passed else 'FAIL'}")
+    return "\n".join(lines)
+
+
+def markdown_table(rows: Sequence[CheckResult]) -> str:
+    """The checks as a Markdown table (docs/validation.md pastes the latest one)."""
+    lines = ["| pattern | check | kind | statistic | mean | 95% CI | MME | n | p (Holm) "
+             "| verdict |", "|---|---|---|---|---:|---|---:|---:|---:|---|"]
+    shown: set[int] = set()
+    for r in rows:
+        c = r.check
+        label = "" if c.pattern in shown else f"{c.pattern} {PATTERNS[c.pattern][:40]}…"
+        shown.add(c.pattern)
+        mme = "" if c.kind == "input" else f"{c.mme:g}"
+        p = "" if c.kind == "input" else f"{r.p_adjusted:.2g}"
+        lines.append(f"| {label} | {c.check_id} | {c.kind} | {c.statistic_text} | "
+                     f"{r.mean:+.3g} | [{r.low:+.3g}, {r.high:+.3g}] | {mme} | "
+                     f"{len(r.values)} | {p} | {'pass' if r.passed else '**fail**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def protocol_table() -> str:
+    """The protocol itself as Markdown: arms, lever, MME and reason, replications, kind."""
+    lines = ["| check | kind | statistic (arms) | lever | expected | MME | MME reason | "
+             "pilot SD | n |", "|---|---|---|---|---|---:|---|---:|---:|"]
+    for c in CHECKS:
+        mme = f"{c.mme:g} ({c.unit})" if c.kind == "emergent" else ""
+        lines.append(f"| {c.check_id} | {c.kind} | {c.statistic_text} | {c.lever} | "
+                     f"{expected_text(c)} | {mme} | {c.mme_reason or c.note} | "
+                     f"{'' if math.isnan(c.pilot_sd) else f'{c.pilot_sd:.3g}'} | "
+                     f"{c.replications} |")
+    return "\n".join(lines) + "\n"
+
+
+def pattern_figure(rows: Sequence[CheckResult]) -> Any:
+    """One panel per check of a pattern: per-replication statistic, mean, 95% CI, MME."""
+    from matplotlib.figure import Figure
+
+    cols = min(max(len(rows), 1), 6)  # wrap long patterns (5 has 20 checks) into rows
+    lines = math.ceil(max(len(rows), 1) / cols)
+    fig = Figure(figsize=(2.4 * cols + 1, 2.8 * lines), layout="constrained")
+    axes = fig.subplots(lines, cols, squeeze=False).ravel()
+    for ax in axes[len(rows):]:
+        ax.set_visible(False)
+    for ax, r in zip(axes, rows, strict=False):
+        c = r.check
+        color = "tab:green" if r.passed else "tab:red"
+        x = np.zeros(len(r.values)) + np.linspace(-0.08, 0.08, len(r.values))
+        ax.scatter(x, r.values, s=12, color="0.6", zorder=2)
+        if not math.isnan(r.low):
+            ax.errorbar([0.3], [r.mean], yerr=[[r.mean - r.low], [r.high - r.mean]],
+                        fmt="o", color=color, capsize=4, zorder=3)
+        ax.axhline(c.expected if c.rule == "equal" else 0.0, color="k", lw=0.8, ls="--")
+        if c.rule == "significant_and_meaningful":
+            ax.axhline(c.direction * c.mme, color="tab:blue", lw=0.8, ls=":")
+        ax.set_xlim(-0.4, 0.7)
+        ax.set_xticks([])
+        ax.set_title(f"{c.check_id} ({'↑' if c.direction > 0 else '↓'})", fontsize=9)
+        ax.tick_params(labelsize=7)
+    return fig
+
+
+def _png(fig: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
+
+
+def _report_intro(rows: Sequence[CheckResult], seconds: float, months: int, seed: int,
+                  size: dict[str, Any]) -> str:
+    import html
+
+    family = [r for r in rows if r.check.kind == "emergent"]
+    inputs = [r for r in rows if r.check.kind == "input"]
+    return (
+        f"<p>{sum(r.passed for r in family)} of {len(family)} emergent checks pass "
+        f"(Holm's correction over the family of {len(EMERGENT)}, family-wise alpha "
+        f"{ALPHA:g}); {sum(r.passed for r in inputs)} of {len(inputs)} input checks hold "
+        f"(not in the family). Protocol: tests/validation/criteria.toml — per check the "
+        f"arms (one lever apart), the minimum meaningful effect (MME) with its reason, and "
+        f"replications from a power calculation (one-sided paired t-test, power {POWER:g}, "
+        f"alpha {ALPHA:g}/{len(EMERGENT)}, pilot SDs at seed {PILOT['seed']}). Rules: "
+        f"'significant_and_meaningful': Holm-adjusted one-sided p &lt; {ALPHA:g} and the mean "
+        f"at least the MME in the expected direction; 'level': Holm-adjusted p &lt; {ALPHA:g} "
+        f"against the level a source states; 'equal' (input): equal in every replication. "
+        f"{months} months, master seed {seed}, district {html.escape(str(size))}, common "
+        f"random numbers. Runtime {seconds:.0f} s.</p>")
+
+
+def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
+                 replications: int | None, months: int, seed: int = MASTER_SEED,
+                 size: dict[str, Any] | None = None,
+                 robustness: Sequence[dict[str, Any]] | None = None,
+                 joint: Sequence[dict[str, Any]] | None = None) -> Any:
+    """Write ``report.html`` (figures embedded), ``table.csv``, ``table.md``, PNGs and the
+    robustness tables into ``out``."""
+    import base64
+    import html
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    size = SIZE if size is None else size
+    _write_csv(out / "table.csv", [r.row() for r in rows])
+    (out / "table.md").write_text(markdown_table(rows), encoding="utf-8")
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>sanshe validation</title>",
+        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}"
+        "table{border-collapse:collapse}.pass{color:#070}.fail{color:#b00}</style></head><body>",
+        "<h1>Pattern-oriented validation</h1>", _report_intro(rows, seconds, months, seed, size),
+    ]
+    for pattern, text in PATTERNS.items():
+        sub = [r for r in rows if r.check.pattern == pattern]
+        if not sub:
+            continue
+        parts.append(f"<h2>Pattern {pattern}: {html.escape(text)}</h2>")
+        parts.append("<table><tr><th>check</th><th>kind</th><th>statistic</th><th>lever</th>"
+                     "<th>expected</th><th>MME (reason)</th><th>n</th><th>mean</th>"
+                     "<th>95% CI</th><th>p (Holm)</th><th>verdict</th><th>source</th>"
+                     "<th>diagnosis if failing</th></tr>")
+        for r in sub:
+            c = r.check
+            cls = "pass" if r.passed else "fail"
+            cells = [c.check_id, c.kind, c.statistic_text, c.lever, expected_text(c),
+                     f"{c.mme:g} {c.unit}: {c.mme_reason}" if c.kind == "emergent" else c.note,
+                     str(len(r.values)), f"{r.mean:.4g}", f"[{r.low:.4g}, {r.high:.4g}]",
+                     f"{r.p_adjusted:.2g}"]
+            parts.append("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in cells)
+                         + f"<td class='{cls}'>{'PASS' if r.passed else 'FAIL'}</td>"
+                         f"<td>{html.escape(c.source)}</td><td>"
+                         f"{html.escape('' if r.passed else KNOWN_FAILURES.get(c.check_id, ''))}"
+                         "</td></tr>")
+        parts.append("</table>")
+        png = _png(pattern_figure(sub))
+        (out / f"pattern_{pattern:02d}.png").write_bytes(png)
+        parts.append(f"<p><img src='data:image/png;base64,{base64.b64encode(png).decode()}'"
+                     f" alt='pattern {pattern}'></p>")
+    if robustness:
+        parts.append("<h2>Robustness of the headline conclusions</h2><p>Each headline paired "
+                     "difference re-estimated with one uncertain behavioural parameter at the "
+                     "low or high end of its plausible range (others at defaults).</p>")
+        parts.append(_html_table(robustness))
+        _write_csv(out / "robustness.csv", robustness)
+    if joint:
+        points = max(r["point"] for r in joint)
+        parts.append(f"<h3>Uncertain parameters varied together</h3><p>{points} Latin-hypercube "
+                     "draws of the same parameters over their plausible ranges, all at once; "
+                     "per comparison, at how many draws the expected sign is significant, "
+                     "holds only in sign, or reverses (every draw: joint.csv).</p>")
+        parts.append(_html_table(joint_summary(joint)))
+        _write_csv(out / "joint.csv", joint)
+    parts.append("</body></html>")
+    path = out / "report.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def _html_table(rows: Sequence[dict[str, Any]]) -> str:
+    import html
+
+    keys = list(rows[0])
+    head = "<table><tr>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>"
+    body = ["<tr>" + "".join(
+        f"<td>{v:.4g}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
+        for v in row.values()) + "</tr>" for row in rows]
+    return head + "".join(body) + "</table>"
+
+
+def _write_csv(path: Any, rows: Sequence[dict[str, Any]]) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---------------------------------------------------------------------- robustness
+#: The three headline comparisons: (label, treatment arm, control arm, outcome, sign).
+HEADLINES = (
+    ("full_linkage vs baseline: so_count", "full_linkage", "baseline", "so_count", +1),
+    ("full_linkage vs baseline: need_coverage", "full_linkage", "baseline", "need_coverage", +1),
+    ("competitive vs directed: mean_service_quality", "competitive_purchase",
+     "directed_purchase", "mean_service_quality", +1),
+    ("competitive vs directed: contract_hhi", "competitive_purchase", "directed_purchase",
+     "contract_hhi", -1),
+    ("demand_driven vs government_led: need_coverage", "demand_driven", "government_led",
+     "need_coverage", +1),
+)
+
+
+#: Five of the parameters flagged ``uncertain`` that sit on the headline causal paths:
+#: SO founding (full package), incumbency in awards (competitive vs directed), officials'
+#: use of residents' needs and their own tasks (linkage mode), participation thresholds.
+#: (``crowding`` was the fifth until the government-led task share arrived: at either end
+#: of its range every headline effect equalled the default to four digits.)
+ROBUSTNESS_PARAMETERS = ("founding_rate", "incumbency_weight", "gov_led_needs_weight",
+                         "gov_led_task_share", "threshold_mean")
+
+
+def _headline_rows(extra: dict[str, Any], replications: int, months: int, seed: int,
+                   size: dict[str, Any], engine: runner.Engine | Pool,
+                   ) -> list[dict[str, Any]]:
+    """Every headline paired difference with the constants in ``extra`` overridden."""
+    scenarios = sorted({h[1] for h in HEADLINES} | {h[2] for h in HEADLINES})
+    arms = [Arm(s, tuple(sorted(extra.items()))) for s in scenarios]
+    results = run_arms(arms, replications, months, seed, size, executor=engine)
+    by_scenario = {a.scenario: results[a.key] for a in arms}
+    rows = []
+    for label, t, c, outcome, sign in HEADLINES:
+        values = [by_scenario[t][r].final[outcome] - by_scenario[c][r].final[outcome]
+                  for r in range(replications)]
+        mean, low, high = t_interval(values)
+        holds = (low > 0) if sign > 0 else (high < 0)
+        same_sign = (mean > 0) if sign > 0 else (mean < 0)
+        rows.append({"comparison": label, "mean": mean, "ci_low": low, "ci_high": high,
+                     "expected_sign_holds": "yes" if holds else (
+                         "sign only" if same_sign else "no")})
+    return rows
+
+
+def _robustness_size(size: dict[str, Any] | None) -> dict[str, Any]:
+    return size if size is not None else {
+        k.replace("__", "."): v for k, v in DEFAULT_DISTRICT.items()}
+
+
+def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_SEED,
+               size: dict[str, Any] | None = None, workers: int | None = None,
+               parameters: Sequence[str] | None = None,
+               executor: str | Pool | runner.Engine | None = None, scheduler: str | None = None,
+               ) -> list[dict[str, Any]]:
+    """Sign of each headline effect with each uncertain parameter at its low/high end.
+
+    Runs at the library's default district unless ``size`` says otherwise: two of the three
+    headlines are about where money goes, and the budgets are set for that district.
+    """
+    size = _robustness_size(size)
+    names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
+    by_name = {p.name: p for p in table.TABLE}
+    settings: list[tuple[str, str, float | None]] = [("(defaults)", "", None)]
+    for name in names:
+        settings += [(name, "low", by_name[name].low), (name, "high", by_name[name].high)]
+    rows = []
+    with runner.engine(executor, workers, scheduler) as shared:  # workers start once
+        for name, end, value in settings:
+            extra = {} if value is None else {f"parameters.{name}": value}
+            for row in _headline_rows(extra, replications, months, seed, size, shared):
+                rows.append({"parameter": name, "end": end,
+                             "value": "" if value is None else f"{value:g}", **row})
+    return rows
+
+
+def robustness_joint(points: int = 16, replications: int = 5, months: int = MONTHS,
+                     seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
+                     workers: int | None = None, parameters: Sequence[str] | None = None,
+                     executor: str | Pool | runner.Engine | None = None,
+                     scheduler: str | None = None) -> list[dict[str, Any]]:
+    """Each headline effect at ``points`` Latin-hypercube draws of the uncertain parameters
+    varied together over their plausible ranges — interactions that one-at-a-time ends miss.
+    """
+    size = _robustness_size(size)
+    names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
+    by_name = {p.name: p for p in table.TABLE}
+    unit = designs.latin_hypercube(len(names), points, seed)
+    low = np.array([by_name[n].low for n in names])
+    high = np.array([by_name[n].high for n in names])
+    rows = []
+    with runner.engine(executor, workers, scheduler) as shared:  # workers start once
+        for i, draw in enumerate(designs.scale(unit, low, high)):
+            values = {n: float(round(v) if by_name[n].is_integer else v)
+                      for n, v in zip(names, draw, strict=True)}
+            extra = {f"parameters.{n}": v for n, v in values.items()}
+            for row in _headline_rows(extra, replications, months, seed, size, shared):
+                rows.append({"point": i + 1, **{n: f"{v:.4g}" for n, v in values.items()},
+                             **row})
+    return rows
+
+
+def joint_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per headline comparison: at how many joint draws the sign holds, and the effect range."""
+    out = []
+    for label in dict.fromkeys(r["comparison"] for r in rows):
+        sub = [r for r in rows if r["comparison"] == label]
+        means = [r["mean"] for r in sub]
+        out.append({"comparison": label, "points": len(sub),
+                    "significant": sum(r["expected_sign_holds"] == "yes" for r in sub),
+                    "sign_only": sum(r["expected_sign_holds"] == "sign only" for r in sub),
+                    "reversed": sum(r["expected_sign_holds"] == "no" for r in sub),
+                    "min_effect": min(means), "max_effect": max(means)})
+    return out

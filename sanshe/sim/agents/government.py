@@ -1,0 +1,97 @@
+"""Government tiers (政府): district bureau, street offices, residents' committees.
+
+The district civil-affairs bureau (区民政局) holds the purchase budget, the incubator, venture
+philanthropy, the registration threshold and the rating; street offices (街道) host SO
+service centres and receive referred affairs; community residents' committees (居委会) hold
+the service fund, office space, the deliberation platform and the social-work station.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sanshe.sim.mechanisms import ecology, funding, group_orgs, incubation, procurement
+from sanshe.sim.population import D
+
+if TYPE_CHECKING:
+    from sanshe.sim.mechanisms.services import Offers
+
+
+class DistrictBureau(mesa.Agent):
+    """区民政局: budgets and the yearly rounds of procurement, incubation and rating."""
+
+    def __init__(self, model: mesa.Model, purchase_budget: float, venture_budget: float) -> None:
+        super().__init__(model)
+        self.purchase_budget = purchase_budget
+        self.venture_budget = venture_budget
+        self.unawarded = 0.0  # purchase money with no bidder this year (thin markets)
+
+    def run_yearly_round(self) -> None:
+        """The district's year, in the order of docs/ODD.md: close and evaluate last year's
+        contracts, rate SOs, buy this year's services, let committees and group
+        organisations fund their projects, give venture grants, take an incubator cohort;
+        planners then start a new year's tally of expressed needs."""
+        model = self.model
+        evaluated = procurement.evaluate_year(model)
+        ecology.rate_year(model, evaluated)
+        procurement.procure(model)
+        funding.community_funds(model)
+        group_orgs.yearly(model)
+        funding.venture_philanthropy(model)
+        incubation.incubate(model)
+        model.expressed_year[:] = 0.0
+
+
+class StreetOffice(mesa.Agent):
+    """街道办事处: receives affairs referred upward from its communities."""
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.referrals = 0
+
+
+class CommunityCommittee(mesa.Agent):
+    """社区居委会: service fund, space for SOs, deliberation platform, social-work station."""
+
+    def __init__(self, model: mesa.Model, index: int, street: StreetOffice, rural: bool,
+                 residents: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.street = street
+        self.rural = rural
+        self.residents = residents
+        self.posts = 0  # funded social-work posts (社工站)
+        self.staff: list = []  # SocialWorker agents in the station
+        self.admin_budget = 0.0  # yuan per month the committee spends on services itself
+        self.meetings_decided = 0
+
+    def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
+        """Funded station posts without a social worker (the station always recruits)."""
+        return max(self.posts - len(self.staff), 0)
+
+    def offer_services(self, offers: Offers, open_expressed: np.ndarray,
+                       p: dict[str, float]) -> None:
+        """The committee serves with what is left of its fund (行政化: at administrative
+        quality) and its station's social workers do casework, both spread over the
+        domains residents ask for (``open_expressed``: this community's, by domain)."""
+        c = self.index
+        split = _split(open_expressed)
+        admin_slots = self.admin_budget / p["unit_cost"] * p["admin_efficiency"]
+        for d in range(D):
+            offers.add(self, c, d, admin_slots * split[d], p["admin_quality"], False)
+        for worker in self.staff:
+            unskilled = p["unskilled_productivity"]
+            casework = p["station_casework_share"] * p["slots_per_sw"] * (
+                unskilled + (1.0 - unskilled) * worker.skill)
+            for d in range(D):
+                offers.add(worker, c, d, casework * split[d], worker.skill, False)
+
+
+def _split(counts: np.ndarray) -> np.ndarray:
+    """Shares across domains in proportion to ``counts`` (even when there are none)."""
+    total = counts.sum()
+    return counts / total if total > 0 else np.full(counts.size, 1.0 / counts.size)

@@ -1,0 +1,208 @@
+"""Social organizations (社会组织): community SOs and professional agencies.
+
+Community-based SOs (社区社会组织, filed/备案) are founded by resident leaders, run on members'
+volunteering and small money, and serve their own community. Professional SOs and private
+social-work agencies (民办社工机构) employ social workers and live on contracts across the
+district. Both have capacity, cash, reputation, a rating, ties to officials (seed 002) and
+a life cycle: founded → possibly incubated → active → closed when money or members run out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from sanshe.sim.agents.social_worker import SocialWorker
+    from sanshe.sim.mechanisms.services import Offers
+
+COMMUNITY, PROFESSIONAL = "community", "professional"
+
+#: Revenue sources (seeds 000, 001); the first three are government money.
+GOVERNMENT_SOURCES = ("purchase", "venture", "community_fund")
+SOURCES = GOVERNMENT_SOURCES + ("group_org", "donations", "fees")
+
+
+@dataclass(frozen=True)
+class Lot:
+    """One contract on offer: where, what and for how much."""
+
+    community: int
+    domain: int
+    value: float
+
+
+@dataclass
+class Contract:
+    """A purchased service: who pays, where, what, how much per month, and its record."""
+
+    buyer: str  # purchase | venture | community_fund | group_org
+    community: int
+    domain: int
+    value: float  # yuan for the year
+    slots: float  # services per month contracted
+    months_left: int = 12
+    served: float = 0.0  # real services delivered (needs met), in any domain
+    served_spec: float = 0.0  # of which in the contracted domain (what delivery audits count)
+    showcase: float = 0.0  # effort spent on visible activities that meet no need
+    quality_sum: float = 0.0  # quality × served, for evaluation
+    evaluated: bool = False
+
+    @property
+    def monthly_payment(self) -> float:
+        return self.value / 12.0
+
+
+@dataclass
+class Ledger:
+    """Money in and out; ``month`` is reset every month, ``year`` every year."""
+
+    month: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SOURCES, 0.0))
+    year: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SOURCES, 0.0))
+
+    def receive(self, source: str, amount: float) -> None:
+        self.month[source] += amount
+        self.year[source] += amount
+
+    def government_share(self) -> float:
+        """Share of this year's revenue that came from government."""
+        total = sum(self.year.values())
+        return sum(self.year[s] for s in GOVERNMENT_SOURCES) / total if total > 0 else 0.0
+
+
+class SocialOrganization(mesa.Agent):
+    """One social organization with its money, people, record and standing."""
+
+    def __init__(self, model: mesa.Model, kind: str, domain: int, community: int,
+                 capacity: float, cash: float, ties: float) -> None:
+        super().__init__(model)
+        self.kind = kind
+        self.domain = domain
+        self.community = community  # home community; professional SOs also work elsewhere
+        self.capacity = capacity  # organisational capacity / professionalism, 0..1
+        self.cash = cash
+        self.ties = ties  # closeness to officials (seed 002: directed purchase favours it)
+        self.reputation = model.p["reputation_initial_share"] * capacity
+        self.rating = 0  # 0, 3, 4 or 5 (A)
+        # share of contracted effort on real needs (vs showcase)
+        self.orientation = model.p["orientation_initial"]
+        # share of real contracted service placed by residents' own expressed needs in the
+        # contract's community rather than by its specification (向下负责, seed 002)
+        self.responsiveness = 0.0
+        self.age = 0
+        self.incubated_months = 0
+        self.ever_incubated = False
+        self.idle_months = 0
+        self.members = 0
+        self.staff: list[SocialWorker] = []
+        self.contracts: list[Contract] = []
+        self.ledger = Ledger()
+        self.year_served = 0.0  # needs met this year, all services (social evaluation)
+        self.year_quality = 0.0  # Σ quality × needs met this year
+
+    # --- standing ---------------------------------------------------------------------
+    @property
+    def is_community(self) -> bool:
+        return self.kind == COMMUNITY
+
+    @property
+    def incubated(self) -> bool:
+        return self.incubated_months > 0
+
+    def skill(self) -> float:
+        """Mean skill of staff social workers (0 when none)."""
+        return float(np.mean([w.skill for w in self.staff])) if self.staff else 0.0
+
+    def quality(self, p: dict[str, float]) -> float:
+        """Quality of a service delivered now: capacity and staff skill, diluted by overload."""
+        w = p["sw_quality_weight"] if self.staff else 0.0
+        base = (1.0 - w) * self.capacity + w * self.skill()
+        load = self.load(p)
+        return base * min(1.0, 1.0 / load) ** p["overload_penalty"] if load > 0 else base
+
+    # --- production -------------------------------------------------------------------
+    def output(self, p: dict[str, float]) -> float:
+        """Services this SO can produce in a month (staff caseloads plus volunteers)."""
+        unskilled = p["unskilled_productivity"]
+        staff = sum(p["slots_per_sw"] * (unskilled + (1.0 - unskilled) * w.skill)
+                    for w in self.staff)
+        return staff + p["slots_per_volunteer"] * self.members
+
+    def contracted(self) -> float:
+        return sum(c.slots for c in self.contracts)
+
+    def load(self, p: dict[str, float]) -> float:
+        """Contracted services relative to what the SO can produce."""
+        return self.contracted() / max(self.output(p), 1e-9)
+
+    def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
+        """Salaries, rent (less any free space) and running costs."""
+        salaries = len(self.staff) * salary_index * p["local_wage"]
+        fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
+        rent = 0.0 if self.incubated else fixed * rent_factor
+        return salaries + rent
+
+    def staff_needed(self, p: dict[str, float]) -> int:
+        """Social workers an SO wants to deliver its contracts (a community SO only once it
+        holds contracts: money becomes output through paid staff)."""
+        if self.is_community and not self.contracts:
+            return 0
+        effort = self.contracted() * (self.orientation * p["real_service_cost"]
+                                      + (1 - self.orientation))
+        volunteer_part = p["slots_per_volunteer"] * self.members
+        needed = int(np.ceil(max(effort - volunteer_part, 0) / p["slots_per_sw"]))
+        return needed if self.is_community else max(1, needed)
+
+    def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
+        """Posts the SO opens this month: enough staff for its contracts, as far as contract
+        income and reserves pay them; with no work and no money it lets one go."""
+        if not self.contracts:
+            if self.staff and self.cash < 0:
+                self.staff.pop().remove()
+            return 0
+        needed = self.staff_needed(p) - len(self.staff)
+        income = sum(c.monthly_payment for c in self.contracts)
+        reserve = self.cash / p["reserve_spending_months"]
+        affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
+        return max(min(needed, affordable - len(self.staff)), 0)
+
+    # --- service ----------------------------------------------------------------------
+    def offer_services(self, offers: Offers, open_expressed: np.ndarray,
+                       p: dict[str, float]) -> None:
+        """Split effort between contracts (real or showcase) and own activity; real
+        contracted service follows residents' requests as far as the SO is responsive.
+        ``open_expressed`` counts open expressed needs by (community, domain)."""
+        effort = self.output(p)
+        quality = self.quality(p)
+        o = self.orientation
+        per_slot = o * p["real_service_cost"] + (1 - o)
+        needed = self.contracted() * per_slot
+        scale = min(1.0, effort / needed) if needed > 0 else 0.0
+        for contract in self.contracts:
+            c = contract.community
+            real = responsive_split(scale * contract.slots * o, contract.domain,
+                                    open_expressed[c], self.responsiveness)
+            for d, slots in real.items():
+                offers.add((self, contract, d == contract.domain), c, d, slots, quality, True)
+            contract.showcase += scale * contract.slots * (1 - o)
+        spare = max(effort - needed, 0.0)
+        if self.is_community:
+            offers.add((self, None, True), self.community, self.domain, spare, quality, True)
+
+
+def responsive_split(real: float, domain: int, expressed: np.ndarray,
+                     responsiveness: float) -> dict[int, float]:
+    """Real contracted services by domain: ``1 − responsiveness`` of them in the contracted
+    ``domain``, the rest spread over the community's expressed needs (``expressed`` by
+    domain); all in the contracted domain when nobody has asked for anything. Domains with
+    nothing are left out."""
+    total = int(expressed.sum()) if responsiveness > 0 else 0
+    if total <= 0 or real <= 0:
+        return {domain: real} if real > 0 else {}
+    flexible = real * responsiveness
+    out = {d: flexible * float(n) / total for d, n in enumerate(expressed) if n > 0}
+    out[domain] = (real - flexible) + out.get(domain, 0.0)
+    return out

@@ -1,0 +1,132 @@
+"""How each outcome is measured from the model's state in one month.
+
+Names, labels and units are in :mod:`model.outcomes`; this module says what the numbers are.
+Ratios with an empty denominator are NaN for that month (no needs closed, no affairs), and
+the final value of a rate averages the months that have one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanshe.inputs.outcomes import SPECIAL_GROUPS
+from sanshe.sim.mechanisms import affairs, procurement, services
+from sanshe.sim.population import ELDERLY, YOUNG
+
+if TYPE_CHECKING:
+    from sanshe.sim.model import CommunityGovernanceModel
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator > 0 else float("nan")
+
+
+def measure(model: CommunityGovernanceModel, delivery: services.Delivery, lapsed: np.ndarray,
+            settled: affairs.AffairsResult) -> dict[str, float]:
+    """Every outcome of this month."""
+    out: dict[str, float] = {}
+    out.update(_participation(model))
+    out.update(_needs(model, delivery, lapsed))
+    out.update(_organizations(model))
+    out.update(_workers(model))
+    out.update(_affairs(settled))
+    out.update(_money(model, delivery))
+    return out
+
+
+def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
+    pop = model.pop
+    taking_part = pop.participating
+    return {
+        "participation_rate": float(taking_part.mean()),
+        # Shanghai surveys: turnout rises from 13.8% at 18-29 to 77.7% at 70-79
+        "participation_young": float(taking_part[pop.age == YOUNG].mean()),
+        "participation_elderly": float(taking_part[pop.age == ELDERLY].mean()),
+        "volunteer_rate": float(pop.volunteer.mean()),
+        "deliberation_rate": float(pop.deliberating.mean()),
+        "mean_satisfaction": float(pop.satisfaction.mean()),
+        "trust_in_sos": float(pop.trust.mean()),
+    }
+
+
+def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
+           lapsed: np.ndarray) -> dict[str, float]:
+    """Coverage = needs met / needs closed (met or lapsed) this month, overall and by group."""
+    pop = model.pop
+    met, gone = delivery.served, lapsed
+    out = {
+        "need_coverage": _ratio(met.size, met.size + gone.size),
+        "hidden_need_share": _ratio(((pop.need_domain >= 0) & ~pop.need_expressed).sum(),
+                                    (pop.need_domain >= 0).sum()),
+        "mean_service_quality": float(delivery.quality.mean()) if met.size else float("nan"),
+    }
+    coverages = []
+    for group in SPECIAL_GROUPS:
+        flags = pop.groups[group]
+        hit, miss = flags[met].sum(), flags[gone].sum()
+        out[f"coverage_{group}"] = _ratio(hit, hit + miss)
+        coverages.append(out[f"coverage_{group}"])
+    valid = [c for c in coverages if not np.isnan(c)]
+    out["equity_gap"] = float(max(valid) - min(valid)) if len(valid) > 1 else float("nan")
+    return out
+
+
+def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
+    sos = model.sos
+    community = sum(1 for so in sos if so.is_community)
+    revenue = sum(sum(so.ledger.year.values()) for so in sos)
+    government = sum(so.ledger.government_share() * sum(so.ledger.year.values()) for so in sos)
+    winners = [so for so in sos if so.ledger.year["purchase"] > 0]  # held a purchase contract
+    winners_revenue = sum(sum(so.ledger.year.values()) for so in winners)
+    winners_government = sum(so.ledger.government_share() * sum(so.ledger.year.values())
+                             for so in winners)
+    projects = model.group_projects
+    cells = [(c, d) for _, c, d in projects]
+    return {
+        "so_count": float(len(sos)),
+        "community_so_count": float(community),
+        "community_so_services": float(model.community_so_served),
+        "professional_so_count": float(len(sos) - community),
+        "so_births": float(model.births_month),
+        "so_closures": float(model.closures_month),
+        "mean_so_capacity": float(np.mean([so.capacity for so in sos])) if sos else 0.0,
+        "high_rated_so_count": float(sum(1 for so in sos if so.rating >= 4)),
+        "rated_so_count": float(sum(1 for so in sos if so.rating >= 3)),
+        "gov_revenue_share": _ratio(government, revenue),
+        # dependence of those who win purchase contracts (内卷化, seed 002)
+        "winners_gov_share": _ratio(winners_government, winners_revenue),
+        "contract_hhi": procurement.hhi(model.year_contract_value),
+        "duplicated_services": float(sum(1 for cell in cells if cells.count(cell) > 1)),
+    }
+
+
+def _workers(model: CommunityGovernanceModel) -> dict[str, float]:
+    workers = [w for employer in (*model.sos, *model.committees) for w in employer.staff]
+    employed = len(workers)
+    return {
+        "sw_employed": float(employed),
+        "certified_sw_share": _ratio(sum(w.certified for w in workers), employed),
+        "sw_turnover_rate": _ratio(12.0 * model.exits_month, employed + model.exits_month),
+    }
+
+
+def _affairs(settled: affairs.AffairsResult) -> dict[str, float]:
+    total = settled.total
+    return {
+        "affairs_deliberation_share": _ratio(settled.deliberation.sum(), total),
+        "affairs_so_share": _ratio(settled.so_service.sum(), total),
+        "affairs_referral_share": _ratio(settled.referral.sum(), total),
+    }
+
+
+def _money(model: CommunityGovernanceModel, delivery: services.Delivery) -> dict[str, float]:
+    spent = model.gov_month + model.group_month
+    return {
+        "gov_spending": float(model.gov_month),
+        "group_org_spending": float(model.group_month),
+        "non_gov_funds": float(model.nongov_month),
+        "leverage_ratio": _ratio(model.nongov_month, model.gov_month),
+        "cost_per_need_met": _ratio(spent, delivery.served.size),
+    }

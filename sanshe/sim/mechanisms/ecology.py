@@ -1,0 +1,228 @@
+"""Organizational ecology of SOs: founding, entry, rating (评级) and closure.
+
+Founding follows density dependence (Hannan & Carroll 1992): legitimation raises the rate
+while SOs are few, competition lowers it as they crowd; a low filing threshold (降低准入门槛,
+seeds 000, 003), free space (seed 001) and social-worker support multiply it. New and small
+SOs die more often (liability of newness; Bielefeld 1994), less so when registered, rated or
+incubated (Singh, Tucker & House 1986; Hager et al. 2004).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, SocialOrganization
+from sanshe.sim.mechanisms import needs, priorities, workforce
+from sanshe.sim.population import D
+
+if TYPE_CHECKING:
+    from sanshe.sim.model import CommunityGovernanceModel
+
+#: Monthly founding, agencies' entry and closures draw from this stream only.
+STREAM = "ecology"
+
+
+def density_factor(count: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Founding multiplier at a density of ``count`` community SOs per 1,000 residents:
+    an inverted U, 1 at zero. Density is per head, not per community, so a district of
+    large communities saturates at the same SOs per resident as one of small ones."""
+    return (1.0 + count / p["density_legitimation"]) * np.exp(-count / p["density_competition"])
+
+
+def founding_chance(count: np.ndarray, low_threshold: bool, free_space: np.ndarray,
+                    outreach: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Monthly chance that an active leader in each community founds a community SO;
+    ``count`` is community SOs per 1,000 residents."""
+    rate = p["founding_rate"] * density_factor(count, p)
+    rate *= p["founding_threshold_low_mult"] if low_threshold else 1.0
+    rate *= 1.0 + (p["space_founding_mult"] - 1.0) * free_space
+    rate *= 1.0 + p["outreach_leader_effect"] * outreach  # social workers coach leaders
+    return np.minimum(rate, 1.0)
+
+
+def founding_domain(needs: np.ndarray, p: dict[str, float], rng: np.random.Generator) -> int:
+    """A founder picks a domain where neighbours' needs are visible, or her own interest."""
+    weights = needs + p["founding_domain_prior"]
+    return int(rng.choice(weights.size, p=weights / weights.sum()))
+
+
+def death_chance(so: SocialOrganization, p: dict[str, float]) -> float:
+    """Monthly hazard from newness, cut by legitimacy (registration, rating, incubation)."""
+    if so.age >= p["newness_months"]:
+        return 0.0
+    protected = so.ever_incubated or so.rating >= 3 or not so.is_community
+    return p["newness_hazard"] * (1.0 - p["legitimacy_protection"] * protected)
+
+
+def rating_score(so: SocialOrganization, p: dict[str, float]) -> float:
+    """Rating score: capacity, reputation, maturity and certified staff."""
+    certified = np.mean([w.certified for w in so.staff]) if so.staff else 0.0
+    maturity = min(so.age / p["rating_maturity_months"], 1.0)
+    return (p["rating_weight_capacity"] * so.capacity
+            + p["rating_weight_reputation"] * so.reputation
+            + p["rating_weight_maturity"] * maturity + p["rating_weight_certified"] * certified)
+
+
+def social_evaluation(so: SocialOrganization, p: dict[str, float]) -> None:
+    """An SO no buyer evaluated this year is known by what residents got from it (社会评价):
+    reputation moves toward the year's experienced service — how much it did, up to
+    ``learning_full_services`` a month, times the quality delivered."""
+    if so.year_served > 0:
+        done = min(so.year_served / (12.0 * p["learning_full_services"]), 1.0)
+        experienced = done * so.year_quality / so.year_served
+    else:
+        experienced = 0.0
+    memory = p["reputation_memory"]
+    so.reputation = memory * so.reputation + (1 - memory) * experienced
+
+
+def rate(so: SocialOrganization, p: dict[str, float]) -> int:
+    """The A-grade an SO earns this year: 0 (unrated), 3, 4 or 5."""
+    score = rating_score(so, p)
+    for grade, key in ((5, "rating_5a_threshold"), (4, "rating_4a_threshold"),
+                       (3, "rating_3a_threshold")):
+        if score >= p[key]:
+            return grade
+    return 0
+
+
+def grow_capacity(so: SocialOrganization, served: float, training: float,
+                  p: dict[str, float]) -> None:
+    """Capacity grows by doing and by training, and erodes without either."""
+    doing = p["capacity_learning"] * min(served / p["learning_full_services"], 1.0)
+    schooled = p["training_gain"] * training
+    so.capacity += (doing + schooled) * (1.0 - so.capacity) - p["capacity_decay"] * so.capacity
+    so.capacity = float(np.clip(so.capacity, 0.0, 1.0))
+
+
+# --- the life cycle in the model ----------------------------------------------------------
+def found(model: CommunityGovernanceModel, kind: str, domain: int, community: int,
+          rng: np.random.Generator, ties: float) -> SocialOrganization:
+    """A new SO with a starting reserve of ``cash_months_initial`` months of costs.
+
+    ``rng`` is the stream of the mechanism that founds it (this one, incubation, venture
+    philanthropy, or the district's construction), so a programme that founds SOs draws
+    their starting capacity from its own stream."""
+    p = model.p
+    capacity = p["initial_capacity_community" if kind == COMMUNITY
+                 else "initial_capacity_professional"]
+    capacity = float(np.clip(capacity + rng.normal(0, p["capacity_spread"]),
+                             p["capacity_floor_new"], p["capacity_ceiling_new"]))
+    fixed = p["community_so_cost"] if kind == COMMUNITY else (
+        p["rent_per_month"] + p["local_wage"])
+    so = SocialOrganization(model, kind, domain, community, capacity,
+                            cash=p["cash_months_initial"] * fixed, ties=ties)
+    model.sos.append(so)
+    model.births_month += 1
+    return so
+
+
+def recruit_members(model: CommunityGovernanceModel, so: SocialOrganization, count: int,
+                    rng: np.random.Generator) -> None:
+    """Residents of the SO's community (not yet members) join it, the civic-minded first."""
+    pop = model.pop
+    pool = np.flatnonzero((pop.community == so.community) & (pop.member_of < 0))
+    if pool.size == 0:
+        return
+    weights = pop.disposition[pool] + model.p["recruit_disposition_floor"]
+    chosen = rng.choice(pool, size=min(count, pool.size), replace=False,
+                        p=weights / weights.sum())
+    pop.member_of[chosen] = so.unique_id
+
+
+def leader_founds(model: CommunityGovernanceModel,
+                  rng: np.random.Generator) -> SocialOrganization | None:
+    """A resident leader who has not founded yet turns a programme's offer (an incubator
+    place, a venture grant) into a community SO with a few members."""
+    pop = model.pop
+    leaders = np.flatnonzero(pop.leader & ~pop.founder)
+    if leaders.size == 0:
+        return None
+    who = int(rng.choice(leaders))
+    c = int(pop.community[who])
+    domain = founding_domain(needs.known_demand(model)[c], model.p, rng)
+    so = found(model, COMMUNITY, domain, c, rng, ties=model.p["ties_programme_community_so"])
+    pop.founder[who] = True
+    pop.member_of[who] = so.unique_id
+    recruit_members(model, so, int(model.p["min_members"]), rng)
+    return so
+
+
+def community_so_counts(model: CommunityGovernanceModel) -> np.ndarray:
+    """Community SOs in each community."""
+    counts = np.zeros(model.pop.communities)
+    for so in model.sos:
+        if so.is_community:
+            counts[so.community] += 1
+    return counts
+
+
+def found_community_sos(model: CommunityGovernanceModel, outreach: np.ndarray) -> None:
+    """Active leaders found community SOs (社区能人 → 社区社会组织)."""
+    pop, rng = model.pop, model.streams[STREAM]
+    chance = founding_chance(
+        community_so_counts(model) * 1000.0 / model.sizes,
+        model.v["policy.incubation.registration_threshold"] == "low",
+        priorities.free_space(model), outreach, model.p)
+    active = pop.leader & ~pop.founder & pop.participating
+    candidates = np.flatnonzero(active)
+    founders = candidates[rng.random(candidates.size) < chance[pop.community[candidates]]]
+    known = needs.known_demand(model) if founders.size else None  # most months: nobody
+    for who in founders:
+        c = int(pop.community[who])
+        so = found(model, COMMUNITY, founding_domain(known[c], model.p, rng), c, rng,
+                   ties=model.p["ties_new_community_so"])
+        pop.founder[who] = True
+        pop.member_of[who] = so.unique_id
+
+
+def professional_entry(model: CommunityGovernanceModel) -> None:
+    """Agencies enter when the purchase market can feed more of them (Guangzhou)."""
+    p, rng = model.p, model.streams[STREAM]
+    professionals = sum(1 for so in model.sos if not so.is_community)
+    room = model.bureau.purchase_budget / p["market_per_agency"] - professionals
+    if room > 0 and rng.random() < p["professional_entry_rate"] * room:
+        c = int(rng.integers(model.pop.communities))
+        so = found(model, PROFESSIONAL, int(rng.integers(D)), c, rng, ties=p["ties_new_agency"])
+        workforce.hire(model, so, rng)
+
+
+def rate_year(model: CommunityGovernanceModel, evaluated: set[int]) -> None:
+    """The yearly rating (评级): SOs no buyer evaluated are judged by residents (社会评价),
+    then every SO gets its A-grade and starts a new year's record."""
+    for so in model.sos:
+        if model.month > 0 and so.unique_id not in evaluated:
+            social_evaluation(so, model.p)
+        so.year_served = so.year_quality = 0.0
+        so.rating = rate(so, model.p)
+        so.ledger.year = dict.fromkeys(so.ledger.year, 0.0)
+
+
+def closures(model: CommunityGovernanceModel) -> None:
+    """SOs close when money runs out, when idle too long, or by the newness hazard."""
+    rng = model.streams[STREAM]
+    salary = float(model.v["policy.social_work.salary_index"])
+    for so in list(model.sos):
+        if _closes(so, salary, model.p, rng):
+            close(model, so)
+
+
+def _closes(so: SocialOrganization, salary: float, p: dict[str, float],
+            rng: np.random.Generator) -> bool:
+    costs = so.monthly_costs(p, salary, 1.0)
+    broke = so.cash < -p["debt_months_to_close"] * max(costs, 1.0)
+    idle = so.idle_months >= p["inactive_months_to_close"]
+    return broke or idle or rng.random() < death_chance(so, p)
+
+
+def close(model: CommunityGovernanceModel, so: SocialOrganization) -> None:
+    """An SO closes: staff leave, members are free, contracts lapse."""
+    for worker in so.staff:
+        worker.remove()
+    so.staff = []
+    model.pop.member_of[model.pop.member_of == so.unique_id] = -1
+    model.sos.remove(so)
+    so.remove()
+    model.closures_month += 1

@@ -1,0 +1,68 @@
+"""Funding besides purchase: community service funds (社区服务资金) and venture philanthropy
+(公益创投).
+
+Each residents' committee spends its yearly fund on small projects (微项目, seed 001) of the
+SOs of its community — a share of it, or all of it with the services priority — and runs
+the rest itself. The district's venture-philanthropy budget (Taicang, seed 004) gives small
+grants to young or small SOs, or to leaders who found one for the grant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.mechanisms import ecology, needs, priorities, procurement
+from sanshe.sim.population import D
+
+if TYPE_CHECKING:
+    from sanshe.sim.model import CommunityGovernanceModel
+
+#: Community-fund projects and venture grants draw from this stream only.
+STREAM = "funding"
+
+
+def community_funds(model: CommunityGovernanceModel) -> None:
+    """Each committee's service fund: projects for SOs, the rest by the committee itself
+    unless the services priority offers it to SOs first (社区服务优先考虑社会组织承接)."""
+    v, p, rng = model.v, model.p, model.streams[STREAM]
+    fund = float(v["policy.community.service_fund"])
+    size = float(p["community_project_size"])
+    known = needs.known_demand(model)
+    for committee in model.committees:
+        c = committee.index
+        to_sos = priorities.services_to_sos(model, fund)
+        local = [so for so in model.sos if so.community == c
+                 and so.capacity >= p["small_project_capacity_share"] * p["min_bid_capacity"]]
+        spent = 0.0
+        weights = known[c] + 1e-9
+        for _ in range(int(to_sos // size)):
+            if not local:
+                break
+            # each 微项目 answers a need on the committee's list, by its weight
+            domain = int(rng.choice(D, p=weights / weights.sum()))
+            matching = [so for so in local if so.domain == domain] or local
+            so = matching[int(rng.integers(len(matching)))]
+            procurement.sign(so, Lot(c, domain, size), "community_fund", p)
+            spent += size
+        committee.admin_budget = (fund - spent) / 12.0
+
+
+def venture_philanthropy(model: CommunityGovernanceModel) -> None:
+    """公益创投: small grants for projects of new or small SOs; leaders may found one."""
+    p, rng = model.p, model.streams[STREAM]
+    grants = int(model.bureau.venture_budget // p["venture_grant"])
+    if grants <= 0:
+        return
+    young = [so for so in model.sos if so.age < p["venture_young_months"]
+             or so.capacity < p["venture_small_capacity"]]
+    noise = p["venture_selection_noise"]
+    young.sort(key=lambda so: -(so.capacity + rng.normal(0, noise)))
+    for i in range(grants):
+        if i < len(young) and rng.random() < p["venture_existing_share"]:
+            so = young[i]
+        else:
+            so = ecology.leader_founds(model, rng)
+            if so is None:
+                continue
+        procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p)

@@ -1,0 +1,132 @@
+"""Needs (需求): arising by domain and special group, expression through channels, lapsing.
+
+A resident holds at most one open need. It starts hidden; each month it may be expressed
+through grid staff or the hotline, the information platform, deliberation meetings, SOs
+present in the community, social-worker outreach, or the group organisation that reaches
+her group (seeds 000, 001). Unmet needs lapse after
+a geometric wait and leave a grievance (Epstein 2002: grievance = hardship × (1 − legitimacy)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanshe.sim.population import D, Population
+
+if TYPE_CHECKING:
+    from sanshe.sim.mechanisms.services import Delivery
+    from sanshe.sim.model import CommunityGovernanceModel
+
+#: Needs arise and lapse by draws from this stream; expression has its own (below), so a
+#: channel lever (platform, landing, outreach) leaves which needs arise and lapse aligned.
+STREAM = "needs"
+EXPRESSION_STREAM = "expression"
+
+
+@dataclass
+class Channels:
+    """Expression channels open in each community this month (arrays per community)."""
+
+    platform: bool
+    landing: np.ndarray  # SO presence through the landing priority, 0..1
+    outreach: np.ndarray  # social-worker outreach coverage, 0..1
+    group_reach: np.ndarray  # per resident: a group organisation reaches her group there
+
+
+def known_demand(model: CommunityGovernanceModel) -> np.ndarray:
+    """What planners know of residents' needs by (community, domain): the needs expressed
+    this year, plus hidden ones seen through the information platform."""
+    pop = model.pop
+    if model.month == 0:  # a needs survey before the first year: expected needs
+        key = pop.community
+        return np.stack([np.bincount(key, weights=pop.need_weights[:, d],
+                                     minlength=pop.communities) for d in range(D)],
+                        axis=1) * 12
+    visible = model.expressed_year.copy()
+    if model.v["policy.linkage.info_platform"]:
+        visible += model.p["platform_needs_visibility"] * open_counts(pop, False)
+    return visible
+
+
+def arise_and_express(model: CommunityGovernanceModel, channels: Channels) -> None:
+    """This month's new needs, then hidden needs expressed; the year's tally of expressed
+    needs (what planners will know) grows by the newly expressed ones."""
+    pop = model.pop
+    arise(pop, model.streams[STREAM])
+    before = pop.need_expressed.copy()
+    express(pop, channels, model.p, model.streams[EXPRESSION_STREAM])
+    newly = np.flatnonzero(pop.need_expressed & ~before)
+    np.add.at(model.expressed_year, (pop.community[newly], pop.need_domain[newly]), 1.0)
+
+
+def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarray:
+    """Needs left unmet this month that lapse (their holders were not served)."""
+    served = np.zeros(model.pop.size, bool)
+    served[delivery.served] = True
+    return lapse(model.pop, served, model.p, model.streams[STREAM])
+
+
+def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
+    """New needs for residents without one; returns their indices."""
+    free = np.flatnonzero(pop.need_domain < 0)
+    weights = pop.need_weights[free]
+    total = weights.sum(axis=1)
+    draw = rng.random(free.size)
+    new = draw < total
+    idx = free[new]
+    cumulative = np.cumsum(weights[new], axis=1)
+    pick = draw[new][:, None] < cumulative  # reuse the draw: below total → a domain
+    pop.need_domain[idx] = np.argmax(pick, axis=1).astype(np.int8)
+    pop.need_expressed[idx] = False
+    return idx
+
+
+def express(pop: Population, channels: Channels, p: dict[str, float],
+            rng: np.random.Generator) -> None:
+    """Hidden needs become known to providers through the open channels."""
+    hidden = np.flatnonzero((pop.need_domain >= 0) & ~pop.need_expressed)
+    c = pop.community[hidden]
+    chance = (
+        p["expression_base"]
+        + p["expression_platform"] * channels.platform
+        + p["expression_trust"] * pop.trust[hidden]
+        + p["expression_landing"] * channels.landing[c]
+        + p["expression_outreach"] * channels.outreach[c]
+        + p["expression_deliberation"] * pop.deliberating[hidden]
+        + p["expression_group"] * channels.group_reach[hidden]
+    )
+    pop.need_expressed[hidden[rng.random(hidden.size) < np.minimum(chance, 1.0)]] = True
+
+
+def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
+          rng: np.random.Generator) -> np.ndarray:
+    """Unmet needs that lapse this month; their holders lose satisfaction and trust.
+
+    ``served`` marks residents whose need was met this month (they cannot lapse).
+    """
+    open_ = (pop.need_domain >= 0) & ~served
+    lapsed = np.flatnonzero(open_ & (rng.random(pop.size) < 1.0 / p["need_patience_months"]))
+    grievance = p["unmet_penalty"] * np.where(pop.need_expressed[lapsed], 1.0,
+                                                p["hidden_grievance_share"])
+    pop.satisfaction[lapsed] *= 1.0 - grievance
+    # An expressed need left unmet erodes legitimacy of the providers who were asked.
+    pop.trust[lapsed] *= 1.0 - grievance * pop.need_expressed[lapsed]
+    return lapsed
+
+
+def close(pop: Population, idx: np.ndarray) -> None:
+    """Needs at ``idx`` are over (met or lapsed)."""
+    pop.need_domain[idx] = -1
+    pop.need_expressed[idx] = False
+
+
+def open_counts(pop: Population, expressed: bool | None = None) -> np.ndarray:
+    """Open needs per (community, domain), optionally only expressed or hidden ones."""
+    mask = pop.need_domain >= 0
+    if expressed is not None:
+        mask &= pop.need_expressed == expressed
+    key = pop.community[mask] * D + pop.need_domain[mask]
+    return np.bincount(key, minlength=pop.communities * D).reshape(pop.communities, D)

@@ -1,0 +1,128 @@
+"""The four priorities (四个优先, seed 001): what each one changes, in one place.
+
+社区资源优先提供社会组织使用 (resources): community space covers SOs' running costs and gives
+community SOs a venue. 社区服务优先考虑社会组织承接 (services): the whole community service
+fund is offered to SOs first. 社会组织优先落地社区开展活动 (landing): SOs are present and
+visible where they work, and agencies' social workers reach residents there. 公益项目优先落地
+社区 (projects): an agency's project is carried out with a local community SO.
+
+The priorities decide nothing by chance, so this module owns no random stream.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanshe.sim.agents.social_org import Lot
+
+if TYPE_CHECKING:
+    from sanshe.sim.agents.social_org import SocialOrganization
+    from sanshe.sim.model import CommunityGovernanceModel
+
+#: Draws nothing: every effect of a priority is deterministic given the state.
+STREAM: str | None = None
+
+
+def free_space(model: CommunityGovernanceModel) -> np.ndarray:
+    """Share of SO running costs covered by community space (社区资源优先, seed 001)."""
+    share = float(model.v["policy.community.space_share_for_sos"])
+    used = 1.0 if model.v["policy.four_priorities.resources"] else model.p[
+        "space_without_priority"]
+    return np.full(model.pop.communities, share * used)
+
+
+def venue(model: CommunityGovernanceModel) -> np.ndarray:
+    """How far community SOs have a place to meet: some without help, all with space."""
+    base = model.p["venue_base"]
+    return base + (1.0 - base) * free_space(model)
+
+
+def rent_factor(model: CommunityGovernanceModel, so: SocialOrganization,
+                free: np.ndarray) -> float:
+    """Share of its rent an SO pays: community space is given to community SOs, and to
+    agencies too when they land in the community (社会组织优先落地社区)."""
+    landing = bool(model.v["policy.four_priorities.landing"])
+    return 1.0 - (free[so.community] if (so.is_community or landing) else 0.0)
+
+
+def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
+    """Yuan of a committee's service fund offered to SOs: the project share, or all of it
+    with the services priority (社区服务优先考虑社会组织承接)."""
+    to_sos = fund * float(model.v["policy.community.project_share"])
+    if model.v["policy.four_priorities.services"]:
+        to_sos = fund
+    return to_sos
+
+
+def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
+    """SOs present in each community through the landing priority (优先落地社区)."""
+    if not model.v["policy.four_priorities.landing"]:
+        return np.zeros(model.pop.communities)
+    present = np.zeros(model.pop.communities)
+    for so in model.sos:
+        if so.is_community:
+            present[so.community] += 1
+        else:
+            for contract in so.contracts:
+                present[contract.community] += 1
+    return 1.0 - np.exp(-present / model.p["landing_saturation"])
+
+
+def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None:
+    """Residents come to trust SOs they see working in their community (seed 001)."""
+    if model.v["policy.four_priorities.landing"]:
+        pop = model.pop
+        pop.trust += model.p["landing_trust_gain"] * presence[pop.community] * (1 - pop.trust)
+
+
+def outreach(model: CommunityGovernanceModel) -> np.ndarray:
+    """Share of each community's residents that social workers reach: the station's
+    staff and, with the landing priority (社会组织优先落地社区), agencies' staff in the
+    communities where they hold contracts, for ``landing_outreach_share`` of their time."""
+    p = model.p
+    workers = np.zeros(model.pop.communities)
+    skill = np.zeros(model.pop.communities)
+    for committee in model.committees:
+        workers[committee.index] += len(committee.staff)
+        skill[committee.index] += sum(w.skill for w in committee.staff)
+    if model.v["policy.four_priorities.landing"]:
+        for so in model.sos:
+            if so.is_community or not (so.contracts and so.staff):
+                continue
+            share = p["landing_outreach_share"] * len(so.staff) / len(so.contracts)
+            staff_skill = so.skill()
+            for contract in so.contracts:
+                workers[contract.community] += share
+                skill[contract.community] += share * staff_skill
+    covered = np.minimum(1.0, workers * p["outreach_residents_per_sw"] / model.sizes)
+    mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
+    unskilled = p["unskilled_productivity"]
+    return np.where(workers > 0, covered * (unskilled + (1.0 - unskilled) * mean_skill), 0.0)
+
+
+def landing(model: CommunityGovernanceModel) -> bool:
+    """Whether SOs land in communities (社会组织优先落地社区): agencies' staff then organise
+    volunteers and reach residents where they hold contracts."""
+    return bool(model.v["policy.four_priorities.landing"])
+
+
+def project_partners(model: CommunityGovernanceModel, winner: SocialOrganization, lot: Lot,
+                     ) -> list[tuple[SocialOrganization, Lot]]:
+    """公益项目优先落地社区 (seed 001): an agency's project is carried out with a
+    community SO of the community where it lands, which takes ``project_partner_share``
+    of the work and money — local organisations undertaking projects align them with
+    residents' aims and draw residents in (Watkins 2001, quoted in seed 004)."""
+    if winner.is_community or not model.v["policy.four_priorities.projects"]:
+        return [(winner, lot)]
+    floor = model.p["small_project_capacity_share"] * model.p["min_bid_capacity"]
+    local = [so for so in model.sos if so.is_community and so.community == lot.community
+             and so.capacity >= floor]
+    if not local:
+        return [(winner, lot)]
+    partner = max(local, key=lambda so: (so.domain == lot.domain, so.reputation,
+                                         -so.unique_id))
+    share = model.p["project_partner_share"]
+    return [(winner, Lot(lot.community, lot.domain, lot.value * (1 - share))),
+            (partner, Lot(lot.community, lot.domain, lot.value * share))]

@@ -1,0 +1,146 @@
+"""Service delivery (服务供给): matching expressed needs to the month's service slots.
+
+Every provider — an SO under contract or on its own, the residents' committee, the
+community social-work station, a group organisation — offers slots in one community and
+domain at some quality. Expressed needs in that (community, domain) draw slots in random
+order; slots beyond the needs go unused (the source of diminishing returns when money
+outruns demand, and of waste when providers duplicate each other).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanshe.sim.mechanisms import group_orgs, needs
+from sanshe.sim.population import D, Population
+
+if TYPE_CHECKING:
+    from sanshe.sim.model import CommunityGovernanceModel
+
+#: The order in which waiting residents are served, and quality noise, draw from here.
+STREAM = "services"
+
+
+@dataclass
+class Offers:
+    """Slots offered this month, one row per (provider, community, domain)."""
+
+    provider: list[object] = field(default_factory=list)  # an agent, or a label
+    community: list[int] = field(default_factory=list)
+    domain: list[int] = field(default_factory=list)
+    slots: list[float] = field(default_factory=list)
+    quality: list[float] = field(default_factory=list)
+    by_so: list[bool] = field(default_factory=list)
+
+    def add(self, provider: object, community: int, domain: int, slots: float,
+            quality: float, by_so: bool) -> None:
+        """Offer ``slots`` services in (community, domain) at ``quality``."""
+        if slots <= 0:
+            return
+        self.provider.append(provider)
+        self.community.append(int(community))
+        self.domain.append(int(domain))
+        self.slots.append(float(slots))
+        self.quality.append(float(quality))
+        self.by_so.append(bool(by_so))
+
+
+@dataclass
+class Delivery:
+    """What the month's matching produced."""
+
+    served: np.ndarray  # resident indices served
+    quality: np.ndarray  # quality each served resident received
+    so_share: np.ndarray  # share of SO slots in each served resident's pool
+    offer_served: np.ndarray  # services used per offer
+    slots_total: float
+
+
+def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
+            quality_noise: float = 0.05) -> Delivery:
+    """Serve expressed needs from the offered slots, in random order within each pool."""
+    size = pop.communities * D
+    key_of_offer = np.asarray(offers.community, int) * D + np.asarray(offers.domain, int)
+    slots = np.asarray(offers.slots, float)
+    quality = np.asarray(offers.quality, float)
+    pool_slots = np.bincount(key_of_offer, weights=slots, minlength=size)
+    pool_quality = np.bincount(key_of_offer, weights=slots * quality, minlength=size)
+    pool_so = np.bincount(key_of_offer, weights=slots * np.asarray(offers.by_so, float),
+                          minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_quality = np.where(pool_slots > 0, pool_quality / pool_slots, 0.0)
+        so_share = np.where(pool_slots > 0, pool_so / pool_slots, 0.0)
+    # Fractional slots are kept in expectation by stochastic rounding.
+    capacity = np.floor(pool_slots + rng.random(size)).astype(int)
+
+    waiting = np.flatnonzero((pop.need_domain >= 0) & pop.need_expressed)
+    waiting = rng.permutation(waiting)
+    keys = pop.community[waiting] * D + pop.need_domain[waiting]
+    order = np.argsort(keys, kind="stable")
+    waiting, keys = waiting[order], keys[order]
+    rank = np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
+    hit = rank < capacity[keys]
+    served, served_keys = waiting[hit], keys[hit]
+
+    used = np.bincount(served_keys, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        offer_served = np.where(pool_slots[key_of_offer] > 0,
+                                used[key_of_offer] * slots / pool_slots[key_of_offer], 0.0)
+    noise = rng.normal(0.0, quality_noise, served.size)
+    return Delivery(
+        served=served,
+        quality=np.clip(mean_quality[served_keys] + noise, 0.0, 1.0),
+        so_share=so_share[served_keys],
+        offer_served=offer_served,
+        slots_total=float(slots.sum()),
+    )
+
+
+def experience(pop: Population, delivery: Delivery, p: dict[str, float]) -> None:
+    """Served residents update satisfaction, and trust in SOs where SOs served them.
+
+    Having a need met at all is worth ``service_relief``; quality adds the rest.
+    """
+    idx = delivery.served
+    relief = p["service_relief"]
+    felt = relief + (1.0 - relief) * delivery.quality
+    pop.satisfaction[idx] += p["satisfaction_learning"] * (felt - pop.satisfaction[idx])
+    pop.trust[idx] += p["trust_learning"] * delivery.so_share * (felt - pop.trust[idx])
+
+
+def monthly(model: CommunityGovernanceModel) -> Delivery:
+    """Providers offer, expressed needs are served, residents feel it, providers are
+    credited (each SO with the needs it met, each contract with its record)."""
+    offers = Offers()
+    open_expressed = needs.open_counts(model.pop, expressed=True)
+    for so in model.sos:
+        so.offer_services(offers, open_expressed, model.p)
+    for committee in model.committees:
+        committee.offer_services(offers, open_expressed[committee.index], model.p)
+    group_orgs.offer_own_projects(model, offers)
+    delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
+    model.offers_this_month = offers  # public record of who offered what, for views
+    experience(model.pop, delivery, model.p)
+    _credit(model, offers, delivery)
+    return delivery
+
+
+def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
+    """Credit each contract and SO with the needs it met and at what quality."""
+    model.served_by_so = {}
+    for provider, served, quality in zip(offers.provider, delivery.offer_served,
+                                         offers.quality, strict=True):
+        if not isinstance(provider, tuple):
+            continue
+        so, contract, on_spec = provider
+        model.served_by_so[so.unique_id] = model.served_by_so.get(so.unique_id, 0.0) + served
+        model.community_so_served += served if so.is_community else 0.0
+        so.year_served += served
+        so.year_quality += served * quality
+        if contract is not None:
+            contract.served += served
+            contract.served_spec += served if on_spec else 0.0
+            contract.quality_sum += served * quality

@@ -1,0 +1,225 @@
+"""CommunityGovernanceModel: a district of communities, one month per step.
+
+The model builds the district and runs the schedule of docs/ODD.md (process overview);
+every rule and decision lives in a mechanism module under :mod:`sanshe.sim.mechanisms` (or on
+the agent whose behaviour it is), and each mechanism draws from its own named stream.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sanshe.inputs import parameters as parameter_table
+from sanshe.inputs import timeline
+from sanshe.inputs.outcomes import OUTCOME_NAMES
+from sanshe.inputs.scenario import Scenario
+from sanshe.sim.agents.government import CommunityCommittee, DistrictBureau, StreetOffice
+from sanshe.sim.agents.group_org import GROUP_ORG_KINDS, GroupOrganization
+from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, Contract, SocialOrganization
+from sanshe.sim.measures import measure
+from sanshe.sim.mechanisms import (
+    affairs,
+    ecology,
+    finance,
+    group_orgs,
+    needs,
+    participation,
+    priorities,
+    services,
+    workforce,
+)
+from sanshe.sim.population import D, Population, build_population
+from sanshe.sim.streams import make_streams
+
+#: The district is built from this stream (residents, seeded organisations, reach).
+CONSTRUCTION_STREAM = "population"
+
+
+def read_outcome(model: CommunityGovernanceModel, name: str) -> float:
+    """DataCollector reporter: this month's value of outcome ``name`` (picklable)."""
+    return model.current[name]
+
+
+class CommunityGovernanceModel(mesa.Model):
+    """A district (区) of streets and communities under one policy scenario.
+
+    ``scenario`` is a library name, a path to a .toml file or a :class:`Scenario`;
+    ``overrides`` are dotted keys as with ``sanshe run --set`` (``mesa.batch_run`` passes
+    them as keyword arguments). Without ``seed`` Mesa's convention holds: fresh entropy,
+    recorded as ``model.seed``. The resolved scenario is ``model.policy_scenario``: Mesa
+    3.5+ owns ``model.scenario`` (its own experiment object), so no name Mesa reserves is
+    set here (tests/test_platform.py checks).
+    """
+
+    def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
+                 **overrides: Any) -> None:
+        if seed is None:  # Mesa's convention: fresh entropy, recorded so a run can be repeated
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        super().__init__(rng=seed)  # Mesa 3.5 deprecates seed=; rng=int seeds the same way
+        self.seed = int(seed)
+        base = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        self.policy_scenario = base.with_overrides(overrides) if overrides else base
+        self.p: dict[str, float] = dict(self.policy_scenario.parameters)
+        self.v: dict[str, Any] = dict(self.policy_scenario.values)
+        self.months = int(self.v["run.months"])
+        self.month = 0
+        self.streams = make_streams(self.seed)
+        self._reset_counters()
+        self._build()
+        self.current: dict[str, float] = {}
+        self._series: list[dict[str, float]] = []
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(read_outcome, name=name) for name in OUTCOME_NAMES}
+        )
+
+    # ------------------------------------------------------------------ construction
+    def _build(self) -> None:
+        """Residents, government tiers, group organisations, and the SOs and social workers
+        a district has before the policy; then the records the yearly rounds keep."""
+        v, p, rng = self.v, self.p, self.streams[CONSTRUCTION_STREAM]
+        per_street = int(v["district.communities_per_street"])
+        n_comm = int(v["district.streets"]) * per_street
+        rural = np.zeros(n_comm, bool)
+        rural[: int(round(v["district.rural_share"] * n_comm))] = True
+        self.sizes = np.full(n_comm, int(v["district.residents_per_community"]))
+        self.pop: Population = build_population(self.sizes, rural, p, rng)
+        self._build_government(per_street, rural)
+        self.group_orgs = [
+            GroupOrganization(self, kind, group_orgs.initial_reach(self, kind.reach, n_comm, rng),
+                              p["group_budget"])
+            for kind in GROUP_ORG_KINDS
+        ]
+        self.sos: list[SocialOrganization] = []
+        self._seed_organizations(rng)
+        self.incumbents: set[tuple[int, int, int]] = set()  # (so id, community, domain)
+        self.year_contract_value: dict[int, float] = {}
+        self.group_projects: list[tuple[int, int, int]] = []  # (org id, community, domain)
+        self.group_offers: list[tuple[GroupOrganization, Contract | None, int, int, float]] = []
+        self.served_by_so: dict[int, float] = {}
+        self.expressed_year = np.zeros((n_comm, D))
+
+    def _build_government(self, per_street: int, rural: np.ndarray) -> None:
+        """The bureau with its budgets, the street offices, and a committee per community
+        with its funded social-work posts."""
+        v = self.v
+        self.bureau = DistrictBureau(self, v["policy.purchase.annual_budget"],
+                                     v["policy.purchase.venture_philanthropy_budget"])
+        self.streets = [StreetOffice(self, i) for i in range(int(v["district.streets"]))]
+        self.committees = [
+            CommunityCommittee(self, c, self.streets[c // per_street], bool(rural[c]),
+                               int(self.sizes[c]))
+            for c in range(rural.size)
+        ]
+        for committee in self.committees:
+            committee.posts = int(v["policy.social_work.posts_per_community"])
+
+    def _seed_organizations(self, rng: np.random.Generator) -> None:
+        """The SOs and social workers a district starts with (before the policy)."""
+        for c, committee in enumerate(self.committees):
+            self._seed_community_sos(c, committee.rural, rng)
+        for _ in range(int(self.p["seeded_agencies"])):
+            self._seed_agency(rng)
+        for committee in self.committees:
+            for _ in range(committee.posts):
+                workforce.hire(self, committee, rng)
+        self.births_month = 0
+
+    def _seed_community_sos(self, c: int, rural: bool, rng: np.random.Generator) -> None:
+        """Community SOs of community ``c`` that predate the policy, with a few members."""
+        p = self.p
+        for _ in range(int(p["seeded_community_sos_rural" if rural
+                             else "seeded_community_sos_urban"])):
+            so = ecology.found(self, COMMUNITY, int(rng.integers(D)), c, rng,
+                               ties=p["ties_seeded_community_so"])
+            so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),
+                                      int(p["seeded_community_so_age_high"])))
+            members = int(p["min_members"]) + int(p["seeded_extra_members"])
+            ecology.recruit_members(self, so, members, rng)
+
+    def _seed_agency(self, rng: np.random.Generator) -> None:
+        """A professional agency that predates the policy, close to officials, with staff."""
+        p = self.p
+        c = int(rng.integers(len(self.committees)))
+        so = ecology.found(self, PROFESSIONAL, int(rng.integers(D)), c, rng,
+                           ties=p["ties_seeded_agency"])
+        so.age = int(rng.integers(int(p["seeded_agency_age_low"]),
+                                  int(p["seeded_agency_age_high"])))
+        so.capacity = p["initial_capacity_professional"] + p["seeded_agency_capacity_bonus"]
+        so.reputation = p["seeded_agency_reputation"]
+        for _ in range(int(p["seeded_agency_workers"])):
+            workforce.hire(self, so, rng)
+
+    def _reset_counters(self) -> None:
+        """Monthly tallies the outcomes read."""
+        self.births_month = 0
+        self.closures_month = 0
+        self.exits_month = 0
+        self.gov_month = 0.0
+        self.group_month = 0.0
+        self.nongov_month = 0.0
+        self.community_so_served = 0.0  # needs met by community SOs (their activity)
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """One month, in the order of the ODD process overview."""
+        self._apply_timeline()
+        self._reset_counters()
+        if self.month % 12 == 0:
+            self.bureau.run_yearly_round()
+        outreach = priorities.outreach(self)  # founding and entry below leave it unchanged
+        ecology.found_community_sos(self, outreach)
+        ecology.professional_entry(self)
+        presence = priorities.landing_presence(self)
+        needs.arise_and_express(self, needs.Channels(
+            platform=bool(self.v["policy.linkage.info_platform"]), landing=presence,
+            outreach=outreach, group_reach=group_orgs.reached(self)))
+        priorities.landing_trust(self, presence)
+        workforce.monthly(self)
+        delivery = services.monthly(self)
+        lapsed = needs.lapse_unmet(self, delivery)
+        finance.monthly(self)
+        ecology.closures(self)
+        finance.public_spending(self)
+        settled = affairs.monthly(self)
+        participation.monthly(self, settled)
+        self._measure(delivery, lapsed, settled)
+        # Public record of the month for views (the dashboard's map, the report's provider
+        # mix): who was served, whose need lapsed unmet, and the month's whole delivery.
+        self.served_this_month, self.lapsed_this_month = delivery.served, lapsed
+        self.delivery_this_month = delivery
+        needs.close(self.pop, np.concatenate([delivery.served, lapsed]))
+        self.month += 1
+        self.datacollector.collect(self)
+        if self.month >= self.months:
+            self.running = False
+
+    def _apply_timeline(self) -> None:
+        """Policy changes due this month ([[timeline]]; sanshe/inputs/timeline.py)."""
+        if self.policy_scenario.timeline:
+            timeline.apply(self)
+
+    def run(self, months: int | None = None) -> CommunityGovernanceModel:
+        """Advance ``months`` months (default: the scenario's ``[run] months``)."""
+        for _ in range(int(self.months if months is None else months)):
+            self.step()
+        return self
+
+    def series(self) -> dict[str, list[float]]:
+        """One value per month for every outcome."""
+        return {name: [row[name] for row in self._series] for name in OUTCOME_NAMES}
+
+    # ------------------------------------------------------------------ measurement
+    def _measure(self, delivery: services.Delivery, lapsed: np.ndarray,
+                 settled: affairs.AffairsResult) -> None:
+        """This month's value of every outcome (definitions in sanshe/sim/measures.py)."""
+        self.current = measure(self, delivery, lapsed, settled)
+        self._series.append(self.current)
+
+
+def default_parameters() -> dict[str, float]:
+    """The behavioural constants at their defaults (for notebooks and tests)."""
+    return parameter_table.defaults()

@@ -1,0 +1,161 @@
+"""Residents (居民) as arrays: one row per resident, ties as a sparse matrix.
+
+Residents are many, so their state lives in NumPy arrays and their monthly decisions are
+vectorised; the organisations they meet are ordinary Mesa agents. Residents are stored
+community by community (contiguous blocks), so community totals are ``np.bincount`` calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from sanshe.inputs.outcomes import SPECIAL_GROUPS
+
+#: Service domains of residents' needs (seeds 000, 001, 002, 004).
+DOMAINS: tuple[str, ...] = (
+    "elder_care",  # 养老服务
+    "children_youth",  # 儿童青少年
+    "disability",  # 助残
+    "assistance",  # 社会救助 / 困难帮扶
+    "culture_sports",  # 文体活动
+    "mediation",  # 矛盾调解
+)
+D = len(DOMAINS)
+DOMAIN_INDEX = {name: i for i, name in enumerate(DOMAINS)}
+
+#: The domain each special group's needs fall in.
+GROUP_DOMAIN: dict[str, str] = {
+    "elderly": "elder_care",
+    "children": "children_youth",
+    "disabled": "disability",
+    "low_income": "assistance",
+    "migrant": "assistance",
+}
+
+YOUNG, MIDDLE, ELDERLY = 0, 1, 2
+
+
+@dataclass
+class Population:
+    """State of every resident; arrays share one index."""
+
+    community: np.ndarray  # int, community of each resident
+    age: np.ndarray  # int8: YOUNG, MIDDLE, ELDERLY
+    groups: dict[str, np.ndarray]  # special-group flags (bool)
+    leader: np.ndarray  # 社区能人/骨干 who can found community SOs
+    disposition: np.ndarray  # civic disposition, 0..1
+    threshold: np.ndarray  # Granovetter participation threshold
+    conditional: np.ndarray  # conditional cooperator (responds to peers) vs free rider
+    trust: np.ndarray  # trust in social organizations
+    satisfaction: np.ndarray
+    efficacy: np.ndarray  # sense that taking part changes things
+    volunteer: np.ndarray  # bool, volunteering this month
+    deliberating: np.ndarray  # bool, attends deliberation meetings
+    member_of: np.ndarray  # int, unique_id of the community SO joined, -1 if none
+    founder: np.ndarray  # bool, has founded an SO
+    ties: sp.csr_matrix  # symmetric tie matrix inside communities
+    degree: np.ndarray
+    need_weights: np.ndarray  # (n, D) monthly chance of a new need per domain
+    need_domain: np.ndarray  # int8, open need's domain, -1 if none
+    need_expressed: np.ndarray  # bool, open need known to providers
+    communities: int
+
+    @property
+    def size(self) -> int:
+        return int(self.community.size)
+
+    @property
+    def participating(self) -> np.ndarray:
+        """Residents taking part in any way this month."""
+        return self.volunteer | self.deliberating | (self.member_of >= 0)
+
+    def per_community(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` in each community."""
+        return np.bincount(self.community, weights=values, minlength=self.communities)
+
+    def counts(self) -> np.ndarray:
+        """Residents per community."""
+        return np.bincount(self.community, minlength=self.communities)
+
+
+def build_population(
+    sizes: np.ndarray, rural: np.ndarray, p: dict[str, float], rng: np.random.Generator
+) -> Population:
+    """Residents of every community, with special groups, dispositions and ties.
+
+    ``sizes`` and ``rural`` are per community; ``p`` is the parameter table.
+    """
+    community = np.repeat(np.arange(sizes.size), sizes)
+    n = community.size
+    is_rural = rural[community]
+    elderly_share = np.where(is_rural, p["elderly_share_rural"], p["elderly_share_urban"])
+    young = p["young_share_nonelderly"]
+    age = np.where(rng.random(n) < elderly_share, ELDERLY,
+                   np.where(rng.random(n) < young, YOUNG, MIDDLE)).astype(np.int8)
+    migrant_share = np.where(is_rural, p["migrant_share_rural"], p["migrant_share_urban"])
+    groups = {
+        "elderly": age == ELDERLY,
+        "children": (age != ELDERLY) & (rng.random(n) < p["children_household_share"]
+                                         / p["non_elderly_share"]),
+        "disabled": rng.random(n) < p["disabled_share"],
+        "low_income": rng.random(n) < p["low_income_share"],
+        "migrant": (age != ELDERLY) & (rng.random(n) < migrant_share),
+    }
+    threshold = rng.normal(p["threshold_mean"], p["threshold_sd"], n)
+    mean = p["disposition_mean"]
+    k = p["disposition_concentration"]
+    disposition = rng.beta(k * mean / (1 - mean), k, n)
+    ties = _ties(sizes, int(p["ties_per_resident"]), rng)
+    return Population(
+        community=community,
+        age=age,
+        groups=groups,
+        leader=rng.random(n) < p["leader_share"],
+        disposition=disposition,
+        threshold=threshold,
+        conditional=rng.random(n) >= p["free_rider_share"],
+        trust=np.clip(rng.normal(p["trust_initial"], p["attitude_sd"], n), 0, 1),
+        satisfaction=np.clip(rng.normal(p["satisfaction_initial"], p["attitude_sd"], n), 0, 1),
+        efficacy=np.zeros(n),
+        volunteer=np.zeros(n, bool),
+        deliberating=np.zeros(n, bool),
+        member_of=np.full(n, -1, dtype=np.int64),
+        founder=np.zeros(n, bool),
+        ties=ties,
+        degree=np.maximum(np.asarray(ties.sum(axis=1)).ravel(), 1.0),
+        need_weights=_need_weights(groups, p),
+        need_domain=np.full(n, -1, dtype=np.int8),
+        need_expressed=np.zeros(n, bool),
+        communities=int(sizes.size),
+    )
+
+
+def _need_weights(groups: dict[str, np.ndarray], p: dict[str, float]) -> np.ndarray:
+    """Monthly chance of a new need in each domain for each resident."""
+    n = next(iter(groups.values())).size
+    weights = np.zeros((n, D))
+    culture = p["general_needs_culture_share"]
+    weights[:, DOMAIN_INDEX["culture_sports"]] = culture * p["need_rate_general"]
+    weights[:, DOMAIN_INDEX["mediation"]] = (1 - culture) * p["need_rate_general"]
+    for group in SPECIAL_GROUPS:
+        weights[:, DOMAIN_INDEX[GROUP_DOMAIN[group]]] += p["need_rate_special"] * groups[group]
+    return weights
+
+
+def _ties(sizes: np.ndarray, k: int, rng: np.random.Generator) -> sp.csr_matrix:
+    """Random neighbourhood ties inside each community (about ``k`` per resident)."""
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    half = max(k // 2, 1)
+    source = np.repeat(np.arange(sizes.sum()), half)
+    block = np.repeat(np.repeat(np.arange(sizes.size), sizes), half)
+    offset = rng.integers(1, np.maximum(sizes[block], 2))  # never oneself
+    local = source - starts[block]
+    target = starts[block] + (local + offset) % sizes[block]
+    n = int(sizes.sum())
+    ones = np.ones(source.size, dtype=np.float32)
+    ties = sp.coo_matrix((ones, (source, target)), shape=(n, n)).tocsr()
+    ties = ((ties + ties.T) > 0).astype(np.float32)
+    return ties.tocsr()

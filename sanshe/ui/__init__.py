@@ -1,0 +1,1 @@
+"""Interfaces: the command line, the workshop dashboard and the notebook display hook."""
