@@ -51,6 +51,7 @@ from sqlalchemy import (
     select,
 )
 
+from sanshe.experiments import designs
 from sanshe.experiments.executors import Pool, RunError, check_executor
 from sanshe.experiments.experiment import RunResult, RunSpec, replication_seeds, resolve, run_single
 from sanshe.experiments.runner import Job, engine, run_jobs
@@ -61,6 +62,7 @@ from sanshe.inputs.outcomes import BY_NAME, SPENDING_PARTS, describe
 from sanshe.inputs.parameters import PARAMETERS, most_uncertain
 from sanshe.inputs.scenario import Scenario
 from sanshe.inputs.schema import BY_KEY
+from sanshe.reporting import pages
 
 #: Cost rules: measured money per resident per year (see the module docstring).
 COSTS = ("gov_spending_per_resident", "total_spending_per_resident")
@@ -178,12 +180,10 @@ def check_uncertain(names: Sequence[str] | None) -> tuple[str, ...]:
 
 def draw_constants(names: Sequence[str], draws: int, seed: int) -> list[dict[str, float]]:
     """``draws`` Latin-hypercube draws of the constants ``names`` over their ranges."""
-    from scipy.stats import qmc
-
     params = [PARAMETERS[n] for n in names]
     rng = np.random.default_rng([int(seed), _DRAW_SALT])
-    unit = qmc.LatinHypercube(d=len(params), rng=rng).random(draws)
-    scaled = qmc.scale(unit, [p.low for p in params], [p.high for p in params])
+    unit = designs.latin_hypercube(len(params), draws, rng)
+    scaled = designs.scale(unit, [p.low for p in params], [p.high for p in params])
     return [
         {p.name: float(round(v)) if p.is_integer else float(v) for p, v in zip(params, row,
                                                                                strict=True)}
@@ -857,7 +857,9 @@ def write_report(result: OptimizationResult, out: Path, lang: str = "en") -> Pat
                            ).to_csv(out / "candidates.csv", index=False)
     sections = _sections(result, lang)
     (out / "report.md").write_text(_markdown(sections), encoding="utf-8")
-    (out / "report.html").write_text(_html(sections), encoding="utf-8")
+    (out / "report.html").write_text(
+        pages.render("sections.html.j2", title="sanshe optimize", lang=lang, sections=sections),
+        encoding="utf-8")
     return out / "report.md"
 
 
@@ -911,24 +913,3 @@ def _markdown(sections: list[tuple[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _html(sections: list[tuple[str, Any]]) -> str:
-    from html import escape
-
-    body: list[str] = []
-    for kind, part in sections:
-        if kind in ("h1", "h2", "p"):
-            body.append(f"<{kind}>{escape(part)}</{kind}>")
-        elif kind == "ul":
-            body.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in part) + "</ul>")
-        elif kind == "img":
-            body.append(f'<img src="{escape(part)}" alt="Pareto front" width="640">')
-        else:
-            headers, rows = part
-            head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-            cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
-                            for r in rows)
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
-    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}")
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{style}</style>'
-            f"<title>optimize</title></head><body>{''.join(body)}</body></html>\n")

@@ -21,6 +21,8 @@ Nothing here sets an outcome: every effect is measured from unmodified model run
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import time
 import tomllib
@@ -39,6 +41,7 @@ from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
 from sanshe.inputs import parameters as table
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
+from sanshe.reporting import pages, tables
 from sanshe.reporting.stats import mean_ci
 
 #: The protocol. It sits with the tests it drives, like ``scenarios/`` at the repository
@@ -588,12 +591,12 @@ def format_table(rows: Sequence[CheckResult]) -> str:
             continue
         lines.append(f"{kind} checks" + (f" (Holm over {len(EMERGENT)}, alpha {ALPHA:g})"
                                          if kind == "emergent" else " (not in the family)"))
-        lines.append(f"{'check':28s} {'mean':>10s} {'95% CI':>23s} {'MME':>8s} {'n':>4s} "
-                     f"{'p (Holm)':>9s}  verdict")
-        for r in sub:
-            lines.append(f"{r.check.check_id:28s} {r.mean:10.4g} [{r.low:10.4g},{r.high:10.4g}] "
-                         f"{r.check.mme:8.3g} {len(r.values):4d} {r.p_adjusted:9.2g}  "
-                         f"{'PASS' if r.passed else 'FAIL'}")
+        cells = [[r.check.check_id, f"{r.mean:.4g}", f"[{r.low:.4g}, {r.high:.4g}]",
+                  f"{r.check.mme:.3g}", str(len(r.values)), f"{r.p_adjusted:.2g}",
+                  "PASS" if r.passed else "FAIL"] for r in sub]
+        lines.append(tables.format_table(
+            ["check", "mean", "95% CI", "MME", "n", "p (Holm)", "verdict"], cells,
+            align="lrrrrrl"))
     return "\n".join(lines)
 
 
@@ -656,7 +659,6 @@ def pattern_figure(rows: Sequence[CheckResult]) -> Any:
 
 
 def _png(fig: Any) -> bytes:
-    import io
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
@@ -665,23 +667,37 @@ def _png(fig: Any) -> bytes:
 
 def _report_intro(rows: Sequence[CheckResult], seconds: float, months: int, seed: int,
                   size: dict[str, Any]) -> str:
-    import html
-
+    """The report's opening paragraph: the verdicts and the protocol in brief."""
     family = [r for r in rows if r.check.kind == "emergent"]
     inputs = [r for r in rows if r.check.kind == "input"]
     return (
-        f"<p>{sum(r.passed for r in family)} of {len(family)} emergent checks pass "
+        f"{sum(r.passed for r in family)} of {len(family)} emergent checks pass "
         f"(Holm's correction over the family of {len(EMERGENT)}, family-wise alpha "
         f"{ALPHA:g}); {sum(r.passed for r in inputs)} of {len(inputs)} input checks hold "
         f"(not in the family). Protocol: tests/validation/criteria.toml — per check the "
         f"arms (one lever apart), the minimum meaningful effect (MME) with its reason, and "
         f"replications from a power calculation (one-sided paired t-test, power {POWER:g}, "
         f"alpha {ALPHA:g}/{len(EMERGENT)}, pilot SDs at seed {PILOT['seed']}). Rules: "
-        f"'significant_and_meaningful': Holm-adjusted one-sided p &lt; {ALPHA:g} and the mean "
-        f"at least the MME in the expected direction; 'level': Holm-adjusted p &lt; {ALPHA:g} "
+        f"'significant_and_meaningful': Holm-adjusted one-sided p < {ALPHA:g} and the mean "
+        f"at least the MME in the expected direction; 'level': Holm-adjusted p < {ALPHA:g} "
         f"against the level a source states; 'equal' (input): equal in every replication. "
-        f"{months} months, master seed {seed}, district {html.escape(str(size))}, common "
-        f"random numbers. Runtime {seconds:.0f} s.</p>")
+        f"{months} months, master seed {seed}, district {size}, common random numbers. "
+        f"Runtime {seconds:.0f} s.")
+
+
+#: The columns of each pattern's table in the report (verdict, source, diagnosis follow).
+REPORT_HEADERS = ("check", "kind", "statistic", "lever", "expected", "MME (reason)", "n", "mean",
+                  "95% CI", "p (Holm)", "verdict", "source", "diagnosis if failing")
+
+
+def _report_row(r: CheckResult) -> dict[str, Any]:
+    c = r.check
+    cells = [c.check_id, c.kind, c.statistic_text, c.lever, expected_text(c),
+             f"{c.mme:g} {c.unit}: {c.mme_reason}" if c.kind == "emergent" else c.note,
+             str(len(r.values)), f"{r.mean:.4g}", f"[{r.low:.4g}, {r.high:.4g}]",
+             f"{r.p_adjusted:.2g}"]
+    return {"cells": cells, "passed": r.passed, "source": c.source,
+            "diagnosis": "" if r.passed else KNOWN_FAILURES.get(c.check_id, "")}
 
 
 def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
@@ -689,83 +705,46 @@ def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
                  size: dict[str, Any] | None = None,
                  robustness: Sequence[dict[str, Any]] | None = None,
                  joint: Sequence[dict[str, Any]] | None = None) -> Any:
-    """Write ``report.html`` (figures embedded), ``table.csv``, ``table.md``, PNGs and the
-    robustness tables into ``out``."""
-    import base64
-    import html
-
+    """Write ``report.html`` (figures embedded; templates/validation.html.j2), ``table.csv``,
+    ``table.md``, PNGs and the robustness tables into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     size = SIZE if size is None else size
     _write_csv(out / "table.csv", [r.row() for r in rows])
     (out / "table.md").write_text(markdown_table(rows), encoding="utf-8")
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>sanshe validation</title>",
-        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}"
-        "table{border-collapse:collapse}.pass{color:#070}.fail{color:#b00}</style></head><body>",
-        "<h1>Pattern-oriented validation</h1>", _report_intro(rows, seconds, months, seed, size),
-    ]
+    patterns = []
     for pattern, text in PATTERNS.items():
         sub = [r for r in rows if r.check.pattern == pattern]
         if not sub:
             continue
-        parts.append(f"<h2>Pattern {pattern}: {html.escape(text)}</h2>")
-        parts.append("<table><tr><th>check</th><th>kind</th><th>statistic</th><th>lever</th>"
-                     "<th>expected</th><th>MME (reason)</th><th>n</th><th>mean</th>"
-                     "<th>95% CI</th><th>p (Holm)</th><th>verdict</th><th>source</th>"
-                     "<th>diagnosis if failing</th></tr>")
-        for r in sub:
-            c = r.check
-            cls = "pass" if r.passed else "fail"
-            cells = [c.check_id, c.kind, c.statistic_text, c.lever, expected_text(c),
-                     f"{c.mme:g} {c.unit}: {c.mme_reason}" if c.kind == "emergent" else c.note,
-                     str(len(r.values)), f"{r.mean:.4g}", f"[{r.low:.4g}, {r.high:.4g}]",
-                     f"{r.p_adjusted:.2g}"]
-            parts.append("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in cells)
-                         + f"<td class='{cls}'>{'PASS' if r.passed else 'FAIL'}</td>"
-                         f"<td>{html.escape(c.source)}</td><td>"
-                         f"{html.escape('' if r.passed else KNOWN_FAILURES.get(c.check_id, ''))}"
-                         "</td></tr>")
-        parts.append("</table>")
-        png = _png(pattern_figure(sub))
-        (out / f"pattern_{pattern:02d}.png").write_bytes(png)
-        parts.append(f"<p><img src='data:image/png;base64,{base64.b64encode(png).decode()}'"
-                     f" alt='pattern {pattern}'></p>")
+        figure_path = out / f"pattern_{pattern:02d}.png"
+        figure_path.write_bytes(_png(pattern_figure(sub)))
+        patterns.append({"number": pattern, "text": text, "figure": figure_path,
+                         "rows": [_report_row(r) for r in sub]})
     if robustness:
-        parts.append("<h2>Robustness of the headline conclusions</h2><p>Each headline paired "
-                     "difference re-estimated with one uncertain behavioural parameter at the "
-                     "low or high end of its plausible range (others at defaults).</p>")
-        parts.append(_html_table(robustness))
         _write_csv(out / "robustness.csv", robustness)
     if joint:
-        points = max(r["point"] for r in joint)
-        parts.append(f"<h3>Uncertain parameters varied together</h3><p>{points} Latin-hypercube "
-                     "draws of the same parameters over their plausible ranges, all at once; "
-                     "per comparison, at how many draws the expected sign is significant, "
-                     "holds only in sign, or reverses (every draw: joint.csv).</p>")
-        parts.append(_html_table(joint_summary(joint)))
         _write_csv(out / "joint.csv", joint)
-    parts.append("</body></html>")
+    page = pages.render(
+        "validation.html.j2", title="sanshe validation", lang="en", headers=REPORT_HEADERS,
+        intro=_report_intro(rows, seconds, months, seed, size), patterns=patterns,
+        robustness=_table_of(robustness) if robustness else None,
+        joint=_table_of(joint_summary(joint)) if joint else None,
+        joint_points=max(r["point"] for r in joint) if joint else 0)
     path = out / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path
 
 
-def _html_table(rows: Sequence[dict[str, Any]]) -> str:
-    import html
-
+def _table_of(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Headers and text cells of a list of records (numbers to four digits)."""
     keys = list(rows[0])
-    head = "<table><tr>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>"
-    body = ["<tr>" + "".join(
-        f"<td>{v:.4g}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
-        for v in row.values()) + "</tr>" for row in rows]
-    return head + "".join(body) + "</table>"
+    cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()]
+             for row in rows]
+    return keys, cells
 
 
 def _write_csv(path: Any, rows: Sequence[dict[str, Any]]) -> None:
-    import csv
-
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
