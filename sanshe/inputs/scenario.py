@@ -27,7 +27,7 @@ from sanshe.inputs import timeline as timelines
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.parameters import PARAMETERS
 from sanshe.inputs.parameters import defaults as parameter_defaults
-from sanshe.inputs.schema import BY_KEY, META_KEYS, SETTINGS, Setting
+from sanshe.inputs.schema import BY_KEY, META_KEYS, SETTINGS, Setting, flatten
 
 #: Environment variable that points the library at another directory.
 LIBRARY_ENV = "SANSHE_SCENARIOS"
@@ -108,7 +108,7 @@ class Scenario:
         """
         origin = f"override (applied to scenario '{self.name}')"
         values, parameters = dict(self.values), dict(self.parameters)
-        for key, value in _flatten(dict(overrides)).items():
+        for key, value in flatten(dict(overrides)).items():
             if key.startswith("parameters."):
                 pname = key.removeprefix("parameters.")
                 parameters[pname] = _check_parameter(pname, value, origin)
@@ -303,8 +303,8 @@ def _build(
         raise InputError(f"{origin}: 'parameters' must be a table of behavioural constants.")
     own_timeline = (timelines.parse(data.pop("timeline"), origin, _check_setting)
                      if "timeline" in data else None)
-    values = {k: _check_setting(k, v, origin) for k, v in _flatten(data).items()}
-    params = {k: _check_parameter(k, v, origin) for k, v in _flatten(params_raw).items()}
+    values = {k: _check_setting(k, v, origin) for k, v in flatten(data).items()}
+    params = {k: _check_parameter(k, v, origin) for k, v in flatten(params_raw).items()}
     inherited: tuple[timelines.Change, ...] = ()
     if meta.get("extends"):
         parent = _load_file(_parent_file(meta["extends"], origin, path), chain)
@@ -397,18 +397,6 @@ def _check_name(name: Any, origin: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{origin}: 'scenario.name' must be a non-empty string, got {name!r}.")
     return name
-
-
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested tables → dotted keys (``{"policy": {"purchase": {"mode": x}}}`` → one key)."""
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{dotted}."))
-        else:
-            flat[dotted] = value
-    return flat
 
 
 #: What the keys an override may not touch are, for its error message.

@@ -7,6 +7,7 @@ in :mod:`model.parameters` and are overridden under ``[parameters]``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +120,15 @@ META_KEYS: tuple[str, ...] = ("name", "title", "description", "extends")
 def defaults() -> dict[str, Any]:
     """Every setting's default, keyed by dotted name."""
     return {s.key: s.default for s in SETTINGS}
+
+
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables → dotted keys (``{"policy": {"purchase": {"mode": x}}}`` → one key)."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sanshe.inputs.errors import InputError
+from sanshe.inputs.schema import flatten
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -108,7 +109,7 @@ def _parse_entry(entry: dict[str, Any], where: str, check: Checker) -> Change:
     if month < 1:
         raise InputError(f"{where}: month = {month} is before the run; months start at 1.")
     where = f"{where} (month {month})"
-    values = _flatten(entry)
+    values = flatten(entry)
     if not values:
         raise InputError(
             f"{where}: changes nothing; add the policy keys that change from this month on, "
@@ -156,7 +157,7 @@ def from_stored(parameters: Mapping[str, Any]) -> Timeline:
     """The timeline of a stored run's parameters (``Scenario.to_dict()``), unchecked."""
     changes = []
     for entry in parameters.get("timeline") or []:
-        settings = _flatten({k: v for k, v in entry.items() if k != "month"})
+        settings = flatten({k: v for k, v in entry.items() if k != "month"})
         changes.append(Change(int(entry["month"]), tuple(settings.items())))
     return tuple(changes)
 
@@ -220,18 +221,6 @@ def apply(model: CommunityGovernanceModel) -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested tables → dotted keys."""
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{dotted}."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
 def show(value: Any) -> str:
     """A value as written in TOML: true/false, 0, "directed"."""
     if isinstance(value, bool):

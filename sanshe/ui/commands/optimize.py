@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sanshe.experiments.executors import EXECUTORS
 from sanshe.inputs import checks
+from sanshe.ui.commands.run import add_executor_options, executor_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,19 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE",
         help="override a key of the base scenario (e.g. the district's size)",
     )
-    parser.add_argument(
-        "--workers", type=checks.WORKERS, metavar="P",
-        help="worker processes (default: the cores available)",
-    )
-    parser.add_argument(
-        "--executor", choices=EXECUTORS,
-        help="local: a process pool (default); dask: dask.distributed (--scheduler, or a "
-        "LocalCluster); serial: this process",
-    )
-    parser.add_argument(
-        "--scheduler", metavar="ADDR",
-        help="a running Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)",
-    )
+    add_executor_options(parser)
     parser.add_argument(
         "--name", "--resume", dest="name", metavar="NAME",
         help="the search's name in the store; the same name resumes (default: derived "
@@ -150,7 +138,7 @@ def handle(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         population=args.population,
         workers=args.workers,
-        executor=args.executor or ("dask" if args.scheduler else "local"),
+        executor=executor_of(args),
         scheduler=args.scheduler,
         name=args.name,
         db=args.db,
