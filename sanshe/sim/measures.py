@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
-from sanshe.sim.mechanisms import affairs, procurement, services
+from sanshe.sim.mechanisms import affairs, group_orgs, procurement, services
 from sanshe.sim.population import ELDERLY, YOUNG
 
 if TYPE_CHECKING:
@@ -82,8 +82,6 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     winners_revenue = sum(sum(so.ledger.year.values()) for so in winners)
     winners_government = sum(so.ledger.government_share() * sum(so.ledger.year.values())
                              for so in winners)
-    projects = model.group_projects
-    cells = [(c, d) for _, c, d in projects]
     return {
         "so_count": float(len(sos)),
         "community_so_count": float(community),
@@ -98,7 +96,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
         # dependence of those who win purchase contracts (内卷化, seed 002)
         "winners_gov_share": _ratio(winners_government, winners_revenue),
         "contract_hhi": procurement.hhi(model.year_contract_value),
-        "duplicated_services": float(sum(1 for cell in cells if cells.count(cell) > 1)),
+        "duplicated_services": float(group_orgs.duplicated(model.group_projects)),
     }
 
 

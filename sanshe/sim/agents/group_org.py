@@ -2,9 +2,10 @@
 
 Seed 000 lists eight (工会, 共青团, 妇联, 科协, 残联, 台联, 计生协会 and one more): the youth
 league, women's and disabled persons' federations reach every community; the trade union
-works mostly through enterprises. Each buys a few projects a year for its target group and
-mobilises volunteers. Without a coordination mechanism (协同机制) each picks the most
-visible communities on its own and they overlap (各自为战, 资源交叉重叠).
+works mostly through enterprises. Each buys a few projects a year for its target group
+where it sees that group's needs through its own channels, and mobilises volunteers.
+Without a coordination mechanism (协同机制) each places its projects knowing only its own,
+so those serving the same group and domain stack up (各自为战, 资源交叉重叠).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sanshe.sim.population import DOMAIN_INDEX
+from sanshe.sim.population import DOMAIN_INDEX, D
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class GroupOrgKind:
     zh: str
     target: str  # special group whose residents it mobilises
     domain: str  # service domain of its projects
-    second: str  # another domain where its group has needs (used when coordinated)
+    second: str  # another domain where its group has needs
     reach: str  # "all" communities, or the parameter giving the share of them it reaches
 
 
@@ -46,7 +47,7 @@ GROUP_ORG_KINDS: tuple[GroupOrgKind, ...] = (
 
 
 class GroupOrganization(mesa.Agent):
-    """One group organisation with its budget, reach and this year's projects."""
+    """One group organisation with its budget, channels (reach) and this year's projects."""
 
     def __init__(self, model: mesa.Model, kind: GroupOrgKind, reach: np.ndarray,
                  budget: float) -> None:
@@ -54,7 +55,7 @@ class GroupOrganization(mesa.Agent):
         self.kind = kind
         self.domain = DOMAIN_INDEX[kind.domain]
         self.second = DOMAIN_INDEX[kind.second]
-        self.reach = reach  # bool per community
+        self.reach = reach  # bool per community: its channels (组织触角)
         self.budget = budget
         self.informed = True  # cadre knows the communities; lost on cadre turnover
         self.projects: list[tuple[int, int]] = []  # (community, domain) this year
@@ -68,32 +69,26 @@ class GroupOrganization(mesa.Agent):
     def project_count(self) -> int:
         return max(int(self.budget // self.project_value), 0)
 
-    def choose_projects(self, visible_need: np.ndarray, taken: set[tuple[int, int]] | None,
-                        rng: np.random.Generator) -> list[tuple[int, int]]:
-        """(community, domain) of this year's projects, by visible need.
+    def cells(self, communities: int) -> np.ndarray:
+        """(community, domain) cells it can fund: its two domains where its channels reach."""
+        mask = np.zeros((communities, D), bool)
+        mask[self.reach, self.domain] = True
+        mask[self.reach, self.second] = True
+        return mask
 
-        Alone (``taken`` is None) it ranks the communities it reaches by need in its own
-        domain and funds the top ones, blind to what the others fund (so organisations
-        sharing a domain stack up in the same communities). Coordinated, it skips pairs
-        another organisation already covers, across every community (shared channels), and
-        turns to a second domain of its group's needs when its own is covered. A new cadre
-        who does not know the communities picks at random.
-        """
-        if taken is None:
-            candidates = [(int(c), self.domain) for c in np.flatnonzero(self.reach)]
-        else:
-            communities = range(visible_need.shape[0])
-            candidates = [(c, d) for d in (self.domain, self.second) for c in communities
-                          if (c, d) not in taken]
-        if not candidates:
-            return []
-        need = np.array([visible_need[c, d] for c, d in candidates], float)
-        if taken is not None:  # its own domain first, then the second one
-            need += np.array([d == self.domain for _, d in candidates]) * (need.max() + 1)
-        if not self.informed:
-            need = rng.random(len(candidates))
-        order = np.argsort(-(need + rng.random(len(candidates)) * 1e-6))
-        # Alone with fewer communities than projects, it funds some communities twice.
-        picks = order[np.arange(self.project_count) % order.size] if taken is None else (
-            order[: self.project_count])
-        return [candidates[int(i)] for i in picks]
+    def claim(self, seen: np.ndarray, claims: np.ndarray,
+              rng: np.random.Generator) -> tuple[int, int] | None:
+        """The cell of its next project: its target group's need as it sees it there, per
+        project already known to be there (its own alone; everyone's at a joint meeting),
+        so a second project goes where the need seen is more than twice that of any free
+        cell. A new cadre, not knowing the communities, sees noise. None without channels."""
+        mask = self.cells(seen.shape[0])
+        if not mask.any():
+            return None
+        need = seen if self.informed else rng.random(seen.shape)
+        # A tiny jitter breaks ties at random, and among cells where it sees no need at all
+        # still prefers one nobody has claimed.
+        jitter = 1e-6 * (1.0 + rng.random(need.shape))
+        value = np.where(mask, (need + jitter) / (1.0 + claims), -np.inf)
+        c, d = np.unravel_index(int(np.argmax(value)), value.shape)
+        return int(c), int(d)

@@ -1,11 +1,13 @@
 """Group (mass) organizations' projects and reach (群团组织, seed 000).
 
-Each year every group organisation funds a few community projects for its target group:
-in silos (各自为战) it picks the communities it reaches where need looks largest, blind to
-the others, so organisations sharing a domain stack up; coordinated (协同机制) they split
-(community, domain) pairs between them and share channels to every community. A project is
-bought from a local SO of its domain, or run with the organisation's own volunteers. A new
-cadre (cadre turnover) does not know the communities and picks at random.
+Each year every group organisation funds a few community projects for its target group,
+in the (community, domain) cells its channels reach, where it sees that group's needs
+waiting, each further project in a cell counting for less. In silos (各自为战) each knows
+only its own projects, so organisations serving the same group and domain stack up in the
+same cells (资源交叉重叠); coordinated (协同机制) they take turns at a joint meeting and each
+claim is known to all. Budgets and channels are the same in both. A project is bought from
+a local SO of its domain, or run with the organisation's own volunteers. A new cadre
+(cadre turnover) does not know the communities and picks at random.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from sanshe.sim.agents.group_org import GroupOrganization
 from sanshe.sim.agents.social_org import Contract
-from sanshe.sim.mechanisms import needs
+from sanshe.sim.population import D
 
 if TYPE_CHECKING:
     from sanshe.sim.mechanisms.services import Offers
@@ -36,26 +38,89 @@ def initial_reach(model: CommunityGovernanceModel, reach: str, n: int,
 
 
 def yearly(model: CommunityGovernanceModel) -> None:
-    """群团 projects: in silos each org picks the most visible communities; coordinated,
-    they split (community, domain) pairs between them (seed 000 协同机制)."""
+    """This year's 群团 projects, from the same budgets and channels in both arms: in silos
+    (各自为战) each organisation places its projects knowing only its own; coordinated
+    (协同机制, seed 000) they take turns at a joint meeting, each claim known to all."""
     rng = model.streams[STREAM]
-    coordinated = bool(model.v["policy.linkage.group_coordination"])
-    known = needs.known_demand(model)
-    taken: set[tuple[int, int]] | None = set() if coordinated else None
     model.group_projects = []
     model.group_offers = []
-    order = rng.permutation(len(model.group_orgs))
-    for i in order:
-        org = model.group_orgs[int(i)]
+    orgs = [model.group_orgs[int(i)] for i in rng.permutation(len(model.group_orgs))]
+    for org in orgs:
         if rng.random() < model.p["cadre_turnover"]:
             org.informed = False  # a new cadre does not know the communities yet
         elif not org.informed:
             org.informed = True
-        for c, d in org.choose_projects(known, taken, rng):
-            model.group_projects.append((org.unique_id, c, d))
-            if taken is not None:
-                taken.add((c, d))
-            _commission(model, org, c, d, rng)
+    seen = {target: seen_need(model, target) for target in {o.kind.target for o in orgs}}
+    plan = joint_plan if model.v["policy.linkage.group_coordination"] else silo_plans
+    for org, c, d in plan(orgs, seen, rng):
+        model.group_projects.append((org.unique_id, c, d))
+        _commission(model, org, c, d, rng)
+
+
+def seen_need(model: CommunityGovernanceModel, target: str) -> np.ndarray:
+    """A target group's needs by (community, domain) as its organisations see them through
+    their members: before the first year a survey of expected needs, later the group's
+    needs expressed and still unmet (what members bring to their organisation)."""
+    pop = model.pop
+    members = pop.groups[target]
+    if model.month == 0:
+        idx = np.flatnonzero(members)
+        return np.stack([np.bincount(pop.community[idx], weights=pop.need_weights[idx, d],
+                                     minlength=pop.communities) for d in range(D)],
+                        axis=1) * 12
+    waiting = members & (pop.need_domain >= 0) & pop.need_expressed
+    key = pop.community[waiting] * D + pop.need_domain[waiting]
+    return np.bincount(key, minlength=pop.communities * D).reshape(
+        pop.communities, D).astype(float)
+
+
+Plan = list[tuple[GroupOrganization, int, int]]
+
+
+def silo_plans(orgs: list[GroupOrganization], seen: dict[str, np.ndarray],
+               rng: np.random.Generator) -> Plan:
+    """各自为战: each organisation places all its projects knowing only its own claims."""
+    plan: Plan = []
+    for org in orgs:
+        claims = np.zeros_like(seen[org.kind.target])
+        for _ in range(org.project_count):
+            cell = org.claim(seen[org.kind.target], claims, rng)
+            if cell is None:
+                break
+            claims[cell] += 1
+            plan.append((org, *cell))
+    return plan
+
+
+def joint_plan(orgs: list[GroupOrganization], seen: dict[str, np.ndarray],
+               rng: np.random.Generator) -> Plan:
+    """协同机制: a joint meeting where organisations claim one project's cell per turn,
+    knowing every claim so far; each still funds only where its own channels reach, so it
+    stacks on a claimed cell when its group's need there outweighs its free cells."""
+    plan: Plan = []
+    claims = np.zeros_like(next(iter(seen.values())))
+    left = {org.unique_id: org.project_count for org in orgs}
+    while any(left.values()):
+        for org in orgs:
+            if left[org.unique_id] <= 0:
+                continue
+            cell = org.claim(seen[org.kind.target], claims, rng)
+            if cell is None:
+                left[org.unique_id] = 0
+                continue
+            left[org.unique_id] -= 1
+            claims[cell] += 1
+            plan.append((org, *cell))
+    return plan
+
+
+def duplicated(projects: list[tuple[int, int, int]]) -> int:
+    """Projects in a (community, domain) cell where another organisation also runs one:
+    two organisations buying the same service for the same residents (资源交叉重叠)."""
+    funders: dict[tuple[int, int], set[int]] = {}
+    for org, c, d in projects:
+        funders.setdefault((c, d), set()).add(org)
+    return sum(1 for _, c, d in projects if len(funders[(c, d)]) > 1)
 
 
 def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int, d: int,
@@ -94,16 +159,10 @@ def pay_own_projects(model: CommunityGovernanceModel) -> None:
 
 
 def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
-    """Per group organisation, the residents of its target group in the communities it
-    reaches; coordinated organisations share channels, so they reach every community
-    (seed 000)."""
+    """Per group organisation, the residents of its target group in the communities its
+    own channels reach; coordination divides work, it lends no channels."""
     pop = model.pop
-    coordinated = bool(model.v["policy.linkage.group_coordination"])
-    masks = []
-    for org in model.group_orgs:
-        reach = np.ones(pop.communities, bool) if coordinated else org.reach
-        masks.append(pop.groups[org.kind.target] & reach[pop.community])
-    return masks
+    return [pop.groups[org.kind.target] & org.reach[pop.community] for org in model.group_orgs]
 
 
 def reached(model: CommunityGovernanceModel) -> np.ndarray:

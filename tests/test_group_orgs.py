@@ -1,0 +1,107 @@
+"""Group organisations (群团, seed 000): duplication arises from overlapping choices in
+silos, coordination divides the same budgets and channels, and can still duplicate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sanshe.sim.agents.group_org import GROUP_ORG_KINDS, GroupOrganization
+from sanshe.sim.mechanisms import group_orgs
+from sanshe.sim.model import CommunityGovernanceModel
+from sanshe.sim.population import DOMAIN_INDEX, D
+
+TINY = {"district.streets": 1, "district.communities_per_street": 4,
+        "district.residents_per_community": 150, "district.rural_share": 0.25}
+KIND = {k.name: k for k in GROUP_ORG_KINDS}
+CHILDREN = DOMAIN_INDEX["children_youth"]
+
+
+@pytest.fixture
+def model() -> CommunityGovernanceModel:
+    return CommunityGovernanceModel("baseline", seed=3, **TINY)
+
+
+def org(model: CommunityGovernanceModel, name: str, reach: list[bool],
+        projects: int) -> GroupOrganization:
+    """An informed organisation of kind ``name`` with budget for ``projects`` projects."""
+    return GroupOrganization(model, KIND[name], np.array(reach, bool),
+                             projects * model.p["group_project_size"])
+
+
+def children_need(peak: float) -> dict[str, np.ndarray]:
+    """Children's needs seen: ``peak`` in community 0, 10 in the others (children_youth)."""
+    seen = np.zeros((4, D))
+    seen[:, CHILDREN] = [peak, 10, 10, 10]
+    return {"children": seen}
+
+
+def test_silo_organisations_serving_one_group_stack_up(model):
+    both = [org(model, "youth_league", [True] * 4, 1),
+            org(model, "womens_federation", [True] * 4, 1)]
+    rng = np.random.default_rng(0)
+    silo = group_orgs.silo_plans(both, children_need(15), rng)
+    assert [(c, d) for _, c, d in silo] == [(0, CHILDREN)] * 2
+    assert group_orgs.duplicated([(o.unique_id, c, d) for o, c, d in silo]) == 2
+    joint = group_orgs.joint_plan(both, children_need(15), rng)
+    assert group_orgs.duplicated([(o.unique_id, c, d) for o, c, d in joint]) == 0
+
+
+def test_a_joint_meeting_stacks_projects_only_where_need_outweighs_free_cells(model):
+    both = [org(model, "youth_league", [True] * 4, 1),
+            org(model, "womens_federation", [True] * 4, 1)]
+    rng = np.random.default_rng(1)
+    joint = group_orgs.joint_plan(both, children_need(30), rng)  # 30 / 2 > 10
+    assert [(c, d) for _, c, d in joint] == [(0, CHILDREN)] * 2
+    joint = group_orgs.joint_plan(both, children_need(15), rng)  # 15 / 2 < 10
+    assert len({(c, d) for _, c, d in joint}) == 2
+
+
+def test_coordinated_organisations_duplicate_where_their_channels_are_narrow(model):
+    """The youth league reaches one community, where the women's federation has claimed
+    the children's cell; its other cell there (culture and sports) shows no need, so at
+    the joint meeting it still funds the claimed cell: coordination can duplicate."""
+    women = org(model, "womens_federation", [True] * 4, 1)
+    league = org(model, "youth_league", [True, False, False, False], 1)
+    joint = group_orgs.joint_plan([women, league], children_need(20), np.random.default_rng(2))
+    assert [(c, d) for _, c, d in joint] == [(0, CHILDREN)] * 2
+    assert group_orgs.duplicated([(o.unique_id, c, d) for o, c, d in joint]) == 2
+
+
+def test_an_organisation_without_channels_funds_nothing(model):
+    none = org(model, "taiwan_federation", [False] * 4, 3)
+    rng = np.random.default_rng(3)
+    assert group_orgs.silo_plans([none], children_need(10) | {"elderly": np.ones((4, D))},
+                                 rng) == []
+    assert group_orgs.joint_plan([none], {"elderly": np.ones((4, D))}, rng) == []
+
+
+def test_duplication_counts_projects_of_different_organisations_in_one_cell():
+    assert group_orgs.duplicated([(1, 0, 0), (1, 0, 0), (2, 0, 1)]) == 0
+    assert group_orgs.duplicated([(1, 0, 0), (2, 0, 0), (3, 1, 1), (2, 0, 0)]) == 3
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_coordination_divides_the_same_budgets_and_channels(seed):
+    """Both arms fund the same number of projects per organisation and reach the same
+    residents (coordination lends no channels); only where the projects go differs."""
+    arms = [CommunityGovernanceModel("baseline", seed=seed, **TINY,
+                                     **{"policy.linkage.group_coordination": on})
+            for on in (False, True)]
+    for m in arms:
+        m.step()
+    counts = [sorted(np.unique([o for o, _, _ in m.group_projects], return_counts=True)[1])
+              for m in arms]
+    assert counts[0] == counts[1]
+    for a, b in zip(*(group_orgs.targets(m) for m in arms), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_group_needs_seen_are_the_groups_expressed_unmet_needs(model):
+    for _ in range(13):
+        model.step()
+    pop = model.pop
+    seen = group_orgs.seen_need(model, "elderly")
+    waiting = pop.groups["elderly"] & (pop.need_domain >= 0) & pop.need_expressed
+    assert seen.sum() == waiting.sum()
+    assert seen.shape == (pop.communities, D)
