@@ -193,3 +193,11 @@ def test_volunteer_hours_raise_delivery_net_of_coordination():
     assert volunteers > 0
     assert np.isclose(offered[True], volunteers * participation.net_slots(model.p), rtol=0.05)
     assert met[True] > met[False]
+
+
+def test_the_diagnostic_reports_communities_where_either_limit_binds():
+    model = small_model()
+    model.run(4)
+    bound = model.limits_bound
+    assert np.array_equal(model.capacity_bound, bound.volunteers | bound.members)
+    assert model.current["capacity_bound_share"] == model.capacity_bound.mean()
