@@ -98,7 +98,9 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     rng = model.streams[STREAM]
     model.limits_bound = decide(pop, ctx, p, rng)
     model.capacity_bound = model.limits_bound.volunteers | model.limits_bound.members
-    model.volunteering = assign(places, pop.per_community(pop.volunteer.astype(float)))
+    # a member's hours already count in her SO's output (members × slots_per_volunteer)
+    extra = pop.volunteer & (pop.member_of < 0)
+    model.volunteering = assign(places, pop.per_community(extra.astype(float)))
     emerge_leaders(pop, outreach, p, rng)
 
 
