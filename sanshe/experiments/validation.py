@@ -294,17 +294,21 @@ KNOWN_FAILURES: dict[str, str] = {
     "4a": "satisfaction +0.005 [+0.005, +0.006] < MME 0.05: only served residents update "
           "satisfaction and every resident's drifts back to satisfaction_initial each month "
           "(memory_fade), so the district mean stays near 0.49–0.50 while coverage rises +0.08.",
-    "5-resources": "ln ratio 0.13 [0.01, 0.24] < MME 0.22: free space multiplies the founding "
-                   "rate, but founding needs an active leader who has not founded yet, so the "
-                   "count rises about a third at most (14.3 → 19.3 community SOs, 6 seeds).",
-    "5-resources-activity": "ln ratio 0.15 [0.04, 0.27] < MME 0.22: free space lowers community "
-                            "SOs' costs and gives their organisers a venue to coordinate "
-                            "volunteers, but the volunteers it adds are few where a community's "
-                            "coordinators already bind (issue 14), so needs met rise about 16%.",
-    "5-projects": "ln ratio +0.13 [+0.02, +0.24] < MME 0.22: partner projects give existing "
+    "5-resources": "ln ratio 0.08 [−0.07, +0.22] < MME 0.22: free space multiplies the "
+                   "founding rate, but founding needs an active leader who has not founded "
+                   "yet, so the count rises little and varies much between runs.",
+    "5-resources-activity": "ln ratio 0.09 [−0.06, +0.25] < MME 0.22: free space lowers "
+                            "community SOs' costs and gives their organisers a venue to "
+                            "coordinate volunteers, but members' and volunteers' hours meet "
+                            "needs only in the SO's own domain, where few are left unmet.",
+    "5-projects": "ln ratio +0.10 [−0.04, +0.24] < MME 0.22: partner projects give existing "
                   "community SOs work (and room for members) but founding does not respond to "
-                  "work on offer and few community SOs close for want of money (14.3 → 16.0).",
-    "5-projects-participation": "+0.045 [+0.011, +0.079], mean above MME 0.02 but Holm p = 0.34 "
+                  "work on offer and few community SOs close for want of money.",
+    "5-projects-activity": "ln ratio 0.20 [0.05, 0.35] < MME 0.22: the partner takes "
+                           "project_partner_share (0.3) of agency lots, and the status quo's "
+                           "0.5M yuan purchase buys few lots (it passed at 0.26 [0.14, 0.39] "
+                           "before members' volunteering stopped counting twice).",
+    "5-projects-participation": "+0.045 [+0.013, +0.077], mean above MME 0.02 but Holm p = 0.27 "
                                 "with 6 replications: since volunteering follows coordinators "
                                 "(issue 14) participation varies far more between runs than "
                                 "the pilot SD (0.006) behind n = 6; the pilot needs rerunning.",
