@@ -46,6 +46,8 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
         "participation_elderly": float(taking_part[pop.age == ELDERLY].mean()),
         "volunteer_rate": float(pop.volunteer.mean()),
         "deliberation_rate": float(pop.deliberating.mean()),
+        # diagnostic: where coordinators' time or SOs' member places held someone out
+        "capacity_bound_share": float(model.capacity_bound.mean()),
         "mean_satisfaction": float(pop.satisfaction.mean()),
         "trust_in_sos": float(pop.trust.mean()),
     }

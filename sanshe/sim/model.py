@@ -101,6 +101,9 @@ class CommunityGovernanceModel(mesa.Model):
         self.group_offers: list[tuple[GroupOrganization, Contract | None, int, int, float]] = []
         self.served_by_so: dict[int, float] = {}
         self.expressed_year = np.zeros((n_comm, D))
+        self.volunteering: list[participation.Placement] = []  # who coordinates volunteers
+        self.capacity_bound = np.zeros(n_comm, bool)  # a limit held residents out this month
+        self.limits_bound = participation.Bound(self.capacity_bound, self.capacity_bound)
 
     def _build_government(self, per_street: int, rural: np.ndarray) -> None:
         """The bureau with its budgets, the street offices, and a committee per community

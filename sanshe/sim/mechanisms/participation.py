@@ -7,12 +7,19 @@ with disposition, age (Shanghai surveys: turnout 13.8% at 18–29, 77.7% at 70�
 mobilisation by group organisations and social workers, and volunteer points (whose sign
 is uncertain: Frey & Jegen 2001). Efficacy decays without support (Fischbacher & Gächter
 2010). Residents revisit their choices only now and then (inertia).
+
+Willing volunteers give hours only where someone coordinates them: the station's social
+workers, community SOs' organisers and staff, landed agencies' staff. Each volunteer takes
+``volunteer_supervision`` of a coordinator's month, so a provider takes as many as its
+coordinators' time allows; the willing beyond that stay out this month (registered but not
+active). A community SO keeps as many members as its activities occupy (the services it
+delivers) and takes them through its members' ties.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -28,15 +35,47 @@ STREAM = "participation"
 
 
 @dataclass
+class Room:
+    """Free member places, one row per community SO with room."""
+
+    so_id: np.ndarray
+    community: np.ndarray
+    free: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Room:
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+
+
+@dataclass
+class Placement:
+    """Volunteers one provider coordinates in one community (domain −1: the station's,
+    spread over what residents ask for); read by services next month."""
+
+    provider: object  # a SocialOrganization or a CommunityCommittee
+    community: int
+    domain: int
+    coordinators: float  # full-time equivalents of organisers' time
+    volunteers: float = 0.0
+
+
+class Bound(NamedTuple):
+    """Per community: whether each limit held a willing resident out this month."""
+
+    volunteers: np.ndarray  # coordinators' time
+    members: np.ndarray  # community SOs' member places
+
+
+@dataclass
 class Context:
     """What residents face this month, per community or per resident."""
 
     mobilisation: np.ndarray  # per resident: group-org + social-worker pull
-    positions: np.ndarray  # per community: volunteer places organisers can use
+    positions: np.ndarray  # per community: volunteers coordinators can supervise
     seats: np.ndarray  # per community: seats at deliberation meetings
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
-    so_room: dict[int, tuple[np.ndarray, np.ndarray]]  # community → (SO ids, free places)
+    so_room: Room  # free member places of community SOs
 
 
 def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
@@ -47,16 +86,21 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     update_efficacy(pop, rewarded, p)
     fade(pop, p)
     outreach = priorities.outreach(model)
+    places = placements(model)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
-        positions=organisers(model) * p["volunteer_positions"],
+        positions=supervisable(places, pop.communities, p),
         seats=model.sizes * p["deliberation_seats"],
         deliberation=bool(v["policy.community.deliberation"]),
         volunteer_points=bool(v["policy.community.volunteer_points"]),
         so_room=so_room(model),
     )
     rng = model.streams[STREAM]
-    decide(pop, ctx, p, rng)
+    model.limits_bound = decide(pop, ctx, p, rng)
+    model.capacity_bound = model.limits_bound.volunteers | model.limits_bound.members
+    # a member's hours already count in her SO's output (members × slots_per_volunteer)
+    extra = pop.volunteer & (pop.member_of < 0)
+    model.volunteering = assign(places, pop.per_community(extra.astype(float)))
     emerge_leaders(pop, outreach, p, rng)
 
 
@@ -70,37 +114,69 @@ def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.nd
     return pull
 
 
-def organisers(model: CommunityGovernanceModel) -> np.ndarray:
-    """Who organises volunteering in each community: community SOs (as far as they have
-    a venue) and their staff, station social workers, and — with the landing priority —
-    the staff of agencies working there (社会组织优先落地社区开展活动)."""
+def placements(model: CommunityGovernanceModel) -> list[Placement]:
+    """Who coordinates volunteers where: the station's social workers, each community SO
+    (its organisers as far as it has a venue, and its staff), and with the landing priority
+    (社会组织优先落地社区) the staff of agencies in the communities of their contracts."""
     venue = priorities.venue(model)
+    out = [Placement(c, c.index, -1, float(len(c.staff))) for c in model.committees]
     landing = priorities.landing(model)
-    count = np.array([len(c.staff) for c in model.committees], float)
     for so in model.sos:
         if so.is_community:
-            count[so.community] += venue[so.community] + len(so.staff)
+            out.append(Placement(so, so.community, so.domain,
+                                 venue[so.community] + len(so.staff)))
         elif landing and so.contracts:
             share = len(so.staff) / len(so.contracts)
-            for contract in so.contracts:
-                count[contract.community] += share
-    return count
+            out += [Placement(so, k.community, k.domain, share) for k in so.contracts]
+    return [place for place in out if place.coordinators > 0]
 
 
-def so_room(model: CommunityGovernanceModel) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Free member places of community SOs: places grow with their venue (resources)."""
-    places = model.p["so_member_capacity"] * priorities.venue(model)
-    member_of = model.pop.member_of
-    top = max((so.unique_id for so in model.sos), default=0) + 1
+def net_slots(p: dict[str, float]) -> float:
+    """Services one volunteer adds after the coordinator time she takes (valued at a social
+    worker's caseload)."""
+    return p["slots_per_volunteer"] - p["volunteer_supervision"] * p["slots_per_sw"]
+
+
+def supervisable(places: list[Placement], communities: int, p: dict[str, float]) -> np.ndarray:
+    """Volunteers each community's coordinators can supervise; none where a volunteer would
+    cost more coordinator time than she gives."""
+    if net_slots(p) <= 0 or not places:
+        return np.zeros(communities)
+    where = np.array([place.community for place in places])
+    time = np.array([place.coordinators for place in places])
+    return np.bincount(where, weights=time, minlength=communities) / p["volunteer_supervision"]
+
+
+def assign(places: list[Placement], active: np.ndarray) -> list[Placement]:
+    """Share each community's active volunteers among its providers by coordinator time."""
+    if not places:
+        return []
+    where = np.array([place.community for place in places])
+    time = np.array([place.coordinators for place in places])
+    total = np.bincount(where, weights=time, minlength=active.size)
+    for place, share in zip(places, active[where] * time / total[where], strict=True):
+        place.volunteers = float(share)
+    return [place for place in places if place.volunteers > 0]
+
+
+def so_room(model: CommunityGovernanceModel) -> Room:
+    """Free member places of community SOs: an SO keeps as many members as its activities
+    occupy — a core of ``min_members`` who run it, and one member per
+    ``slots_per_volunteer`` services it delivered this month. Where its domain's needs are
+    met and its services go unused, it has no room; where they outrun it, it grows."""
+    member_of, p = model.pop.member_of, model.p
+    sos = [so for so in model.sos if so.is_community]
+    if not sos:
+        return Room.empty()
+    top = max(so.unique_id for so in model.sos) + 1
     members = np.bincount(member_of[member_of >= 0], minlength=top)
-    room: dict[int, tuple[list[int], list[int]]] = {}
-    for so in model.sos:
-        free = int(places[so.community]) - int(members[so.unique_id])
-        if so.is_community and free > 0:
-            ids, frees = room.setdefault(so.community, ([], []))
-            ids.append(so.unique_id)
-            frees.append(free)
-    return {c: (np.asarray(i), np.asarray(f)) for c, (i, f) in room.items()}
+    ids = np.array([so.unique_id for so in sos])
+    served = np.array([model.served_by_so.get(so.unique_id, 0.0) for so in sos])
+    room = p["min_members"] + served / p["slots_per_volunteer"]
+    free = np.floor(room).astype(np.int64) - members[ids]
+    keep = free > 0
+    where = np.array([so.community for so in sos])
+    return Room(ids[keep], where[keep], free[keep])
 
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
@@ -123,17 +199,20 @@ def peer_share(pop: Population) -> np.ndarray:
 
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
-           rng: np.random.Generator) -> None:
-    """Residents who reconsider this month choose what to take part in."""
+           rng: np.random.Generator) -> Bound:
+    """Residents who reconsider this month choose what to take part in; returns, per
+    community, whether a capacity limit (coordinators, member places) held someone out."""
     n = pop.size
     peers = p["peer_weight"] * peer_share(pop) * pop.conditional  # free riders ignore peers
     pull = motivation(pop, ctx, p) + peers - pop.threshold
     revisit = rng.random(n) < p["reconsider_rate"]
 
+    # Points (积分银行) act on starting and on staying alike: whoever reconsiders, new or
+    # current volunteer, weighs them; their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
     wants = pull + points + rng.normal(0.0, p["choice_noise"], n) > 0
     pop.volunteer[revisit] = wants[revisit]
-    _ration(pop.volunteer, pop, ctx.positions, rng)
+    bound = _ration(pop.volunteer, pop, ctx.positions, rng)
 
     if ctx.deliberation:
         attend = pull - p["deliberation_extra_threshold"] + rng.normal(0, p["choice_noise"], n)
@@ -142,38 +221,60 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     else:
         pop.deliberating[:] = False
 
-    _membership(pop, pull, revisit, ctx, p, rng)
+    return Bound(bound, _membership(pop, pull, revisit, ctx, p, rng))
+
+
+def _rank_in_community(who: np.ndarray, community: np.ndarray,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``who`` in random order grouped by community, and each one's rank in its community
+    (one sort of the candidates, no scan per community)."""
+    who = rng.permutation(who)
+    keys = community[who]
+    order = np.argsort(keys, kind="stable")
+    who, keys = who[order], keys[order]
+    return who, np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
 
 
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
-            rng: np.random.Generator) -> None:
-    """Places are limited (organisers for volunteers, seats at meetings): beyond a
-    community's places, a random set of the willing stays out this month."""
+            rng: np.random.Generator) -> np.ndarray:
+    """Places are limited (coordinators for volunteers, seats at meetings): beyond a
+    community's places, a random set of the willing stays out this month. Returns where
+    the limit held someone out."""
     count = pop.per_community(active.astype(float))
-    for c in np.flatnonzero(count > places):
-        who = np.flatnonzero(active & (pop.community == c))
-        idle = rng.choice(who, size=int(who.size - int(places[c])), replace=False)
-        active[idle] = False
+    bound = count > np.floor(places)
+    if bound.any():
+        who, rank = _rank_in_community(np.flatnonzero(active), pop.community, rng)
+        active[who[rank >= np.floor(places[pop.community[who]])]] = False
+    return bound
 
 
 def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, ctx: Context,
-                p: dict[str, float], rng: np.random.Generator) -> None:
-    """Join a community SO with room, or leave the one joined."""
+                p: dict[str, float], rng: np.random.Generator) -> np.ndarray:
+    """Join a community SO with room when a member among one's ties asks, or leave the one
+    joined; returns where joiners outnumbered the free places."""
     member = pop.member_of >= 0
     join_pull = pull + rng.normal(0.0, p["choice_noise"], pop.size)
     stay_pull = join_pull + p["membership_attachment"]
     leaving = revisit & member & (stay_pull < 0) & ~pop.founder
     pop.member_of[leaving] = -1
-    joining = np.flatnonzero(revisit & ~member & (join_pull > 0))
-    for c in np.unique(pop.community[joining]):
-        ids, free = ctx.so_room.get(int(c), (np.empty(0, int), np.empty(0, int)))
-        places = np.repeat(ids, free)  # one entry per free place
-        if places.size == 0:
-            continue
-        who = joining[pop.community[joining] == c]
-        if who.size > places.size:  # more joiners than places: a random set gets in
-            who = rng.choice(who, size=places.size, replace=False)
-        pop.member_of[who] = rng.choice(places, size=who.size, replace=False)
+    # recruitment runs through networks: one hears of a group, and is asked, by a member
+    # among one's ties (Snow, Zurcher & Ekland-Olson 1980; McPherson et al. 1992)
+    asked = (pop.ties @ member.astype(np.float32)) > 0
+    joining = np.flatnonzero(revisit & ~member & asked & (join_pull > 0))
+    room = ctx.so_room
+    free = np.bincount(room.community, weights=room.free, minlength=pop.communities)
+    bound = np.bincount(pop.community[joining], minlength=pop.communities) > free
+    if joining.size == 0 or room.free.sum() == 0:
+        return bound
+    # one entry per free place, shuffled and grouped by community like the joiners
+    places, _ = _rank_in_community(np.repeat(np.arange(room.free.size), room.free),
+                                   room.community, rng)
+    who, rank = _rank_in_community(joining, pop.community, rng)
+    start = np.searchsorted(room.community[places], np.arange(pop.communities))
+    c = pop.community[who]
+    gets = rank < free[c]
+    pop.member_of[who[gets]] = room.so_id[places[start[c[gets]] + rank[gets]]]
+    return bound
 
 
 def fade(pop: Population, p: dict[str, float]) -> None:

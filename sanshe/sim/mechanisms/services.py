@@ -4,7 +4,9 @@ Every provider — an SO under contract or on its own, the residents' committee,
 community social-work station, a group organisation — offers slots in one community and
 domain at some quality. Expressed needs in that (community, domain) draw slots in random
 order; slots beyond the needs go unused (the source of diminishing returns when money
-outruns demand, and of waste when providers duplicate each other).
+outruns demand, and of waste when providers duplicate each other). Volunteers placed last
+month add their hours to the provider that coordinates them, net of the coordinator time
+they take.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.mechanisms import group_orgs, needs
+from sanshe.sim.mechanisms import group_orgs, needs, participation
 from sanshe.sim.population import D, Population
 
 if TYPE_CHECKING:
@@ -121,11 +123,43 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     for committee in model.committees:
         committee.offer_services(offers, open_expressed[committee.index], model.p)
     group_orgs.offer_own_projects(model, offers)
+    offer_volunteer_hours(model, offers, open_expressed)
     delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
     model.offers_this_month = offers  # public record of who offered what, for views
     experience(model.pop, delivery, model.p)
     _credit(model, offers, delivery)
     return delivery
+
+
+def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
+                          open_expressed: np.ndarray) -> None:
+    """Volunteers serve through the provider that coordinates them (社工+义工, seed 004):
+    each adds ``slots_per_volunteer`` less the coordinator time she takes
+    (``volunteer_supervision`` of a caseload), at the provider's quality — an SO's in its
+    domain (credited to it), the station's over the domains residents ask for."""
+    per_volunteer = participation.net_slots(model.p)
+    if per_volunteer <= 0:
+        return
+    alive = {so.unique_id for so in model.sos}
+    for place in model.volunteering:
+        slots = place.volunteers * per_volunteer
+        provider, c = place.provider, place.community
+        if place.domain >= 0:
+            if provider.unique_id in alive:  # an SO that closed since takes nobody's hours
+                offers.add((provider, None, True), c, place.domain, slots,
+                           provider.quality(model.p), True)
+            continue
+        staff = provider.staff
+        quality = float(np.mean([w.skill for w in staff])) if staff else model.p["admin_quality"]
+        split = _split(open_expressed[c])
+        for d in range(D):
+            offers.add(provider, c, d, slots * split[d], quality, False)
+
+
+def _split(counts: np.ndarray) -> np.ndarray:
+    """Shares across domains in proportion to ``counts`` (even when there are none)."""
+    total = counts.sum()
+    return counts / total if total > 0 else np.full(counts.size, 1.0 / counts.size)
 
 
 def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
