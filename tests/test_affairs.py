@@ -9,7 +9,7 @@ N = 20  # communities of 1,000 residents
 
 def meeting(quorate=True, reach=1.0, attendees=50.0):
     return affairs.Meeting(attendees=np.full(N, attendees), quorate=np.full(N, quorate),
-                           reach=np.full(N, reach))
+                           needed=np.full(N, 13.0), reach=np.full(N, reach))
 
 
 def shares(platform, held, strength, seed=0, **changes):
@@ -68,7 +68,18 @@ def test_reach_counts_attenders_and_their_ties_and_the_quorum_counts_representat
     assert held.reach[0] == heard.sum() / 500 and held.reach[1] == 0.0
     assert not held.quorate.any()  # ordinary residents do not make the quorum
     pop.deliberating[np.flatnonzero(pop.representative[:500])] = True
-    assert affairs.meeting(pop, params()["quorum_share"]).quorate.tolist() == [True, False]
+    full = affairs.meeting(pop, params()["quorum_share"])
+    assert full.quorate.tolist() == [True, False]
+    reps = pop.representative[:500].sum()
+    assert full.needed[0] == reps // 2 + 1  # more than half
+
+
+def test_each_attender_counts_less_in_a_fuller_room():
+    few = affairs.settle(np.full(N, 1000.0), meeting(attendees=10.0), np.zeros(N), True,
+                         params(), np.random.default_rng(0))
+    many = affairs.settle(np.full(N, 1000.0), meeting(attendees=130.0), np.zeros(N), True,
+                          params(), np.random.default_rng(0))
+    assert np.all(few.pivotal == 1.0) and np.allclose(many.pivotal, 0.1)
 
 
 # ---------------------------------------------------------------- in the model (small district)

@@ -158,3 +158,14 @@ def test_representatives_are_two_to_three_per_group_and_the_most_civic_minded():
         here = pop.community == c
         chosen = pop.disposition[here & pop.representative]
         assert chosen.min() >= pop.disposition[here & ~pop.representative].max()
+
+
+def test_a_decision_in_a_full_room_teaches_each_attender_less():
+    """Decelerating production (Oliver, Marwell & Teixeira 1985): the efficacy a decision
+    brings is scaled by how many of those present the quorum needed."""
+    pop, p = setup(), params()
+    rewarded = np.ones(pop.size, bool)
+    pivotal = np.where(np.arange(pop.size) < 100, 1.0, 0.1)
+    participation.update_efficacy(pop, rewarded, p, pivotal=pivotal)
+    assert np.allclose(pop.efficacy[:100], p["efficacy_gain"])
+    assert np.allclose(pop.efficacy[100:], 0.1 * p["efficacy_gain"])

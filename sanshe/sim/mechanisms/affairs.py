@@ -38,6 +38,7 @@ class Meeting:
 
     attendees: np.ndarray  # everyone present
     quorate: np.ndarray  # bool: more than quorum_share of the representatives present
+    needed: np.ndarray  # attenders the quorum needs (representatives)
     reach: np.ndarray  # share of residents who attend or have a tie who attends
 
 
@@ -50,6 +51,7 @@ class AffairsResult:
     referral: np.ndarray
     decided: np.ndarray  # bool per community: a quorate meeting decided something
     failed: np.ndarray  # bool per community: residents came but the meeting was inquorate
+    pivotal: np.ndarray  # per community: needed / attendees (at most 1), how much one counted
 
     @property
     def total(self) -> int:
@@ -85,11 +87,12 @@ def meeting(pop: Population, quorum_share: float) -> Meeting:
     residents have someone at the meeting to raise their matter."""
     here = pop.deliberating
     present = pop.per_community((here & pop.representative).astype(float))
+    reps = pop.per_community(pop.representative.astype(float))
     heard = here | ((pop.ties @ here.astype(np.float32)) > 0)
     return Meeting(
         attendees=pop.per_community(here.astype(float)),
-        quorate=quorate_meetings(pop.per_community(pop.representative.astype(float)), present,
-                                 quorum_share),
+        quorate=quorate_meetings(reps, present, quorum_share),
+        needed=np.floor(quorum_share * reps) + 1.0,
         reach=pop.per_community(heard.astype(float)) / np.maximum(pop.counts(), 1),
     )
 
@@ -125,4 +128,5 @@ def settle(residents: np.ndarray, meeting: Meeting, so_strength: np.ndarray, pla
         referral=arising - by_meeting - by_so,
         decided=by_meeting > 0,
         failed=platform & ~meeting.quorate & (meeting.attendees > 0),
+        pivotal=np.minimum(meeting.needed / np.maximum(meeting.attendees, 1.0), 1.0),
     )

@@ -51,7 +51,8 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     residents may grow into leaders."""
     pop, p, v = model.pop, model.p, model.v
     rewarded = pop.deliberating & settled.decided[pop.community]
-    update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community])
+    update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community],
+                    pivotal=settled.pivotal[pop.community])
     outreach = priorities.outreach(model)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
@@ -210,10 +211,17 @@ def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
 
 
 def update_efficacy(pop: Population, rewarded: np.ndarray, p: dict[str, float],
-                    let_down: np.ndarray | None = None) -> None:
+                    let_down: np.ndarray | None = None,
+                    pivotal: np.ndarray | None = None) -> None:
     """Efficacy decays; it rises for attenders of meetings that decided something and falls
-    for those of meetings that could not be held (Choi & Robertson 2014)."""
+    for those of meetings that could not be held (Choi & Robertson 2014).
+
+    The rise is scaled by ``pivotal`` (per resident: the attenders the quorum needed over
+    those who came, at most 1): in a full room one's presence changed little (a
+    decelerating production function: Oliver, Marwell & Teixeira 1985).
+    """
     pop.efficacy *= 1.0 - p["efficacy_decay"]
-    pop.efficacy[rewarded] += p["efficacy_gain"]
+    weight = 1.0 if pivotal is None else pivotal[rewarded]
+    pop.efficacy[rewarded] += p["efficacy_gain"] * weight
     if let_down is not None:
         pop.efficacy[let_down] -= p["efficacy_loss"]
