@@ -1,30 +1,104 @@
 import numpy as np
 
 from sanshe.sim.mechanisms import affairs
-from tests.helpers import params
+from sanshe.sim.population import build_population
+from tests.helpers import finals, params
+
+N = 20  # communities of 1,000 residents
 
 
-def shares(platform, attendees, strength, seed=0):
-    residents = np.full(20, 1000.0)
-    result = affairs.settle(residents, np.full(20, attendees), np.full(20, strength), platform,
-                            params(), np.random.default_rng(seed))
+def meeting(quorate=True, reach=1.0, attendees=50.0):
+    return affairs.Meeting(attendees=np.full(N, attendees), quorate=np.full(N, quorate),
+                           needed=np.full(N, 13.0), reach=np.full(N, reach))
+
+
+def shares(platform, held, strength, seed=0, **changes):
+    result = affairs.settle(np.full(N, 1000.0), held, np.full(N, strength), platform,
+                            params(**changes), np.random.default_rng(seed))
     total = result.total
     return (result.deliberation.sum() / total, result.so_service.sum() / total,
             result.referral.sum() / total)
 
 
 def test_without_a_platform_nothing_is_deliberated_and_referral_dominates():
-    deliberation, _, referral = shares(False, 100, 0.5)
+    deliberation, _, referral = shares(False, meeting(), 0.5)
     assert deliberation == 0
     assert referral > 0.6
 
 
-def test_a_platform_with_enough_attendance_settles_most_affairs_in_meetings():
-    deliberation, so, referral = shares(True, 100, 3.0)
+def test_a_quorate_meeting_everyone_can_reach_settles_most_affairs():
+    deliberation, so, referral = shares(True, meeting(), 3.0)
     assert deliberation > 0.6 and so > 0.1 and referral < 0.2
 
 
-def test_meetings_below_quorum_rarely_decide():
-    low, _, _ = shares(True, 2, 1.0)
-    high, _, _ = shares(True, 100, 1.0)
-    assert low < high - 0.3
+def test_an_inquorate_meeting_decides_nothing_and_fails_its_attenders():
+    result = affairs.settle(np.full(N, 1000.0), meeting(quorate=False), np.zeros(N), True,
+                            params(), np.random.default_rng(0))
+    assert result.deliberation.sum() == 0 and result.failed.all() and not result.decided.any()
+    empty = affairs.settle(np.full(N, 1000.0), meeting(quorate=False, attendees=0.0),
+                           np.zeros(N), True, params(), np.random.default_rng(0))
+    assert not empty.failed.any()  # nobody came, nobody was let down
+
+
+def test_the_quorum_is_more_than_half_of_the_representatives():
+    """过半数出席: 13 of 25 hold the meeting, 12 do not; 10 of 20 do not, 11 do."""
+    reps = np.array([25.0, 25.0, 20.0, 20.0])
+    present = np.array([13.0, 12.0, 10.0, 11.0])
+    quorate = affairs.quorate_meetings(reps, present, params()["quorum_share"])
+    assert quorate.tolist() == [True, False, False, True]
+
+
+def test_only_matters_someone_at_the_meeting_raises_are_deliberated():
+    p = {"so_public_affair_share": 0.0}
+    found = [shares(True, meeting(reach=r), 0.0, **p)[0] for r in (0.0, 0.3, 0.6, 0.9)]
+    assert found[0] == 0 and all(np.diff(found) > 0.1)
+    assert abs(found[-1] - 0.9 * params()["deliberable_share"]) < 0.05
+
+
+def test_reach_counts_attenders_and_their_ties_and_the_quorum_counts_representatives():
+    pop = build_population(np.array([500, 500]), np.array([False, False]), params(),
+                           np.random.default_rng(0))
+    first = np.flatnonzero(~pop.representative[:500])[:10]  # ten ordinary residents
+    pop.deliberating[first] = True
+    held = affairs.meeting(pop, params()["quorum_share"])
+    heard = np.zeros(pop.size, bool)
+    heard[first] = True
+    heard[pop.ties[first].indices] = True
+    assert held.attendees.tolist() == [10.0, 0.0]
+    assert held.reach[0] == heard.sum() / 500 and held.reach[1] == 0.0
+    assert not held.quorate.any()  # ordinary residents do not make the quorum
+    pop.deliberating[np.flatnonzero(pop.representative[:500])] = True
+    full = affairs.meeting(pop, params()["quorum_share"])
+    assert full.quorate.tolist() == [True, False]
+    reps = pop.representative[:500].sum()
+    assert full.needed[0] == reps // 2 + 1  # more than half
+
+
+def test_each_attender_counts_less_in_a_fuller_room():
+    few = affairs.settle(np.full(N, 1000.0), meeting(attendees=10.0), np.zeros(N), True,
+                         params(), np.random.default_rng(0))
+    many = affairs.settle(np.full(N, 1000.0), meeting(attendees=130.0), np.zeros(N), True,
+                          params(), np.random.default_rng(0))
+    assert np.all(few.pivotal == 1.0) and np.allclose(many.pivotal, 0.1)
+
+
+# ---------------------------------------------------------------- in the model (small district)
+def settings(**parameters):
+    """Final turnout and deliberation share of deliberation_622 with ``parameters``."""
+    overrides = {f"parameters.{k}": v for k, v in parameters.items()}
+    turnout = finals("deliberation_622", "deliberation_rate", 3, 36, **overrides)
+    share = finals("deliberation_622", "affairs_deliberation_share", 3, 36, **overrides)
+    return turnout.mean(), share.mean()
+
+
+def test_the_deliberation_share_rises_with_turnout():
+    """No seat cap and no fixed share: settings where more residents attend deliberate more."""
+    found = [settings(deliberation_extra_threshold=x) for x in (0.4, 0.2, 0.0)]
+    turnout, share = np.array(found).T
+    assert np.all(np.diff(turnout) > 0.02) and np.all(np.diff(share) > 0.03), found
+
+
+def test_a_platform_with_inactive_residents_stays_well_short_of_the_622_split():
+    """Thresholds at the top and civic disposition at the bottom of their ranges."""
+    turnout, share = settings(threshold_mean=0.65, disposition_mean=0.10)
+    assert share < 0.3 and turnout < 0.05, (turnout, share)

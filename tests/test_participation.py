@@ -2,7 +2,7 @@ import numpy as np
 
 from sanshe.sim.mechanisms import participation, services
 from sanshe.sim.model import CommunityGovernanceModel
-from sanshe.sim.population import build_population
+from sanshe.sim.population import build_population, representative_seats
 from tests.helpers import SMALL, params
 
 
@@ -15,7 +15,7 @@ def setup(n=3000, seed=0, communities=1):
 def context(pop, mobilisation=0.0, places=1e9, deliberation=False, points=False):
     places = np.broadcast_to(np.asarray(places, float), (pop.communities,)).copy()
     return participation.Context(mobilisation=np.full(pop.size, mobilisation),
-                                 positions=places, seats=places.copy(),
+                                 positions=places,
                                  deliberation=deliberation, volunteer_points=points,
                                  so_room=participation.Room.empty())
 
@@ -96,8 +96,14 @@ def test_efficacy_decays_and_rewards_decisions():
     p = params()
     rewarded = np.zeros(pop.size, bool)
     rewarded[:10] = True
-    participation.update_efficacy(pop, rewarded, p)
-    assert np.all(pop.efficacy[:10] > 0) and np.all(pop.efficacy[10:] == 0)
+    let_down = np.zeros(pop.size, bool)
+    let_down[10:20] = True
+    participation.update_efficacy(pop, rewarded, p, let_down=let_down)
+    assert np.all(pop.efficacy[:10] > 0) and np.all(pop.efficacy[10:20] < 0)
+    assert np.all(pop.efficacy[20:] == 0)
+    nobody = np.zeros(pop.size, bool)
+    participation.update_efficacy(pop, nobody, p, let_down=nobody)
+    assert np.all(np.abs(pop.efficacy[:20]) < p["efficacy_gain"])  # and fades without meetings
 
 
 def room(ids, free, community=0):
@@ -203,3 +209,94 @@ def test_the_diagnostic_reports_communities_where_either_limit_binds():
     bound = model.limits_bound
     assert np.array_equal(model.capacity_bound, bound.volunteers | bound.members)
     assert model.current["capacity_bound_share"] == model.capacity_bound.mean()
+
+
+
+def attendance_after(pop, p, months=1, mobilisation=0.0, seed=1):
+    rng = np.random.default_rng(seed)
+    ctx = context(pop, mobilisation=mobilisation, deliberation=True)
+    for _ in range(months):
+        participation.decide(pop, ctx, p, rng)
+    return pop.deliberating.mean()
+
+
+def test_residents_attend_more_when_their_neighbours_attended_last_month():
+    """Granovetter's threshold: the same residents, the same draws, only last month's
+    attendance of their ties differs."""
+    p = params(reconsider_rate=1.0)
+    empty, crowded = setup(), setup()
+    crowded.deliberating[:] = True
+    assert attendance_after(crowded, p) > attendance_after(empty, p) + 0.05
+
+
+def test_representatives_come_when_fellow_representatives_came():
+    """Critical mass: a representative looks at how many fellow representatives attended
+    (their majority decides whether the meeting is held), not at her neighbours."""
+    p = params(reconsider_rate=1.0)
+    alone, together = setup(), setup()
+    together.deliberating[together.representative] = True
+    alone.deliberating[~alone.representative] = True  # neighbours came, representatives not
+    attendance_after(alone, p)
+    attendance_after(together, p)
+    reps = alone.representative
+    assert together.deliberating[reps].mean() > alone.deliberating[reps].mean() + 0.1
+
+
+def test_free_riders_attend_regardless_of_their_neighbours():
+    p = params(reconsider_rate=1.0)
+    empty, crowded = setup(), setup()
+    crowded.deliberating[:] = True
+    attendance_after(empty, p)
+    attendance_after(crowded, p)
+    riders = ~empty.conditional
+    assert np.array_equal(empty.deliberating[riders], crowded.deliberating[riders])
+
+
+def test_nobody_willing_is_turned_away_from_a_meeting():
+    """No seat cap: when residents are strongly mobilised nearly all of them attend."""
+    pop = setup()
+    assert attendance_after(pop, params(reconsider_rate=1.0), mobilisation=2.0) > 0.95
+
+
+def test_without_a_platform_nobody_attends():
+    pop = setup()
+    pop.deliberating[:] = True
+    participation.decide(pop, context(pop, mobilisation=2.0), params(reconsider_rate=1.0),
+                         np.random.default_rng(0))
+    assert not pop.deliberating.any()
+
+
+def test_trust_and_efficacy_raise_attendance():
+    p = params(reconsider_rate=1.0)
+    base = attendance_after(setup(), p)
+    trusting = setup()
+    trusting.trust[:] = 1.0
+    hopeful = setup()
+    hopeful.efficacy[:] = 0.2
+    assert attendance_after(trusting, p) > base + 0.02
+    assert attendance_after(hopeful, p) > base + 0.02
+
+
+def test_representatives_are_two_to_three_per_group_and_the_most_civic_minded():
+    p = params()
+    sizes = np.array([200, 1000, 3000])
+    pop = build_population(sizes, np.zeros(3, bool), p, np.random.default_rng(0))
+    seats = representative_seats(sizes, p)
+    groups = np.ceil(sizes / p["household_size"] / p["households_per_group"])
+    assert np.all(seats >= 2 * groups) and np.all(seats <= 3 * groups)
+    assert pop.per_community(pop.representative.astype(float)).tolist() == seats.tolist()
+    for c in range(3):
+        here = pop.community == c
+        chosen = pop.disposition[here & pop.representative]
+        assert chosen.min() >= pop.disposition[here & ~pop.representative].max()
+
+
+def test_a_decision_in_a_full_room_teaches_each_attender_less():
+    """Decelerating production (Oliver, Marwell & Teixeira 1985): the efficacy a decision
+    brings is scaled by how many of those present the quorum needed."""
+    pop, p = setup(), params()
+    rewarded = np.ones(pop.size, bool)
+    pivotal = np.where(np.arange(pop.size) < 100, 1.0, 0.1)
+    participation.update_efficacy(pop, rewarded, p, pivotal=pivotal)
+    assert np.allclose(pop.efficacy[:100], p["efficacy_gain"])
+    assert np.allclose(pop.efficacy[100:], 0.1 * p["efficacy_gain"])

@@ -51,7 +51,9 @@ class Population:
     conditional: np.ndarray  # conditional cooperator (responds to peers) vs free rider
     trust: np.ndarray  # trust in social organizations
     satisfaction: np.ndarray
+    expectation: np.ndarray  # service level the resident has come to expect (0-1)
     efficacy: np.ndarray  # sense that taking part changes things
+    representative: np.ndarray  # bool, residents' representative (居民代表 / 楼栋长)
     volunteer: np.ndarray  # bool, volunteering this month
     deliberating: np.ndarray  # bool, attends deliberation meetings
     member_of: np.ndarray  # int, unique_id of the community SO joined, -1 if none
@@ -109,17 +111,23 @@ def build_population(
     k = p["disposition_concentration"]
     disposition = rng.beta(k * mean / (1 - mean), k, n)
     ties = _ties(sizes, int(p["ties_per_resident"]), rng)
+    leader = rng.random(n) < p["leader_share"]  # draws in the order they always had
+    conditional = rng.random(n) >= p["free_rider_share"]
+    trust = np.clip(rng.normal(p["trust_initial"], p["attitude_sd"], n), 0, 1)
+    satisfaction = np.clip(rng.normal(p["satisfaction_initial"], p["attitude_sd"], n), 0, 1)
     return Population(
         community=community,
         age=age,
         groups=groups,
-        leader=rng.random(n) < p["leader_share"],
+        leader=leader,
         disposition=disposition,
         threshold=threshold,
-        conditional=rng.random(n) >= p["free_rider_share"],
-        trust=np.clip(rng.normal(p["trust_initial"], p["attitude_sd"], n), 0, 1),
-        satisfaction=np.clip(rng.normal(p["satisfaction_initial"], p["attitude_sd"], n), 0, 1),
+        conditional=conditional,
+        trust=trust,
+        satisfaction=satisfaction,
+        expectation=satisfaction.copy(),  # content at the start: what they get is expected
         efficacy=np.zeros(n),
+        representative=representatives(community, sizes, disposition, p),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
         member_of=np.full(n, -1, dtype=np.int64),
@@ -131,6 +139,27 @@ def build_population(
         need_expressed=np.zeros(n, bool),
         communities=int(sizes.size),
     )
+
+
+def representative_seats(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Representatives per community: each residents' group (居民小组, about
+    ``households_per_group`` households) elects ``representatives_per_group`` of them
+    (城市居民委员会组织法 art. 9: 每个居民小组可以推选代表二至三人)."""
+    households = sizes / p["household_size"]
+    groups = np.maximum(np.ceil(households / p["households_per_group"]), 1.0)
+    return np.minimum(np.round(groups * p["representatives_per_group"]), sizes).astype(int)
+
+
+def representatives(community: np.ndarray, sizes: np.ndarray, disposition: np.ndarray,
+                    p: dict[str, float]) -> np.ndarray:
+    """The most civic-minded residents of each community are its representatives (楼栋长,
+    居民小组长, 居民代表: seed 001's 睦邻互助会). A rule, not a draw: no stream is used."""
+    order = np.lexsort((-disposition, community))  # by community, most disposed first
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.arange(community.size) - starts[community[order]]
+    chosen = np.zeros(community.size, bool)
+    chosen[order] = rank < representative_seats(sizes, p)[community[order]]
+    return chosen
 
 
 def _need_weights(groups: dict[str, np.ndarray], p: dict[str, float]) -> np.ndarray:

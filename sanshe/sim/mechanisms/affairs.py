@@ -3,9 +3,17 @@
 Yuhuatai's 622 method: over 60% of community affairs settled by residents' deliberation
 (议事协商), over 20% by SOs' professional services, under 20% referred upward. Here each
 affair is either fit for residents to decide (parking, pets, environment) or a service
-matter. With a platform, a meeting decides when enough residents attend — deliberation
-decides more often as attendance passes the quorum (Choi & Robertson 2014). Service matters
-go to SOs present in the community; what neither settles is referred to the street.
+matter. With a platform, the month's meeting (议事会) is a residents' meeting of group
+representatives: 城市居民委员会组织法 (2018) art. 9 holds it only when more than half of the
+representatives attend (``quorum_share``). Seed 001 puts Yuhuatai's 议事协商 on building
+heads, group heads and residents' representatives (楼栋长、居民小组长、居民代表), so the
+representative form is the one used. A public matter concerns one resident and her
+neighbours (邻里事邻里议, seed 001); it reaches the meeting when she or one of her ties
+attends, and a quorate meeting settles what reaches it (decisions by a majority of those
+present). Below the quorum the meeting cannot be held and decides nothing. Nobody is
+turned away and nobody is seated by decree: who attends comes from residents' own choices
+(participation.py), so whether the quorum is met, and how much reaches the meeting, emerge.
+Service matters go to SOs present in the community; what neither settles is referred.
 """
 
 from __future__ import annotations
@@ -15,11 +23,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanshe.sim.population import Population
+
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
 
 #: Affairs arising and how they are settled draw from this stream only.
 STREAM = "affairs"
+
+
+@dataclass
+class Meeting:
+    """This month's deliberation meeting in each community (arrays per community)."""
+
+    attendees: np.ndarray  # everyone present
+    quorate: np.ndarray  # bool: more than quorum_share of the representatives present
+    needed: np.ndarray  # attenders the quorum needs (representatives)
+    reach: np.ndarray  # share of residents who attend or have a tie who attends
 
 
 @dataclass
@@ -29,7 +49,9 @@ class AffairsResult:
     deliberation: np.ndarray
     so_service: np.ndarray
     referral: np.ndarray
-    decided: np.ndarray  # bool per community: a meeting decided something
+    decided: np.ndarray  # bool per community: a quorate meeting decided something
+    failed: np.ndarray  # bool per community: residents came but the meeting was inquorate
+    pivotal: np.ndarray  # per community: needed / attendees (at most 1), how much one counted
 
     @property
     def total(self) -> int:
@@ -39,8 +61,7 @@ class AffairsResult:
 def monthly(model: CommunityGovernanceModel) -> AffairsResult:
     """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
     streets count what is referred to them."""
-    pop = model.pop
-    result = settle(model.sizes.astype(float), pop.per_community(pop.deliberating.astype(float)),
+    result = settle(model.sizes.astype(float), meeting(model.pop, model.p["quorum_share"]),
                     so_strength(model), bool(model.v["policy.community.deliberation"]),
                     model.p, model.streams[STREAM])
     for committee in model.committees:
@@ -61,8 +82,30 @@ def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
     return strength
 
 
-def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray,
-           platform: bool, p: dict[str, float], rng: np.random.Generator) -> AffairsResult:
+def meeting(pop: Population, quorum_share: float) -> Meeting:
+    """Who attends (residents' last choices), whether the quorum is met, and how many
+    residents have someone at the meeting to raise their matter."""
+    here = pop.deliberating
+    present = pop.per_community((here & pop.representative).astype(float))
+    reps = pop.per_community(pop.representative.astype(float))
+    heard = here | ((pop.ties @ here.astype(np.float32)) > 0)
+    return Meeting(
+        attendees=pop.per_community(here.astype(float)),
+        quorate=quorate_meetings(reps, present, quorum_share),
+        needed=np.floor(quorum_share * reps) + 1.0,
+        reach=pop.per_community(heard.astype(float)) / np.maximum(pop.counts(), 1),
+    )
+
+
+def quorate_meetings(representatives: np.ndarray, present: np.ndarray,
+                     quorum_share: float) -> np.ndarray:
+    """Whether each community's meeting can be held: more than ``quorum_share`` of its
+    representatives present (过半数出席)."""
+    return (representatives > 0) & (present > quorum_share * representatives)
+
+
+def settle(residents: np.ndarray, meeting: Meeting, so_strength: np.ndarray, platform: bool,
+           p: dict[str, float], rng: np.random.Generator) -> AffairsResult:
     """Draw each community's affairs this month and settle them.
 
     ``so_strength`` is the summed capacity of SOs active in each community.
@@ -72,12 +115,8 @@ def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray
     service = arising - public
     p_so = 1.0 - np.exp(-p["so_affair_reach"] * so_strength)
 
-    if platform:
-        ratio = attendees / np.maximum(p["quorum_share"] * residents, 1.0)
-        p_decide = p["decide_max"] * (1.0 - np.exp(-p["quorum_steepness"] * ratio))
-    else:
-        p_decide = np.zeros(residents.size)
-    by_meeting = rng.binomial(public, p_decide)
+    raised = rng.binomial(public, meeting.reach)  # someone at the meeting brings it up
+    by_meeting = np.where(platform & meeting.quorate, raised, 0)
     undecided = public - by_meeting
     # Undecided public matters sometimes go to SOs; service matters go to SOs when present.
     public_by_so = rng.binomial(undecided, p["so_public_affair_share"] * p_so)
@@ -88,4 +127,6 @@ def settle(residents: np.ndarray, attendees: np.ndarray, so_strength: np.ndarray
         so_service=by_so,
         referral=arising - by_meeting - by_so,
         decided=by_meeting > 0,
+        failed=platform & ~meeting.quorate & (meeting.attendees > 0),
+        pivotal=np.minimum(meeting.needed / np.maximum(meeting.attendees, 1.0), 1.0),
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanshe.sim.mechanisms import satisfaction
 from sanshe.sim.population import D, Population
 
 if TYPE_CHECKING:
@@ -105,15 +106,17 @@ def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
           rng: np.random.Generator) -> np.ndarray:
     """Unmet needs that lapse this month; their holders lose satisfaction and trust.
 
+    A lapsed need is an experience worth nothing, judged against what its holder expected
+    (satisfaction.py); one nobody was told of counts ``hidden_grievance_share`` as much.
     ``served`` marks residents whose need was met this month (they cannot lapse).
     """
     open_ = (pop.need_domain >= 0) & ~served
     lapsed = np.flatnonzero(open_ & (rng.random(pop.size) < 1.0 / p["need_patience_months"]))
-    grievance = p["unmet_penalty"] * np.where(pop.need_expressed[lapsed], 1.0,
-                                                p["hidden_grievance_share"])
-    pop.satisfaction[lapsed] *= 1.0 - grievance
+    expressed = pop.need_expressed[lapsed]
+    satisfaction.judge(pop, lapsed, 0.0, p,
+                       weight=np.where(expressed, 1.0, p["hidden_grievance_share"]))
     # An expressed need left unmet erodes legitimacy of the providers who were asked.
-    pop.trust[lapsed] *= 1.0 - grievance * pop.need_expressed[lapsed]
+    pop.trust[lapsed] *= 1.0 - p["unmet_penalty"] * expressed
     return lapsed
 
 

@@ -14,6 +14,14 @@ workers, community SOs' organisers and staff, landed agencies' staff. Each volun
 coordinators' time allows; the willing beyond that stay out this month (registered but not
 active). A community SO keeps as many members as its activities occupy (the services it
 delivers) and takes them through its members' ties.
+
+Attending the deliberation meeting (议事会) is a critical-mass choice (Granovetter 1978;
+Oliver, Marwell & Teixeira 1985): a resident weighs her motivation against her threshold
+plus the cost of a meeting, pulled by the share of her ties who attended last month; a
+representative (居民代表) looks instead at how many fellow representatives came, since
+their majority decides whether the meeting can be held. Nobody is turned away. A meeting
+that decided raises its attenders' efficacy, one that failed for want of a quorum lowers
+it, so turnout feeds on itself in both directions.
 """
 
 from __future__ import annotations
@@ -72,7 +80,6 @@ class Context:
 
     mobilisation: np.ndarray  # per resident: group-org + social-worker pull
     positions: np.ndarray  # per community: volunteers coordinators can supervise
-    seats: np.ndarray  # per community: seats at deliberation meetings
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
     so_room: Room  # free member places of community SOs
@@ -83,14 +90,13 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     residents may grow into leaders."""
     pop, p, v = model.pop, model.p, model.v
     rewarded = pop.deliberating & settled.decided[pop.community]
-    update_efficacy(pop, rewarded, p)
-    fade(pop, p)
+    update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community],
+                    pivotal=settled.pivotal[pop.community])
     outreach = priorities.outreach(model)
     places = placements(model)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
         positions=supervisable(places, pop.communities, p),
-        seats=model.sizes * p["deliberation_seats"],
         deliberation=bool(v["policy.community.deliberation"]),
         volunteer_points=bool(v["policy.community.volunteer_points"]),
         so_room=so_room(model),
@@ -214,12 +220,7 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     pop.volunteer[revisit] = wants[revisit]
     bound = _ration(pop.volunteer, pop, ctx.positions, rng)
 
-    if ctx.deliberation:
-        attend = pull - p["deliberation_extra_threshold"] + rng.normal(0, p["choice_noise"], n)
-        pop.deliberating[revisit] = (attend > 0)[revisit]
-        _ration(pop.deliberating, pop, ctx.seats, rng)
-    else:
-        pop.deliberating[:] = False
+    attend(pop, ctx, p, revisit, rng)
 
     return Bound(bound, _membership(pop, pull, revisit, ctx, p, rng))
 
@@ -235,9 +236,33 @@ def _rank_in_community(who: np.ndarray, community: np.ndarray,
     return who, np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
 
 
+def attend(pop: Population, ctx: Context, p: dict[str, float], revisit: np.ndarray,
+           rng: np.random.Generator) -> None:
+    """Residents who reconsider choose whether to attend the deliberation meeting."""
+    if not ctx.deliberation:
+        pop.deliberating[:] = False
+        return
+    peers = p["peer_weight"] * attending_peers(pop) * pop.conditional  # free riders ignore
+    pull = (motivation(pop, ctx, p) + peers - pop.threshold
+            - p["deliberation_extra_threshold"] + rng.normal(0.0, p["choice_noise"], pop.size))
+    pop.deliberating[revisit] = (pull > 0)[revisit]
+
+
+def attending_peers(pop: Population) -> np.ndarray:
+    """Last month's attendance each resident looks at: her ties' share, or for a
+    representative the share of her community's other representatives."""
+    here = pop.deliberating.astype(np.float32)
+    ties = (pop.ties @ here) / pop.degree
+    reps = pop.per_community(pop.representative.astype(float))
+    present = pop.per_community((pop.deliberating & pop.representative).astype(float))
+    c = pop.community
+    fellows = (present[c] - here) / np.maximum(reps[c] - 1.0, 1.0)
+    return np.where(pop.representative, fellows, ties)
+
+
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
             rng: np.random.Generator) -> np.ndarray:
-    """Places are limited (coordinators for volunteers, seats at meetings): beyond a
+    """Places are limited (coordinators for volunteers): beyond a
     community's places, a random set of the willing stays out this month. Returns where
     the limit held someone out."""
     count = pop.per_community(active.astype(float))
@@ -277,13 +302,6 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, ctx: Con
     return bound
 
 
-def fade(pop: Population, p: dict[str, float]) -> None:
-    """Satisfaction and trust drift slowly back to their starting level (memories fade)."""
-    rate = p["memory_fade"]
-    pop.satisfaction += rate * (p["satisfaction_initial"] - pop.satisfaction)
-    pop.trust += rate * (p["trust_initial"] - pop.trust)
-
-
 def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
                    rng: np.random.Generator) -> None:
     """Active residents grow into local leaders (骨干), faster where social workers coach."""
@@ -293,7 +311,18 @@ def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
     pop.leader[active[rng.random(active.size) < chance]] = True
 
 
-def update_efficacy(pop: Population, rewarded: np.ndarray, p: dict[str, float]) -> None:
-    """Efficacy decays, and rises for attendees of meetings that decided something."""
+def update_efficacy(pop: Population, rewarded: np.ndarray, p: dict[str, float],
+                    let_down: np.ndarray | None = None,
+                    pivotal: np.ndarray | None = None) -> None:
+    """Efficacy decays; it rises for attenders of meetings that decided something and falls
+    for those of meetings that could not be held (Choi & Robertson 2014).
+
+    The rise is scaled by ``pivotal`` (per resident: the attenders the quorum needed over
+    those who came, at most 1): in a full room one's presence changed little (a
+    decelerating production function: Oliver, Marwell & Teixeira 1985).
+    """
     pop.efficacy *= 1.0 - p["efficacy_decay"]
-    pop.efficacy[rewarded] += p["efficacy_gain"]
+    weight = 1.0 if pivotal is None else pivotal[rewarded]
+    pop.efficacy[rewarded] += p["efficacy_gain"] * weight
+    if let_down is not None:
+        pop.efficacy[let_down] -= p["efficacy_loss"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.mechanisms import group_orgs, needs, participation
+from sanshe.sim.mechanisms import group_orgs, needs, participation, satisfaction
 from sanshe.sim.population import D, Population
 
 if TYPE_CHECKING:
@@ -102,15 +102,15 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
 
 
 def experience(pop: Population, delivery: Delivery, p: dict[str, float]) -> None:
-    """Served residents update satisfaction, and trust in SOs where SOs served them.
+    """Served residents judge the service against what they expected (satisfaction.py), and
+    update trust in SOs where SOs served them.
 
     Having a need met at all is worth ``service_relief``; quality adds the rest.
     """
     idx = delivery.served
-    relief = p["service_relief"]
-    felt = relief + (1.0 - relief) * delivery.quality
-    pop.satisfaction[idx] += p["satisfaction_learning"] * (felt - pop.satisfaction[idx])
-    pop.trust[idx] += p["trust_learning"] * delivery.so_share * (felt - pop.trust[idx])
+    worth = satisfaction.felt(delivery.quality, p)
+    satisfaction.judge(pop, idx, worth, p)
+    pop.trust[idx] += p["trust_learning"] * delivery.so_share * (worth - pop.trust[idx])
 
 
 def monthly(model: CommunityGovernanceModel) -> Delivery:
