@@ -650,10 +650,10 @@ def _rounded(name: str, value: float) -> float:
 
 
 def _at_edge(free: FreeConstant, value: float) -> bool:
-    """Whether the best value sits within 2% of the search box's edge (a fit the box
-    truncates, reported rather than hidden)."""
-    span = free.high - free.low
-    return bool(value - free.low < 0.02 * span or free.high - value < 0.02 * span)
+    """Whether the best value sits within 2% of the search box's edge, on the scale it
+    was drawn on (a fit the box truncates, reported rather than hidden)."""
+    u = _to_unit(free, value)
+    return bool(u < 0.02 or u > 0.98)
 
 
 def calibrate_joint(spec: JointSpec, *, points: int | None = None,
