@@ -137,8 +137,8 @@ def test_robustness_draws_vary_every_assumption_and_report_shares(tmp_path):
     draws = robustness.draw_constants(3, seed=1)
     assert len(draws) == 3 and set(draws[0]) == names
     assert len({d["founding_rate"] for d in draws}) == 3  # each draw differs
-    result = sanshe("validate", "--pattern", "9", "--replications", "2", "--months", "13",
-                    "--no-robustness", "--robustness-draws", "3", "--draw-replications", "1",
+    result = sanshe("validate", "--pattern", "9", "--months", "13", "--draws-only",
+                    "--robustness-draws", "3", "--draw-replications", "1",
                     "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     with open(tmp_path / "robustness_draws_summary.csv", encoding="utf-8") as fh:
@@ -146,6 +146,7 @@ def test_robustness_draws_vary_every_assumption_and_report_shares(tmp_path):
     assert {r["check"] for r in rows} == {"9a", "9b"}
     assert all(0.0 <= float(r["sign_share"]) <= 1.0 and int(r["draws"]) == 3 for r in rows)
     assert "robustness over 3 joint draws" in result.stdout
+    assert not (tmp_path / "report.html").exists()  # --draws-only: no checks, no report
 
 
 def test_share_interval_is_exact():

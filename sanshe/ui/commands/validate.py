@@ -71,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "selected emergent check's arms run paired at every draw; reports the "
                         "share of draws in which each check holds, with its 95%% CI "
                         "(default 0: skipped; 64 is a real run)")
+    parser.add_argument("--draws-only", action="store_true",
+                        help="run only the --robustness-draws analysis (no checks, no report)")
     parser.add_argument("--draw-replications", type=options.POSITIVE, default=2, metavar="R",
                         help="replications per arm at each robustness draw (default 2)")
     add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
@@ -98,6 +100,11 @@ def handle(args: argparse.Namespace) -> int:
     with runner.Engine(kind, args.workers, args.scheduler) as engine:  # workers start once
         if args.pilot:
             return _pilot(checks, args, months, engine)
+        if args.draws_only:
+            if args.robustness_draws < 1:
+                raise InputError("--draws-only needs --robustness-draws N (N ≥ 1).")
+            _draws(checks, args, months, seed, engine)
+            return 0
         return _validate(checks, args, reps, months, seed, names, engine)
 
 
