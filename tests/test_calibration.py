@@ -182,3 +182,9 @@ def test_tiny_joint_fit_stores_resumes_and_applies(tmp_path):
     assert len(changed) == 1 and '_P("founding_rate", 0.0042, 0.0005' in changed[0]
     with pytest.raises(InputError):
         calibration.apply_to_table({"founding_rate": 0.5}, table)
+
+
+def test_scenarios_that_set_their_own_constants_are_named():
+    """A library scenario's own [parameters] would shadow the calibrated table."""
+    hits = calibration.own_constants(calibration.load_joint())
+    assert all(h.split(".toml:")[0] in {"yuhuatai", "baseline"} for h in hits)

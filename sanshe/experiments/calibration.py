@@ -35,7 +35,7 @@ from scipy.stats import qmc
 from sanshe.experiments import designs, runner
 from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
 from sanshe.inputs.errors import InputError
-from sanshe.inputs.parameters import PARAMETERS
+from sanshe.inputs.parameters import PARAMETERS, TABLE
 from sanshe.reporting.stats import mean_ci
 
 KINDS = ("equal", "at_least", "at_most", "input")
@@ -574,14 +574,20 @@ class _Runs:
     ran: int = 0
 
     def ensure(self, jobs: Sequence[runner.Job], label: str) -> None:
+        """Run the jobs not yet held; a failure is raised after the others finished (and,
+        with a store, were kept for a rerun)."""
         todo = [j for j in jobs if j.key not in self.finals]
+        failed = {}
         for job, outcome in runner.run_jobs(todo, calibration_run, executor=self.engine,
                                             store=self.store, experiment=self.experiment,
                                             progress=self.progress, label=label):
             if isinstance(outcome, runner.RunError):
-                raise runner.RunsFailed({job.key: outcome}, len(todo))
+                failed[job.key] = outcome
+                continue
             self.finals[job.key] = dict(outcome.final)
             self.ran += 1
+        if failed:
+            raise runner.RunsFailed(failed, len(todo))
 
     def values(self, figure: Figure, point: int, replications: range) -> list[float]:
         return [statistic(figure, self.finals[f"p{point}/{figure.setting}/r{r}"])
@@ -821,6 +827,14 @@ def scenario_overrides(names: Sequence[str], folder: str | Path | None = None) -
         params = tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {})
         found += [f"{path.name}: {n}" for n in names if n in params]
     return found
+
+
+def own_constants(spec: JointSpec) -> list[str]:
+    """Constants the figures' library scenarios set in their own [parameters]: their runs
+    use those values, not the table's, so the fit would not describe the table."""
+    scenarios = {f.scenario for f in spec.figures}
+    return [hit for hit in scenario_overrides([p.name for p in TABLE])
+            if hit.split(".toml:")[0] in scenarios]
 
 
 def describe_joint(result: JointResult) -> str:

@@ -126,6 +126,10 @@ def _joint(args: argparse.Namespace) -> int:
         spec = calibration.with_free(spec, calibration.parse_free(args.free))
     if args.accept is not None:
         spec.design["accept"] = args.accept
+    for hit in calibration.own_constants(spec):
+        print(f"note: scenario {hit} is set in the scenario itself; its runs use that value "
+              "(unless it is a free constant), not the table's — remove it from the scenario "
+              "to calibrate the table")
     executor = executor_of(args)
     with ResultStore(args.db or "results/sanshe.sqlite") as store:
         result = calibration.calibrate_joint(
