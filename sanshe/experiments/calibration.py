@@ -36,6 +36,7 @@ from sanshe.experiments import designs, runner
 from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.parameters import PARAMETERS, TABLE
+from sanshe.inputs.schema import flatten
 from sanshe.reporting.stats import mean_ci
 
 KINDS = ("equal", "at_least", "at_most", "input")
@@ -337,16 +338,16 @@ class Figure:
     source: str
     held_out: bool = False
     denominator: str = ""
-    district: tuple[tuple[str, int], ...] = ()
+    settings: tuple[tuple[str, Any], ...] = ()  # dotted overrides: district size, a lever
 
     @property
     def setting(self) -> str:
-        """The runs this figure needs: scenario, months and district, as one key."""
-        size = "x".join(str(v) for _, v in self.district)
-        return f"{self.scenario}@{self.months}" + (f"@{size}" if size else "")
+        """The runs this figure needs: scenario, months and overrides, as one key."""
+        extra = ",".join(f"{k.split('.')[-1]}={v}" for k, v in self.settings)
+        return f"{self.scenario}@{self.months}" + (f"@{extra}" if extra else "")
 
     def overrides(self) -> dict[str, Any]:
-        return {f"district.{k}": v for k, v in self.district}
+        return dict(self.settings)
 
 
 @dataclass(frozen=True)
@@ -426,8 +427,14 @@ def _figure(path: Path, row: dict[str, Any]) -> Figure:
     return Figure(str(name), str(row.get("figure", name)), row["statistic"], row["outcome"],
                   str(row["scenario"]), int(row["months"]), row["kind"], float(row["value"]),
                   tolerance, str(row["source"]), bool(row.get("held_out", False)),
-                  str(row.get("denominator", "")),
-                  tuple(sorted((k, int(v)) for k, v in row.get("district", {}).items())))
+                  str(row.get("denominator", "")), _settings(row))
+
+
+def _settings(row: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A target's ``district`` (sizes) and ``overrides`` (dotted keys) as sorted pairs."""
+    pairs = {f"district.{k}": int(v) for k, v in row.get("district", {}).items()}
+    pairs.update(flatten(row.get("overrides", {})))
+    return tuple(sorted(pairs.items()))
 
 
 def _free_constant(path: Path, row: dict[str, Any]) -> FreeConstant:
