@@ -1,5 +1,9 @@
 """Calibration of uncertain behavioural constants to figures from the sources.
 
+Two modes. One scenario (``calibrate``, below): ABC rejection against that scenario's
+targets. Joint (``calibrate_joint``, the second half): several figures in several scenarios
+at once, some held out as out-of-sample checks (issue 14; see the section comment there).
+
 Method: approximate Bayesian computation by rejection over a Latin-hypercube design
 (sanshe/experiments/designs.py, on scipy.stats.qmc). Each design point is run for R replications
 under common random numbers (the same R seeds at every point, so differences between points
