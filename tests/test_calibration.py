@@ -188,3 +188,20 @@ def test_scenarios_that_set_their_own_constants_are_named():
     """A library scenario's own [parameters] would shadow the calibrated table."""
     hits = calibration.own_constants(calibration.load_joint())
     assert all(h.split(".toml:")[0] in {"yuhuatai", "baseline"} for h in hits)
+
+
+def test_joint_command_writes_the_fit_and_resumes(tmp_path):
+    from tests.helpers import sanshe
+
+    spec_path = tmp_path / "joint.toml"
+    _tiny_spec(tmp_path, refine=0)  # writes joint.toml
+    args = ["calibrate", "--joint", "--targets", str(spec_path), "--db",
+            str(tmp_path / "r.sqlite"), "--out", str(tmp_path / "out"), "--no-progress"]
+    first = sanshe(*args)
+    assert first.returncode == 0, first.stderr
+    assert "held out figures" in first.stdout and "founding_rate = " in first.stdout
+    assert (tmp_path / "out" / "fit.csv").exists()
+    again = sanshe(*args)
+    assert again.returncode == 0 and "0 runs (" in again.stdout  # all from the store
+    refused = sanshe("calibrate", "--joint", "baseline", "--out", str(tmp_path / "o2"))
+    assert refused.returncode != 0 and "SCENARIO" in refused.stderr
