@@ -70,7 +70,7 @@ LOCK_RETRIES = 6
 LOCK_BACKOFF_S = 0.1
 
 #: Experiment kinds.
-KINDS = ("compare", "sweep", "run", "optimize")
+KINDS = ("compare", "sweep", "run", "optimize", "calibrate")
 
 #: Run states.
 FINISHED, FAILED = "finished", "failed"
