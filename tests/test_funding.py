@@ -35,12 +35,14 @@ def test_the_services_priority_offers_the_whole_fund_to_sos() -> None:
     assert all(c.admin_budget == (100_000 - 40_000) / 12 for c in shared.committees)
 
 
-def test_a_fund_under_half_a_project_buys_nothing() -> None:
+def test_a_fund_under_half_a_project_buys_one_small_project() -> None:
+    """A small community's share of money still reaches its SOs (money per resident means
+    the same at any size): one project of the whole 9,000 yuan."""
     model = _model(**{"policy.community.service_fund": 9_000,
                       "policy.four_priorities.services": True})
     funding.community_funds(model)
-    assert _fund_contracts(model) == []
-    assert all(c.admin_budget == 9_000 / 12 for c in model.committees)
+    assert sorted(c.value for c in _fund_contracts(model)) == [9_000.0] * 3
+    assert all(c.admin_budget == 0.0 for c in model.committees)
 
 
 def test_projects_take_the_whole_money_in_about_the_usual_size() -> None:

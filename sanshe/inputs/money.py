@@ -138,3 +138,17 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
         f"start-up grants {per['startup_grants']:.1f}) + {per['station_salaries']:.1f} "
         f"station salaries = {per['total']:.1f}",
     ]
+
+
+def print_money_notes(scenarios: list[Any]) -> None:
+    """Each distinct scenario's money per resident on standard error before any run, with
+    the scaling when the run's district is not the one its amounts are stated for."""
+    import sys
+
+    seen: set[str] = set()
+    for scenario in scenarios:
+        lines = describe(scenario.values, scenario.parameters)
+        note = f"{scenario.name}: {lines[0]}; {lines[1]}"
+        if note not in seen:
+            seen.add(note)
+            print(note, file=sys.stderr)

@@ -39,7 +39,8 @@ def community_funds(model: CommunityGovernanceModel) -> None:
                  and so.capacity >= p["small_project_capacity_share"] * p["min_bid_capacity"]]
         spent = 0.0
         weights = known[c] + 1e-9
-        count = int(round(to_sos / size))  # projects of about the usual size, as lots are
+        # projects of about the usual size, at least one, as lots are
+        count = max(int(round(to_sos / size)), 1) if to_sos > 0 else 0
         for _ in range(count):
             if not local:
                 break

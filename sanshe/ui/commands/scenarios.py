@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from sanshe.inputs import money
 from sanshe.inputs.scenario import Scenario, library_dir, list_scenarios
 from sanshe.reporting.tables import format_table
 
@@ -33,7 +34,9 @@ def handle(args: argparse.Namespace) -> int:
     if args.scenario:
         scenario = Scenario.load(args.scenario)
         print(
-            json.dumps(scenario.to_dict(), ensure_ascii=False, indent=2)
+            json.dumps({**scenario.to_dict(), "money_per_resident":
+                        money.government_per_resident(scenario.values, scenario.parameters)},
+                       ensure_ascii=False, indent=2)
             if args.json
             else show(scenario)
         )
@@ -88,6 +91,7 @@ def show(scenario: Scenario) -> str:
             f"file: {scenario.source}"
             + (f" (extends {scenario.extends})" if scenario.extends else "")
         )
+    head += ["", *money.describe(scenario.values, scenario.parameters)]
     body = [
         f"{'*' if key in changed else ' '} {key} = {_toml(value)}"
         for key, value in scenario.values.items()
