@@ -287,10 +287,15 @@ KNOWN_FAILURES: dict[str, str] = {
     "2e": "3A+ share +0.018 [−0.001, +0.037], the wrong sign: the buyer's self-evaluation "
           "inflates reputation (self_eval_inflation), which carries 0.25 of the rating score, "
           "so self-evaluated SOs rate higher; nothing in the rating discounts who evaluated.",
-    "3c": "quality +0.022 [+0.004, +0.039] under directed purchase, the wrong sign: with "
-          "third-party evaluation in both arms (one lever), directed awards go to trusted "
-          "incumbent agencies, the most capable SOs; the quality loss measured before came from "
-          "self-evaluation, which the library's directed_purchase also switches on.",
+    "3b": "winners' government share −0.23, CI undefined: at the sources' money per resident "
+          "(issue 14) competitive_purchase's 60,000 yuan are 18,000 on the 3,000-resident "
+          "district, one lot a year; no professional agency survives on it (one costs over "
+          "100,000 yuan a year) and few community SOs are eligible, so most runs award nothing "
+          "(3 of 3 diagnostic runs: 18,000 unawarded, no purchase contract at month 72) and the "
+          "statistic is undefined.",
+    "3c": "quality −0.008 [−0.024, +0.009]: one 18,000-yuan lot a year on the small district "
+          "(money per resident, issue 14), mostly unawarded for want of an eligible bidder, so "
+          "the award mode reaches almost no service (was +0.022 [+0.004, +0.039] at 3M yuan).",
     "4a": "satisfaction +0.005 [+0.005, +0.006] < MME 0.05: only served residents update "
           "satisfaction and every resident's drifts back to satisfaction_initial each month "
           "(memory_fade), so the district mean stays near 0.49–0.50 while coverage rises +0.08.",
@@ -316,9 +321,10 @@ KNOWN_FAILURES: dict[str, str] = {
     "5-projects-participation": "+0.007 [+0.003, +0.011] < MME 0.02: the extra community-SO "
                                 "services reach few residents, and participation responds to "
                                 "service through trust and satisfaction, which fade back.",
-    "6b": "special-group coverage +0.008 [−0.005, +0.021]: group organisations spend 640,000 "
-          "yuan a year in all (32 projects of 20,000 yuan) in 10 communities of 1,000 residents; "
-          "coordination only re-places those few projects, too few to move coverage.",
+    "6b": "special-group coverage +0.025 [−0.006, +0.057]: group organisations' budgets are "
+          "per resident (2,000 yuan per 1,000 residents each, issue 14): one 20,000-yuan "
+          "project each a year in the 10,000-resident district, so coordination re-places 8 "
+          "projects, too few to move coverage (+0.010 [−0.022, +0.042] with 32 before).",
     "7b": "SO share of affairs 0.092 [0.077, 0.107] < 0.2: deliberation_622 gives SOs nothing "
           "(no fund, space or purchase beyond the status quo; ~17 SOs in 6 communities) and SOs "
           "settle service affairs only where their capacity is present; with the full package "
@@ -327,13 +333,14 @@ KNOWN_FAILURES: dict[str, str] = {
           "deliberation at about deliberable_share × decide_max whatever residents do (the "
           "seat cap binds, issue 14), so referral sits at the 20% line and its side of it "
           "follows the draws.",
-    "9a": "ln cost ratio −0.102 [−0.147, −0.056], significant but short of the MME −0.105 "
-          "(10% cheaper): demand-driven lots save mostly the 30% that government-led "
-          "contracts spend on officials' own tasks (gov_led_task_share).",
-    "9b": "coverage +0.047 [+0.037, +0.058], significant but just short of the MME 0.05: the "
-          "advantage is mostly the 30% of government-led money spent on officials' own tasks "
-          "(gov_led_task_share); misplaced lots are still mostly used where needs outrun "
-          "services.",
+    "9a": "ln cost ratio +0.23 [−0.05, +0.51], the wrong sign and not significant: at the "
+          "sources' money per resident (issue 14) both arms have 60,000 yuan, one lot a year, "
+          "and no agency survives (0–1 at month 72), so a third of the money goes unawarded "
+          "and the linkage mode places one lot; cost per need met is dominated by the "
+          "community's own spending (was −0.102 [−0.147, −0.056] at 3M yuan).",
+    "9b": "coverage −0.011 [−0.034, +0.012]: one 60,000-yuan lot a year, often unawarded for want "
+          "of an eligible bidder (see 9a), cannot show where lots are placed (was +0.042 "
+          "[+0.023, +0.060] at 3M yuan).",
     "11b": "elderly/young participation ratio 2.36 [2.12, 2.61] (− 2 = +0.36), Holm-adjusted "
            "p 0.052: the ratio is above 2 but not credibly so at the protocol's 11 "
            "replications after Holm's correction; age enters participation only as a fixed "
