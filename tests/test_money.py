@@ -113,3 +113,59 @@ def test_same_intensity_gives_the_same_per_resident_outcomes_at_two_sizes():
     gap = cov_a.mean() - cov_b.mean()
     se = np.sqrt(cov_a.var(ddof=1) / cov_a.size + cov_b.var(ddof=1) / cov_b.size)
     assert abs(gap) < max(3 * se, 0.03), (gap, se)
+
+
+def test_scenarios_show_prints_the_reference_and_money_per_resident():
+    from sanshe.ui.commands.scenarios import show
+
+    text = show(Scenario.load("yuhuatai").with_overrides({"district.streets": 1}))
+    assert "54 communities x 9,000 residents = 486,000" in text
+    assert "this district has 81,000 residents, so they scale per resident" in text
+    assert "community funds 33.3" in text
+
+
+# --- donors and firms (sanshe/sim/mechanisms/finance.py) ---------------------------------
+def _district(**overrides) -> CommunityGovernanceModel:
+    model = CommunityGovernanceModel("full_linkage", seed=2, **{
+        "district.streets": 1, "district.communities_per_street": 3,
+        "district.residents_per_community": 300, **overrides})
+    model.run(13)
+    return model
+
+
+def _gifts(model: CommunityGovernanceModel) -> dict[int, float]:
+    from sanshe.sim.mechanisms import finance, priorities
+
+    salary = float(model.v["policy.social_work.salary_index"])
+    free = priorities.free_space(model)
+    rents = {so.unique_id: priorities.rent_factor(model, so, free) for so in model.sos}
+    return finance.donations(model, salary, rents)
+
+
+def test_contract_money_crowds_out_fundraising_effort():
+    """Andreoni & Payne 2011: an agency fundraises for the costs its contracts leave open."""
+    from sanshe.sim.agents.social_org import Contract
+    from sanshe.sim.mechanisms import finance
+
+    model = CommunityGovernanceModel("full_linkage", seed=2)
+    so = next(s for s in model.sos if not s.is_community)
+    so.contracts = []
+    p, salary = model.p, float(model.v["policy.social_work.salary_index"])
+    costs = so.monthly_costs(p, salary, 1.0)
+    assert costs > 0 and finance.fundraising_effort(so, p, salary, 1.0, 0.0) == 1.0
+    so.contracts = [Contract("purchase", 0, 0, 12 * costs / 2, 1.0)]
+    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0) == pytest.approx(0.5)
+    so.contracts = [Contract("purchase", 0, 0, 24 * costs, 1.0)]
+    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0) == 0.0
+
+
+def test_donors_give_what_is_asked_up_to_a_pool_per_resident():
+    rich = _gifts(_district(**{"parameters.donor_pool": 60}))
+    poor = _gifts(_district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15}))
+    model = _district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15})
+    pool = 2 * model.pop.size / 12.0  # the platform reaches every donor
+    assert sum(poor.values()) == pytest.approx(pool)  # asks exceed a small pool: it binds
+    assert 0 < sum(rich.values()) < 60 * model.pop.size / 12.0  # a large one does not
+    without = _district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15,
+                           "policy.linkage.info_platform": False})
+    assert sum(_gifts(without).values()) <= pool * without.p["donor_reach_base"] + 1e-9

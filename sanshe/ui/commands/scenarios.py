@@ -34,9 +34,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.scenario:
         scenario = Scenario.load(args.scenario)
         print(
-            json.dumps({**scenario.to_dict(), "money_per_resident":
-                        money.government_per_resident(scenario.values, scenario.parameters)},
-                       ensure_ascii=False, indent=2)
+            json.dumps(scenario.to_dict(), ensure_ascii=False, indent=2)
             if args.json
             else show(scenario)
         )
