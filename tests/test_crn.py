@@ -341,7 +341,9 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
                                                "parameters.group_budget": 500}),
     "policy.linkage.mode": ("demand_driven", {"policy.purchase.annual_budget": 0}),
     "policy.linkage.info_platform": (True, {"parameters.platform_needs_visibility": 0.0,
-                                            "parameters.expression_platform": 0.0}),
+                                            "parameters.expression_platform": 0.0,
+                                            # SOs reach every donor without the platform too
+                                            "parameters.donor_reach_base": 1.0}),
     "policy.linkage.group_coordination": (True, {"parameters.group_budget": 500,
                                                  "parameters.group_mobilisation": 0.0,
                                                  "parameters.expression_group": 0.0}),
