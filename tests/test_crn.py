@@ -310,17 +310,17 @@ def test_an_incubator_cohort_leaves_every_other_stream_where_it_was() -> None:
 # --- (a) a lever on with nothing behind it changes no outcome ----------------------------
 #: lever → (its "on" value, what makes it idle[, its "off" value if not the default]).
 #: A group budget under one project (20,000 yuan) buys no project. Levers not listed have
-#: no idle setting: the fund is the money itself; posts are hired when the district is
+#: no idle setting: the fund, the purchase budget and the venture pool are the money itself
+#: (any amount buys at least one lot or project, a pool worth part of a grant pays one at
+#: that chance: money per resident means the same at any size); posts are hired when the district is
 #: built; pay reaches every agency's staff; deliberation draws meeting attendance; space
 #: reaches every community SO; some residents are always leaders (so a low filing
 #: threshold always can act).
 NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
-    "policy.purchase.annual_budget": (40_000, {}, 0),  # under half a lot: no lot, no entrant
     "policy.purchase.mode": ("competitive", {"policy.purchase.annual_budget": 0}),
     "policy.purchase.directed_share": (0.9, {"policy.purchase.mode": "directed"}),
     "policy.purchase.third_party_evaluation": (True, {"policy.purchase.annual_budget": 0}),
     "policy.purchase.satisfaction_weight": (0.7, {"policy.purchase.annual_budget": 0}),
-    "policy.purchase.venture_philanthropy_budget": (50_000, {}),  # under one grant
     "policy.incubation.enabled": (True, {"policy.incubation.places": 0,
                                          "policy.incubation.training": 0.0,
                                          "policy.incubation.startup_grant": 0}),
@@ -334,14 +334,16 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
         True, {"policy.purchase.annual_budget": 0, "policy.community.service_fund": 0,
                "policy.purchase.venture_philanthropy_budget": 0,
                "policy.community.space_share_for_sos": 0.0,
-               "parameters.group_budget": 10_000, "parameters.expression_landing": 0.0,
+               "parameters.group_budget": 500, "parameters.expression_landing": 0.0,
                "parameters.landing_trust_gain": 0.0}),
     "policy.four_priorities.projects": (True, {"policy.purchase.annual_budget": 0,
-                                               "parameters.group_budget": 10_000}),
+                                               "parameters.group_budget": 500}),
     "policy.linkage.mode": ("demand_driven", {"policy.purchase.annual_budget": 0}),
     "policy.linkage.info_platform": (True, {"parameters.platform_needs_visibility": 0.0,
-                                            "parameters.expression_platform": 0.0}),
-    "policy.linkage.group_coordination": (True, {"parameters.group_budget": 10_000}),
+                                            "parameters.expression_platform": 0.0,
+                                            # SOs reach every donor without the platform too
+                                            "parameters.donor_reach_base": 1.0}),
+    "policy.linkage.group_coordination": (True, {"parameters.group_budget": 500}),
     "policy.community.project_share": (0.5, {"policy.community.service_fund": 0}),
     "policy.community.volunteer_points": (True, {"parameters.points_effect": 0.0}),
     "policy.social_work.certification_support": (True, {"parameters.certification_rate": 0.0}),
@@ -353,6 +355,8 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
 def test_every_policy_lever_is_listed_or_explained() -> None:
     levers = {key for key in BY_KEY if key.startswith("policy.")}
     no_idle_setting = {"policy.community.service_fund", "policy.community.space_share_for_sos",
+                       "policy.purchase.annual_budget",
+                       "policy.purchase.venture_philanthropy_budget",
                        "policy.community.deliberation", "policy.social_work.posts_per_community",
                        "policy.social_work.salary_index",
                        "policy.incubation.registration_threshold"}

@@ -140,7 +140,7 @@ def test_the_model_is_built_as_mesas_reset_builds_it():
     model.step()
     assert 0 <= model.current["need_coverage"] <= 1
     text = dashboard.status_html(model, "zh")
-    assert "月份: 1" in text and "购买服务预算: 200 万元/年 (50 万元/年)" in text
+    assert "月份: 1" in text and "购买服务预算: 200 万元/年 (1 万元/年)" in text
 
 
 def test_per_community_counts_come_from_the_public_month_record():
@@ -298,7 +298,7 @@ def test_rendered_page_shows_levers_with_values_and_reset_applies_them(rendered)
     context.find(v.Btn, children=["Reset"]).widget.click()
     (status,) = _with_class(box, "sanshe-status")
     for moved in (
-        "Purchase budget: 2.0 M yuan / year (500,000 yuan / year)",
+        "Purchase budget: 2.0 M yuan / year (10,000 yuan / year)",
         "Deliberation platform: ✓ (✗)",
         "Linkage mode: demand-driven (government-led)",
     ):

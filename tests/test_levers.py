@@ -33,9 +33,13 @@ def test_incubation_raises_so_births():
 
 
 def test_directed_purchase_raises_contract_concentration():
+    # many lots to concentrate: the library's 60,000 yuan buy one lot even at full size and
+    # scale to a tenth on the small district (README: money at any district size); 30M for
+    # the reference district is the 3M this test gave the small district before scaling
     assert_rises(paired_gain("purchase_only", "contract_hhi",
                              {"policy.purchase.mode": "competitive"},
-                             {"policy.purchase.mode": "directed"}))
+                             {"policy.purchase.mode": "directed"},
+                             **{"policy.purchase.annual_budget": 30_000_000}))
 
 
 def test_deliberation_raises_the_deliberation_share_of_settled_affairs():
@@ -60,7 +64,10 @@ def test_better_pay_lowers_social_worker_turnover():
 
 
 def test_group_coordination_removes_duplicated_projects():
+    # a project each: budgets are per 1,000 residents, and the small district has 1,000
     mean, se = paired_gain("baseline", "duplicated_services",
                            {"policy.linkage.group_coordination": False},
-                           {"policy.linkage.group_coordination": True})
+                           {"policy.linkage.group_coordination": True},
+                           **{"parameters.group_budget": 8_000,
+                              "parameters.group_project_size": 5_000})
     assert mean < 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sanshe.inputs import money
 from sanshe.inputs.parameters import PARAMETERS
 from sanshe.inputs.scenario import Scenario, list_scenarios
 from sanshe.inputs.schema import SETTINGS, defaults
@@ -111,7 +112,7 @@ def test_baseline_states_every_setting_and_is_the_status_quo(library):
     raw = tomllib.loads((LIBRARY / "baseline.toml").read_text(encoding="utf-8"))
     raw.pop("scenario")
     assert flat_keys(raw) == {s.key for s in SETTINGS}
-    assert library["baseline"].values == defaults()
+    assert library["baseline"].values == money.with_reference(defaults())
     assert library["baseline"].extends is None
 
 
@@ -135,7 +136,7 @@ def test_single_priority_scenarios_differ_only_in_their_switch(library):
 def test_linkage_modes_differ_only_in_mode(library):
     for a, b in [("government_led", "demand_driven"), ("demand_driven", "project_led")]:
         assert diff(library, a, b) == {"policy.linkage.mode"}
-    assert library["government_led"].values["policy.purchase.annual_budget"] == 3e6
+    assert library["government_led"].values["policy.purchase.annual_budget"] == 6e4
 
 
 def test_purchase_contrasts(library):
@@ -157,13 +158,15 @@ def test_incubation_contrast(library):
 
 
 def test_full_linkage_matches_the_interface_example(library):
+    """The INTERFACE example's levers, with its money at the sources' level per resident
+    (issue 14: Yuhuatai's 41 yuan a resident, not the example's 770)."""
     full = library["full_linkage"].values
     expected = {
-        "policy.purchase.annual_budget": 3e6,
+        "policy.purchase.annual_budget": 6e4,
         "policy.purchase.mode": "competitive",
         "policy.purchase.third_party_evaluation": True,
         "policy.purchase.satisfaction_weight": 0.5,
-        "policy.purchase.venture_philanthropy_budget": 1.5e6,
+        "policy.purchase.venture_philanthropy_budget": 3e4,
         "policy.incubation.enabled": True,
         "policy.incubation.places": 10,
         "policy.incubation.training": 0.5,
@@ -172,7 +175,7 @@ def test_full_linkage_matches_the_interface_example(library):
         "policy.linkage.mode": "demand_driven",
         "policy.linkage.info_platform": True,
         "policy.linkage.group_coordination": True,
-        "policy.community.service_fund": 3e5,
+        "policy.community.service_fund": 3.3e4,
         "policy.community.project_share": 0.5,
         "policy.community.space_share_for_sos": 0.5,
         "policy.community.deliberation": True,

@@ -277,72 +277,77 @@ KNOWN_FAILURES: dict[str, str] = {
     "1c": "ln ratio 0.12 [0.05, 0.18] < MME 0.22: the low threshold multiplies only active "
           "leaders' founding rate (× founding_threshold_low_mult); within the full package the "
           "leader pool and density competition bind, so 90 → 101 SOs (+12%).",
-    "2b": "4A+ share −0.008 [−0.019, +0.002]: the rating score (0.5·capacity + 0.25·reputation "
-          "+ 0.15·maturity + 0.1·certified staff) needs 0.5 for 4A; community SOs (capacity "
+    "2b": "4A+ share −0.008 [−0.019, +0.002]: the rating score (0.5·capacity + 0.25·reputation + "
+          "0.15·maturity + 0.1·certified staff) needs 0.5 for 4A; community SOs (capacity "
           "0.16–0.26, no certified staff) never get there, trained or not: only the 1–2 agencies "
           "are 4A in both arms.",
     "2d": "3A+ share −0.044 [−0.065, −0.024], significant but short of the MME 0.05: training "
           "reaches only the incubator's cohorts (~7 SOs a year) of ~100 SOs, most founded by "
           "leaders outside it (17.5 → 13.3 rated SOs).",
-    "2e": "3A+ share +0.018 [−0.001, +0.037], the wrong sign: the buyer's self-evaluation "
-          "inflates reputation (self_eval_inflation), which carries 0.25 of the rating score, "
-          "so self-evaluated SOs rate higher; nothing in the rating discounts who evaluated.",
-    "3c": "quality +0.022 [+0.004, +0.039] under directed purchase, the wrong sign: with "
-          "third-party evaluation in both arms (one lever), directed awards go to trusted "
-          "incumbent agencies, the most capable SOs; the quality loss measured before came from "
-          "self-evaluation, which the library's directed_purchase also switches on.",
+    "2e": "3A+ share +0.018 [−0.001, +0.037], the wrong sign: the buyer's self-evaluation inflates"
+          " reputation (self_eval_inflation), which carries 0.25 of the rating score, so "
+          "self-evaluated SOs rate higher; nothing in the rating discounts who evaluated.",
+    "3b": "winners' government share −0.23, CI undefined: at the sources' money per resident "
+          "(issue 14) competitive_purchase's 60,000 yuan are 18,000 on the 3,000-resident "
+          "district, one lot a year; no professional agency survives on it (one costs over 100,000"
+          " yuan a year) and few community SOs are eligible, so most runs award nothing (3 of 3 "
+          "diagnostic runs: 18,000 unawarded, no purchase contract at month 72) and the statistic "
+          "is undefined.",
+    "3c": "quality −0.008 [−0.024, +0.009]: one 18,000-yuan lot a year on the small district "
+          "(money per resident, issue 14), mostly unawarded for want of an eligible bidder, so the"
+          " award mode reaches almost no service (was +0.022 [+0.004, +0.039] at 3M yuan).",
     "4a": "satisfaction +0.021 [+0.015, +0.027] < MME 0.05: satisfaction now follows service "
-          "against a moving expectation (no fade), but only residents with a met or lapsed "
-          "need judge anything, and the weight raises coverage by +0.07, so the district mean "
-          "moves about a third of the coverage gain.",
-    "5-resources": "ln ratio 0.08 [−0.07, +0.22] < MME 0.22: free space multiplies the "
-                   "founding rate, but founding needs an active leader who has not founded "
-                   "yet, so the count rises little and varies much between runs.",
-    "5-resources-activity": "ln ratio 0.09 [−0.06, +0.25] < MME 0.22: free space lowers "
-                            "community SOs' costs and gives their organisers a venue to "
-                            "coordinate volunteers, but members' and volunteers' hours meet "
-                            "needs only in the SO's own domain, where few are left unmet.",
+          "against a moving expectation (no fade), but only residents with a met or lapsed need "
+          "judge anything, and the weight raises coverage by +0.07, so the district mean moves "
+          "about a third of the coverage gain.",
     "5-projects": "ln ratio +0.10 [−0.04, +0.24] < MME 0.22: partner projects give existing "
-                  "community SOs work (and room for members) but founding does not respond to "
-                  "work on offer and few community SOs close for want of money.",
+                  "community SOs work (and room for members) but founding does not respond to work"
+                  " on offer and few community SOs close for want of money.",
     "5-projects-activity": "ln ratio 0.20 [0.05, 0.35] < MME 0.22: the partner takes "
-                           "project_partner_share (0.3) of agency lots, and the status quo's "
-                           "0.5M yuan purchase buys few lots (it passed at 0.26 [0.14, 0.39] "
-                           "before members' volunteering stopped counting twice).",
+                           "project_partner_share (0.3) of agency lots, and the status quo's 0.5M "
+                           "yuan purchase buys few lots (it passed at 0.26 [0.14, 0.39] before "
+                           "members' volunteering stopped counting twice).",
     "5-projects-participation": "+0.045 [+0.013, +0.077], mean above MME 0.02 but Holm p = 0.27 "
                                 "with 6 replications: since volunteering follows coordinators "
-                                "(issue 14) participation varies far more between runs than "
-                                "the pilot SD (0.006) behind n = 6; the pilot needs rerunning.",
-    "6b": "special-group coverage −0.002 [−0.027, +0.024] (n 7): group organisations' "
-          "640,000 yuan a year offer about 20–25 services a month to 10,000 residents, and needs "
-          "outrun services in nearly every (community, domain) cell, so a project's slots are "
-          "used wherever it lands (83–95% in silos, 90–95% coordinated); coordination cuts "
-          "overlapping projects by two thirds (6a) but the overlapping ones were not wasted. "
-          "At group_budget 300,000 (top of its range) the gain is +0.009 ± 0.017 (8 seeds).",
-    "7a": "deliberation share 0.547 [0.526, 0.569] < 0.6: the representatives' quorum is met, "
-          "but a public matter reaches the meeting only through an attender or her ties; with "
-          "the platform alone ~15% of residents attend, so about 0.73 of public matters (0.75 "
-          "of affairs) are raised; with the full package (7g) ~32% attend and the share is "
-          "0.71.",
-    "7b": "SO share of affairs 0.098 [0.078, 0.118] < 0.2: deliberation_622 gives SOs nothing "
-          "(no fund, space or purchase beyond the status quo; ~17 SOs in 6 communities) and SOs "
-          "settle service affairs only where their capacity is present; with the full package "
-          "(7f) the share is 0.246 ≥ 0.2.",
-    "7c": "referral share 0.351 [0.335, 0.368] > 0.2: what no attender raises (7a) and no SO "
-          "takes up (7b: deliberation_622 gives SOs nothing) is referred; with the full "
-          "package (7h) referral is 0.035.",
-    "9a": "ln cost ratio −0.102 [−0.147, −0.056], significant but short of the MME −0.105 "
-          "(10% cheaper): demand-driven lots save mostly the 30% that government-led "
-          "contracts spend on officials' own tasks (gov_led_task_share).",
-    "9b": "coverage +0.047 [+0.037, +0.058], significant but just short of the MME 0.05: the "
-          "advantage is mostly the 30% of government-led money spent on officials' own tasks "
-          "(gov_led_task_share); misplaced lots are still mostly used where needs outrun "
-          "services.",
-    "11b": "elderly/young participation ratio 2.40 [2.05, 2.74] (− 2 = +0.40), Holm-adjusted "
-           "p 0.7: above 2 but not credibly so at the protocol's 11 replications (the status "
-           "quo's ~6% participation makes the ratio noisy; 3.1 at the default district over 5 "
-           "seeds); age enters participation only as a fixed shift of the pull "
-           "(age_effect_young, age_effect_elderly).",
+                                "(issue 14) participation varies far more between runs than the "
+                                "pilot SD (0.006) behind n = 6; the pilot needs rerunning.",
+    "5-resources": "ln ratio 0.08 [−0.07, +0.22] < MME 0.22: free space multiplies the founding "
+                   "rate, but founding needs an active leader who has not founded yet, so the "
+                   "count rises little and varies much between runs.",
+    "5-resources-activity": "ln ratio 0.09 [−0.06, +0.25] < MME 0.22: free space lowers community "
+                            "SOs' costs and gives their organisers a venue to coordinate "
+                            "volunteers, but members' and volunteers' hours meet needs only in the"
+                            " SO's own domain, where few are left unmet.",
+    "6b": "special-group coverage −0.002 [−0.027, +0.024] (n 7): group organisations' 640,000 yuan"
+          " a year offer about 20–25 services a month to 10,000 residents, and needs outrun "
+          "services in nearly every (community, domain) cell, so a project's slots are used "
+          "wherever it lands (83–95% in silos, 90–95% coordinated); coordination cuts overlapping "
+          "projects by two thirds (6a) but the overlapping ones were not wasted. At group_budget "
+          "300,000 (top of its range) the gain is +0.009 ± 0.017 (8 seeds).",
+    "7a": "deliberation share 0.547 [0.526, 0.569] < 0.6: the representatives' quorum is met, but "
+          "a public matter reaches the meeting only through an attender or her ties; with the "
+          "platform alone ~15% of residents attend, so about 0.73 of public matters (0.75 of "
+          "affairs) are raised; with the full package (7g) ~32% attend and the share is 0.71.",
+    "7b": "SO share of affairs 0.098 [0.078, 0.118] < 0.2: deliberation_622 gives SOs nothing (no "
+          "fund, space or purchase beyond the status quo; ~17 SOs in 6 communities) and SOs settle"
+          " service affairs only where their capacity is present; with the full package (7f) the "
+          "share is 0.246 ≥ 0.2.",
+    "7c": "referral share 0.351 [0.335, 0.368] > 0.2: what no attender raises (7a) and no SO takes"
+          " up (7b: deliberation_622 gives SOs nothing) is referred; with the full package (7h) "
+          "referral is 0.035.",
+    "9a": "ln cost ratio +0.23 [−0.05, +0.51], the wrong sign and not significant: at the sources'"
+          " money per resident (issue 14) both arms have 60,000 yuan, one lot a year, and no "
+          "agency survives (0–1 at month 72), so a third of the money goes unawarded and the "
+          "linkage mode places one lot; cost per need met is dominated by the community's own "
+          "spending (was −0.102 [−0.147, −0.056] at 3M yuan).",
+    "9b": "coverage −0.011 [−0.034, +0.012]: one 60,000-yuan lot a year, often unawarded for want "
+          "of an eligible bidder (see 9a), cannot show where lots are placed (was +0.042 [+0.023, "
+          "+0.060] at 3M yuan).",
+    "11b": "elderly/young participation ratio 2.40 [2.05, 2.74] (− 2 = +0.40), Holm-adjusted p "
+           "0.7: above 2 but not credibly so at the protocol's 11 replications (the status quo's "
+           "~6% participation makes the ratio noisy; 3.1 at the default district over 5 seeds); "
+           "age enters participation only as a fixed shift of the pull (age_effect_young, "
+           "age_effect_elderly).",
 }
 
 PATTERNS = {

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sanshe.inputs import money
 from sanshe.inputs import timeline as timelines
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.parameters import PARAMETERS
@@ -104,7 +105,9 @@ class Scenario:
         Keys are settings (``"policy.purchase.mode"``) or behavioural constants
         (``"parameters.unit_cost"``); a nested dict value is read as a table. ``name``
         optionally renames the result (e.g. for a sweep point). An override sets the value
-        the run starts with; the timeline still changes it at its months.
+        the run starts with; the timeline still changes it at its months. The money
+        reference (:mod:`sanshe.inputs.money`) stays: money amounts, overridden or not,
+        are for the scenario's stated district and scale per resident on another one.
         """
         origin = f"override (applied to scenario '{self.name}')"
         values, parameters = dict(self.values), dict(self.parameters)
@@ -124,7 +127,7 @@ class Scenario:
             name=self.name if name is None else _check_name(name, origin),
             title=self.title,
             description=self.description,
-            values=values,
+            values=money.with_reference(values),
             parameters=parameters,
             source=self.source,
             extends=self.extends,
@@ -314,6 +317,8 @@ def _build(
         base_values = {s.key: _normalise(s, s.default) for s in SETTINGS}
         base_params = {k: float(v) for k, v in parameter_defaults().items()}
     resolved = {**base_values, **values}
+    resolved = (money.rebase(resolved, base_values, values) if meta.get("extends")
+                else money.with_reference(resolved))
     timeline = _own_or_inherited(own_timeline, inherited, resolved, origin, meta.get("extends"))
     return Scenario(
         name=meta["name"],

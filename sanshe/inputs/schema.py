@@ -43,9 +43,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("district.residents_per_community", int, 1000, 50, 100_000,
             help="simulated residents per community"),
     Setting("district.rural_share", float, 0.0, 0.0, 1.0, help="share of rural communities"),
+    # What money amounts are for (sanshe/inputs/money.py): 0 = the district the scenario
+    # file states, fixed when it is read; a run on another district scales money per resident.
+    Setting("district.money_communities", int, 0, 0, 2500,
+            help="communities the money amounts are stated for (0 = the district as stated)"),
+    Setting("district.money_residents_per_community", int, 0, 0, 100_000,
+            help="residents per community the money amounts are stated for (0 = as stated)"),
     # [policy.purchase] 政府购买服务
-    Setting("policy.purchase.annual_budget", float, 500_000, 0, 1e9,
-            help="district purchase-of-service budget, yuan per year"),
+    Setting("policy.purchase.annual_budget", float, 10_000, 0, 1e9,
+            help="purchase-of-service budget of the reference district, yuan per year"),
     Setting("policy.purchase.mode", str, "directed",
             choices=("competitive", "directed", "mixed"),
             help="procurement mode: open bidding, directed/entrusted purchase, or a mix"),
@@ -56,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.purchase.satisfaction_weight", float, 0.0, 0.0, 1.0,
             help="weight of served residents' satisfaction in contract evaluation"),
     Setting("policy.purchase.venture_philanthropy_budget", float, 0, 0, 1e8,
-            help="venture philanthropy (公益创投) pool, yuan per year"),
+            help="venture philanthropy (公益创投) pool of the reference district, yuan per year"),
     # [policy.incubation] 孵化
     Setting("policy.incubation.enabled", bool, False, help="district SO incubator runs"),
     Setting("policy.incubation.places", int, 0, 0, 500, help="incubator places per year"),
@@ -86,7 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
             help="group organizations (群团) coordinate instead of working in silos"),
     # [policy.community]
     Setting("policy.community.service_fund", float, 0, 0, 1e7,
-            help="community service fund, yuan per community per year"),
+            help="service fund of a reference-size community, yuan per community per year"),
     Setting("policy.community.project_share", float, 0.0, 0.0, 1.0,
             help="share of the service fund run as projects"),
     Setting("policy.community.space_share_for_sos", float, 0.0, 0.0, 1.0,

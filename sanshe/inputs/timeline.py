@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sanshe.inputs import money
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.schema import flatten
 
@@ -211,8 +212,8 @@ def apply(model: CommunityGovernanceModel) -> None:
     for change in due:
         model.v.update(change.values)
     v = model.v
-    model.bureau.purchase_budget = v["policy.purchase.annual_budget"]
-    model.bureau.venture_budget = v["policy.purchase.venture_philanthropy_budget"]
+    model.bureau.purchase_budget = money.amount(v, "policy.purchase.annual_budget")
+    model.bureau.venture_budget = money.amount(v, "policy.purchase.venture_philanthropy_budget")
     posts = int(v["policy.social_work.posts_per_community"])
     for committee in model.committees:
         committee.posts = posts

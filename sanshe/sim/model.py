@@ -13,8 +13,8 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sanshe.inputs import money, timeline
 from sanshe.inputs import parameters as parameter_table
-from sanshe.inputs import timeline
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.inputs.scenario import Scenario
 from sanshe.sim.agents.government import CommunityCommittee, DistrictBureau, StreetOffice
@@ -90,7 +90,7 @@ class CommunityGovernanceModel(mesa.Model):
         self._build_government(per_street, rural)
         self.group_orgs = [
             GroupOrganization(self, kind, group_orgs.initial_reach(self, kind.reach, n_comm, rng),
-                              p["group_budget"])
+                              p["group_budget"] * self.pop.size / 1000.0)
             for kind in GROUP_ORG_KINDS
         ]
         self.sos: list[SocialOrganization] = []
@@ -109,8 +109,8 @@ class CommunityGovernanceModel(mesa.Model):
         """The bureau with its budgets, the street offices, and a committee per community
         with its funded social-work posts."""
         v = self.v
-        self.bureau = DistrictBureau(self, v["policy.purchase.annual_budget"],
-                                     v["policy.purchase.venture_philanthropy_budget"])
+        self.bureau = DistrictBureau(self, money.amount(v, "policy.purchase.annual_budget"),
+                                     money.amount(v, "policy.purchase.venture_philanthropy_budget"))
         self.streets = [StreetOffice(self, i) for i in range(int(v["district.streets"]))]
         self.committees = [
             CommunityCommittee(self, c, self.streets[c // per_street], bool(rural[c]),

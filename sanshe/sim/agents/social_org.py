@@ -23,7 +23,7 @@ COMMUNITY, PROFESSIONAL = "community", "professional"
 
 #: Revenue sources (seeds 000, 001); the first three are government money.
 GOVERNMENT_SOURCES = ("purchase", "venture", "community_fund")
-SOURCES = GOVERNMENT_SOURCES + ("group_org", "donations", "fees")
+SOURCES = GOVERNMENT_SOURCES + ("group_org", "donations", "fees", "dues")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
 """SO finances (财务): payments, gifts, fees and dues, costs, capacity and age.
 
-Every month each SO is paid on its contracts (one twelfth of their value), receives gifts
-that grow with its reputation and the needs it met and are crowded in or out by government
-money (Heutel 2014; Andreoni & Payne), fees on its services and — a community SO — its
-members' dues, and pays salaries and rent (less any community space). Capacity grows by
-doing and training; SOs with nothing to do count idle months. The committees' own service
-and station salaries are government spending too.
+Every month each SO is paid on its contracts (one twelfth of their value), takes fees on
+its services and — a community SO — its members' small dues, and pays salaries and rent
+(less any community space). It fundraises from local donors and firms as far as that other
+income leaves its costs uncovered (grants crowd out fundraising effort: Andreoni & Payne
+2011); donors answer in proportion to its reputation and record, crowded in or out by its
+government share (``crowding``: Heutel 2014), out of a district pool that grows with the
+residents and that the information platform opens to every SO (seed 001: firms linked).
+Raising a yuan costs ``fundraising_cost``. Capacity grows by doing and training; SOs with
+nothing to do count idle months. The committees' own service and station salaries are
+government spending too.
 """
 
 from __future__ import annotations
@@ -29,19 +33,26 @@ def monthly(model: CommunityGovernanceModel) -> None:
     salary = float(model.v["policy.social_work.salary_index"])
     free = priorities.free_space(model)
     members = np.bincount(model.pop.member_of[model.pop.member_of >= 0])
+    rents = {}
     for so in model.sos:
         so.members = int(members[so.unique_id]) if so.unique_id < members.size else 0
-        _settle(model, so, salary, priorities.rent_factor(model, so, free))
+        rents[so.unique_id] = priorities.rent_factor(model, so, free)
+    gifts = donations(model, salary, rents)
+    for so in model.sos:
+        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0))
 
 
 def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: float,
-            rent_factor: float) -> None:
-    """One SO's month: paid on contracts, gifts and fees in, costs out, capacity grows."""
+            rent_factor: float, gift: float) -> None:
+    """One SO's month: paid on contracts, gifts, fees and dues in, costs out, capacity
+    grows."""
     p = model.p
     so.ledger.month = dict.fromkeys(so.ledger.month, 0.0)
     _paid_on_contracts(model, so)
     served = model.served_by_so.get(so.unique_id, 0.0)
-    income = _gifts_and_fees(model, so, served)
+    income = _fees_and_dues(model, so, served) + gift * (1.0 - p["fundraising_cost"])
+    so.ledger.receive("donations", gift)
+    model.nongov_month += gift
     so.cash += income - so.monthly_costs(p, salary, rent_factor)
     training = float(model.v["policy.incubation.training"]) if so.incubated else 0.0
     ecology.grow_capacity(so, served, training, p)
@@ -63,22 +74,51 @@ def _paid_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization) 
         contract.months_left -= 1
 
 
-def _gifts_and_fees(model: CommunityGovernanceModel, so: SocialOrganization,
-                    served: float) -> float:
-    """Non-government money this month: gifts grow with reputation and with the needs met
-    and members, crowded in or out by the government share of revenue; fees on services;
-    a community SO's members' dues."""
+def _fees_and_dues(model: CommunityGovernanceModel, so: SocialOrganization,
+                   served: float) -> float:
+    """Fees on services; a community SO's members' dues."""
     p = model.p
-    gov_share = so.ledger.government_share()
-    gifts = p["donation_rate"] * so.reputation * (served + so.members) * p["unit_cost"]
-    gifts *= max(1.0 + p["crowding"] * gov_share, 0.0)
     fees = p["fee_share"] * served * p["unit_cost"]
-    if so.is_community:
-        fees += p["member_dues"] * so.members
-    so.ledger.receive("donations", gifts)
+    dues = p["member_dues"] * so.members if so.is_community else 0.0
     so.ledger.receive("fees", fees)
-    model.nongov_month += gifts + fees
-    return gifts + fees
+    so.ledger.receive("dues", dues)
+    model.nongov_month += fees + dues
+    return fees + dues
+
+
+def fundraising_effort(so: SocialOrganization, p: dict[str, float], salary: float,
+                       rent_factor: float, served: float) -> float:
+    """Share of full effort an SO puts into fundraising: the part of its costs that
+    contracts, fees and dues leave uncovered (grants crowd out effort: Andreoni & Payne
+    2011); an SO with no costs does not fundraise."""
+    costs = so.monthly_costs(p, salary, rent_factor)
+    if costs <= 0:
+        return 0.0
+    other = sum(c.monthly_payment for c in so.contracts) + p["fee_share"] * served * p[
+        "unit_cost"] + (p["member_dues"] * so.members if so.is_community else 0.0)
+    return float(np.clip(1.0 - other / costs, 0.0, 1.0))
+
+
+def donations(model: CommunityGovernanceModel, salary: float,
+              rents: dict[int, float]) -> dict[int, float]:
+    """This month's gifts by SO id. Each SO asks in proportion to its effort, reputation
+    and record (needs met + members), scaled by donors' response to its government share;
+    donors give what is asked up to the month's pool (``donor_pool`` per resident, the
+    share ``donor_reach_base`` of it without the platform) and ration it pro rata when
+    asks exceed it."""
+    p = model.p
+    asks: dict[int, float] = {}
+    for so in model.sos:
+        served = model.served_by_so.get(so.unique_id, 0.0)
+        effort = fundraising_effort(so, p, salary, rents[so.unique_id], served)
+        response = max(1.0 + p["crowding"] * so.ledger.government_share(), 0.0)
+        asks[so.unique_id] = (effort * p["donation_rate"] * so.reputation
+                              * (served + so.members) * p["unit_cost"] * response)
+    reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
+    pool = p["donor_pool"] * model.pop.size / 12.0 * reach
+    total = sum(asks.values())
+    given = min(total, pool) / total if total > 0 else 0.0
+    return {k: a * given for k, a in asks.items()}
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:

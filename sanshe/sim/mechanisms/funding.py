@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from sanshe.inputs import money
 from sanshe.sim.agents.social_org import Lot
 from sanshe.sim.mechanisms import ecology, needs, priorities, procurement
 from sanshe.sim.population import D
@@ -26,7 +29,7 @@ def community_funds(model: CommunityGovernanceModel) -> None:
     """Each committee's service fund: projects for SOs, the rest by the committee itself
     unless the services priority offers it to SOs first (社区服务优先考虑社会组织承接)."""
     v, p, rng = model.v, model.p, model.streams[STREAM]
-    fund = float(v["policy.community.service_fund"])
+    fund = money.amount(v, "policy.community.service_fund")  # this community's size
     size = float(p["community_project_size"])
     known = needs.known_demand(model)
     for committee in model.committees:
@@ -36,22 +39,24 @@ def community_funds(model: CommunityGovernanceModel) -> None:
                  and so.capacity >= p["small_project_capacity_share"] * p["min_bid_capacity"]]
         spent = 0.0
         weights = known[c] + 1e-9
-        for _ in range(int(to_sos // size)):
+        # projects of about the usual size, at least one, as lots are
+        count = max(int(round(to_sos / size)), 1) if to_sos > 0 else 0
+        for _ in range(count):
             if not local:
                 break
             # each 微项目 answers a need on the committee's list, by its weight
             domain = int(rng.choice(D, p=weights / weights.sum()))
             matching = [so for so in local if so.domain == domain] or local
             so = matching[int(rng.integers(len(matching)))]
-            procurement.sign(so, Lot(c, domain, size), "community_fund", p)
-            spent += size
+            procurement.sign(so, Lot(c, domain, to_sos / count), "community_fund", p)
+            spent += to_sos / count
         committee.admin_budget = (fund - spent) / 12.0
 
 
 def venture_philanthropy(model: CommunityGovernanceModel) -> None:
     """公益创投: small grants for projects of new or small SOs; leaders may found one."""
     p, rng = model.p, model.streams[STREAM]
-    grants = int(model.bureau.venture_budget // p["venture_grant"])
+    grants = _grant_count(model.bureau.venture_budget, p["venture_grant"], rng)
     if grants <= 0:
         return
     young = [so for so in model.sos if so.age < p["venture_young_months"]
@@ -66,3 +71,12 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
             if so is None:
                 continue
         procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p)
+
+
+def _grant_count(budget: float, grant: float, rng: np.random.Generator) -> int:
+    """Whole grants the pool pays this year. A pool worth a fraction of a grant (a small
+    district's share of a city round, as Taicang's 1.5M for 13 projects) pays one more
+    grant with that fraction as its chance, so the money per resident is right on
+    average at any district size."""
+    whole, part = divmod(budget / grant, 1.0)
+    return int(whole) + int(part > 0 and rng.random() < part)

@@ -118,8 +118,10 @@ def official_priorities(p: dict[str, float]) -> np.ndarray:
 
 
 def make_lots(weights: np.ndarray, budget: float, lot_size: float) -> list[Lot]:
-    """Split the budget into lots placed by the largest-remainder rule on ``weights``."""
-    count = int(round(budget / lot_size))
+    """Split the budget into lots placed by the largest-remainder rule on ``weights``: lots
+    of about ``lot_size``, at least one, so that any budget is spent whatever the district's
+    size (money per resident means the same at any size)."""
+    count = max(int(round(budget / lot_size)), 1) if budget > 0 else 0
     if count <= 0 or weights.sum() <= 0:
         return []
     quota = weights.ravel() / weights.sum() * count

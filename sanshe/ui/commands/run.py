@@ -14,6 +14,7 @@ from sanshe.experiments.executors import EXECUTORS
 from sanshe.experiments.experiment import RunResult, jobs_of, plan, run_key, run_single
 from sanshe.inputs import checks
 from sanshe.inputs.lever_checks import print_warnings
+from sanshe.inputs.money import print_money_notes
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.inputs.timeline import print_cut_notes
 
@@ -75,6 +76,7 @@ def main(args: argparse.Namespace) -> int:
     executor = executor_of(args)
     specs = plan(args.scenarios, args.replications, args.seed, args.months, overrides)
     print_warnings([spec.scenario for spec in specs])
+    print_money_notes([spec.scenario for spec in specs])
     print_cut_notes(specs)  # a shortened run that ends before a timeline change
     store = experiment_id = None
     if args.db is not None:

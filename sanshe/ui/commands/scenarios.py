@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from sanshe.inputs import money
 from sanshe.inputs.scenario import Scenario, library_dir, list_scenarios
 from sanshe.reporting.tables import format_table
 
@@ -88,6 +89,7 @@ def show(scenario: Scenario) -> str:
             f"file: {scenario.source}"
             + (f" (extends {scenario.extends})" if scenario.extends else "")
         )
+    head += ["", *money.describe(scenario.values, scenario.parameters)]
     body = [
         f"{'*' if key in changed else ' '} {key} = {_toml(value)}"
         for key, value in scenario.values.items()

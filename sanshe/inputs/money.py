@@ -1,0 +1,154 @@
+"""Money levers at any district size: what a stated amount means, and what it costs per
+resident.
+
+The rule (README "Money at any district size"; docs/ODD.md 7): a scenario states its money
+— ``policy.purchase.annual_budget`` and ``venture_philanthropy_budget`` in yuan per year
+for the district, ``policy.community.service_fund`` in yuan per community per year — for
+its **reference district**, ``district.money_communities`` communities of
+``district.money_residents_per_community`` residents. The reference is the district the
+scenario file states, fixed when the file is read. A run on another district (``--set
+district.*``, ``--vary``, a sweep, the validation's small district) keeps the policy
+intensity: district-wide amounts scale with the residents, per-community amounts with the
+residents per community. An override of a money key states it for the reference district
+too; setting a reference key to 0 makes the amounts mean the district as it stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: District-wide money levers: yuan per year for the whole reference district.
+DISTRICT_WIDE: tuple[str, ...] = (
+    "policy.purchase.annual_budget",
+    "policy.purchase.venture_philanthropy_budget",
+)
+#: Per-community money levers: yuan per year for one community of the reference size.
+PER_COMMUNITY: tuple[str, ...] = ("policy.community.service_fund",)
+MONEY_KEYS: tuple[str, ...] = DISTRICT_WIDE + PER_COMMUNITY
+
+#: The district's size keys, and the reference keys that fix what money amounts are for.
+SIZE_KEYS: tuple[str, ...] = ("district.streets", "district.communities_per_street",
+                              "district.residents_per_community")
+REF_COMMUNITIES = "district.money_communities"
+REF_RESIDENTS = "district.money_residents_per_community"
+REFERENCE_KEYS: tuple[str, ...] = (REF_COMMUNITIES, REF_RESIDENTS)
+
+
+def communities(values: Mapping[str, Any]) -> int:
+    """Communities of the district as it stands."""
+    return int(values["district.streets"]) * int(values["district.communities_per_street"])
+
+
+def residents(values: Mapping[str, Any]) -> int:
+    """Residents of the district as it stands."""
+    return communities(values) * int(values["district.residents_per_community"])
+
+
+def with_reference(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with a reference of 0 replaced by the district as it stands."""
+    out = dict(values)
+    if not out.get(REF_COMMUNITIES):
+        out[REF_COMMUNITIES] = communities(out)
+    if not out.get(REF_RESIDENTS):
+        out[REF_RESIDENTS] = int(out["district.residents_per_community"])
+    return out
+
+
+def rebase(values: dict[str, Any], parent: Mapping[str, Any], own: Mapping[str, Any]
+           ) -> dict[str, Any]:
+    """A child file's resolved values: a file that states its own district (and no
+    reference) makes that district the reference, and the money it inherits keeps its
+    intensity (rescaled from the parent's reference); money it states is for its district."""
+    if any(k in own for k in REFERENCE_KEYS) or not any(k in own for k in SIZE_KEYS):
+        return with_reference(values)
+    out = {**values, REF_COMMUNITIES: 0, REF_RESIDENTS: 0}
+    out = with_reference(out)
+    for key in MONEY_KEYS:
+        if key not in own:
+            out[key] = float(parent[key]) / _factor(parent, key) * _factor(out, key)
+    return out
+
+
+def _factor(values: Mapping[str, Any], key: str) -> float:
+    """Yuan of ``key`` per yuan stated, relative to the residents of the reference itself:
+    a district-wide amount per reference resident, a per-community one per reference
+    resident of a community (so rescaling divides by one reference and multiplies by
+    another)."""
+    ref_rpc = float(values[REF_RESIDENTS])
+    if key in PER_COMMUNITY:
+        return ref_rpc
+    return float(values[REF_COMMUNITIES]) * ref_rpc
+
+
+def scale(values: Mapping[str, Any], key: str) -> float:
+    """Run-district yuan per stated yuan of money lever ``key`` (1 on the reference)."""
+    ref_rpc = float(values[REF_RESIDENTS]) or float(values["district.residents_per_community"])
+    rpc = float(values["district.residents_per_community"])
+    if key in PER_COMMUNITY:
+        return rpc / ref_rpc
+    ref_n = float(values[REF_COMMUNITIES]) or float(communities(values))
+    return residents(values) / (ref_n * ref_rpc)
+
+
+def amount(values: Mapping[str, Any], key: str) -> float:
+    """Yuan per year of money lever ``key`` for the run's district (per community for the
+    per-community levers)."""
+    return float(values[key]) * scale(values, key)
+
+
+def government_per_resident(values: Mapping[str, Any], p: Mapping[str, float]
+                            ) -> dict[str, float]:
+    """Planned government money, yuan per resident per year, by line: what the levers put
+    in (the model's ``gov_spending`` is what is actually paid out)."""
+    n = float(residents(values))
+    lines = {
+        "purchase": amount(values, "policy.purchase.annual_budget"),
+        "venture": amount(values, "policy.purchase.venture_philanthropy_budget"),
+        "service_fund": amount(values, "policy.community.service_fund") * communities(values),
+        "startup_grants": (float(values["policy.incubation.startup_grant"])
+                           * int(values["policy.incubation.places"])
+                           if values["policy.incubation.enabled"] else 0.0),
+        "station_salaries": (int(values["policy.social_work.posts_per_community"])
+                             * communities(values)
+                             * float(values["policy.social_work.salary_index"])
+                             * float(p["local_wage"]) * 12.0),
+    }
+    per = {k: v / n for k, v in lines.items()}
+    per["levers"] = sum(per[k] for k in ("purchase", "venture", "service_fund",
+                                          "startup_grants"))
+    per["total"] = per["levers"] + per["station_salaries"]
+    return per
+
+
+def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
+    """Lines for ``sanshe scenarios show``: the reference district and money per resident."""
+    per = government_per_resident(values, p)
+    ref_n = int(values[REF_COMMUNITIES]) * int(values[REF_RESIDENTS])
+    run_n = residents(values)
+    head = (f"money amounts are for the reference district: {int(values[REF_COMMUNITIES])} "
+            f"communities x {int(values[REF_RESIDENTS]):,} residents = {ref_n:,}")
+    if run_n != ref_n:
+        head += f"; this district has {run_n:,} residents, so they scale per resident"
+    return [
+        head,
+        "planned government money, yuan per resident per year: "
+        f"{per['levers']:.1f} through the money levers (purchase {per['purchase']:.1f}, "
+        f"venture {per['venture']:.1f}, community funds {per['service_fund']:.1f}, "
+        f"start-up grants {per['startup_grants']:.1f}) + {per['station_salaries']:.1f} "
+        f"station salaries = {per['total']:.1f}",
+    ]
+
+
+def print_money_notes(scenarios: list[Any]) -> None:
+    """Each distinct scenario's money per resident on standard error before any run, with
+    the scaling when the run's district is not the one its amounts are stated for."""
+    import sys
+
+    seen: set[str] = set()
+    for scenario in scenarios:
+        lines = describe(scenario.values, scenario.parameters)
+        note = f"{scenario.name}: {lines[0]}; {lines[1]}"
+        if note not in seen:
+            seen.add(note)
+            print(note, file=sys.stderr)
