@@ -287,6 +287,11 @@ KNOWN_FAILURES: dict[str, str] = {
     "2e": "3A+ share +0.018 [−0.001, +0.037], the wrong sign: the buyer's self-evaluation "
           "inflates reputation (self_eval_inflation), which carries 0.25 of the rating score, "
           "so self-evaluated SOs rate higher; nothing in the rating discounts who evaluated.",
+    "3b": "winners' government share +0.032 [+0.011, +0.054] < MME 0.05 (was +0.059 before "
+          "officials' own deliverables, issue 14): winners' non-government money is mostly "
+          "group-organisation projects (0.3-0.4M yuan) plus service fees, and officials' "
+          "paperwork and events where no need waits earn no fees, so competitive winners "
+          "depend more on government too (0.879 -> 0.897 over 5 seeds) and the gap narrows.",
     "3c": "quality +0.022 [+0.004, +0.039] under directed purchase, the wrong sign: with "
           "third-party evaluation in both arms (one lever), directed awards go to trusted "
           "incumbent agencies, the most capable SOs; the quality loss measured before came from "
@@ -294,6 +299,11 @@ KNOWN_FAILURES: dict[str, str] = {
     "4a": "satisfaction +0.005 [+0.005, +0.006] < MME 0.05: only served residents update "
           "satisfaction and every resident's drifts back to satisfaction_initial each month "
           "(memory_fade), so the district mean stays near 0.49–0.50 while coverage rises +0.08.",
+    "4b": "coverage +0.043 [+0.023, +0.063] < MME 0.05 (was +0.071 before officials' own "
+          "deliverables, issue 14): the baseline is government-led, and a satisfaction "
+          "weight can steer only services to residents' requests (向下负责); officials' events "
+          "stay where officials set them and their paperwork meets no need, about 80% of the "
+          "lots (coverage 0.339 -> 0.388 over 5 seeds, before 0.372 -> 0.434).",
     "5-resources": "ln ratio 0.19 [0.10, 0.27] < MME 0.22: free space multiplies the founding "
                    "rate, but founding needs an active leader who has not founded yet, so the "
                    "count goes 13.3 → 16.2 community SOs (+20%).",
