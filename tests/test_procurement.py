@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, Contract
+from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, Contract, SocialOrganization
 from sanshe.sim.mechanisms import procurement
+from sanshe.sim.mechanisms.services import Offers
+from sanshe.sim.model import CommunityGovernanceModel
 from tests.helpers import params
 
 
@@ -124,14 +126,106 @@ def test_responsive_service_follows_the_communitys_expressed_needs():
     assert procurement.responsive_split(10.0, 1, expressed, 0.0) == {1: 10.0}
 
 
-def test_government_tasks_take_part_of_a_contracts_money():
-    """政府主导型 (seed 004): part of the money buys the buyer's own tasks and events."""
+def test_every_unit_a_lot_buys_costs_the_same_whatever_it_is():
+    """No share of a contract vanishes: officials' deliverables are paid, priced and
+    contracted like services (only what they do for residents differs)."""
     p = params(unit_cost=1000)
-    lot = procurement.Lot(0, 0, 120_000)
-    plain = procurement.sign(FakeSO(1), lot, "purchase", p)
-    tasked = procurement.sign(FakeSO(2), lot, "purchase", p, task_share=0.3)
-    assert plain.slots == pytest.approx(10.0) and tasked.slots == pytest.approx(7.0)
-    assert tasked.value == plain.value  # the SO is paid the same
+    plain = procurement.sign(FakeSO(1), procurement.Lot(0, 0, 120_000), "purchase", p)
+    report = procurement.sign(FakeSO(2), procurement.Lot(0, 0, 120_000, "report"), "purchase", p)
+    assert plain.slots == report.slots == pytest.approx(10.0)
+    assert (plain.kind, report.kind) == ("service", "report")
+
+
+def test_officials_priorities_are_drawn_each_year_around_their_means():
+    rng = np.random.default_rng(1)
+    mean = np.array([0.5, 0.3, 0.2, 0.0])
+    tight = np.array([procurement.draw_priorities(mean, 1000.0, rng) for _ in range(200)])
+    loose = np.array([procurement.draw_priorities(mean, 2.0, rng) for _ in range(200)])
+    assert np.allclose(tight.sum(axis=1), 1.0) and np.allclose(loose.sum(axis=1), 1.0)
+    assert (tight[:, 3] == 0).all() and (loose[:, 3] == 0).all()  # no weight, no lots
+    assert np.allclose(tight.mean(axis=0), mean, atol=0.01)
+    assert np.allclose(loose.mean(axis=0), mean, atol=0.06)
+    assert loose.std(axis=0)[0] > 5 * tight.std(axis=0)[0]  # the year's 中心工作 swings
+
+
+def _kinds(**changes):
+    p = params(**changes)
+    demand = np.full((2, 6), 10.0)
+    rng = np.random.default_rng(3)
+    lots = [lot for _ in range(20)
+            for lot in procurement.officials_lots(demand, 3_000_000, False, p, rng)]
+    kinds = [lot.kind for lot in lots]
+    return {k: kinds.count(k) / len(kinds) for k in ("service",) + procurement.DELIVERABLES}
+
+
+def test_officials_lots_buy_their_deliverables_from_their_priorities():
+    """政府主导型 (seed 004): a lot comes from residents' needs (a service) as far as
+    officials take needs into their list; the rest buy officials' deliverables in the
+    proportions of their priorities."""
+    none = _kinds(gov_led_needs_weight=0.0, official_priority_concentration=1000.0)
+    assert none["service"] == 0.0
+    assert none["event"] == pytest.approx(0.5, abs=0.06)
+    assert none["report"] == pytest.approx(0.15, abs=0.05)
+    assert _kinds(gov_led_needs_weight=1.0)["service"] == 1.0
+    half = _kinds(gov_led_needs_weight=0.5, official_priority_concentration=1000.0)
+    assert half["service"] == pytest.approx(0.5, abs=0.07)
+    events_only = _kinds(gov_led_needs_weight=0.0, official_deliverable_campaign=0.0,
+                         official_deliverable_report=0.0, official_deliverable_inspection=0.0)
+    assert events_only["event"] == 1.0
+
+
+def test_officials_place_their_lots_by_their_domain_priorities():
+    p = params(gov_led_needs_weight=0.0, official_priority_concentration=1000.0)
+    demand = np.zeros((1, 6))
+    demand[0, 0] = 10.0  # residents need only elder care
+    lots = procurement.officials_lots(demand, 3_000_000, False, p, np.random.default_rng(0))
+    elder = sum(lot.domain == 0 for lot in lots) / len(lots)
+    assert elder == pytest.approx(p["official_priority_elder_care"]
+                                  / procurement.official_priorities(p).sum(), abs=0.1)
+
+
+def _offering_so(kind, orientation=1.0):
+    model = CommunityGovernanceModel("baseline", seed=5, **{
+        "district.streets": 1, "district.communities_per_street": 2,
+        "district.residents_per_community": 100})
+    so = SocialOrganization(model, PROFESSIONAL, 0, 0, 0.8, 0.0, 0.0)
+    so.members, so.orientation, so.responsiveness = 40, orientation, 1.0
+    so.contracts = [Contract("purchase", 1, 2, 120_000, slots=5.0, kind=kind)]
+    offers, expressed = Offers(), np.zeros((2, 6))
+    expressed[1, 4] = 9.0  # residents ask for something else
+    so.offer_services(offers, expressed, model.p)
+    return so, offers
+
+
+def test_administrative_deliverables_take_effort_and_meet_no_need():
+    so, offers = _offering_so("report")
+    contract = so.contracts[0]
+    assert contract.deliverables == pytest.approx(5.0)  # produced in full ...
+    assert all(prov[1] is not contract for prov in offers.provider)  # ... offered to nobody
+    service_so, _ = _offering_so("service")
+    assert so.staff_needed(so.model.p) == service_so.staff_needed(so.model.p)
+
+
+def test_officials_events_meet_needs_only_in_their_own_cell():
+    """An elder-care event meets an elder's need there; it cannot be steered to what
+    residents ask, unlike a responsive service."""
+    _, event = _offering_so("event")
+    _, service = _offering_so("service")
+    assert set(zip(event.community, event.domain, strict=True)) == {(1, 2)}
+    assert (1, 4) in set(zip(service.community, service.domain, strict=True))
+
+
+def test_audits_count_officials_deliverables_residents_do_not():
+    p = params(third_eval_noise=0.0)
+    rng = np.random.default_rng(0)
+    report = Contract("purchase", 0, 0, 120_000, slots=10.0, kind="report")
+    report.deliverables, report.quality_sum = 120.0, 120 * 0.6
+    audited = procurement.evaluate(FakeSO(1), report, True, 0.0, p, rng)
+    report.evaluated = False
+    by_residents = procurement.evaluate(FakeSO(2), report, True, 1.0, p, rng)
+    w = p["eval_output_weight"]
+    assert audited == pytest.approx(w * 1.0 + (1 - w) * 0.6)
+    assert by_residents == 0.0
 
 
 def test_needs_list_follows_residents_only_when_demand_driven():

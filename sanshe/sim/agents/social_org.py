@@ -25,6 +25,15 @@ COMMUNITY, PROFESSIONAL = "community", "professional"
 GOVERNMENT_SOURCES = ("purchase", "venture", "community_fund")
 SOURCES = GOVERNMENT_SOURCES + ("group_org", "donations", "fees", "dues")
 
+#: What a lot buys. A service meets residents' needs and the SO may steer it to what they
+#: ask; under government-led linkage officials also buy their own deliverables (seed 004:
+#: 配合上级政府的任务要求或配合社会性的大型活动): a large event, set in a community and domain,
+#: meets needs only where residents there have them; the administrative deliverables
+#: (宣传 campaigns, 台账 reports, 检查 inspections: 行政化, seed 002) meet none.
+SERVICE, EVENT = "service", "event"
+ADMINISTRATIVE: tuple[str, ...] = ("campaign", "report", "inspection")
+DELIVERABLES: tuple[str, ...] = (EVENT,) + ADMINISTRATIVE
+
 
 @dataclass(frozen=True)
 class Lot:
@@ -33,6 +42,7 @@ class Lot:
     community: int
     domain: int
     value: float
+    kind: str = SERVICE  # SERVICE or one of DELIVERABLES
 
 
 @dataclass
@@ -48,8 +58,10 @@ class Contract:
     served: float = 0.0  # real services delivered (needs met), in any domain
     served_spec: float = 0.0  # of which in the contracted domain (what delivery audits count)
     showcase: float = 0.0  # effort spent on visible activities that meet no need
-    quality_sum: float = 0.0  # quality × served, for evaluation
+    quality_sum: float = 0.0  # quality × (served + deliverables), for evaluation
     evaluated: bool = False
+    kind: str = SERVICE  # what the lot bought (SERVICE or one of DELIVERABLES)
+    deliverables: float = 0.0  # administrative deliverables produced (meet no need)
 
     @property
     def monthly_payment(self) -> float:
@@ -174,6 +186,8 @@ class SocialOrganization(mesa.Agent):
                        p: dict[str, float]) -> None:
         """Split effort between contracts (real or showcase) and own activity; real
         contracted service follows residents' requests as far as the SO is responsive.
+        Officials' events happen where and in what domain they set; administrative
+        deliverables take the same effort per unit and meet no need.
         ``open_expressed`` counts open expressed needs by (community, domain)."""
         effort = self.output(p)
         quality = self.quality(p)
@@ -183,8 +197,14 @@ class SocialOrganization(mesa.Agent):
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
         for contract in self.contracts:
             c = contract.community
-            real = responsive_split(scale * contract.slots * o, contract.domain,
-                                    open_expressed[c], self.responsiveness)
+            if contract.kind in ADMINISTRATIVE:  # the buyer's paperwork: effort, no need met
+                contract.deliverables += scale * contract.slots
+                contract.quality_sum += quality * scale * contract.slots
+                continue
+            real_slots = scale * contract.slots * o
+            real = ({contract.domain: real_slots} if contract.kind == EVENT
+                    else responsive_split(real_slots, contract.domain, open_expressed[c],
+                                          self.responsiveness))
             for d, slots in real.items():
                 offers.add((self, contract, d == contract.domain), c, d, slots, quality, True)
             contract.showcase += scale * contract.slots * (1 - o)

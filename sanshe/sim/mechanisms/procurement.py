@@ -4,7 +4,10 @@ Yearly cycle (seed 001: 立项评审、中期评估、结项评估). Whose needs
 on the linkage mode (seed 004): residents' expressed needs (demand-driven), officials'
 priorities (government-led) or SOs' proposals (project-led). Awards follow quality signals
 and some incumbency even in open bidding (Jing & Chen 2012; Savas 2002: few bidders), and
-follow ties when purchase is directed (seed 002 定向购买). Evaluation by the buyer itself
+follow ties when purchase is directed (seed 002 定向购买). Under government-led linkage
+officials' lots buy their own deliverables too — events, campaigns, reports, inspections —
+drawn each year from their priorities; these cost the SO the same effort as a service and
+meet residents' needs only where an event coincides with them. Evaluation by the buyer itself
 counts showy activity and is noisy (seed 000: 既当运动员又当裁判员); a third party sees true
 quality; a satisfaction weight rewards meeting real needs (seeds 001, 002, 004).
 """
@@ -12,11 +15,13 @@ quality; a satisfaction weight rewards meeting real needs (seeds 001, 002, 004).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sanshe.sim.agents.social_org import (  # noqa: F401 (Lot, responsive_split: re-exported)
+    DELIVERABLES,
     Contract,
     Lot,
     SocialOrganization,
@@ -65,15 +70,16 @@ def supply_map(model: CommunityGovernanceModel) -> np.ndarray:
 def procure(model: CommunityGovernanceModel) -> None:
     """政府购买服务: this year's lots, awarded by the procurement mode."""
     v, p, rng = model.v, model.p, model.streams[STREAM]
-    weights = needs_list(v["policy.linkage.mode"], needs.known_demand(model),
-                         supply_map(model), bool(v["policy.four_priorities.projects"]), p)
-    lots = make_lots(weights, model.bureau.purchase_budget, p["lot_size"])
+    linkage, projects = v["policy.linkage.mode"], bool(v["policy.four_priorities.projects"])
+    demand, budget = needs.known_demand(model), model.bureau.purchase_budget
+    if linkage == "government_led":
+        lots = officials_lots(demand, budget, projects, p, rng)
+    else:
+        weights = needs_list(linkage, demand, supply_map(model), projects, p)
+        lots = make_lots(weights, budget, p["lot_size"])
     mode = v["policy.purchase.mode"]
     directed_share = {"directed": 1.0, "competitive": 0.0}.get(
         mode, float(v["policy.purchase.directed_share"]))
-    # 政府主导型 (seed 004): contracts also serve the government's central tasks and
-    # large events; few activities start from residents' needs
-    tasks = p["gov_led_task_share"] if v["policy.linkage.mode"] == "government_led" else 0.0
     model.year_contract_value = {}
     model.bureau.unawarded = 0.0
     for lot in lots:
@@ -85,36 +91,91 @@ def procure(model: CommunityGovernanceModel) -> None:
             model.bureau.unawarded += lot.value
             continue
         for so, part in priorities.project_partners(model, winner, lot):
-            sign(so, part, "purchase", p, task_share=tasks)
+            sign(so, replace(part, kind=lot.kind), "purchase", p)
             model.year_contract_value[so.unique_id] = (
                 model.year_contract_value.get(so.unique_id, 0.0) + part.value)
 
 
 def needs_list(mode: str, demand: np.ndarray, supply: np.ndarray, projects_priority: bool,
-               p: dict[str, float]) -> np.ndarray:
+               p: dict[str, float], domains: np.ndarray | None = None) -> np.ndarray:
     """Weights over (community, domain) that decide where the money goes.
 
     ``demand`` is what the buyer knows of residents' needs; ``supply`` the capacity of SOs
-    by (community, domain), i.e. what SOs would propose.
+    by (community, domain), i.e. what SOs would propose; ``domains`` officials' weights on
+    the domains this year (government-led; their mean priorities when not given).
     """
     needs = _normalise(demand)
-    match = p["projects_priority_match"] if projects_priority else 0.0
     if mode == "demand_driven":
         return needs
     if mode == "government_led":
-        sizes = demand.sum(axis=1, keepdims=True) + 1e-9
-        official = _normalise(sizes * official_priorities(p)[None, :])
-        weight = min(p["gov_led_needs_weight"] + match, 1.0)
-    else:  # project_led
-        official = _normalise(supply) if supply.sum() > 0 else needs
-        weight = min(p["project_led_needs_weight"] + match, 1.0)
+        weight = needs_weight(p, projects_priority)
+        return weight * needs + official_list(demand, p, domains, projects_priority)
+    # project_led
+    match = p["projects_priority_match"] if projects_priority else 0.0
+    official = _normalise(supply) if supply.sum() > 0 else needs
+    weight = min(p["project_led_needs_weight"] + match, 1.0)
     return weight * needs + (1.0 - weight) * official
 
 
+def needs_weight(p: dict[str, float], projects_priority: bool) -> float:
+    """Share of a government-led list taken from residents' needs (日常性活动, seed 004);
+    the projects priority adds ``projects_priority_match``."""
+    match = p["projects_priority_match"] if projects_priority else 0.0
+    return min(p["gov_led_needs_weight"] + match, 1.0)
+
+
+def official_list(demand: np.ndarray, p: dict[str, float], domains: np.ndarray | None,
+                  projects_priority: bool) -> np.ndarray:
+    """Officials' own part of a government-led list over (community, domain): their domain
+    weights in each community in proportion to its known needs (its size)."""
+    domains = official_priorities(p) if domains is None else domains
+    sizes = demand.sum(axis=1, keepdims=True) + 1e-9
+    share = 1.0 - needs_weight(p, projects_priority)
+    return share * _normalise(sizes * _normalise(domains)[None, :])
+
+
 def official_priorities(p: dict[str, float]) -> np.ndarray:
-    """Officials' weight on each domain under government-led linkage: visible activities
-    first (seed 004), as ``official_priority_<domain>`` in the parameter table."""
+    """Officials' mean weight on each domain under government-led linkage: visible
+    activities first (seed 004), as ``official_priority_<domain>`` in the parameter table."""
     return np.array([p[f"official_priority_{domain}"] for domain in DOMAINS])
+
+
+def deliverable_priorities(p: dict[str, float]) -> np.ndarray:
+    """Officials' mean weight on each kind of deliverable they buy (in ``DELIVERABLES``
+    order), as ``official_deliverable_<kind>`` in the parameter table."""
+    return np.array([p[f"official_deliverable_{kind}"] for kind in DELIVERABLES])
+
+
+def draw_priorities(mean: np.ndarray, concentration: float,
+                    rng: np.random.Generator) -> np.ndarray:
+    """This year's priorities: a Dirichlet draw around ``mean`` (each year's 中心工作
+    differs; ``concentration`` sets how little). Zero weights stay zero."""
+    weights = _normalise(np.asarray(mean, float))
+    draw = np.zeros_like(weights)
+    keep = weights > 0
+    draw[keep] = rng.dirichlet(concentration * weights[keep])
+    return draw
+
+
+def officials_lots(demand: np.ndarray, budget: float, projects_priority: bool,
+                   p: dict[str, float], rng: np.random.Generator) -> list[Lot]:
+    """政府主导型 (seed 004): this year's lots from officials' priorities. A lot in a cell
+    comes from residents' needs (a service) or from officials' own list in proportion to
+    the two parts there; an officials' lot buys a deliverable drawn from this year's
+    weights on events, campaigns, reports and inspections."""
+    concentration = p["official_priority_concentration"]
+    domains = draw_priorities(official_priorities(p), concentration, rng)
+    kinds = draw_priorities(deliverable_priorities(p), concentration, rng)
+    weights = needs_list("government_led", demand, demand, projects_priority, p, domains)
+    officials = official_list(demand, p, domains, projects_priority).ravel()
+    lots = make_lots(weights, budget, p["lot_size"])
+    if not lots:
+        return lots
+    cells = np.array([lot.community * D + lot.domain for lot in lots])
+    from_officials = rng.random(len(lots)) < officials[cells] / weights.ravel()[cells]
+    drawn = rng.choice(len(DELIVERABLES), size=len(lots), p=kinds)
+    return [replace(lot, kind=DELIVERABLES[k]) if official else lot
+            for lot, official, k in zip(lots, from_officials, drawn, strict=True)]
 
 
 def make_lots(weights: np.ndarray, budget: float, lot_size: float) -> list[Lot]:
@@ -174,15 +235,12 @@ def award(lot: Lot, candidates: list[SocialOrganization], directed: bool,
     return pool[int(np.argmax(score))]
 
 
-def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float],
-         task_share: float = 0.0) -> Contract:
+def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float]) -> Contract:
     """Contract ``lot`` to ``so``; working for the buyer also builds ties (relationships).
-
-    ``task_share`` of the money pays for the buyer's own tasks and events rather than
-    services to residents (government-led linkage, seed 004)."""
-    slots = lot.value * (1.0 - task_share) / 12.0 / p["unit_cost"]
+    Every unit, service or officials' deliverable, is priced at ``unit_cost``."""
+    slots = lot.value / 12.0 / p["unit_cost"]
     contract = Contract(buyer=buyer, community=lot.community, domain=lot.domain,
-                        value=lot.value, slots=slots)
+                        value=lot.value, slots=slots, kind=lot.kind)
     so.contracts.append(contract)
     so.ties = min(1.0, so.ties + p["tie_gain_per_contract"])
     return contract
@@ -196,12 +254,14 @@ def evaluate(so: SocialOrganization, contract: Contract, third_party: bool,
     residents experienced (``satisfaction_weight``).
     """
     expected = contract.slots * 12.0
-    true_quality = contract.quality_sum / contract.served if contract.served > 0 else 0.0
+    produced = contract.served + contract.deliverables
+    true_quality = contract.quality_sum / produced if produced > 0 else 0.0
     visibility = p["showcase_visibility_third"] if third_party else p["showcase_visibility_self"]
     noise = p["third_eval_noise"] if third_party else p["self_eval_noise"]
-    # the audit counts deliverables in the contracted domain; residents count any need met
-    reported = min((contract.served_spec + visibility * contract.showcase)
-                   / max(expected, 1e-9), 1.0)
+    # the audit counts deliverables in the contracted domain and officials' paperwork;
+    # residents count any need met
+    reported = min((contract.served_spec + contract.deliverables
+                    + visibility * contract.showcase) / max(expected, 1e-9), 1.0)
     seen_quality = true_quality + rng.normal(0.0, noise) + (
         0.0 if third_party else p["self_eval_inflation"])
     experienced = min(contract.served / max(expected, 1e-9), 1.0) * true_quality
