@@ -56,12 +56,40 @@ def test_projects_take_the_whole_money_in_about_the_usual_size() -> None:
     assert all(c.admin_budget == 0.0 for c in model.committees)
 
 
-def test_venture_philanthropy_gives_one_grant_per_grant_size() -> None:
-    model = _model(**{"policy.purchase.venture_philanthropy_budget": 350_000})
+def _grants(model: CommunityGovernanceModel) -> list:
+    return [c for so in model.sos for c in so.contracts if c.buyer == "venture"]
+
+
+def test_venture_grants_go_to_the_best_proposals_up_to_the_budget() -> None:
+    """More proposals than grants: the budget binds, one grant per grant size, to the
+    most capable young or small SOs (jury noise off)."""
+    model = _model(**{"policy.purchase.venture_philanthropy_budget": 350_000,
+                      "parameters.venture_selection_noise": 0.0})
+    for rank, so in enumerate(model.sos):
+        so.capacity, so.age = 0.2 + 0.01 * rank, 0
     funding.venture_philanthropy(model)
-    grants = [c for so in model.sos for c in so.contracts if c.buyer == "venture"]
+    grants = _grants(model)
     assert len(grants) in (3, 4)  # 350,000 // 100,000, and a fourth at chance 0.5
     assert {c.value for c in grants} == {model.p["venture_grant"]}
+    (programme, _, applicants, places), = model.bureau.rounds
+    assert programme == "venture" and places == len(grants) and applicants > places
+    best = sorted(model.sos, key=lambda so: -so.capacity)[:places]
+    assert all(so.contracts and so.contracts[0].buyer == "venture" for so in best)
+
+
+def test_venture_money_nobody_applies_for_stays_unspent() -> None:
+    """No proposal (no SO able to run a project that is young or small, no would-be
+    founder): no grant, no SO founded."""
+    model = _model(**{"policy.purchase.venture_philanthropy_budget": 1_000_000})
+    model.pop.volunteer[:] = False
+    model.pop.deliberating[:] = False
+    model.pop.member_of[model.pop.leader] = -1
+    for so in model.sos:
+        so.capacity = 0.01  # too weak to propose a project
+    count = len(model.sos)
+    funding.venture_philanthropy(model)
+    assert _grants(model) == [] and len(model.sos) == count
+    assert model.bureau.rounds[0][2:] == (0, 10)
 
 
 def test_a_pool_worth_part_of_a_grant_pays_one_at_that_chance() -> None:

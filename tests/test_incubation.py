@@ -1,31 +1,88 @@
-"""The incubator's yearly cohort (sanshe/sim/mechanisms/incubation.py)."""
+"""The incubator's yearly call for applications (sanshe/sim/mechanisms/incubation.py)."""
 
 from __future__ import annotations
 
-from sanshe.sim.mechanisms import incubation
+import numpy as np
+
+from sanshe.sim.mechanisms import ecology, incubation
 from sanshe.sim.model import CommunityGovernanceModel
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 300}
+ON = {"policy.incubation.enabled": True, "policy.incubation.places": 4,
+      "policy.incubation.months": 18, "policy.incubation.startup_grant": 30_000}
 
 
 def _model(**overrides: object) -> CommunityGovernanceModel:
     return CommunityGovernanceModel("baseline", seed=2, **TINY, **overrides)
 
 
-def test_the_cohort_fills_the_places_with_new_and_young_sos() -> None:
-    on = {"policy.incubation.enabled": True, "policy.incubation.places": 4,
-          "policy.incubation.months": 18, "policy.incubation.startup_grant": 30_000}
-    model = _model(**on)
+def _activate_leaders(model: CommunityGovernanceModel) -> np.ndarray:
+    """Every leader takes part (volunteers): all are would-be founders."""
+    pop = model.pop
+    pop.volunteer[pop.leader & ~pop.founder] = True
+    return ecology.would_be_founders(model)
+
+
+def test_many_applicants_compete_for_the_places() -> None:
+    """Would-be founders who would found on the incubator's terms apply; with more of them
+    than places, the places bind and the admitted founders found their SOs."""
+    model = _model(**ON, **{"parameters.founding_rate": 0.02})
+    pool = _activate_leaders(model)
     before = {so.unique_id for so in model.sos}
     incubation.incubate(model)
+    (programme, _, applicants, places), = model.bureau.rounds
+    assert programme == "incubator" and places == 4 and applicants > places
     cohort = [so for so in model.sos if so.incubated]
     assert len(cohort) == 4
-    founded = [so for so in cohort if so.unique_id not in before]
-    assert len(founded) == round(4 * model.p["incubator_founding_share"])
     assert all(so.incubated_months == 18 and so.ever_incubated for so in cohort)
     assert all(so.ledger.year["venture"] == 30_000 for so in cohort)
     assert model.gov_month == 4 * 30_000
+    new = [so for so in cohort if so.unique_id not in before]
+    founders = np.flatnonzero(np.isin(model.pop.member_of, [so.unique_id for so in new])
+                              & model.pop.founder)
+    assert len(founders) == len(new) and set(founders) <= set(pool)
+
+
+def test_places_nobody_applies_for_stay_empty() -> None:
+    """No would-be founder (nobody takes part) and no weak young SO: no SO is incubated
+    and none is founded, whatever the places."""
+    model = _model(**{**ON, "policy.incubation.places": 50})
+    model.pop.volunteer[:] = False
+    model.pop.deliberating[:] = False
+    model.pop.member_of[model.pop.leader] = -1
+    for so in model.sos:
+        so.capacity = model.p["min_bid_capacity"]  # able to take contracts: no need to apply
+    count = len(model.sos)
+    incubation.incubate(model)
+    assert len(model.sos) == count and not any(so.incubated for so in model.sos)
+    assert model.bureau.rounds[0][2:] == (0, 50)
+    assert model.gov_month == 0.0
+
+
+def test_fewer_applicants_than_places_all_get_in() -> None:
+    model = _model(**{**ON, "policy.incubation.places": 200})
+    for so in model.sos:
+        so.age = 0
+        so.capacity = 0.1 if so.is_community else 0.5
+    weak_young = [so for so in model.sos if so.is_community]
+    incubation.incubate(model)
+    applicants = model.bureau.rounds[0][2]
+    assert applicants < 200
+    assert all(so.ever_incubated for so in weak_young)
+    assert sum(so.ever_incubated for so in model.sos) == applicants
+
+
+def test_the_incubator_lowers_costs_so_more_would_be_founders_apply() -> None:
+    """The same founding decision: its monthly chance rises with the share of costs paid,
+    never above the chance at full cover."""
+    model = _model(**ON)
+    outreach = np.zeros(model.pop.communities)
+    plain = ecology.founding_chances(model, outreach)
+    covered = ecology.founding_chances(model, outreach, covered=1.0)
+    assert (covered > plain).all()
+    assert ecology.cost_cover(30_000, 18, model.p) == 1.0
+    assert 0.0 < ecology.cost_cover(0.0, 3, model.p) == 0.25
 
 
 def test_an_incubator_that_is_off_or_has_no_places_does_nothing() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.agents.social_org import Contract, Lot
 from sanshe.sim.mechanisms import priorities
 from sanshe.sim.model import CommunityGovernanceModel
 
@@ -47,3 +47,30 @@ def test_the_projects_priority_shares_an_agency_lot_with_a_local_community_so() 
     assert parts[1][1].value == 100_000 * projects.p["project_partner_share"]
     alone = next(so for so in plain.sos if not so.is_community)
     assert priorities.project_partners(plain, alone, lot) == [(alone, lot)]
+
+
+def test_landing_outreach_takes_staff_time_from_services() -> None:
+    """社会组织优先落地社区: a landed agency's social workers reach residents where it holds
+    contracts, and those hours are not service hours; it wants more staff to do both."""
+    plain, landed = _model(), _model(**{"policy.four_priorities.landing": True})
+    reach, delivered, wanted = [], [], []
+    for model in (plain, landed):
+        agency = next(so for so in model.sos if not so.is_community)
+        agency.contracts = [Contract("purchase", c, 0, 300_000, 40.0) for c in (0, 1)]
+        reach.append(priorities.outreach(model)[:2])
+        delivered.append(agency.output(model.p))
+        wanted.append(agency.staff_needed(model.p))
+    share = landed.p["landing_outreach_share"]
+    assert (reach[1] > reach[0]).all()
+    assert np.isclose(delivered[1], delivered[0] * (1 - share))
+    assert wanted[1] > wanted[0]
+
+
+def test_an_agency_without_contracts_does_no_landing_outreach() -> None:
+    model = _model(**{"policy.four_priorities.landing": True})
+    agency = next(so for so in model.sos if not so.is_community)
+    agency.contracts = []
+    assert agency.outreach_share(model.p) == 0.0
+    community_so = next(so for so in model.sos if so.is_community)
+    community_so.contracts = [Contract("community_fund", 0, 0, 20_000, 2.0)]
+    assert community_so.outreach_share(model.p) == 0.0

@@ -28,6 +28,13 @@ class DistrictBureau(mesa.Agent):
         self.purchase_budget = purchase_budget
         self.venture_budget = venture_budget
         self.unawarded = 0.0  # purchase money with no bidder this year (thin markets)
+        # (programme, month, applicants, places) of each incubator / venture round: the
+        # places bind only in rounds with more applicants than places
+        self.rounds: list[tuple[str, int, int, int]] = []
+
+    def record_round(self, programme: str, applicants: int, places: int) -> None:
+        """Keep a programme round's applicants and places (how often places bind)."""
+        self.rounds.append((programme, self.model.month, applicants, places))
 
     def run_yearly_round(self) -> None:
         """The district's year, in the order of docs/ODD.md: close and evaluate last year's

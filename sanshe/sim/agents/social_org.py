@@ -141,7 +141,16 @@ class SocialOrganization(mesa.Agent):
         unskilled = p["unskilled_productivity"]
         staff = sum(p["slots_per_sw"] * (unskilled + (1.0 - unskilled) * w.skill)
                     for w in self.staff)
-        return staff + p["slots_per_volunteer"] * self.members
+        return staff * (1.0 - self.outreach_share(p)) + p["slots_per_volunteer"] * self.members
+
+    def outreach_share(self, p: dict[str, float]) -> float:
+        """Share of staff time a landed agency spends reaching residents and coaching
+        leaders where it holds contracts (社会组织优先落地社区: the landing obligation of its
+        contracts); those hours are not service hours, unless it hires for them."""
+        landed = bool(self.model.v["policy.four_priorities.landing"])
+        if self.is_community or not self.contracts or not landed:
+            return 0.0
+        return p["landing_outreach_share"]
 
     def contracted(self) -> float:
         return sum(c.slots for c in self.contracts)
@@ -158,14 +167,16 @@ class SocialOrganization(mesa.Agent):
         return salaries + rent
 
     def staff_needed(self, p: dict[str, float]) -> int:
-        """Social workers an SO wants to deliver its contracts (a community SO only once it
-        holds contracts: money becomes output through paid staff)."""
+        """Social workers an SO wants to deliver its contracts and, landed, its outreach (a
+        community SO only once it holds contracts: money becomes output through paid
+        staff); what it can afford limits the posts it opens (:meth:`posts_to_fill`)."""
         if self.is_community and not self.contracts:
             return 0
         effort = self.contracted() * (self.orientation * p["real_service_cost"]
                                       + (1 - self.orientation))
         volunteer_part = p["slots_per_volunteer"] * self.members
-        needed = int(np.ceil(max(effort - volunteer_part, 0) / p["slots_per_sw"]))
+        per_worker = p["slots_per_sw"] * (1.0 - self.outreach_share(p))  # outreach too
+        needed = int(np.ceil(max(effort - volunteer_part, 0) / per_worker))
         return needed if self.is_community else max(1, needed)
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:

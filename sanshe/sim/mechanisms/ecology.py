@@ -132,15 +132,57 @@ def recruit_members(model: CommunityGovernanceModel, so: SocialOrganization, cou
     pop.member_of[chosen] = so.unique_id
 
 
-def leader_founds(model: CommunityGovernanceModel,
-                  rng: np.random.Generator) -> SocialOrganization | None:
-    """A resident leader who has not founded yet turns a programme's offer (an incubator
-    place, a venture grant) into a community SO with a few members."""
+def cost_cover(grant: float, free_months: float, p: dict[str, float]) -> float:
+    """Share of a new community SO's first-year running costs a programme pays: months of
+    free space plus a grant, against ``community_so_cost`` a month (at most all of them)."""
+    year = 12.0 * p["community_so_cost"]
+    return float(min(1.0, min(free_months, 12.0) / 12.0 + grant / year))
+
+
+def would_be_founders(model: CommunityGovernanceModel) -> np.ndarray:
+    """Residents considering founding a community SO: active leaders (骨干/能人 who take
+    part) who have not founded one yet."""
     pop = model.pop
-    leaders = np.flatnonzero(pop.leader & ~pop.founder)
-    if leaders.size == 0:
-        return None
-    who = int(rng.choice(leaders))
+    return np.flatnonzero(pop.leader & ~pop.founder & pop.participating)
+
+
+def founding_chances(model: CommunityGovernanceModel, outreach: np.ndarray,
+                     covered: float = 0.0) -> np.ndarray:
+    """This month's founding chance of a would-be founder in each community, with
+    ``covered`` of the running costs paid by a programme (or community space, if more)."""
+    return founding_chance(
+        community_so_counts(model) * 1000.0 / model.sizes,
+        model.v["policy.incubation.registration_threshold"] == "low",
+        np.maximum(priorities.free_space(model), covered), outreach, model.p)
+
+
+def programme_applicants(model: CommunityGovernanceModel, covered: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Would-be founders who apply to a programme (incubator place, venture grant) that
+    pays ``covered`` of the running costs: those who, on its terms, would found within
+    the year — the monthly founding decision over twelve months, with the lower costs.
+    The programme adds no other reason to found."""
+    pool = would_be_founders(model)
+    if pool.size == 0:
+        return pool
+    monthly = founding_chances(model, priorities.reach(model), covered)
+    yearly = 1.0 - (1.0 - monthly) ** 12
+    return pool[rng.random(pool.size) < yearly[model.pop.community[pool]]]
+
+
+def select_applicants(scores: np.ndarray, places: int, noise: float,
+                      rng: np.random.Generator) -> np.ndarray:
+    """A programme's jury (incubator, venture philanthropy): indices of the ``places`` best
+    applicants by score plus the jury's noise (all of them when they are no more)."""
+    ranked = np.argsort(-(scores + rng.normal(0.0, noise, scores.size)), kind="stable")
+    return ranked[:places]
+
+
+def leader_founds(model: CommunityGovernanceModel, who: int,
+                  rng: np.random.Generator) -> SocialOrganization:
+    """Leader ``who``, selected by a programme (an incubator place, a venture grant),
+    founds her community SO with a few members."""
+    pop = model.pop
     c = int(pop.community[who])
     domain = founding_domain(needs.known_demand(model)[c], model.p, rng)
     so = found(model, COMMUNITY, domain, c, rng, ties=model.p["ties_programme_community_so"])
@@ -162,12 +204,8 @@ def community_so_counts(model: CommunityGovernanceModel) -> np.ndarray:
 def found_community_sos(model: CommunityGovernanceModel, outreach: np.ndarray) -> None:
     """Active leaders found community SOs (社区能人 → 社区社会组织)."""
     pop, rng = model.pop, model.streams[STREAM]
-    chance = founding_chance(
-        community_so_counts(model) * 1000.0 / model.sizes,
-        model.v["policy.incubation.registration_threshold"] == "low",
-        priorities.free_space(model), outreach, model.p)
-    active = pop.leader & ~pop.founder & pop.participating
-    candidates = np.flatnonzero(active)
+    chance = founding_chances(model, outreach)
+    candidates = would_be_founders(model)
     founders = candidates[rng.random(candidates.size) < chance[pop.community[candidates]]]
     known = needs.known_demand(model) if founders.size else None  # most months: nobody
     for who in founders:

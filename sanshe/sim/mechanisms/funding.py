@@ -4,7 +4,8 @@
 Each residents' committee spends its yearly fund on small projects (微项目, seed 001) of the
 SOs of its community — a share of it, or all of it with the services priority — and runs
 the rest itself. The district's venture-philanthropy budget (Taicang, seed 004) gives small
-grants to young or small SOs, or to leaders who found one for the grant.
+grants to the best proposals of young or small SOs and of leaders who would found one on
+the grant.
 """
 
 from __future__ import annotations
@@ -54,22 +55,27 @@ def community_funds(model: CommunityGovernanceModel) -> None:
 
 
 def venture_philanthropy(model: CommunityGovernanceModel) -> None:
-    """公益创投: small grants for projects of new or small SOs; leaders may found one."""
+    """公益创投: a call for project proposals. Young or small SOs able to run a small
+    project propose one; would-be founders propose one for the SO they would found on the
+    grant's terms (the grant pays the year). The jury ranks proposals by capacity (a new
+    SO's expected capacity) with noise and funds as many as the budget pays for; money
+    nobody applies for stays unspent."""
     p, rng = model.p, model.streams[STREAM]
     grants = _grant_count(model.bureau.venture_budget, p["venture_grant"], rng)
     if grants <= 0:
         return
-    young = [so for so in model.sos if so.age < p["venture_young_months"]
-             or so.capacity < p["venture_small_capacity"]]
-    noise = p["venture_selection_noise"]
-    young.sort(key=lambda so: -(so.capacity + rng.normal(0, noise)))
-    for i in range(grants):
-        if i < len(young) and rng.random() < p["venture_existing_share"]:
-            so = young[i]
-        else:
-            so = ecology.leader_founds(model, rng)
-            if so is None:
-                continue
+    floor = p["small_project_capacity_share"] * p["min_bid_capacity"]
+    young = [so for so in model.sos if (so.age < p["venture_young_months"]
+             or so.capacity < p["venture_small_capacity"]) and so.capacity >= floor]
+    founders = ecology.programme_applicants(
+        model, ecology.cost_cover(p["venture_grant"], 0.0, p), rng)
+    scores = np.concatenate([[so.capacity for so in young],
+                             np.full(founders.size, p["initial_capacity_community"])])
+    chosen = ecology.select_applicants(scores, grants, p["venture_selection_noise"], rng)
+    model.bureau.record_round("venture", int(scores.size), grants)
+    for i in sorted(chosen):
+        so = young[i] if i < len(young) else ecology.leader_founds(
+            model, int(founders[i - len(young)]), rng)
         procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p)
 
 

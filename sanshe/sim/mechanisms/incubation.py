@@ -1,14 +1,23 @@
-"""Incubation (孵化, seeds 001, 004): a yearly cohort of incubator places.
+"""Incubation (孵化, seeds 001, 004): a yearly call for applications to incubator places.
 
-Places are filled first by leaders who found a community SO for the place, then by young
-community SOs not incubated before. An incubated SO pays no rent, gets a start-up grant and
-training (capacity grows faster, see :func:`sanshe.sim.mechanisms.ecology.grow_capacity`) and is
-protected from early death (legitimacy, Singh, Tucker & House 1986).
+Two kinds of applicant apply: would-be founders — active leaders (骨干/能人) who, with the
+incubator's free space and start-up grant paying their first year's costs, would found a
+community SO within the year (the founding decision of
+:func:`sanshe.sim.mechanisms.ecology.programme_applicants`) — and young community SOs not
+incubated before that are still too weak to take contracts (capacity below
+``min_bid_capacity``: training is what they lack). The incubator ranks applicants by their
+promise (capacity, a new SO's expected capacity) with the jury's noise and admits as many as
+it has places; a place nobody applies for stays empty. Admitted founders found their SO;
+every admitted SO pays no rent while incubated, gets the start-up grant and training
+(capacity grows faster, :func:`sanshe.sim.mechanisms.ecology.grow_capacity`) and, like any
+endorsed SO, dies less often while new (legitimacy, Singh, Tucker & House 1986).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sanshe.sim.mechanisms import ecology
 
@@ -16,27 +25,38 @@ if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
     from sanshe.sim.model import CommunityGovernanceModel
 
-#: Incubator foundings and the choice of young SOs draw from this stream only.
+#: Applications, the incubator's ranking and the cohort's foundings draw from this stream.
 STREAM = "incubation"
 
 
+def applicants(model: CommunityGovernanceModel,
+               rng: np.random.Generator) -> tuple[np.ndarray, list[SocialOrganization]]:
+    """Who applies this year: would-be founders on the incubator's terms, and young weak
+    community SOs never incubated."""
+    v, p = model.v, model.p
+    cover = ecology.cost_cover(float(v["policy.incubation.startup_grant"]),
+                               float(v["policy.incubation.months"]), p)
+    founders = ecology.programme_applicants(model, cover, rng)
+    young = [so for so in model.sos if so.is_community and not so.ever_incubated
+             and so.age < p["incubation_young_months"] and so.capacity < p["min_bid_capacity"]]
+    return founders, young
+
+
 def incubate(model: CommunityGovernanceModel) -> None:
-    """孵化: a yearly cohort of places, filled by new foundings and young SOs."""
+    """孵化: this year's applicants compete for the places; the admitted are incubated."""
     v, p, rng = model.v, model.p, model.streams[STREAM]
     if not v["policy.incubation.enabled"]:
         return
     places = int(v["policy.incubation.places"])
     if places <= 0:  # an incubator without places draws nothing (common random numbers)
         return
-    cohort: list[SocialOrganization] = []
-    for _ in range(int(round(places * p["incubator_founding_share"]))):
-        so = ecology.leader_founds(model, rng)
-        if so is not None:
-            cohort.append(so)
-    young = [so for so in model.sos if so.is_community and not so.ever_incubated
-             and so.age < p["incubation_young_months"] and so not in cohort]
-    rng.shuffle(young)
-    cohort += young[: max(places - len(cohort), 0)]
+    founders, young = applicants(model, rng)
+    scores = np.concatenate([np.full(founders.size, p["initial_capacity_community"]),
+                             np.array([so.capacity for so in young])])
+    chosen = ecology.select_applicants(scores, places, p["venture_selection_noise"], rng)
+    model.bureau.record_round("incubator", int(scores.size), places)
+    cohort = [young[i - founders.size] if i >= founders.size
+              else ecology.leader_founds(model, int(founders[i]), rng) for i in sorted(chosen)]
     grant = float(v["policy.incubation.startup_grant"])
     for so in cohort:
         so.incubated_months = int(v["policy.incubation.months"])

@@ -3,8 +3,9 @@
 社区资源优先提供社会组织使用 (resources): community space covers SOs' running costs and gives
 community SOs a venue. 社区服务优先考虑社会组织承接 (services): the whole community service
 fund is offered to SOs first. 社会组织优先落地社区开展活动 (landing): SOs are present and
-visible where they work, and agencies' social workers reach residents there. 公益项目优先落地
-社区 (projects): an agency's project is carried out with a local community SO.
+visible where they work, and agencies' social workers reach residents there, with hours taken
+from their services. 公益项目优先落地社区 (projects): an agency's project is carried out with
+a local community SO.
 
 The priorities decide nothing by chance, so this module owns no random stream.
 """
@@ -78,9 +79,16 @@ def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None
 
 
 def outreach(model: CommunityGovernanceModel) -> np.ndarray:
+    """This month's outreach (the schedule's phase; the yearly programmes read
+    :func:`reach` directly, the same state)."""
+    return reach(model)
+
+
+def reach(model: CommunityGovernanceModel) -> np.ndarray:
     """Share of each community's residents that social workers reach: the station's
     staff and, with the landing priority (社会组织优先落地社区), agencies' staff in the
-    communities where they hold contracts, for ``landing_outreach_share`` of their time."""
+    communities where they hold contracts, for the share of their time they give to it
+    (:meth:`SocialOrganization.outreach_share`), hours they do not spend on services."""
     p = model.p
     workers = np.zeros(model.pop.communities)
     skill = np.zeros(model.pop.communities)
@@ -91,7 +99,7 @@ def outreach(model: CommunityGovernanceModel) -> np.ndarray:
         for so in model.sos:
             if so.is_community or not (so.contracts and so.staff):
                 continue
-            share = p["landing_outreach_share"] * len(so.staff) / len(so.contracts)
+            share = so.outreach_share(p) * len(so.staff) / len(so.contracts)
             staff_skill = so.skill()
             for contract in so.contracts:
                 workers[contract.community] += share
