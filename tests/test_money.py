@@ -160,12 +160,12 @@ def test_contract_money_crowds_out_fundraising_effort():
 
 
 def test_donors_give_what_is_asked_up_to_a_pool_per_resident():
-    rich = _gifts(_district(**{"parameters.donor_pool": 60}))
-    poor = _gifts(_district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15}))
-    model = _district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15})
-    pool = 2 * model.pop.size / 12.0  # the platform reaches every donor
-    assert sum(poor.values()) == pytest.approx(pool)  # asks exceed a small pool: it binds
-    assert 0 < sum(rich.values()) < 60 * model.pop.size / 12.0  # a large one does not
+    model = _district(**{"parameters.donor_pool": 60, "parameters.donation_rate": 0.15})
+    asked = sum(_gifts(model).values())  # a large pool: every ask is met
+    assert 0 < asked < 60 * model.pop.size / 12.0  # and it does not bind
+    model.p["donor_pool"] = 0.5 * asked * 12.0 / model.pop.size  # a pool of half the asks
+    assert sum(_gifts(model).values()) == pytest.approx(0.5 * asked)  # binds: shared out
     without = _district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15,
                            "policy.linkage.info_platform": False})
+    pool = 2 * without.pop.size / 12.0
     assert sum(_gifts(without).values()) <= pool * without.p["donor_reach_base"] + 1e-9

@@ -102,7 +102,8 @@ def test_report_writes_every_file(english: Path) -> None:
     assert not re.search(r"""(src|href)=['"](?!data:)""", html)  # nothing fetched from outside
     md = (out / "report.md").read_text(encoding="utf-8")
     for text in (md, html):
-        assert "policy.incubation.enabled" in text and "district purchase-of-service" in text
+        assert "policy.incubation.enabled" in text
+        assert "purchase-of-service budget of the reference district" in text
         assert "district.residents_per_community = 200" in text
         assert "incubation_only/r5" in text and "ValueError: no residents" in text
         assert "Need coverage" in text
