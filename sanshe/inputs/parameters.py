@@ -123,7 +123,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("rent_per_month", 3000, 500, 8000, "yuan/month", "office rent of a small SO; assumption"),
     _P("space_without_priority", 0.2, 0.0, 0.6, "share", "space committees hand SOs without the resources priority (seed 001)"),
     _P("venue_base", 0.4, 0.1, 1.0, "share", "community SOs without given space still find somewhere to meet; assumption"),
-    _P("community_so_cost", 200, 50, 1000, "yuan/month", "running cost of a volunteer community SO; assumption"),
+    _P("community_so_cost", 50, 20, 1000, "yuan/month", "running cost of a volunteer community SO that pays no rent (materials, printing, tea: ~600 yuan a year), met from small dues and in-kind help; set with member_dues at the sources' scale (issue 14: at 30 yuan of dues a member-month a 200-yuan cost was what members paid; at a few yuan, a 200-yuan cost closes nearly every unfunded group, which the national 1.25 community SOs per 1,000 rules out); assumption"),
     _P("member_dues", 2, 0, 10, "yuan per member-month", "community SOs' dues are small, tens of yuan a year if any (a few yuan a month: 0-120 yuan a year); they run on in-kind help and space; assumption"),
     _P("community_project_size", 20_000, 5_000, 50_000, "yuan", "one community-fund micro-project (微项目, seed 001); assumption"),
     _P("reserve_spending_months", 12, 3, 24, "months", "an SO hires against contract income plus its reserve spread over this many months; assumption"),
