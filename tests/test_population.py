@@ -37,3 +37,11 @@ def test_rural_communities_are_older():
     urban_old = pop.groups["elderly"][pop.community == 0].mean()
     rural_old = pop.groups["elderly"][pop.community == 1].mean()
     assert rural_old > urban_old + 0.05
+
+
+def test_a_community_block_holds_exactly_its_residents():
+    sizes = np.array([3, 0, 5, 2])
+    pop = build_population(sizes, np.zeros(4, bool), params(), np.random.default_rng(0))
+    for c in range(4):
+        block = pop.block(c)
+        assert np.array_equal(np.arange(pop.size)[block], np.flatnonzero(pop.community == c))

@@ -82,6 +82,12 @@ class Population:
         """Residents per community."""
         return np.bincount(self.community, minlength=self.communities)
 
+    def block(self, c: int) -> slice:
+        """Index range of community ``c``'s residents (stored as contiguous blocks), so a
+        rule about one community reads its block instead of scanning every resident."""
+        start = int(np.searchsorted(self.community, c, side="left"))
+        return slice(start, int(np.searchsorted(self.community, c, side="right")))
+
 
 def build_population(
     sizes: np.ndarray, rural: np.ndarray, p: dict[str, float], rng: np.random.Generator

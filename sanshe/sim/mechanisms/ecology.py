@@ -123,7 +123,8 @@ def recruit_members(model: CommunityGovernanceModel, so: SocialOrganization, cou
                     rng: np.random.Generator) -> None:
     """Residents of the SO's community (not yet members) join it, the civic-minded first."""
     pop = model.pop
-    pool = np.flatnonzero((pop.community == so.community) & (pop.member_of < 0))
+    block = pop.block(so.community)
+    pool = block.start + np.flatnonzero(pop.member_of[block] < 0)
     if pool.size == 0:
         return
     weights = pop.disposition[pool] + model.p["recruit_disposition_floor"]
