@@ -188,9 +188,9 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
         "baseline",
         "full_linkage",
         "--replications",
-        "6",
+        "10",
         "--months",
-        "12",
+        "60",
         *SMALL,
         "--db",
         f"sqlite:///{path}",
@@ -206,7 +206,7 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
     proc.send_signal(how)
     _out, err = proc.communicate(timeout=120)
     stored = _finished(path)
-    assert 1 <= stored < 12, "the run finished before it could be interrupted"
+    assert 1 <= stored < 20, "the run finished before it could be interrupted"
     if how == signal.SIGINT:
         assert proc.returncode == 130 and "finished runs are kept" in err
     with sqlite3.connect(path) as conn:
@@ -216,19 +216,19 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
             "SELECT r.key, COUNT(m.month) FROM runs r LEFT JOIN monthly m "
             "ON m.run_id = r.id GROUP BY r.id"
         ).fetchall()
-        assert {n for _key, n in counts} == {12 * len(OUTCOME_NAMES)}
+        assert {n for _key, n in counts} == {60 * len(OUTCOME_NAMES)}
 
     again = subprocess.run(
         command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
     )
     assert again.returncode == 0, again.stderr
-    assert "resuming" in again.stderr and f"{stored} of 12 runs already stored" in again.stderr
+    assert "resuming" in again.stderr and f"{stored} of 20 runs already stored" in again.stderr
     with sqlite3.connect(path) as conn:
         keys = [k for (k,) in conn.execute("SELECT key FROM runs WHERE status = 'finished'")]
         rows = conn.execute("SELECT COUNT(*) FROM monthly").fetchone()[0]
-    expected = {f"{s}/r{r}" for s in ("baseline", "full_linkage") for r in range(6)}
+    expected = {f"{s}/r{r}" for s in ("baseline", "full_linkage") for r in range(10)}
     assert sorted(keys) == sorted(expected)  # every key exactly once
-    assert rows == 12 * 12 * len(OUTCOME_NAMES)
+    assert rows == 20 * 60 * len(OUTCOME_NAMES)
     assert "report:" not in again.stdout and not (tmp_path / "results").exists()
 
 

@@ -6,9 +6,9 @@ from sanshe.sim.population import build_population, representative_seats
 from tests.helpers import SMALL, params
 
 
-def setup(n=3000, seed=0, communities=1):
-    pop = build_population(np.full(communities, n), np.zeros(communities, bool), params(),
-                           np.random.default_rng(seed))
+def setup(n=3000, seed=0, communities=1, **changes):
+    pop = build_population(np.full(communities, n), np.zeros(communities, bool),
+                           params(**changes), np.random.default_rng(seed))
     return pop
 
 
@@ -267,11 +267,14 @@ def test_without_a_platform_nobody_attends():
 
 
 def test_trust_and_efficacy_raise_attendance():
-    p = params(reconsider_rate=1.0)
-    base = attendance_after(setup(), p)
-    trusting = setup()
+    # an engaged district (the constants before the joint calibration), so that the rule's
+    # effect is not hidden by the calibrated few who attend at all
+    engaged = {"threshold_mean": 0.45, "disposition_mean": 0.25}
+    p = params(reconsider_rate=1.0, **engaged)
+    base = attendance_after(setup(**engaged), p)
+    trusting = setup(**engaged)
     trusting.trust[:] = 1.0
-    hopeful = setup()
+    hopeful = setup(**engaged)
     hopeful.efficacy[:] = 0.2
     assert attendance_after(trusting, p) > base + 0.02
     assert attendance_after(hopeful, p) > base + 0.02
