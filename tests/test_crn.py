@@ -195,8 +195,11 @@ def test_every_drawing_mechanism_owns_a_stream_of_its_own_name() -> None:
 def test_a_mechanism_draws_only_from_its_own_stream(scenario: str, seed: int) -> None:
     """Within one run: a call changes no stream but its mechanism's, and nothing draws
     between calls (so no stream is shared, whatever the scenario)."""
+    # seeded SOs young enough to apply, so that the incubator's jury draws in every run
+    # (at the calibrated engagement the status quo may have no would-be founder applying)
     calls, built = traced_run(scenario, seed, {"policy.incubation.enabled": True,
                                                "policy.incubation.places": 4,
+                                               "parameters.incubation_young_months": 48,
                                                "policy.purchase.venture_philanthropy_budget":
                                                    300_000})
     previous = built
