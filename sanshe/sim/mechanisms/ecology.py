@@ -179,6 +179,23 @@ def select_applicants(scores: np.ndarray, places: int, noise: float,
     return ranked[:places]
 
 
+def admit(model: CommunityGovernanceModel, programme: str,
+          applicants: list[SocialOrganization | int], places: int,
+          rng: np.random.Generator) -> list[SocialOrganization]:
+    """A programme's call (incubator, venture philanthropy): ``applicants`` — existing SOs
+    and would-be founders (resident indices), in the order of the call — are ranked by
+    capacity (a new SO's expected capacity) with the jury's noise; the ``places`` best get
+    in, and admitted founders found their SO. The round is recorded."""
+    p = model.p
+    scores = np.array([a.capacity if isinstance(a, SocialOrganization)
+                       else p["initial_capacity_community"] for a in applicants], dtype=float)
+    chosen = select_applicants(scores, places, p["venture_selection_noise"], rng)
+    model.bureau.record_round(programme, int(scores.size), places)
+    admitted = [applicants[i] for i in sorted(chosen)]
+    return [a if isinstance(a, SocialOrganization) else leader_founds(model, int(a), rng)
+            for a in admitted]
+
+
 def leader_founds(model: CommunityGovernanceModel, who: int,
                   rng: np.random.Generator) -> SocialOrganization:
     """Leader ``who``, selected by a programme (an incubator place, a venture grant),

@@ -74,12 +74,18 @@ def _paid_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization) 
         contract.months_left -= 1
 
 
-def _fees_and_dues(model: CommunityGovernanceModel, so: SocialOrganization,
-                   served: float) -> float:
-    """Fees on services; a community SO's members' dues."""
-    p = model.p
+def fees_and_dues(so: SocialOrganization, p: dict[str, float],
+                  served: float) -> tuple[float, float]:
+    """This month's fees on services, and a community SO's members' dues."""
     fees = p["fee_share"] * served * p["unit_cost"]
     dues = p["member_dues"] * so.members if so.is_community else 0.0
+    return fees, dues
+
+
+def _fees_and_dues(model: CommunityGovernanceModel, so: SocialOrganization,
+                   served: float) -> float:
+    """Fees and dues received this month."""
+    fees, dues = fees_and_dues(so, model.p, served)
     so.ledger.receive("fees", fees)
     so.ledger.receive("dues", dues)
     model.nongov_month += fees + dues
@@ -94,8 +100,8 @@ def fundraising_effort(so: SocialOrganization, p: dict[str, float], salary: floa
     costs = so.monthly_costs(p, salary, rent_factor)
     if costs <= 0:
         return 0.0
-    other = sum(c.monthly_payment for c in so.contracts) + p["fee_share"] * served * p[
-        "unit_cost"] + (p["member_dues"] * so.members if so.is_community else 0.0)
+    fees, dues = fees_and_dues(so, p, served)
+    other = sum(c.monthly_payment for c in so.contracts) + fees + dues
     return float(np.clip(1.0 - other / costs, 0.0, 1.0))
 
 

@@ -69,13 +69,7 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
              or so.capacity < p["venture_small_capacity"]) and so.capacity >= floor]
     founders = ecology.programme_applicants(
         model, ecology.cost_cover(p["venture_grant"], 0.0, p), rng)
-    scores = np.concatenate([[so.capacity for so in young],
-                             np.full(founders.size, p["initial_capacity_community"])])
-    chosen = ecology.select_applicants(scores, grants, p["venture_selection_noise"], rng)
-    model.bureau.record_round("venture", int(scores.size), grants)
-    for i in sorted(chosen):
-        so = young[i] if i < len(young) else ecology.leader_founds(
-            model, int(founders[i - len(young)]), rng)
+    for so in ecology.admit(model, "venture", [*young, *founders], grants, rng):
         procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p)
 
 

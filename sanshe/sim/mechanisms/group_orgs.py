@@ -45,11 +45,8 @@ def yearly(model: CommunityGovernanceModel) -> None:
     model.group_projects = []
     model.group_offers = []
     orgs = [model.group_orgs[int(i)] for i in rng.permutation(len(model.group_orgs))]
-    for org in orgs:
-        if rng.random() < model.p["cadre_turnover"]:
-            org.informed = False  # a new cadre does not know the communities yet
-        elif not org.informed:
-            org.informed = True
+    for org in orgs:  # a new cadre does not know the communities yet
+        org.informed = rng.random() >= model.p["cadre_turnover"]
     seen = {target: seen_need(model, target) for target in {o.kind.target for o in orgs}}
     plan = joint_plan if model.v["policy.linkage.group_coordination"] else silo_plans
     for org, c, d in plan(orgs, seen, rng):
@@ -79,17 +76,9 @@ Plan = list[tuple[GroupOrganization, int, int]]
 
 def silo_plans(orgs: list[GroupOrganization], seen: dict[str, np.ndarray],
                rng: np.random.Generator) -> Plan:
-    """各自为战: each organisation places all its projects knowing only its own claims."""
-    plan: Plan = []
-    for org in orgs:
-        claims = np.zeros_like(seen[org.kind.target])
-        for _ in range(org.project_count):
-            cell = org.claim(seen[org.kind.target], claims, rng)
-            if cell is None:
-                break
-            claims[cell] += 1
-            plan.append((org, *cell))
-    return plan
+    """各自为战: each organisation places all its projects knowing only its own claims (a
+    joint meeting of one)."""
+    return [entry for org in orgs for entry in joint_plan([org], seen, rng)]
 
 
 def joint_plan(orgs: list[GroupOrganization], seen: dict[str, np.ndarray],

@@ -44,19 +44,14 @@ def applicants(model: CommunityGovernanceModel,
 
 def incubate(model: CommunityGovernanceModel) -> None:
     """孵化: this year's applicants compete for the places; the admitted are incubated."""
-    v, p, rng = model.v, model.p, model.streams[STREAM]
+    v, rng = model.v, model.streams[STREAM]
     if not v["policy.incubation.enabled"]:
         return
     places = int(v["policy.incubation.places"])
     if places <= 0:  # an incubator without places draws nothing (common random numbers)
         return
     founders, young = applicants(model, rng)
-    scores = np.concatenate([np.full(founders.size, p["initial_capacity_community"]),
-                             np.array([so.capacity for so in young])])
-    chosen = ecology.select_applicants(scores, places, p["venture_selection_noise"], rng)
-    model.bureau.record_round("incubator", int(scores.size), places)
-    cohort = [young[i - founders.size] if i >= founders.size
-              else ecology.leader_founds(model, int(founders[i]), rng) for i in sorted(chosen)]
+    cohort = ecology.admit(model, "incubator", [*founders, *young], places, rng)
     grant = float(v["policy.incubation.startup_grant"])
     for so in cohort:
         so.incubated_months = int(v["policy.incubation.months"])

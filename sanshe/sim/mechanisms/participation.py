@@ -143,23 +143,27 @@ def net_slots(p: dict[str, float]) -> float:
     return p["slots_per_volunteer"] - p["volunteer_supervision"] * p["slots_per_sw"]
 
 
+def coordinator_time(places: list[Placement], communities: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each placement's community and coordinator time, and each community's total."""
+    where = np.array([place.community for place in places], dtype=np.int64)
+    time = np.array([place.coordinators for place in places], dtype=float)
+    return where, time, np.bincount(where, weights=time, minlength=communities)
+
+
 def supervisable(places: list[Placement], communities: int, p: dict[str, float]) -> np.ndarray:
     """Volunteers each community's coordinators can supervise; none where a volunteer would
     cost more coordinator time than she gives."""
     if net_slots(p) <= 0 or not places:
         return np.zeros(communities)
-    where = np.array([place.community for place in places])
-    time = np.array([place.coordinators for place in places])
-    return np.bincount(where, weights=time, minlength=communities) / p["volunteer_supervision"]
+    return coordinator_time(places, communities)[2] / p["volunteer_supervision"]
 
 
 def assign(places: list[Placement], active: np.ndarray) -> list[Placement]:
     """Share each community's active volunteers among its providers by coordinator time."""
     if not places:
         return []
-    where = np.array([place.community for place in places])
-    time = np.array([place.coordinators for place in places])
-    total = np.bincount(where, weights=time, minlength=active.size)
+    where, time, total = coordinator_time(places, active.size)
     for place, share in zip(places, active[where] * time / total[where], strict=True):
         place.volunteers = float(share)
     return [place for place in places if place.volunteers > 0]
@@ -199,9 +203,14 @@ def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray
     )
 
 
+def tie_share(pop: Population, doing: np.ndarray) -> np.ndarray:
+    """Share of each resident's ties for whom ``doing`` holds."""
+    return (pop.ties @ doing.astype(np.float32)) / pop.degree
+
+
 def peer_share(pop: Population) -> np.ndarray:
     """Share of each resident's ties who took part last month."""
-    return (pop.ties @ pop.participating.astype(np.float32)) / pop.degree
+    return tie_share(pop, pop.participating)
 
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
@@ -210,7 +219,8 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     community, whether a capacity limit (coordinators, member places) held someone out."""
     n = pop.size
     peers = p["peer_weight"] * peer_share(pop) * pop.conditional  # free riders ignore peers
-    pull = motivation(pop, ctx, p) + peers - pop.threshold
+    drive = motivation(pop, ctx, p)
+    pull = drive + peers - pop.threshold
     revisit = rng.random(n) < p["reconsider_rate"]
 
     # Points (积分银行) act on starting and on staying alike: whoever reconsiders, new or
@@ -220,7 +230,7 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     pop.volunteer[revisit] = wants[revisit]
     bound = _ration(pop.volunteer, pop, ctx.positions, rng)
 
-    attend(pop, ctx, p, revisit, rng)
+    attend(pop, ctx, p, drive, revisit, rng)
 
     return Bound(bound, _membership(pop, pull, revisit, ctx, p, rng))
 
@@ -236,14 +246,15 @@ def _rank_in_community(who: np.ndarray, community: np.ndarray,
     return who, np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
 
 
-def attend(pop: Population, ctx: Context, p: dict[str, float], revisit: np.ndarray,
-           rng: np.random.Generator) -> None:
-    """Residents who reconsider choose whether to attend the deliberation meeting."""
+def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray,
+           revisit: np.ndarray, rng: np.random.Generator) -> None:
+    """Residents who reconsider choose whether to attend the deliberation meeting;
+    ``drive`` is this month's :func:`motivation`."""
     if not ctx.deliberation:
         pop.deliberating[:] = False
         return
     peers = p["peer_weight"] * attending_peers(pop) * pop.conditional  # free riders ignore
-    pull = (motivation(pop, ctx, p) + peers - pop.threshold
+    pull = (drive + peers - pop.threshold
             - p["deliberation_extra_threshold"] + rng.normal(0.0, p["choice_noise"], pop.size))
     pop.deliberating[revisit] = (pull > 0)[revisit]
 
@@ -252,7 +263,7 @@ def attending_peers(pop: Population) -> np.ndarray:
     """Last month's attendance each resident looks at: her ties' share, or for a
     representative the share of her community's other representatives."""
     here = pop.deliberating.astype(np.float32)
-    ties = (pop.ties @ here) / pop.degree
+    ties = tie_share(pop, pop.deliberating)
     reps = pop.per_community(pop.representative.astype(float))
     present = pop.per_community((pop.deliberating & pop.representative).astype(float))
     c = pop.community
@@ -262,9 +273,9 @@ def attending_peers(pop: Population) -> np.ndarray:
 
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
             rng: np.random.Generator) -> np.ndarray:
-    """Places are limited (coordinators for volunteers): beyond a
-    community's places, a random set of the willing stays out this month. Returns where
-    the limit held someone out."""
+    """Places are limited (coordinators for volunteers): beyond a community's places, a
+    random set of the willing stays out this month. Returns where the limit held someone
+    out."""
     count = pop.per_community(active.astype(float))
     bound = count > np.floor(places)
     if bound.any():
