@@ -142,10 +142,16 @@ def simulated(target: Target, run: RunResult, residents: float) -> float:
 
 def error(target: Target, value: float) -> float:
     """Relative error of ``value`` against the target (0 when an inequality holds)."""
-    rel = (value - target.value) / (target.tolerance * abs(target.value) or 1.0)
-    if target.kind == "at_least":
+    return _miss(value, target.value, target.tolerance, target.kind)
+
+
+def _miss(value: float, source: float, tolerance: float, kind: str) -> float:
+    """(value − source) in units of tolerance × |source|; an inequality counts only when
+    violated."""
+    rel = (value - source) / (tolerance * abs(source) or 1.0)
+    if kind == "at_least":
         return min(rel, 0.0)
-    if target.kind == "at_most":
+    if kind == "at_most":
         return max(rel, 0.0)
     return rel
 
@@ -521,12 +527,7 @@ def standardized_miss(figure: Figure, value: float) -> float:
     an undefined value (NaN) as a miss of 10 units."""
     if math.isnan(value):
         return 10.0
-    z = (value - figure.value) / (figure.tolerance * abs(figure.value))
-    if figure.kind == "at_least":
-        return min(z, 0.0)
-    if figure.kind == "at_most":
-        return max(z, 0.0)
-    return z
+    return _miss(value, figure.value, figure.tolerance, figure.kind)
 
 
 # ---------------------------------------------------------------------- design and runs

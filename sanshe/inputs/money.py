@@ -83,12 +83,9 @@ def _factor(values: Mapping[str, Any], key: str) -> float:
 
 def scale(values: Mapping[str, Any], key: str) -> float:
     """Run-district yuan per stated yuan of money lever ``key`` (1 on the reference)."""
-    ref_rpc = float(values[REF_RESIDENTS]) or float(values["district.residents_per_community"])
-    rpc = float(values["district.residents_per_community"])
-    if key in PER_COMMUNITY:
-        return rpc / ref_rpc
-    ref_n = float(values[REF_COMMUNITIES]) or float(communities(values))
-    return residents(values) / (ref_n * ref_rpc)
+    run = (float(values["district.residents_per_community"]) if key in PER_COMMUNITY
+           else float(residents(values)))
+    return run / _factor(with_reference(dict(values)), key)
 
 
 def amount(values: Mapping[str, Any], key: str) -> float:

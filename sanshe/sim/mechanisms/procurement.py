@@ -111,17 +111,17 @@ def needs_list(mode: str, demand: np.ndarray, supply: np.ndarray, projects_prior
         weight = needs_weight(p, projects_priority)
         return weight * needs + official_list(demand, p, domains, projects_priority)
     # project_led
-    match = p["projects_priority_match"] if projects_priority else 0.0
     official = _normalise(supply) if supply.sum() > 0 else needs
-    weight = min(p["project_led_needs_weight"] + match, 1.0)
+    weight = needs_weight(p, projects_priority, "project_led_needs_weight")
     return weight * needs + (1.0 - weight) * official
 
 
-def needs_weight(p: dict[str, float], projects_priority: bool) -> float:
-    """Share of a government-led list taken from residents' needs (日常性活动, seed 004);
-    the projects priority adds ``projects_priority_match``."""
+def needs_weight(p: dict[str, float], projects_priority: bool,
+                 base: str = "gov_led_needs_weight") -> float:
+    """Share of a government- or project-led list taken from residents' needs (日常性活动,
+    seed 004); the projects priority adds ``projects_priority_match``."""
     match = p["projects_priority_match"] if projects_priority else 0.0
-    return min(p["gov_led_needs_weight"] + match, 1.0)
+    return min(p[base] + match, 1.0)
 
 
 def official_list(demand: np.ndarray, p: dict[str, float], domains: np.ndarray | None,
