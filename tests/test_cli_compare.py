@@ -170,8 +170,8 @@ def test_a_failed_run_makes_compare_exit_1(tmp_path: Path, monkeypatch, capsys) 
 
 
 def _finished(path: Path) -> int:
-    try:
-        with sqlite3.connect(path, timeout=5) as conn:
+    try:  # a short lock wait: a poll blocked behind the writer would miss the moment
+        with sqlite3.connect(path, timeout=0.1) as conn:
             return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
     except sqlite3.Error:
         return 0  # not created yet
