@@ -72,7 +72,7 @@ def test_satisfaction_and_trust_are_not_pulled_back_in_a_month_without_experienc
     model = CommunityGovernanceModel("baseline", seed=3, **{
         "district.streets": 1, "district.communities_per_street": 2,
         "district.residents_per_community": 200})
-    model.pop.need_weights[:] = 0.0  # no needs arise, so none is met or lapses
+    model.pop.need_table[:] = 0.0  # no needs arise, so none is met or lapses
     model.pop.satisfaction[:] = 0.9
     model.pop.trust[:] = 0.05
     model.run(3)

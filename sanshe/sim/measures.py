@@ -23,6 +23,12 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else float("nan")
 
 
+def _share(flags: np.ndarray) -> float:
+    """Share of residents for whom ``flags`` holds (a count, not a float mean: the same
+    number, without converting every flag to a float)."""
+    return _ratio(np.count_nonzero(flags), flags.size)
+
+
 def measure(model: CommunityGovernanceModel, delivery: services.Delivery, lapsed: np.ndarray,
             settled: affairs.AffairsResult) -> dict[str, float]:
     """Every outcome of this month."""
@@ -39,13 +45,16 @@ def measure(model: CommunityGovernanceModel, delivery: services.Delivery, lapsed
 def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
     pop = model.pop
     taking_part = pop.participating
+    young, elderly = pop.age == YOUNG, pop.age == ELDERLY
     return {
-        "participation_rate": float(taking_part.mean()),
+        "participation_rate": _share(taking_part),
         # Shanghai surveys: turnout rises from 13.8% at 18-29 to 77.7% at 70-79
-        "participation_young": float(taking_part[pop.age == YOUNG].mean()),
-        "participation_elderly": float(taking_part[pop.age == ELDERLY].mean()),
-        "volunteer_rate": float(pop.volunteer.mean()),
-        "deliberation_rate": float(pop.deliberating.mean()),
+        "participation_young": _ratio(np.count_nonzero(taking_part & young),
+                                      np.count_nonzero(young)),
+        "participation_elderly": _ratio(np.count_nonzero(taking_part & elderly),
+                                        np.count_nonzero(elderly)),
+        "volunteer_rate": _share(pop.volunteer),
+        "deliberation_rate": _share(pop.deliberating),
         # diagnostic: where coordinators' time or SOs' member places held someone out
         "capacity_bound_share": float(model.capacity_bound.mean()),
         "mean_satisfaction": float(pop.satisfaction.mean()),
@@ -58,10 +67,11 @@ def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
     """Coverage = needs met / needs closed (met or lapsed) this month, overall and by group."""
     pop = model.pop
     met, gone = delivery.served, lapsed
+    open_ = pop.need_domain >= 0
     out = {
         "need_coverage": _ratio(met.size, met.size + gone.size),
-        "hidden_need_share": _ratio(((pop.need_domain >= 0) & ~pop.need_expressed).sum(),
-                                    (pop.need_domain >= 0).sum()),
+        "hidden_need_share": _ratio(np.count_nonzero(open_ & ~pop.need_expressed),
+                                    np.count_nonzero(open_)),
         "mean_service_quality": float(delivery.quality.mean()) if met.size else float("nan"),
     }
     coverages = []

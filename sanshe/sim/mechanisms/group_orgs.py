@@ -18,6 +18,7 @@ import numpy as np
 
 from sanshe.sim.agents.group_org import GroupOrganization
 from sanshe.sim.agents.social_org import Contract
+from sanshe.sim.mechanisms import needs
 from sanshe.sim.population import D
 
 if TYPE_CHECKING:
@@ -61,10 +62,7 @@ def seen_need(model: CommunityGovernanceModel, target: str) -> np.ndarray:
     pop = model.pop
     members = pop.groups[target]
     if model.month == 0:
-        idx = np.flatnonzero(members)
-        return np.stack([np.bincount(pop.community[idx], weights=pop.need_weights[idx, d],
-                                     minlength=pop.communities) for d in range(D)],
-                        axis=1) * 12
+        return needs.expected_needs(pop, np.flatnonzero(members))
     waiting = members & (pop.need_domain >= 0) & pop.need_expressed
     key = pop.community[waiting] * D + pop.need_domain[waiting]
     return np.bincount(key, minlength=pop.communities * D).reshape(
@@ -147,13 +145,21 @@ def pay_own_projects(model: CommunityGovernanceModel) -> None:
                           if g[1] is None or g[1].months_left > 0]
 
 
+def target_tables(model: CommunityGovernanceModel) -> list[np.ndarray]:
+    """Per group organisation, by (community, combination of special groups): whether such
+    residents are its target group in a community its own channels reach; coordination
+    divides work, it lends no channels. Residents read their cell (``Population.by_profile``),
+    so the rule is applied once per cell, not once per resident."""
+    pop = model.pop
+    return [np.outer(org.reach, pop.profile_has(org.kind.target)) for org in model.group_orgs]
+
+
 def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
     """Per group organisation, the residents of its target group in the communities its
-    own channels reach; coordination divides work, it lends no channels."""
-    pop = model.pop
-    return [pop.groups[org.kind.target] & org.reach[pop.community] for org in model.group_orgs]
+    own channels reach."""
+    return [model.pop.by_profile(table) for table in target_tables(model)]
 
 
 def reached(model: CommunityGovernanceModel) -> np.ndarray:
     """Residents whose special group some group organisation reaches where they live."""
-    return np.logical_or.reduce(targets(model))
+    return model.pop.by_profile(np.logical_or.reduce(target_tables(model)))

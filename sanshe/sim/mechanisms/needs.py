@@ -42,14 +42,23 @@ def known_demand(model: CommunityGovernanceModel) -> np.ndarray:
     this year, plus hidden ones seen through the information platform."""
     pop = model.pop
     if model.month == 0:  # a needs survey before the first year: expected needs
-        key = pop.community
-        return np.stack([np.bincount(key, weights=pop.need_weights[:, d],
-                                     minlength=pop.communities) for d in range(D)],
-                        axis=1) * 12
+        return expected_needs(pop)
     visible = model.expressed_year.copy()
     if model.v["policy.linkage.info_platform"]:
         visible += model.p["platform_needs_visibility"] * open_counts(pop, False)
     return visible
+
+
+def expected_needs(pop: Population, who: np.ndarray | None = None) -> np.ndarray:
+    """Needs a year brings by (community, domain) among residents ``who`` (all by default),
+    as a needs survey finds them: residents of a community with the same special groups
+    share their chances, so they are counted once per combination of groups."""
+    community = pop.community if who is None else pop.community[who]
+    profile = pop.need_profile if who is None else pop.need_profile[who]
+    rows = pop.need_table.shape[0]
+    key = community.astype(np.int64) * rows + profile
+    counts = np.bincount(key, minlength=pop.communities * rows).reshape(pop.communities, rows)
+    return (counts @ pop.need_table) * 12
 
 
 def arise_and_express(model: CommunityGovernanceModel, channels: Channels) -> None:
@@ -57,9 +66,7 @@ def arise_and_express(model: CommunityGovernanceModel, channels: Channels) -> No
     needs (what planners will know) grows by the newly expressed ones."""
     pop = model.pop
     arise(pop, model.streams[STREAM])
-    before = pop.need_expressed.copy()
-    express(pop, channels, model.p, model.streams[EXPRESSION_STREAM])
-    newly = np.flatnonzero(pop.need_expressed & ~before)
+    newly = express(pop, channels, model.p, model.streams[EXPRESSION_STREAM])
     np.add.at(model.expressed_year, (pop.community[newly], pop.need_domain[newly]), 1.0)
 
 
@@ -73,12 +80,11 @@ def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarr
 def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
     """New needs for residents without one; returns their indices."""
     free = np.flatnonzero(pop.need_domain < 0)
-    weights = pop.need_weights[free]
-    total = weights.sum(axis=1)
+    profile = pop.need_profile[free]
     draw = rng.random(free.size)
-    new = draw < total
+    new = draw < pop.need_table.sum(axis=1)[profile]
     idx = free[new]
-    cumulative = np.cumsum(weights[new], axis=1)
+    cumulative = np.cumsum(pop.need_table, axis=1)[profile[new]]
     pick = draw[new][:, None] < cumulative  # reuse the draw: below total → a domain
     pop.need_domain[idx] = np.argmax(pick, axis=1).astype(np.int8)
     pop.need_expressed[idx] = False
@@ -86,8 +92,9 @@ def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
 
 
 def express(pop: Population, channels: Channels, p: dict[str, float],
-            rng: np.random.Generator) -> None:
-    """Hidden needs become known to providers through the open channels."""
+            rng: np.random.Generator) -> np.ndarray:
+    """Hidden needs become known to providers through the open channels; returns the
+    residents whose need was expressed now (in index order)."""
     hidden = np.flatnonzero((pop.need_domain >= 0) & ~pop.need_expressed)
     c = pop.community[hidden]
     chance = (
@@ -99,7 +106,9 @@ def express(pop: Population, channels: Channels, p: dict[str, float],
         + p["expression_deliberation"] * pop.deliberating[hidden]
         + p["expression_group"] * channels.group_reach[hidden]
     )
-    pop.need_expressed[hidden[rng.random(hidden.size) < np.minimum(chance, 1.0)]] = True
+    newly = hidden[rng.random(hidden.size) < np.minimum(chance, 1.0)]
+    pop.need_expressed[newly] = True
+    return newly
 
 
 def lapse(pop: Population, served: np.ndarray, p: dict[str, float],

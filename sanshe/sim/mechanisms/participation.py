@@ -111,13 +111,14 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
 
 
 def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.ndarray:
-    """Pull from group organisations on their target groups and from social workers."""
+    """Pull from group organisations on their target groups and from social workers (the
+    same for residents of a community with the same special groups: one value per cell)."""
     pop, p = model.pop, model.p
-    pull = p["sw_mobilisation"] * outreach[pop.community]
-    for target in group_orgs.targets(model):
+    pull = p["sw_mobilisation"] * outreach[:, None]
+    for target in group_orgs.target_tables(model):
         pull = (pull + p["group_mobilisation"] * target / len(model.group_orgs)
                 * p["group_mobilisation_scale"])
-    return pull
+    return pop.by_profile(np.broadcast_to(pull, (pop.communities, pop.need_table.shape[0])))
 
 
 def placements(model: CommunityGovernanceModel) -> list[Placement]:
