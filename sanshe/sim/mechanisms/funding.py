@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.inputs import money
-from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.agents.social_org import Lot, SocialOrganization
 from sanshe.sim.mechanisms import ecology, needs, priorities, procurement
 from sanshe.sim.population import D
 
@@ -33,11 +33,14 @@ def community_funds(model: CommunityGovernanceModel) -> None:
     fund = money.amount(v, "policy.community.service_fund")  # this community's size
     size = float(p["community_project_size"])
     known = needs.known_demand(model)
+    able: dict[int, list[SocialOrganization]] = {}  # able to run a small project, by home
+    for so in model.sos:  # one pass, in the order of model.sos (draws below keep it)
+        if so.capacity >= p["small_project_capacity_share"] * p["min_bid_capacity"]:
+            able.setdefault(so.community, []).append(so)
     for committee in model.committees:
         c = committee.index
         to_sos = priorities.services_to_sos(model, fund)
-        local = [so for so in model.sos if so.community == c
-                 and so.capacity >= p["small_project_capacity_share"] * p["min_bid_capacity"]]
+        local = able.get(c, [])
         spent = 0.0
         weights = known[c] + 1e-9
         # projects of about the usual size, at least one, as lots are

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.group_org import GroupOrganization
-from sanshe.sim.agents.social_org import Contract
+from sanshe.sim.agents.social_org import Contract, SocialOrganization
 from sanshe.sim.mechanisms import needs
 from sanshe.sim.population import D
 
@@ -50,9 +50,34 @@ def yearly(model: CommunityGovernanceModel) -> None:
         org.informed = rng.random() >= model.p["cadre_turnover"]
     seen = {target: seen_need(model, target) for target in {o.kind.target for o in orgs}}
     plan = joint_plan if model.v["policy.linkage.group_coordination"] else silo_plans
+    sos = _Contractors(model.sos)
     for org, c, d in plan(orgs, seen, rng):
         model.group_projects.append((org.unique_id, c, d))
-        _commission(model, org, c, d, rng)
+        _commission(model, org, c, d, rng, sos)
+
+
+class _Contractors:
+    """The district's SOs indexed once a year by where and in what they work, so each
+    project looks up its possible contractors instead of scanning every SO; lists keep the
+    order of ``model.sos`` (the jury's draws follow it)."""
+
+    def __init__(self, sos: list[SocialOrganization]) -> None:
+        Indexed = list[tuple[int, SocialOrganization]]
+        self.local: dict[tuple[int, int], Indexed] = {}  # community SOs by (community, domain)
+        self.agencies: dict[int, Indexed] = {}  # professionals by domain
+        self.community: dict[int, list[SocialOrganization]] = {}  # community SOs by community
+        for i, so in enumerate(sos):
+            if so.is_community:
+                self.local.setdefault((so.community, so.domain), []).append((i, so))
+                self.community.setdefault(so.community, []).append(so)
+            else:
+                self.agencies.setdefault(so.domain, []).append((i, so))
+
+    def serving(self, c: int, d: int) -> list[SocialOrganization]:
+        """SOs of domain ``d`` that can work in community ``c``: its own community SOs and
+        every agency (an agency works anywhere)."""
+        both = self.local.get((c, d), []) + self.agencies.get(d, [])
+        return [so for _, so in sorted(both, key=lambda pair: pair[0])]
 
 
 def seen_need(model: CommunityGovernanceModel, target: str) -> np.ndarray:
@@ -111,15 +136,14 @@ def duplicated(projects: list[tuple[int, int, int]]) -> int:
 
 
 def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int, d: int,
-                rng: np.random.Generator) -> None:
+                rng: np.random.Generator, sos: _Contractors) -> None:
     """Buy the project from a local SO in the domain, or run it with own volunteers."""
     p = model.p
     slots = org.project_value * p["group_project_slots_share"] / 12.0 / p["unit_cost"]
-    local = [so for so in model.sos if so.domain == d
-             and (so.community == c or not so.is_community)]
+    local = sos.serving(c, d)
     if not local and model.v["policy.four_priorities.projects"]:
         # 公益项目优先落地社区: the project goes to a community SO of that community
-        local = [so for so in model.sos if so.is_community and so.community == c]
+        local = list(sos.community.get(c, []))
     if local:
         so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
         contract = Contract("group_org", c, d, org.project_value, slots)
