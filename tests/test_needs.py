@@ -50,3 +50,26 @@ def test_open_counts_by_community_and_domain():
     counts = needs.open_counts(pop)
     assert counts.shape == (1, 6)
     assert counts.sum() == (pop.need_domain >= 0).sum()
+
+
+def test_needs_survey_counts_each_residents_yearly_chances():
+    pop = build_population(np.array([300, 0, 500]), np.array([False, False, True]), params(),
+                           np.random.default_rng(4))
+    weights = pop.need_weights
+    expected = np.stack([np.bincount(pop.community, weights=weights[:, d], minlength=3)
+                         for d in range(weights.shape[1])], axis=1) * 12
+    assert np.allclose(needs.expected_needs(pop), expected, rtol=1e-12)
+    elderly = np.flatnonzero(pop.groups["elderly"])
+    only = np.stack([np.bincount(pop.community[elderly], weights=weights[elderly, d],
+                                 minlength=3) for d in range(weights.shape[1])], axis=1) * 12
+    assert np.allclose(needs.expected_needs(pop, elderly), only, rtol=1e-12)
+
+
+def test_express_returns_the_needs_it_brought_to_light():
+    pop = population()
+    needs.arise(pop, np.random.default_rng(1))
+    before = pop.need_expressed.copy()
+    channels = needs.Channels(True, np.zeros(1), np.zeros(1), np.zeros(pop.size, bool))
+    newly = needs.express(pop, channels, params(), np.random.default_rng(2))
+    assert newly.size > 0
+    assert np.array_equal(newly, np.flatnonzero(pop.need_expressed & ~before))

@@ -1,6 +1,16 @@
+import platform
+
 import numpy as np
 
-from sanshe.sim.population import DOMAIN_INDEX, build_population
+from sanshe.sim.population import (
+    DOMAIN_INDEX,
+    GROUP_DOMAIN,
+    D,
+    _ties,
+    build_population,
+    keep_freed_memory,
+    representative_seats,
+)
 from tests.helpers import params
 
 
@@ -45,3 +55,75 @@ def test_a_community_block_holds_exactly_its_residents():
     for c in range(4):
         block = pop.block(c)
         assert np.array_equal(np.arange(pop.size)[block], np.flatnonzero(pop.community == c))
+
+
+def test_community_sums_read_the_blocks_including_empty_communities():
+    sizes = np.array([3, 0, 5, 2, 0])
+    pop = build_population(sizes, np.zeros(5, bool), params(), np.random.default_rng(0))
+    values = np.random.default_rng(1).random(pop.size)
+    flags = values > 0.5
+    expected = np.bincount(pop.community, weights=values, minlength=5)
+    assert np.allclose(pop.per_community(values), expected, rtol=1e-12)
+    assert np.array_equal(pop.per_community(flags),
+                          np.bincount(pop.community[flags], minlength=5))
+    assert list(pop.counts()) == [3, 0, 5, 2, 0]
+
+
+def test_residents_read_their_community_and_groups_cell():
+    pop = make(sizes=(300, 200, 400))
+    reach = np.array([True, False, True])
+    for group in pop.groups:
+        cells = np.outer(reach, pop.profile_has(group))
+        assert np.array_equal(pop.by_profile(cells), pop.groups[group] & reach[pop.community])
+    table = np.arange(3 * pop.need_table.shape[0], dtype=float).reshape(3, -1)
+    assert np.array_equal(pop.by_profile(table), table[pop.community, pop.need_profile])
+
+
+def test_need_chances_add_each_special_group_to_the_general_rate():
+    p = params()
+    pop = make(sizes=(2000,), rural=(False,))
+    weights = pop.need_weights
+    general = np.zeros(D)
+    general[DOMAIN_INDEX["culture_sports"]] = p["general_needs_culture_share"] * p[
+        "need_rate_general"]
+    general[DOMAIN_INDEX["mediation"]] = (1 - p["general_needs_culture_share"]) * p[
+        "need_rate_general"]
+    for i in range(0, pop.size, 97):
+        expected = general.copy()
+        for group, flags in pop.groups.items():
+            expected[DOMAIN_INDEX[GROUP_DOMAIN[group]]] += p["need_rate_special"] * flags[i]
+        assert np.allclose(weights[i], expected, rtol=1e-12)
+
+
+def test_ties_are_drawn_as_each_resident_naming_random_neighbours():
+    """The construction equals the plain rule: each resident names k // 2 others of her
+    community at a uniform random offset, and a named pair is one tie."""
+    sizes, k = np.array([40, 40, 40]), 8
+    ties = _ties(sizes, k, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    offsets = rng.integers(1, np.full(sizes.sum() * (k // 2), 40))
+    expected = np.zeros((120, 120), bool)
+    for entry, offset in enumerate(offsets):
+        i = entry // (k // 2)
+        start = 40 * (i // 40)
+        j = start + (i - start + offset) % 40
+        expected[i, j] = expected[j, i] = True
+    assert np.array_equal(ties.toarray() > 0, expected)
+    assert set(np.unique(ties.data)) == {1.0}
+
+
+def test_representatives_are_the_most_disposed_of_each_community():
+    pop = make(sizes=(500, 300, 0, 200), rural=(False, True, False, False))
+    seats = representative_seats(np.array([500, 300, 0, 200]), params())
+    for c in range(4):
+        block = pop.block(c)
+        chosen = pop.representative[block]
+        assert chosen.sum() == seats[c]
+        if 0 < seats[c] < block.stop - block.start:
+            disposition = pop.disposition[block]
+            assert disposition[chosen].min() > disposition[~chosen].max()
+
+
+def test_allocator_keeps_freed_memory_where_glibc_runs():
+    took = keep_freed_memory()
+    assert took == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")

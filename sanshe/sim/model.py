@@ -32,11 +32,15 @@ from sanshe.sim.mechanisms import (
     services,
     workforce,
 )
-from sanshe.sim.population import D, Population, build_population
+from sanshe.sim.population import D, Population, build_population, keep_freed_memory
 from sanshe.sim.streams import make_streams
 
 #: The district is built from this stream (residents, seeded organisations, reach).
 CONSTRUCTION_STREAM = "population"
+
+#: From this many residents per-resident arrays outgrow what the C allocator reuses by
+#: default (32 MB), so the model asks it to keep freed memory (population.keep_freed_memory).
+BIG_POPULATION = 1_000_000
 
 
 def read_outcome(model: CommunityGovernanceModel, name: str) -> float:
@@ -86,6 +90,8 @@ class CommunityGovernanceModel(mesa.Model):
         rural = np.zeros(n_comm, bool)
         rural[: int(round(v["district.rural_share"] * n_comm))] = True
         self.sizes = np.full(n_comm, int(v["district.residents_per_community"]))
+        if self.sizes.sum() >= BIG_POPULATION:
+            keep_freed_memory()
         self.pop: Population = build_population(self.sizes, rural, p, rng)
         self._build_government(per_street, rural)
         self.group_orgs = [

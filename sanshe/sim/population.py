@@ -7,6 +7,8 @@ community by community (contiguous blocks), so community totals are ``np.bincoun
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +38,25 @@ GROUP_DOMAIN: dict[str, str] = {
 }
 
 YOUNG, MIDDLE, ELDERLY = 0, 1, 2
+
+#: glibc ``mallopt`` options: freed blocks above the trim threshold go back to the system,
+#: blocks above the mmap threshold are mapped afresh each time (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory(limit: int = 1 << 30) -> bool:
+    """Let the C allocator reuse freed blocks of up to ``limit`` bytes instead of mapping
+    fresh pages for every large temporary array. By default glibc maps each block above
+    32 MB afresh and returns it when freed; a month of a city of millions allocates
+    hundreds of per-resident temporaries of that size, and faulting their pages in costs
+    more than the arithmetic on them. Peak memory is unchanged (the same arrays live at
+    once); freed memory stays with the process for the next month. Returns whether the
+    allocator took the setting (glibc on Linux; elsewhere nothing changes)."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, limit)) and bool(mallopt(_M_TRIM_THRESHOLD, limit))
 
 
 @dataclass
@@ -101,11 +122,11 @@ class Population:
         values = np.asarray(values)
         if values.dtype == bool:
             values = values.view(np.uint8)
-        if self.size == 0:
-            return np.zeros(self.communities)
-        starts = np.minimum(self.offsets[:-1], self.size - 1)
-        sums = np.add.reduceat(values, starts, dtype=float)
-        return np.where(self.offsets[1:] > self.offsets[:-1], sums, 0.0)
+        sums = np.zeros(self.communities)
+        peopled = self.offsets[1:] > self.offsets[:-1]  # an empty block has no segment
+        if peopled.any():
+            sums[peopled] = np.add.reduceat(values, self.offsets[:-1][peopled], dtype=float)
+        return sums
 
     def counts(self) -> np.ndarray:
         """Residents per community."""
@@ -162,7 +183,7 @@ def build_population(
         satisfaction=satisfaction,
         expectation=satisfaction.copy(),  # content at the start: what they get is expected
         efficacy=np.zeros(n),
-        representative=representatives(community, sizes, disposition, p),
+        representative=representatives(sizes, disposition, p),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
         member_of=np.full(n, -1, dtype=np.int64),
@@ -188,15 +209,17 @@ def representative_seats(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
     return np.minimum(np.round(groups * p["representatives_per_group"]), sizes).astype(int)
 
 
-def representatives(community: np.ndarray, sizes: np.ndarray, disposition: np.ndarray,
+def representatives(sizes: np.ndarray, disposition: np.ndarray,
                     p: dict[str, float]) -> np.ndarray:
     """The most civic-minded residents of each community are its representatives (楼栋长,
     居民小组长, 居民代表: seed 001's 睦邻互助会). A rule, not a draw: no stream is used."""
-    order = np.lexsort((-disposition, community))  # by community, most disposed first
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    rank = np.arange(community.size) - starts[community[order]]
-    chosen = np.zeros(community.size, bool)
-    chosen[order] = rank < representative_seats(sizes, p)[community[order]]
+    seats = representative_seats(sizes, p)
+    chosen = np.zeros(disposition.size, bool)
+    for c in np.flatnonzero(seats):  # each community sorts its own block, most disposed first
+        start = int(starts[c])
+        ranked = np.argsort(-disposition[start:start + int(sizes[c])], kind="stable")
+        chosen[start + ranked[:seats[c]]] = True
     return chosen
 
 

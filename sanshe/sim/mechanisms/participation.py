@@ -111,9 +111,9 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
 
 
 def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.ndarray:
-    """Pull from group organisations on their target groups and from social workers (the
-    same for residents of a community with the same special groups: one value per cell)."""
+    """Pull from group organisations on their target groups and from social workers."""
     pop, p = model.pop, model.p
+    # the same for residents of a community with the same special groups: one value a cell
     pull = p["sw_mobilisation"] * outreach[:, None]
     for target in group_orgs.target_tables(model):
         pull = (pull + p["group_mobilisation"] * target / len(model.group_orgs)
