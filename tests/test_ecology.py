@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from sanshe import CommunityGovernanceModel
 from sanshe.sim.mechanisms import ecology
 from sanshe.sim.mechanisms.workforce import exit_probability, fill_probability
-from tests.helpers import params
+from tests.helpers import SMALL, params
 
 
 def test_founding_is_an_inverted_u_in_density():
@@ -73,3 +74,19 @@ def test_social_evaluation_follows_what_residents_got():
     ecology.social_evaluation(idle, p)
     assert busy.reputation == pytest.approx(0.5 * 0.3 + 0.5 * 0.8)
     assert idle.reputation == pytest.approx(0.15)
+
+
+def test_a_closing_so_frees_its_members_and_nobody_elses():
+    model = CommunityGovernanceModel("baseline", seed=3, **SMALL)
+    model.run(3)
+    community = [so for so in model.sos if so.is_community]
+    gone, stays = community[0], community[1]
+    ecology.recruit_members(model, gone, 5, np.random.default_rng(0))
+    members = np.flatnonzero(model.pop.member_of == gone.unique_id)
+    kept = np.flatnonzero(model.pop.member_of == stays.unique_id)
+    assert members.size >= 5 and kept.size > 0
+    ecology.close(model, gone)
+    assert not (model.pop.member_of == gone.unique_id).any()
+    assert np.all(model.pop.member_of[members] == -1)
+    assert np.all(model.pop.member_of[kept] == stays.unique_id)
+    assert gone not in model.sos

@@ -278,7 +278,8 @@ def close(model: CommunityGovernanceModel, so: SocialOrganization) -> None:
     for worker in so.staff:
         worker.remove()
     so.staff = []
-    model.pop.member_of[model.pop.member_of == so.unique_id] = -1
+    members = model.pop.member_of[model.pop.block(so.community)]  # they live where it works
+    members[members == so.unique_id] = -1
     model.sos.remove(so)
     so.remove()
     model.closures_month += 1
