@@ -77,7 +77,7 @@ class Population:
     representative: np.ndarray  # bool, residents' representative (居民代表 / 楼栋长)
     volunteer: np.ndarray  # bool, volunteering this month
     deliberating: np.ndarray  # bool, attends deliberation meetings
-    member_of: np.ndarray  # int, unique_id of the community SO joined, -1 if none
+    member_of: np.ndarray  # int32, unique_id of the community SO joined, -1 if none
     founder: np.ndarray  # bool, has founded an SO
     ties: sp.csr_matrix  # symmetric tie matrix inside communities
     degree: np.ndarray
@@ -186,7 +186,7 @@ def build_population(
         representative=representatives(sizes, disposition, p),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
-        member_of=np.full(n, -1, dtype=np.int64),
+        member_of=np.full(n, -1, dtype=np.int32),
         founder=np.zeros(n, bool),
         ties=ties,
         degree=np.maximum(np.asarray(ties.sum(axis=1)).ravel(), 1.0),
