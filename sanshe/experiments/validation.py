@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sanshe.experiments import designs, runner
+from sanshe.experiments import runner
 from sanshe.experiments.executors import Pool
 from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
-from sanshe.inputs import parameters as table
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
 from sanshe.reporting import pages, tables
@@ -772,10 +771,10 @@ def _report_row(r: CheckResult) -> dict[str, Any]:
 def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
                  replications: int | None, months: int, seed: int = MASTER_SEED,
                  size: dict[str, Any] | None = None,
-                 robustness: Sequence[dict[str, Any]] | None = None,
-                 joint: Sequence[dict[str, Any]] | None = None) -> Any:
+                 robustness: Any = None) -> Any:
     """Write ``report.html`` (figures embedded; templates/validation.html.j2), ``table.csv``,
-    ``table.md``, PNGs and the robustness tables into ``out``."""
+    ``table.md``, PNGs and, given a :class:`~sanshe.experiments.robustness.Robustness`, its
+    two tables into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     size = SIZE if size is None else size
@@ -790,16 +789,15 @@ def write_report(rows: Sequence[CheckResult], out: Any, seconds: float,
         figure_path.write_bytes(_png(pattern_figure(sub)))
         patterns.append({"number": pattern, "text": text, "figure": figure_path,
                          "rows": [_report_row(r) for r in sub]})
-    if robustness:
-        _write_csv(out / "robustness.csv", robustness)
-    if joint:
-        _write_csv(out / "joint.csv", joint)
+    if robustness is not None:
+        write_robustness(robustness, out)
     page = pages.render(
         "validation.html.j2", title="sanshe validation", lang="en", headers=REPORT_HEADERS,
         intro=_report_intro(rows, seconds, months, seed, size), patterns=patterns,
-        robustness=_table_of(robustness) if robustness else None,
-        joint=_table_of(joint_summary(joint)) if joint else None,
-        joint_points=max(r["point"] for r in joint) if joint else 0)
+        robustness=_table_of(robustness.summary()) if robustness is not None else None,
+        draws=len(robustness.draws) if robustness is not None else 0,
+        constants=len(robustness.draws[0]) if robustness is not None and robustness.draws
+        else 0, draw_replications=robustness.replications if robustness is not None else 0)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -820,117 +818,9 @@ def _write_csv(path: Any, rows: Sequence[dict[str, Any]]) -> None:
         writer.writerows(rows)
 
 
-# ---------------------------------------------------------------------- robustness
-#: The three headline comparisons: (label, treatment arm, control arm, outcome, sign).
-HEADLINES = (
-    ("full_linkage vs baseline: so_count", "full_linkage", "baseline", "so_count", +1),
-    ("full_linkage vs baseline: need_coverage", "full_linkage", "baseline", "need_coverage", +1),
-    ("competitive vs directed: mean_service_quality", "competitive_purchase",
-     "directed_purchase", "mean_service_quality", +1),
-    ("competitive vs directed: contract_hhi", "competitive_purchase", "directed_purchase",
-     "contract_hhi", -1),
-    ("demand_driven vs government_led: need_coverage", "demand_driven", "government_led",
-     "need_coverage", +1),
-)
-
-
-#: Five of the parameters flagged ``uncertain`` that sit on the headline causal paths:
-#: SO founding (full package), incumbency in awards (competitive vs directed), officials'
-#: use of residents' needs and their weight on events, which may meet needs, against
-#: administrative deliverables, which meet none (linkage mode), participation thresholds.
-#: (``crowding`` was the fifth until the government-led task share arrived: at either end
-#: of its range every headline effect equalled the default to four digits.)
-ROBUSTNESS_PARAMETERS = ("founding_rate", "incumbency_weight", "gov_led_needs_weight",
-                         "official_deliverable_event", "threshold_mean")
-
-
-def _headline_rows(extra: dict[str, Any], replications: int, months: int, seed: int,
-                   size: dict[str, Any], engine: runner.Engine | Pool,
-                   ) -> list[dict[str, Any]]:
-    """Every headline paired difference with the constants in ``extra`` overridden."""
-    scenarios = sorted({h[1] for h in HEADLINES} | {h[2] for h in HEADLINES})
-    arms = [Arm(s, tuple(sorted(extra.items()))) for s in scenarios]
-    results = run_arms(arms, replications, months, seed, size, executor=engine)
-    by_scenario = {a.scenario: results[a.key] for a in arms}
-    rows = []
-    for label, t, c, outcome, sign in HEADLINES:
-        values = [by_scenario[t][r].final[outcome] - by_scenario[c][r].final[outcome]
-                  for r in range(replications)]
-        mean, low, high = t_interval(values)
-        holds = (low > 0) if sign > 0 else (high < 0)
-        same_sign = (mean > 0) if sign > 0 else (mean < 0)
-        rows.append({"comparison": label, "mean": mean, "ci_low": low, "ci_high": high,
-                     "expected_sign_holds": "yes" if holds else (
-                         "sign only" if same_sign else "no")})
-    return rows
-
-
-def _robustness_size(size: dict[str, Any] | None) -> dict[str, Any]:
-    return size if size is not None else {
-        k.replace("__", "."): v for k, v in DEFAULT_DISTRICT.items()}
-
-
-def robustness(replications: int = 10, months: int = MONTHS, seed: int = MASTER_SEED,
-               size: dict[str, Any] | None = None, workers: int | None = None,
-               parameters: Sequence[str] | None = None,
-               executor: str | Pool | runner.Engine | None = None, scheduler: str | None = None,
-               ) -> list[dict[str, Any]]:
-    """Sign of each headline effect with each uncertain parameter at its low/high end.
-
-    Runs at the library's default district unless ``size`` says otherwise: two of the three
-    headlines are about where money goes, and the budgets are set for that district.
-    """
-    size = _robustness_size(size)
-    names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
-    by_name = {p.name: p for p in table.TABLE}
-    settings: list[tuple[str, str, float | None]] = [("(defaults)", "", None)]
-    for name in names:
-        settings += [(name, "low", by_name[name].low), (name, "high", by_name[name].high)]
-    rows = []
-    with runner.engine(executor, workers, scheduler) as shared:  # workers start once
-        for name, end, value in settings:
-            extra = {} if value is None else {f"parameters.{name}": value}
-            for row in _headline_rows(extra, replications, months, seed, size, shared):
-                rows.append({"parameter": name, "end": end,
-                             "value": "" if value is None else f"{value:g}", **row})
-    return rows
-
-
-def robustness_joint(points: int = 16, replications: int = 5, months: int = MONTHS,
-                     seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
-                     workers: int | None = None, parameters: Sequence[str] | None = None,
-                     executor: str | Pool | runner.Engine | None = None,
-                     scheduler: str | None = None) -> list[dict[str, Any]]:
-    """Each headline effect at ``points`` Latin-hypercube draws of the uncertain parameters
-    varied together over their plausible ranges — interactions that one-at-a-time ends miss.
-    """
-    size = _robustness_size(size)
-    names = list(parameters) if parameters else list(ROBUSTNESS_PARAMETERS)
-    by_name = {p.name: p for p in table.TABLE}
-    unit = designs.latin_hypercube(len(names), points, seed)
-    low = np.array([by_name[n].low for n in names])
-    high = np.array([by_name[n].high for n in names])
-    rows = []
-    with runner.engine(executor, workers, scheduler) as shared:  # workers start once
-        for i, draw in enumerate(designs.scale(unit, low, high)):
-            values = {n: float(round(v) if by_name[n].is_integer else v)
-                      for n, v in zip(names, draw, strict=True)}
-            extra = {f"parameters.{n}": v for n, v in values.items()}
-            for row in _headline_rows(extra, replications, months, seed, size, shared):
-                rows.append({"point": i + 1, **{n: f"{v:.4g}" for n, v in values.items()},
-                             **row})
-    return rows
-
-
-def joint_summary(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per headline comparison: at how many joint draws the sign holds, and the effect range."""
-    out = []
-    for label in dict.fromkeys(r["comparison"] for r in rows):
-        sub = [r for r in rows if r["comparison"] == label]
-        means = [r["mean"] for r in sub]
-        out.append({"comparison": label, "points": len(sub),
-                    "significant": sum(r["expected_sign_holds"] == "yes" for r in sub),
-                    "sign_only": sum(r["expected_sign_holds"] == "sign only" for r in sub),
-                    "reversed": sum(r["expected_sign_holds"] == "no" for r in sub),
-                    "min_effect": min(means), "max_effect": max(means)})
-    return out
+def write_robustness(result: Any, out: Any) -> None:
+    """The robustness draws' two CSVs: per check the shares holding, and per draw the means."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_csv(out / "robustness_draws_summary.csv", result.summary())
+    _write_csv(out / "robustness_draws.csv", result.per_draw())
