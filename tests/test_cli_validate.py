@@ -75,7 +75,7 @@ def test_draws_of_named_constants_cover_their_ranges():
     assert result.means.shape == (4, len(validation.checks_for(8)))
 
 
-def test_calibrate_fits_and_writes_its_files(tmp_path):
+def test_calibrate_fits_a_scenario_and_writes_its_files(tmp_path):
     scenario = tmp_path / "tiny.toml"
     scenario.write_text('[scenario]\nname="tiny"\nextends="incubation_only"\n'
                         '[district]\nstreets=1\ncommunities_per_street=2\n'
@@ -84,15 +84,19 @@ def test_calibrate_fits_and_writes_its_files(tmp_path):
     targets.write_text('[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\n'
                        'value=8\ntolerance=0.2\nsource="test"\n', encoding="utf-8")
     result = sanshe("calibrate", str(scenario), "--targets", str(targets),
-                    "--free", "founding_rate=0.001:0.02", "--points", "3",
-                    "--replications", "1", "--months", "13", "--workers", "1",
+                    "--free", "founding_rate=0.001:0.02", "--points", "4", "--refine", "0",
+                    "--replications", "1", "--confirm", "2", "--months", "13", "--workers",
+                    "1", "--db", str(tmp_path / "r.sqlite"), "--no-progress",
                     "--out", str(tmp_path / "fit"))
     assert result.returncode == 0, result.stderr
-    assert "founding_rate" in result.stdout and "fits" in result.stdout
+    assert "founding_rate" in result.stdout and "fitted figures" in result.stdout
     fitted = (tmp_path / "fit" / "fitted.toml").read_text(encoding="utf-8")
     assert fitted.count("founding_rate = ") == 1
     summary = json.loads((tmp_path / "fit" / "calibration.json").read_text(encoding="utf-8"))
-    assert summary["scenario"] == "tiny"
+    assert [p["stage"] for p in summary["points"]] == ["global"] * 4
+    with open(tmp_path / "fit" / "fit.csv", encoding="utf-8") as fh:
+        fit = list(csv.DictReader(fh))
+    assert [r["scenario"][-12:] for r in fit] == ["tiny.toml@13"] and fit[0]["replications"] == "2"
 
 
 def test_calibrate_rejects_a_constant_outside_its_range(tmp_path):

@@ -225,7 +225,8 @@ def test_every_batch_command_checks_the_executor_options_before_any_run(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.toml").write_text(
-        '[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\nvalue=12\n', encoding="utf-8"
+        '[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\nvalue=12\n'
+        'source="a survey"\n', encoding="utf-8"
     )
     db = tmp_path / "never.sqlite"
     bad = ["--executor", "local", "--scheduler", "tcp://127.0.0.1:8786", "--out", "o"]

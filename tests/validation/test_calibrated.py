@@ -1,6 +1,6 @@
 """The library's constants reproduce the source figures they were calibrated to.
 
-A mechanism change that breaks the fit fails here; refit with ``sanshe calibrate --joint``
+A mechanism change that breaks the fit fails here; refit with ``sanshe calibrate``
 (docs/validation.md, section Calibration), apply the constants (``--apply``) and update the
 docs. The held-out figures (never fitted) are checked here too: they are the calibration's
 out-of-sample test. The Yuhuatai runs are shared by both targets files (same seeds).
@@ -53,10 +53,11 @@ def library_runs() -> dict[str, list[RunResult]]:
                 for key, specs in jobs.items()}
 
 
-def _misses(held_out: bool, runs: dict[str, list[RunResult]]) -> dict[str, str]:
-    spec = calibration.load_joint()
+def _misses(figures: list[calibration.Figure], runs: dict[str, list[RunResult]]
+            ) -> dict[str, str]:
+    """The figures whose mean over the runs misses by more than one standard unit."""
     out = {}
-    for fig in (spec.held_out if held_out else spec.fitted):
+    for fig in figures:
         values = [calibration.statistic(fig, r.final) for r in runs[fig.setting]]
         mean = sum(values) / len(values)
         z = calibration.standardized_miss(fig, mean)
@@ -67,22 +68,18 @@ def _misses(held_out: bool, runs: dict[str, list[RunResult]]) -> dict[str, str]:
 
 def test_yuhuatai_reproduces_its_targets(library_runs):
     """Pattern 1 at real scale (seed 001): SOs under 200 → about 1,010 six years later, and
-    more than 20,000 volunteers — two replications with the calibration's seeds."""
-    targets = [t for t in calibration.load_targets(TARGETS) if t.kind != "input"]
-    runs = library_runs["yuhuatai@72"]
-    district = plan(["yuhuatai"], replications=1)[0].scenario.values
-    residents = (district["district.streets"] * district["district.communities_per_street"]
-                 * district["district.residents_per_community"])
-    fit = calibration.fit_table(targets, runs, residents)
-    misses = {f["target"]: f"{f['simulated']:.0f} vs {f['value']:g}" for f in fit
-              if not f["within_tolerance"]}
-    assert set(misses) == {k for k in KNOWN_MISSES if k in {t.name for t in targets}}, misses
+    more than 20,000 volunteers — two replications with the calibration's seeds; the
+    scenario sets the seed's levers."""
+    spec = calibration.load_joint(TARGETS, "yuhuatai")
+    misses = _misses(spec.fitted, library_runs)
+    assert set(misses) == {k for k in KNOWN_MISSES if k in {f.name for f in spec.fitted}}, misses
+    assert all(calibration._input_row(f)["within_tolerance"] for f in spec.inputs)
 
 
 def test_joint_calibration_figures_hold(library_runs):
     """Every fitted figure of calibration_targets.toml within its tolerance (one standard
     unit) at the library's constants."""
-    misses = _misses(False, library_runs)
+    misses = _misses(calibration.load_joint().fitted, library_runs)
     fitted = {fig.name for fig in calibration.load_joint().fitted}
     assert set(misses) == {k for k in KNOWN_MISSES if k in fitted}, misses
 
@@ -90,6 +87,6 @@ def test_joint_calibration_figures_hold(library_runs):
 def test_held_out_figures_hold(library_runs):
     """The figures held back from the fit (national SO density, Shanghai's age gradient,
     Ningbo's active volunteering) within their tolerance: the out-of-sample check."""
-    misses = _misses(True, library_runs)
+    misses = _misses(calibration.load_joint().held_out, library_runs)
     held_out = {fig.name for fig in calibration.load_joint().held_out}
     assert set(misses) == {k for k in KNOWN_MISSES if k in held_out}, misses
