@@ -94,7 +94,7 @@ def grow_capacity(so: SocialOrganization, served: float, training: float,
     doing = p["capacity_learning"] * min(served / p["learning_full_services"], 1.0)
     schooled = p["training_gain"] * training
     so.capacity += (doing + schooled) * (1.0 - so.capacity) - p["capacity_decay"] * so.capacity
-    so.capacity = float(np.clip(so.capacity, 0.0, 1.0))
+    so.capacity = min(max(so.capacity, 0.0), 1.0)
 
 
 # --- the life cycle in the model ----------------------------------------------------------

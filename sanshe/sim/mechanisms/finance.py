@@ -31,11 +31,11 @@ STREAM: str | None = None
 def monthly(model: CommunityGovernanceModel) -> None:
     """Every SO's month of money and growth, then government and group-org spending."""
     salary = float(model.v["policy.social_work.salary_index"])
-    free = priorities.free_space(model)
-    members = np.bincount(model.pop.member_of[model.pop.member_of >= 0])
+    free = priorities.free_space(model).tolist()  # plain floats: the loops below are scalar
+    members = np.bincount(model.pop.member_of[model.pop.member_of >= 0]).tolist()
     rents = {}
     for so in model.sos:
-        so.members = int(members[so.unique_id]) if so.unique_id < members.size else 0
+        so.members = members[so.unique_id] if so.unique_id < len(members) else 0
         rents[so.unique_id] = priorities.rent_factor(model, so, free)
     gifts = donations(model, salary, rents)
     for so in model.sos:
@@ -101,8 +101,8 @@ def fundraising_effort(so: SocialOrganization, p: dict[str, float], salary: floa
     if costs <= 0:
         return 0.0
     fees, dues = fees_and_dues(so, p, served)
-    other = sum(c.monthly_payment for c in so.contracts) + fees + dues
-    return float(np.clip(1.0 - other / costs, 0.0, 1.0))
+    other = sum([c.monthly_payment for c in so.contracts]) + fees + dues
+    return min(max(1.0 - other / costs, 0.0), 1.0)
 
 
 def donations(model: CommunityGovernanceModel, salary: float,
