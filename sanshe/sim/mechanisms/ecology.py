@@ -212,11 +212,9 @@ def leader_founds(model: CommunityGovernanceModel, who: int,
 
 def community_so_counts(model: CommunityGovernanceModel) -> np.ndarray:
     """Community SOs in each community."""
-    counts = np.zeros(model.pop.communities)
-    for so in model.sos:
-        if so.is_community:
-            counts[so.community] += 1
-    return counts
+    homes = [so.community for so in model.sos if so.is_community]
+    return np.bincount(np.array(homes, dtype=int),
+                       minlength=model.pop.communities).astype(float)
 
 
 def found_community_sos(model: CommunityGovernanceModel, outreach: np.ndarray) -> None:

@@ -114,12 +114,14 @@ def donations(model: CommunityGovernanceModel, salary: float,
     asks exceed it."""
     p = model.p
     asks: dict[int, float] = {}
+    crowding, rate, unit = p["crowding"], p["donation_rate"], p["unit_cost"]
+    served_by = model.served_by_so
     for so in model.sos:
-        served = model.served_by_so.get(so.unique_id, 0.0)
+        served = served_by.get(so.unique_id, 0.0)
         effort = fundraising_effort(so, p, salary, rents[so.unique_id], served)
-        response = max(1.0 + p["crowding"] * so.ledger.government_share(), 0.0)
-        asks[so.unique_id] = (effort * p["donation_rate"] * so.reputation
-                              * (served + so.members) * p["unit_cost"] * response)
+        response = max(1.0 + crowding * so.ledger.government_share(), 0.0)
+        asks[so.unique_id] = (effort * rate * so.reputation
+                              * (served + so.members) * unit * response)
     reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
     pool = p["donor_pool"] * model.pop.size / 12.0 * reach
     total = sum(asks.values())
