@@ -82,8 +82,9 @@ class Ledger:
 
     def government_share(self) -> float:
         """Share of this year's revenue that came from government."""
-        total = sum(self.year.values())
-        return sum(self.year[s] for s in GOVERNMENT_SOURCES) / total if total > 0 else 0.0
+        year = self.year
+        total = sum(year.values())
+        return sum([year[s] for s in GOVERNMENT_SOURCES]) / total if total > 0 else 0.0
 
 
 class SocialOrganization(mesa.Agent):

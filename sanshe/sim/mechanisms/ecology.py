@@ -108,8 +108,8 @@ def found(model: CommunityGovernanceModel, kind: str, domain: int, community: in
     p = model.p
     capacity = p["initial_capacity_community" if kind == COMMUNITY
                  else "initial_capacity_professional"]
-    capacity = float(np.clip(capacity + rng.normal(0, p["capacity_spread"]),
-                             p["capacity_floor_new"], p["capacity_ceiling_new"]))
+    capacity = min(max(capacity + float(rng.normal(0, p["capacity_spread"])),
+                       p["capacity_floor_new"]), p["capacity_ceiling_new"])
     fixed = p["community_so_cost"] if kind == COMMUNITY else (
         p["rent_per_month"] + p["local_wage"])
     so = SocialOrganization(model, kind, domain, community, capacity,
