@@ -49,6 +49,21 @@ class Offers:
         self.quality.append(float(quality))
         self.by_so.append(bool(by_so))
 
+    def add_split(self, provider: object, community: int, slots: list[float],
+                  quality: float, by_so: bool) -> None:
+        """Offer ``slots[d]`` services in each domain ``d`` of ``community`` (one call for
+        a provider spread over the domains; the same rows as :meth:`add` domain by
+        domain)."""
+        community, quality, by_so = int(community), float(quality), bool(by_so)
+        for d, amount in enumerate(slots):
+            if amount > 0:
+                self.provider.append(provider)
+                self.community.append(community)
+                self.domain.append(d)
+                self.slots.append(float(amount))
+                self.quality.append(quality)
+                self.by_so.append(by_so)
+
 
 @dataclass
 class Delivery:
