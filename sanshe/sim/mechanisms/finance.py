@@ -38,14 +38,16 @@ def monthly(model: CommunityGovernanceModel) -> None:
         so.members = members[so.unique_id] if so.unique_id < len(members) else 0
         rents[so.unique_id] = priorities.rent_factor(model, so, free)
     gifts = donations(model, salary, rents)
+    training = float(model.v["policy.incubation.training"])
     for so in model.sos:
-        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0))
+        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0),
+                training)
 
 
 def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: float,
-            rent_factor: float, gift: float) -> None:
+            rent_factor: float, gift: float, training: float) -> None:
     """One SO's month: paid on contracts, gifts, fees and dues in, costs out, capacity
-    grows."""
+    grows (``training``: the incubators' training level, for an incubated SO)."""
     p = model.p
     so.ledger.month = dict.fromkeys(so.ledger.month, 0.0)
     _paid_on_contracts(model, so)
@@ -54,8 +56,7 @@ def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: flo
     so.ledger.receive("donations", gift)
     model.nongov_month += gift
     so.cash += income - so.monthly_costs(p, salary, rent_factor)
-    training = float(model.v["policy.incubation.training"]) if so.incubated else 0.0
-    ecology.grow_capacity(so, served, training, p)
+    ecology.grow_capacity(so, served, training if so.incubated else 0.0, p)
     so.age += 1
     so.incubated_months = max(so.incubated_months - 1, 0)
     active = served > 0 or so.members >= p["min_members"] or bool(so.contracts)
