@@ -72,14 +72,14 @@ def monthly(model: CommunityGovernanceModel) -> AffairsResult:
 def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
     """Summed capacity of the SOs active in each community: its own community SOs, and
     SOs with a contract there (an SO's capacity split over its contracts)."""
-    strength = np.zeros(model.pop.communities)
+    strength = [0.0] * model.pop.communities  # plain floats: same sums, no numpy scalars
     for so in model.sos:
         if so.is_community:
             strength[so.community] += so.capacity
         for contract in so.contracts:
             if contract.community != so.community or not so.is_community:
                 strength[contract.community] += so.capacity / max(len(so.contracts), 1)
-    return strength
+    return np.array(strength)
 
 
 def meeting(pop: Population, quorum_share: float) -> Meeting:

@@ -151,7 +151,9 @@ def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
     """Per group organisation, the residents of its target group in the communities its
     own channels reach; coordination divides work, it lends no channels."""
     pop = model.pop
-    return [pop.groups[org.kind.target] & org.reach[pop.community] for org in model.group_orgs]
+    return [pop.groups[org.kind.target].copy() if org.reach.all()  # no gather when it is
+            else pop.groups[org.kind.target] & org.reach[pop.community]  # everywhere
+            for org in model.group_orgs]
 
 
 def reached(model: CommunityGovernanceModel) -> np.ndarray:
