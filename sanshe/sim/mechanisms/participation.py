@@ -19,7 +19,9 @@ Attending the deliberation meeting (议事会) is a critical-mass choice (Granov
 Oliver, Marwell & Teixeira 1985): a resident weighs her motivation against her threshold
 plus the cost of a meeting, pulled by the share of her ties who attended last month; a
 representative (居民代表) looks instead at how many fellow representatives came, since
-their majority decides whether the meeting can be held. Nobody is turned away. A meeting
+their majority decides whether the meeting can be held. Where the meeting lacked its
+quorum, the station's staff convene it (召集): they visit absent representatives, which
+draws them and costs time taken from coordinating volunteers. Nobody is turned away. A meeting
 that decided raises its attenders' efficacy, one that failed for want of a quorum lowers
 it, so turnout feeds on itself in both directions.
 """
