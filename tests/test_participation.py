@@ -281,6 +281,7 @@ def test_trust_and_efficacy_raise_attendance():
 
 
 def test_representatives_are_two_to_three_per_group_and_the_most_civic_minded():
+    """Each residents' group (居民小组) elects two or three of its own, its most disposed."""
     p = params()
     sizes = np.array([200, 1000, 3000])
     pop = build_population(sizes, np.zeros(3, bool), p, np.random.default_rng(0))
@@ -288,10 +289,84 @@ def test_representatives_are_two_to_three_per_group_and_the_most_civic_minded():
     groups = np.ceil(sizes / p["household_size"] / p["households_per_group"])
     assert np.all(seats >= 2 * groups) and np.all(seats <= 3 * groups)
     assert pop.per_community(pop.representative.astype(float)).tolist() == seats.tolist()
-    for c in range(3):
-        here = pop.community == c
+    group = pop.residents_group
+    per_group = np.bincount(group, weights=pop.representative.astype(float))
+    assert set(per_group.tolist()) == {2.0, 3.0} and per_group.size == groups.sum()
+    assert np.all(np.diff(group) >= 0)  # a community's groups are blocks of its residents
+    assert np.all(np.bincount(group, weights=pop.community) / np.bincount(group)
+                  == pop.community[np.searchsorted(group, np.arange(per_group.size))])
+    for g in range(per_group.size):
+        here = group == g
         chosen = pop.disposition[here & pop.representative]
         assert chosen.min() >= pop.disposition[here & ~pop.representative].max()
+
+
+# ---------------------------------------------------------------- convening (召集)
+def convening_model(staff=(1, 1, 0, 1, 1), **overrides):
+    """deliberation_622 (platform on) on the small district, with given station staff."""
+    model = CommunityGovernanceModel("deliberation_622", seed=3, **SMALL, **overrides)
+    for committee, k in zip(model.committees, staff, strict=True):
+        committee.staff = [object()] * k
+    return model
+
+
+def test_staff_visit_absent_representatives_as_many_as_the_quorum_lacks_keenest_first():
+    model = convening_model()
+    pop = model.pop
+    reps = np.flatnonzero(pop.representative & (pop.community == 0))
+    pop.deliberating[reps[:3]] = True  # three came, the quorum needs more
+    visited, spent = participation.convene(model)
+    needed = np.floor(model.p["quorum_share"] * reps.size) + 1
+    assert visited.sum(where=pop.community == 0) == needed - 3
+    assert not visited[reps[:3]].any() and not visited[~pop.representative].any()
+    absent = reps[3:]
+    keenest = np.sort(pop.disposition[absent])[::-1][: int(needed - 3)]
+    assert np.allclose(np.sort(pop.disposition[visited & (pop.community == 0)])[::-1], keenest)
+    assert not visited[pop.community == 2].any()  # no staff, nobody convenes
+    assert spent[0] == (needed - 3) * model.p["convening_visit_time"] and spent[2] == 0.0
+    pop.deliberating[pop.representative] = True  # a quorate meeting: no visits
+    assert not participation.convene(model)[0].any()
+
+
+def test_convening_is_limited_by_staff_time_and_needs_a_platform():
+    model = convening_model()
+    model.p["convening_visit_time"] = 0.5  # one worker's month holds two visits
+    assert participation.convene(model)[0].sum(where=model.pop.community == 0) == 2
+    off = CommunityGovernanceModel("baseline", seed=3, **SMALL)
+    for committee in off.committees:
+        committee.staff = [object()]
+    assert not participation.convene(off)[0].any()
+
+
+def test_convening_takes_time_from_coordinating_volunteers():
+    model = convening_model()
+    places = participation.placements(model)
+    before = {id(x): x.coordinators for x in places}
+    spent = np.array([0.1, 0.0, 0.0, 2.0, 0.0])
+    after = participation.after_convening(places, spent)
+    station = [x for x in after if x.domain == -1]
+    assert {x.community for x in station} == {0, 1, 4}  # the one at 3 spent all its time
+    assert all(x.coordinators == before[id(x)] - spent[x.community] for x in station)
+    assert all(x.coordinators == before[id(x)] for x in after if x.domain != -1)
+
+
+def test_a_visited_representative_is_likelier_to_come():
+    """The same residents and draws; only the visit differs."""
+    p = params(reconsider_rate=0.0)  # nobody reconsiders unless visited
+    pop = setup()
+    ctx = context(pop, deliberation=True)
+    ctx.convened = pop.representative.copy()
+    participation.decide(pop, ctx, p, np.random.default_rng(1))
+    asked = pop.deliberating[pop.representative].mean()
+    quiet = setup()
+    participation.decide(quiet, context(quiet, deliberation=True), p, np.random.default_rng(1))
+    assert not quiet.deliberating.any() and asked > 0.05
+    zero = setup()
+    ctx = context(zero, deliberation=True)
+    ctx.convened = zero.representative.copy()
+    participation.decide(zero, ctx, params(reconsider_rate=0.0, convening_pull=0.0),
+                         np.random.default_rng(1))
+    assert asked > zero.deliberating[zero.representative].mean() + 0.03
 
 
 def test_a_decision_in_a_full_room_teaches_each_attender_less():

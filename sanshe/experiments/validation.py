@@ -365,38 +365,35 @@ KNOWN_FAILURES: dict[str, str] = {
     "6b": "+0.0126 [-0.00939, +0.0345], MME 0.05, n 7, Holm p 1: group organisations' projects are"
           " few and needs outrun services in every cell, so a project's slots are used wherever it"
           " lands; coordination re-places few projects.",
-    "7a": "-0.491 [-0.515, -0.466], MME 0.05, n 13, Holm p 1: at the calibrated engagement the "
-          "residents' representatives rarely reach their quorum (a majority of 2-3 per residents' "
-          "group), so meetings seldom decide: the calibration that brings volunteering towards the"
-          " sources (Yuhuatai 11.5% a year vs 4.5%) leaves too few engaged residents for the 622; "
-          "the deliberation and volunteering rules cannot both meet the sources "
-          "(docs/validation.md).",
-    "7b": "-0.121 [-0.139, -0.103], MME 0.05, n 14, Holm p 1: deliberation_622 gives SOs nothing "
+    "7a": "-0.442 [-0.476, -0.407], MME 0.05, n 13, Holm p 1: Representatives speak for their "
+          "residents' groups (issue 14 D2), but in deliberation_622 no station staff convene the "
+          "meeting and few residents take part at the calibrated engagement (volunteering about "
+          "4%): the representatives reach their quorum in about half the community-months and "
+          "hear of few matters, since a representative hears only what her group's active "
+          "residents and their neighbours bring her (docs/ODD.md 7.10).",
+    "7b": "-0.123 [-0.139, -0.107], MME 0.05, n 14, Holm p 1: deliberation_622 gives SOs nothing "
           "(no fund, space or purchase beyond the status quo): few SOs settle service affairs.",
-    "7c": "+0.613 [+0.576, +0.651], MME 0.05, n 11, Holm p 1: at the calibrated engagement the "
-          "residents' representatives rarely reach their quorum (a majority of 2-3 per residents' "
-          "group), so meetings seldom decide: the calibration that brings volunteering towards the"
-          " sources (Yuhuatai 11.5% a year vs 4.5%) leaves too few engaged residents for the 622; "
-          "the deliberation and volunteering rules cannot both meet the sources "
-          "(docs/validation.md).",
-    "7f": "-0.00268 [-0.0289, +0.0235], MME 0.05, n 14, Holm p 1: SOs settle few affairs where "
-          "meetings do not decide and SOs are few: at the calibrated engagement the residents' "
-          "representatives rarely reach their quorum (a majority of 2-3 per residents' group), so "
-          "meetings seldom decide: the calibration that brings volunteering towards the sources "
-          "(Yuhuatai 11.5% a year vs 4.5%) leaves too few engaged residents for the 622; the "
-          "deliberation and volunteering rules cannot both meet the sources (docs/validation.md).",
-    "7g": "-0.411 [-0.441, -0.381], MME 0.05, n 13, Holm p 1: at the calibrated engagement the "
-          "residents' representatives rarely reach their quorum (a majority of 2-3 per residents' "
-          "group), so meetings seldom decide: the calibration that brings volunteering towards the"
-          " sources (Yuhuatai 11.5% a year vs 4.5%) leaves too few engaged residents for the 622; "
-          "the deliberation and volunteering rules cannot both meet the sources "
-          "(docs/validation.md).",
-    "7h": "+0.404 [+0.353, +0.455], MME 0.05, n 7, Holm p 1: at the calibrated engagement the "
-          "residents' representatives rarely reach their quorum (a majority of 2-3 per residents' "
-          "group), so meetings seldom decide: the calibration that brings volunteering towards the"
-          " sources (Yuhuatai 11.5% a year vs 4.5%) leaves too few engaged residents for the 622; "
-          "the deliberation and volunteering rules cannot both meet the sources "
-          "(docs/validation.md).",
+    "7c": "+0.561 [+0.514, +0.607], MME 0.05, n 11, Holm p 1: Representatives speak for their "
+          "residents' groups (issue 14 D2), but in deliberation_622 no station staff convene the "
+          "meeting and few residents take part at the calibrated engagement (volunteering about "
+          "4%): the representatives reach their quorum in about half the community-months and "
+          "hear of few matters, since a representative hears only what her group's active "
+          "residents and their neighbours bring her (docs/ODD.md 7.10).",
+    "7f": "-0.0204 [-0.0441, +0.00327], MME 0.05, n 14, Holm p 1: SOs are few at the sources' "
+          "money, and the public matters that meetings now settle no longer go to SOs "
+          "(so_public_affair_share), so the SO share fell by about two points.",
+    "7g": "-0.0751 [-0.115, -0.0352], MME 0.05, n 13, Holm p 1: The quorum now holds in nearly "
+          "every community-month (representatives' critical mass, helped in the first year by the "
+          "station's convening); what limits the share is what reaches the representatives: only "
+          "the matters of residents who take part (volunteering about 11%, members, attenders) or "
+          "of their neighbours, so about a third of public matters never reach the meeting and "
+          "are referred (docs/ODD.md 7.10).",
+    "7h": "+0.088 [+0.0562, +0.12], MME 0.05, n 7, Holm p 1: The quorum now holds in nearly every "
+          "community-month (representatives' critical mass, helped in the first year by the "
+          "station's convening); what limits the share is what reaches the representatives: only "
+          "the matters of residents who take part (volunteering about 11%, members, attenders) or "
+          "of their neighbours, so about a third of public matters never reach the meeting and "
+          "are referred (docs/ODD.md 7.10).",
     "9a": "-0.0772 [-0.296, +0.141], MME 0.1054, n 12, Holm p 1: at the sources' money purchase is"
           " a small part of government spending (6 yuan per resident of ~60-125), so officials' "
           "paperwork moves the district's cost per need met little; at a purchase-heavy district "

@@ -19,7 +19,9 @@ Attending the deliberation meeting (议事会) is a critical-mass choice (Granov
 Oliver, Marwell & Teixeira 1985): a resident weighs her motivation against her threshold
 plus the cost of a meeting, pulled by the share of her ties who attended last month; a
 representative (居民代表) looks instead at how many fellow representatives came, since
-their majority decides whether the meeting can be held. Nobody is turned away. A meeting
+their majority decides whether the meeting can be held. Where the meeting lacked its
+quorum, the station's staff convene it (召集): they visit absent representatives, which
+draws them and costs time taken from coordinating volunteers. Nobody is turned away. A meeting
 that decided raises its attenders' efficacy, one that failed for want of a quorum lowers
 it, so turnout feeds on itself in both directions.
 """
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.mechanisms import group_orgs, priorities
+from sanshe.sim.mechanisms import affairs, group_orgs, priorities
 from sanshe.sim.population import ELDERLY, YOUNG, Population
 
 if TYPE_CHECKING:
@@ -83,6 +85,7 @@ class Context:
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
     so_room: Room  # free member places of community SOs
+    convened: np.ndarray | None = None  # per resident: visited before the next meeting
 
 
 def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
@@ -93,13 +96,15 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community],
                     pivotal=settled.pivotal[pop.community])
     outreach = priorities.outreach(model)
-    places = placements(model)
+    convened, spent = convene(model)
+    places = after_convening(placements(model), spent)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
         positions=supervisable(places, pop.communities, p),
         deliberation=bool(v["policy.community.deliberation"]),
         volunteer_points=bool(v["policy.community.volunteer_points"]),
         so_room=so_room(model),
+        convened=convened,
     )
     rng = model.streams[STREAM]
     model.limits_bound = decide(pop, ctx, p, rng)
@@ -108,6 +113,40 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     extra = pop.volunteer & (pop.member_of < 0)
     model.volunteering = assign(places, pop.per_community(extra.astype(float)))
     emerge_leaders(pop, outreach, p, rng)
+
+
+def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
+    """召集 (the residents' committee convenes the meeting: 城市居民委员会组织法 art. 9): where
+    this month's meeting lacked its quorum, the station's staff visit representatives who
+    stayed away before the next one, as many as the quorum lacked and their time allows,
+    the keenest first (a rule, no draw). Returns who was visited and the staff time spent
+    per community (taken from coordinating volunteers: :func:`after_convening`)."""
+    pop, p = model.pop, model.p
+    visited = np.zeros(pop.size, bool)
+    if not model.v["policy.community.deliberation"]:
+        return visited, np.zeros(pop.communities)
+    staff = np.zeros(pop.communities)
+    for committee in model.committees:
+        staff[committee.index] = len(committee.staff)
+    reps = pop.per_community(pop.representative.astype(float))
+    present = pop.per_community((pop.representative & pop.deliberating).astype(float))
+    lacking = np.maximum(affairs.quorum_needed(reps, p["quorum_share"]) - present, 0.0)
+    visits = np.minimum(lacking, np.floor(staff / p["convening_visit_time"]))
+    absent = np.flatnonzero(pop.representative & ~pop.deliberating)
+    absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
+    keys = pop.community[absent]
+    rank = np.arange(absent.size) - np.searchsorted(keys, keys, side="left")
+    visited[absent[rank < visits[keys]]] = True
+    return visited, pop.per_community(visited.astype(float)) * p["convening_visit_time"]
+
+
+def after_convening(places: list[Placement], spent: np.ndarray) -> list[Placement]:
+    """The committees' coordinator time left for volunteers once their staff have
+    convened the meeting (the station's placements, domain −1)."""
+    for place in places:
+        if place.domain == -1:
+            place.coordinators = max(place.coordinators - float(spent[place.community]), 0.0)
+    return [place for place in places if place.coordinators > 0]
 
 
 def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.ndarray:
@@ -256,6 +295,9 @@ def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray
     peers = p["peer_weight"] * attending_peers(pop) * pop.conditional  # free riders ignore
     pull = (drive + peers - pop.threshold
             - p["deliberation_extra_threshold"] + rng.normal(0.0, p["choice_noise"], pop.size))
+    if ctx.convened is not None:  # a visit asks her again, and in person
+        pull = pull + p["convening_pull"] * ctx.convened
+        revisit = revisit | ctx.convened
     pop.deliberating[revisit] = (pull > 0)[revisit]
 
 
