@@ -54,7 +54,8 @@ class Population:
     expectation: np.ndarray  # service level the resident has come to expect (0-1)
     efficacy: np.ndarray  # sense that taking part changes things
     representative: np.ndarray  # bool, residents' representative (居民代表 / 楼栋长)
-    volunteer: np.ndarray  # bool, volunteering this month
+    registered: np.ndarray  # bool, registered volunteer (登记志愿者), active or not
+    volunteer: np.ndarray  # bool, turned out to volunteer this month
     deliberating: np.ndarray  # bool, attends deliberation meetings
     member_of: np.ndarray  # int, unique_id of the community SO joined, -1 if none
     founder: np.ndarray  # bool, has founded an SO
@@ -134,6 +135,7 @@ def build_population(
         expectation=satisfaction.copy(),  # content at the start: what they get is expected
         efficacy=np.zeros(n),
         representative=representatives(community, sizes, disposition, p),
+        registered=np.zeros(n, bool),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
         member_of=np.full(n, -1, dtype=np.int64),
