@@ -267,6 +267,21 @@ def test_volunteer_hours_raise_delivery_net_of_coordination():
     assert abs(met[50.0] - met[0.0] - gain) <= 2
 
 
+def test_coordinators_time_binds_in_some_community_months_not_all():
+    """A real limit (MODEL.md): in the status quo, coordinators' time sends volunteers home
+    in some communities and months and not in others — never the outcome everywhere."""
+    model = CommunityGovernanceModel("baseline", seed=1, **SMALL)
+    bound = []
+    for month in range(30):
+        model.step()
+        if month >= 12:
+            bound.append(model.limits_bound.volunteers.copy())
+    share = np.mean(bound)
+    assert 0.05 < share < 0.95
+    registered, came = model.pop.registered, model.pop.volunteer
+    assert not came[~registered].any() and came.sum() < registered.sum()
+
+
 def test_the_diagnostic_reports_communities_where_either_limit_binds():
     model = small_model()
     model.run(4)
