@@ -273,12 +273,17 @@ def in_default_test_run(check: Check) -> bool:
 #: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
 #: noticed.
 KNOWN_FAILURES: dict[str, str] = {
-    "1c": "+0.196 [+0.101, +0.29], MME 0.2231, n 6, Holm p 0.048: the low threshold multiplies "
-          "active leaders' founding, and at the calibrated engagement few leaders are active, so "
-          "the count gains less than the MME.",
-    "2a": "-0.0512 [-0.0796, -0.0229], MME 0.05, n 5, Holm p 0.11: significant before correction, "
-          "not after Holm: at the calibrated engagement few would-be founders apply, so training "
-          "reaches few SOs.",
+    "1c": "+0.0642 [-0.115, +0.244], MME 0.2231, n 6, Holm p 1: the low threshold multiplies active"
+          " leaders' founding, and at the calibrated engagement few leaders are active, so the "
+          "count gains less than the MME.",
+    "1b": "+0.251 [+0.085, +0.417], MME 0.2231, n 9, Holm p 0.13: the incubator still adds SOs by "
+          "about the MME, but since volunteering became occasional (registering vs turning out) "
+          "fewer residents take part in a month, so fewer leaders are active would-be founders "
+          "(founding_rate was fitted to the former rule); with fewer SOs the effect is noisier and "
+          "not significant after Holm.",
+    "2a": "-0.0466 [-0.0572, -0.036], MME 0.05, n 5, Holm p 0.0056: incubation without training "
+          "gives weaker SOs, significantly, by a little less than the MME: at the calibrated "
+          "engagement few would-be founders apply, so training reaches few SOs.",
     "2b": "+0 [+0, +0], MME 0.05, n 6, Holm p 1: no SO reaches 4A in either arm: rating needs "
           "certified staff and capacity that only funded agencies reach, and at the sources' money"
           " no agency survives on the small district.",
@@ -307,61 +312,84 @@ KNOWN_FAILURES: dict[str, str] = {
     "4c": "+0 [+0, +0], MME 0.05, n 8, Holm p 1: exactly zero in every replication: "
           "competitive_purchase's 60,000 yuan (18,000 on the small district) buy one lot; at that "
           "size no contract is scored differently.",
-    "5-resources-activity": "+0.12 [-0.0487, +0.289], MME 0.2231, n 10, Holm p 1: free space keeps"
+    "5-resources-activity": "+0.123 [-0.0479, +0.295], MME 0.2231, n 10, Holm p 1: free space keeps"
                             " more community SOs alive (5-resources passes) but their volunteer "
                             "hours meet needs only in their own domain.",
-    "5-resources-participation": "+0.00523 [+0.00236, +0.0081], MME 0.02, n 15, Holm p 0.028: at "
+    "5-resources-participation": "+0.00243 [+0.000881, +0.00398], MME 0.02, n 15, Holm p 0.081: at "
                                  "the calibrated constants (threshold_mean 0.64, disposition_mean "
                                  "0.11) few residents are willing: the status quo's participation "
                                  "is about 1-2%, and a priority raises it by less than the MME "
                                  "(0.02).",
-    "5-services-activity": "+0.259 [+0.092, +0.427], MME 0.2231, n 13, Holm p 0.083: significant "
-                           "before correction, not after Holm: the community fund at the sources' "
+    "5-services-activity": "+0.217 [+0.0932, +0.341], MME 0.2231, n 13, Holm p 0.046: significant "
+                           "after Holm, just short of the MME: the community fund at the sources' "
                            "level buys one or two projects a year per community.",
-    "5-services-participation": "+0.00229 [+6.83e-05, +0.00452], MME 0.02, n 14, Holm p 0.51: at "
-                                "the calibrated constants (threshold_mean 0.64, disposition_mean "
-                                "0.11) few residents are willing: the status quo's participation "
-                                "is about 1-2%, and a priority raises it by less than the MME "
-                                "(0.02).",
-    "5-landing": "+0.135 [-0.0133, +0.283], MME 0.2231, n 9, Holm p 0.76: landed agencies' "
-                 "outreach now costs them service hours and at the sources' money few agencies "
-                 "hold contracts on the small district, so little lands.",
-    "5-landing-activity": "+0.22 [+0.0415, +0.399], MME 0.2231, n 10, Holm p 0.27: as 5-landing: "
+    "5-services-participation": "+0.00195 [-0.000584, +0.00449], MME 0.02, n 14, Holm p 1: at the "
+                                "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) "
+                                "few residents are willing: the status quo's participation is about"
+                                " 1-2%, and a priority raises it by less than the MME (0.02).",
+    "5-landing": "+0.048 [-0.0968, +0.193], MME 0.2231, n 9, Holm p 1: landed agencies' outreach "
+                 "now costs them service hours and at the sources' money few agencies hold "
+                 "contracts on the small district, so little lands.",
+    "5-landing-activity": "+0.135 [-0.00208, +0.273], MME 0.2231, n 10, Holm p 0.71: as 5-landing: "
                           "few contracted agencies to land.",
-    "5-landing-participation": "+0.00742 [+0.00186, +0.013], MME 0.02, n 9, Holm p 0.21: at the "
+    "5-landing-participation": "+0.00433 [-0.000146, +0.0088], MME 0.02, n 9, Holm p 0.73: at the "
                                "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) "
-                               "few residents are willing: the status quo's participation is about"
-                               " 1-2%, and a priority raises it by less than the MME (0.02).",
-    "5-projects": "+0.024 [-0.0134, +0.0615], MME 0.2231, n 8, Holm p 1: partner projects give "
-                  "existing community SOs work; founding does not respond to work on offer, and "
-                  "the status quo's purchase is tiny at the sources' money.",
-    "5-projects-activity": "+0.0233 [-0.0657, +0.112], MME 0.2231, n 10, Holm p 1: the projects "
+                               "few residents are willing: the status quo's participation is about "
+                               "1-2%, and a priority raises it by less than the MME (0.02).",
+    "5-projects": "-0.0147 [-0.104, +0.0742], MME 0.2231, n 8, Holm p 1: partner projects give "
+                  "existing community SOs work; founding does not respond to work on offer, and the"
+                  " status quo's purchase is tiny at the sources' money.",
+    "5-projects-activity": "-0.0407 [-0.107, +0.0255], MME 0.2231, n 10, Holm p 1: the projects "
                            "priority places purchase lots with partners, and the status quo's "
                            "purchase at the sources' money is one small lot a year.",
-    "5-projects-participation": "-0.000509 [-0.00126, +0.000242], MME 0.02, n 6, Holm p 1: at the "
-                                "calibrated constants (threshold_mean 0.64, disposition_mean 0.11)"
-                                " few residents are willing: the status quo's participation is "
-                                "about 1-2%, and a priority raises it by less than the MME (0.02).",
-    "5-four-vs-resources": "+0.00495 [+0.0021, +0.00779], MME 0.02, n 19, Holm p 0.032: at the "
+    "5-projects-participation": "+0.000389 [-0.00163, +0.00241], MME 0.02, n 6, Holm p 1: at the "
+                                "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) "
+                                "few residents are willing: the status quo's participation is about"
+                                " 1-2%, and a priority raises it by less than the MME (0.02).",
+    "5-resources": "+0.222 [+0.075, +0.368], MME 0.2231, n 12, Holm p 0.11: free space still keeps "
+                   "more community SOs (the effect sits at the MME), but since volunteering became "
+                   "occasional (registering vs turning out) fewer residents take part in a month, "
+                   "so fewer leaders are active would-be founders (founding_rate was fitted to the "
+                   "former rule), so it is not significant after Holm.",
+    "5-services": "-0.0182 [-0.177, +0.141], MME 0.2231, n 8, Holm p 1: the services priority no "
+                  "longer adds community SOs: founding does not respond to work on offer, and since"
+                  " volunteering became occasional (registering vs turning out) fewer residents "
+                  "take part in a month, so fewer leaders are active would-be founders "
+                  "(founding_rate was fitted to the former rule).",
+    "5-four-vs-resources": "+0.00331 [+0.001, +0.00562], MME 0.02, n 19, Holm p 0.12: at the "
                            "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) few "
                            "residents are willing: the status quo's participation is about 1-2%, "
                            "and a priority raises it by less than the MME (0.02).",
-    "5-four-vs-services": "+0.01 [+0.00479, +0.0152], MME 0.02, n 9, Holm p 0.037: at the "
+    "5-four-vs-resources-activity": "+0.251 [+0.000802, +0.501], MME 0.2231, n 8, Holm p 0.69: the "
+                                    "package's community SOs do more than with resources alone by "
+                                    "about the MME, but since volunteering became occasional "
+                                    "(registering vs turning out) fewer residents take part in a "
+                                    "month, so fewer leaders are active would-be founders "
+                                    "(founding_rate was fitted to the former rule): few community "
+                                    "SOs on the small district widen the CI.",
+    "5-four-vs-services": "+0.00353 [+0.00137, +0.00568], MME 0.02, n 9, Holm p 0.092: at the "
                           "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) few "
-                          "residents are willing: the status quo's participation is about 1-2%, "
-                          "and a priority raises it by less than the MME (0.02).",
-    "5-four-vs-services-activity": "+0.189 [+0.032, +0.346], MME 0.2231, n 10, Holm p 0.28: "
+                          "residents are willing: the status quo's participation is about 1-2%, and"
+                          " a priority raises it by less than the MME (0.02).",
+    "5-four-vs-services-activity": "+0.163 [+0.0407, +0.285], MME 0.2231, n 10, Holm p 0.22: "
                                    "significant before correction, not after Holm (wide CI: few "
                                    "community SOs on the small district at the calibrated "
                                    "founding).",
-    "5-four-vs-landing": "+0.00492 [+0.00128, +0.00855], MME 0.02, n 21, Holm p 0.15: at the "
+    "5-four-vs-landing": "+0.00254 [+0.000197, +0.00487], MME 0.02, n 21, Holm p 0.51: at the "
                          "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) few "
-                         "residents are willing: the status quo's participation is about 1-2%, and"
-                         " a priority raises it by less than the MME (0.02).",
-    "5-four-vs-projects": "+0.0108 [+0.00861, +0.013], MME 0.02, n 30, Holm p 1.2e-09: at the "
+                         "residents are willing: the status quo's participation is about 1-2%, and "
+                         "a priority raises it by less than the MME (0.02).",
+    "5-four-vs-projects": "+0.00705 [+0.00545, +0.00865], MME 0.02, n 30, Holm p 1.7e-08: at the "
                           "calibrated constants (threshold_mean 0.64, disposition_mean 0.11) few "
-                          "residents are willing: the status quo's participation is about 1-2%, "
-                          "and a priority raises it by less than the MME (0.02).",
+                          "residents are willing: the status quo's participation is about 1-2%, and"
+                          " a priority raises it by less than the MME (0.02).",
+    "5-four-vs-projects-activity": "+0.429 [+0.19, +0.669], MME 0.2231, n 8, Holm p 0.069: larger "
+                                   "than the MME, significant before correction, not after Holm: "
+                                   "since volunteering became occasional (registering vs turning "
+                                   "out) fewer residents take part in a month, so fewer leaders are"
+                                   " active would-be founders (founding_rate was fitted to the "
+                                   "former rule), and few community SOs on the small district widen"
+                                   " the CI.",
     "6b": "+0.0126 [-0.00939, +0.0345], MME 0.05, n 7, Holm p 1: group organisations' projects are"
           " few and needs outrun services in every cell, so a project's slots are used wherever it"
           " lands; coordination re-places few projects.",
@@ -401,8 +429,6 @@ KNOWN_FAILURES: dict[str, str] = {
           "(tests/test_linkage_range.py).",
     "9b": "+0.0146 [-0.00171, +0.0309], MME 0.05, n 9, Holm p 0.77: as 9a: purchased services are "
           "a small part of needs met at the sources' money.",
-    "10a": "+0.00901 [+0.00146, +0.0166], MME 0.00833, n 44, Holm p 0.27: the curvature is "
-           "significant before correction, not after Holm, at the protocol's replications.",
 }
 
 PATTERNS = {

@@ -44,7 +44,8 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
         # Shanghai surveys: turnout rises from 13.8% at 18-29 to 77.7% at 70-79
         "participation_young": float(taking_part[pop.age == YOUNG].mean()),
         "participation_elderly": float(taking_part[pop.age == ELDERLY].mean()),
-        "volunteer_rate": float(pop.volunteer.mean()),
+        "volunteer_rate": float(pop.volunteer.mean()),  # turned out this month
+        "registered_volunteer_rate": float(pop.registered.mean()),
         "deliberation_rate": float(pop.deliberating.mean()),
         # diagnostic: where coordinators' time or SOs' member places held someone out
         "capacity_bound_share": float(model.capacity_bound.mean()),

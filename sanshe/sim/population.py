@@ -55,7 +55,8 @@ class Population:
     efficacy: np.ndarray  # sense that taking part changes things
     representative: np.ndarray  # bool, residents' representative (居民代表 / 楼栋长)
     residents_group: np.ndarray  # int, residents' group (居民小组) across the district
-    volunteer: np.ndarray  # bool, volunteering this month
+    registered: np.ndarray  # bool, registered volunteer (登记志愿者), active or not
+    volunteer: np.ndarray  # bool, turned out to volunteer this month
     deliberating: np.ndarray  # bool, attends deliberation meetings
     member_of: np.ndarray  # int, unique_id of the community SO joined, -1 if none
     founder: np.ndarray  # bool, has founded an SO
@@ -137,6 +138,7 @@ def build_population(
         efficacy=np.zeros(n),
         representative=representatives(residents_group, disposition, sizes, p),
         residents_group=residents_group,
+        registered=np.zeros(n, bool),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
         member_of=np.full(n, -1, dtype=np.int64),

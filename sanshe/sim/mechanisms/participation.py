@@ -8,12 +8,15 @@ mobilisation by group organisations and social workers, and volunteer points (wh
 is uncertain: Frey & Jegen 2001). Efficacy decays without support (Fischbacher & Gächter
 2010). Residents revisit their choices only now and then (inertia).
 
-Willing volunteers give hours only where someone coordinates them: the station's social
-workers, community SOs' organisers and staff, landed agencies' staff. Each volunteer takes
-``volunteer_supervision`` of a coordinator's month, so a provider takes as many as its
-coordinators' time allows; the willing beyond that stay out this month (registered but not
-active). A community SO keeps as many members as its activities occupy (the services it
-delivers) and takes them through its members' ties.
+Volunteering is occasional (registered ≫ active: Ningbo 2022, about 4 hours a year per
+registered volunteer). Joining a volunteer team (登记/注册) and turning out in a month are two
+choices: registration persists and is revisited only now and then; turnout is chosen every
+month, when coordinators hold occasions (活动) — the station's social workers, community
+SOs' organisers and staff, landed agencies' staff — and the month's pull clears the cost of
+a dated occasion. Each volunteer who turns out takes ``volunteer_supervision`` of a
+coordinator's month, so a provider takes as many as its coordinators' time allows; those
+beyond stay out this month and stay registered. A community SO keeps as many members as
+its activities occupy (the services it delivers) and takes them through its members' ties.
 
 Attending the deliberation meeting (议事会) is a critical-mass choice (Granovetter 1978;
 Oliver, Marwell & Teixeira 1985): a resident weighs her motivation against her threshold
@@ -89,8 +92,8 @@ class Context:
 
 
 def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
-    """Residents choose to volunteer, deliberate or join an SO (threshold model); active
-    residents may grow into leaders."""
+    """Residents choose to register as volunteers and to turn out, deliberate or join an SO
+    (threshold model); active residents may grow into leaders."""
     pop, p, v = model.pop, model.p, model.v
     rewarded = pop.deliberating & settled.decided[pop.community]
     update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community],
@@ -254,24 +257,38 @@ def peer_share(pop: Population) -> np.ndarray:
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
            rng: np.random.Generator) -> Bound:
-    """Residents who reconsider this month choose what to take part in; returns, per
-    community, whether a capacity limit (coordinators, member places) held someone out."""
+    """Residents who reconsider this month choose what to take part in, and registered
+    volunteers whether to turn out; returns, per community, whether a capacity limit
+    (coordinators, member places) held someone out."""
     n = pop.size
     peers = p["peer_weight"] * peer_share(pop) * pop.conditional  # free riders ignore peers
     drive = motivation(pop, ctx, p)
     pull = drive + peers - pop.threshold
     revisit = rng.random(n) < p["reconsider_rate"]
 
-    # Points (积分银行) act on starting and on staying alike: whoever reconsiders, new or
-    # current volunteer, weighs them; their sign is uncertain (crowding out).
+    # Points (积分银行) act on registering and on staying registered alike: whoever
+    # reconsiders, new or current volunteer, weighs them; and, earned by the hour, on
+    # turning out. Their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
     wants = pull + points + rng.normal(0.0, p["choice_noise"], n) > 0
-    pop.volunteer[revisit] = wants[revisit]
-    bound = _ration(pop.volunteer, pop, ctx.positions, rng)
+    pop.registered[revisit] = wants[revisit]
+    bound = turn_out(pop, ctx, pull + points, p, rng)
 
     attend(pop, ctx, p, drive, revisit, rng)
 
     return Bound(bound, _membership(pop, pull, revisit, ctx, p, rng))
+
+
+def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
+             rng: np.random.Generator) -> np.ndarray:
+    """Registered volunteers (登记志愿者) would turn out this month when the month's pull,
+    less the cost of a dated occasion (活动), plus the month's noise is positive; the
+    occasions are what coordinators' time can supervise (``positions``: none without a
+    coordinator), so beyond that a random set of them stays home (still registered).
+    Returns where that limit held someone out."""
+    moment = pull - p["volunteer_occasion_cost"] + rng.normal(0.0, p["choice_noise"], pop.size)
+    pop.volunteer[:] = pop.registered & (moment > 0)
+    return _ration(pop.volunteer, pop, ctx.positions, rng)
 
 
 def _rank_in_community(who: np.ndarray, community: np.ndarray,
@@ -316,8 +333,8 @@ def attending_peers(pop: Population) -> np.ndarray:
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
             rng: np.random.Generator) -> np.ndarray:
     """Places are limited (coordinators for volunteers): beyond a community's places, a
-    random set of the willing stays out this month. Returns where the limit held someone
-    out."""
+    random set of those who turned out is sent home this month. Returns where the limit
+    held someone out."""
     count = pop.per_community(active.astype(float))
     bound = count > np.floor(places)
     if bound.any():
