@@ -76,6 +76,12 @@ class Population:
         """Residents taking part in any way this month."""
         return self.volunteer | self.deliberating | (self.member_of >= 0)
 
+    @property
+    def engaged(self) -> np.ndarray:
+        """Residents committed to community life, whether or not they turned out this
+        month: registered volunteers, SO members, meeting attenders."""
+        return self.registered | self.deliberating | (self.member_of >= 0)
+
     def per_community(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` in each community."""
         return np.bincount(self.community, weights=values, minlength=self.communities)

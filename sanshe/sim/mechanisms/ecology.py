@@ -141,10 +141,11 @@ def cost_cover(grant: float, free_months: float, p: dict[str, float]) -> float:
 
 
 def would_be_founders(model: CommunityGovernanceModel) -> np.ndarray:
-    """Residents considering founding a community SO: active leaders (骨干/能人 who take
-    part) who have not founded one yet."""
+    """Residents considering founding a community SO: engaged leaders (骨干/能人 committed
+    to community life: registered volunteers, members, attenders — founding is a decision
+    of months, not of whether one turned out this month) who have not founded one yet."""
     pop = model.pop
-    return np.flatnonzero(pop.leader & ~pop.founder & pop.participating)
+    return np.flatnonzero(pop.leader & ~pop.founder & pop.engaged)
 
 
 def founding_chances(model: CommunityGovernanceModel, outreach: np.ndarray,
