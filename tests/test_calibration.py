@@ -137,9 +137,11 @@ def test_statistics_of_one_run():
 
 def test_volunteering_over_the_year_counts_each_resident_once():
     months = np.array([0, 0, 1, 3, 12, 0, 2, 0], np.int16)
-    stats = calibration.volunteer_statistics(months)
+    stats = calibration.volunteer_statistics(months, registered=6.0)
     assert stats["cal_volunteer_share_year"] == pytest.approx(4 / 8)
     assert stats["cal_volunteer_months_per_volunteer"] == pytest.approx(18 / 4)
+    assert stats["cal_volunteer_months_per_registered"] == pytest.approx(18 / 6)
+    assert np.isnan(calibration.volunteer_statistics(months)["cal_volunteer_months_per_registered"])
 
 
 def test_calibration_run_is_the_ordinary_run_plus_statistics():

@@ -278,20 +278,23 @@ def calibration_run(spec: Any) -> RunResult:
     """One run as :func:`~sanshe.experiments.experiment.run_single` makes it, plus the
     statistics the figures need that no outcome holds (``cal_*`` finals): the residents,
     the first month of the count outcomes, and volunteering followed resident by resident
-    over the last year (who volunteered at all; in how many months)."""
+    over the last year (who volunteered at all; in how many months; per registered
+    volunteer)."""
     from sanshe.inputs.outcomes import OUTCOME_NAMES, finals
     from sanshe.sim.model import CommunityGovernanceModel
 
     started = time.perf_counter()
     sim = CommunityGovernanceModel(scenario=spec.scenario, seed=spec.seed)
     months_volunteered = np.zeros(sim.pop.volunteer.size, np.int16)
+    registered = 0.0
     for month in range(spec.months):
         sim.step()
         if month >= spec.months - VOLUNTEER_YEAR:
             months_volunteered += sim.pop.volunteer
+            registered += sim.pop.registered.sum() / VOLUNTEER_YEAR
     series = sim.series()
     final = finals(series)
-    final.update(volunteer_statistics(months_volunteered))
+    final.update(volunteer_statistics(months_volunteered, registered))
     final["cal_residents"] = float(months_volunteered.size)
     for name in GROWTH_OUTCOMES:
         final[f"cal_initial_{name}"] = float(series[name][0])
@@ -301,14 +304,18 @@ def calibration_run(spec: Any) -> RunResult:
                      elapsed=time.perf_counter() - started)
 
 
-def volunteer_statistics(months_volunteered: np.ndarray) -> dict[str, float]:
-    """Share of residents who volunteered in any month of the year, and the mean number
-    of such months among them (registered vs active volunteering: one resident counts once
-    however often they come)."""
+def volunteer_statistics(months_volunteered: np.ndarray,
+                         registered: float = math.nan) -> dict[str, float]:
+    """Share of residents who volunteered in any month of the year, the mean number of
+    such months among them (one resident counts once however often she comes), and the
+    months volunteered in the year per registered volunteer (``registered``: their mean
+    count over the year) — registered vs active volunteering."""
     ever = months_volunteered > 0
     return {"cal_volunteer_share_year": float(ever.mean()) if ever.size else math.nan,
             "cal_volunteer_months_per_volunteer":
-                float(months_volunteered[ever].mean()) if ever.any() else math.nan}
+                float(months_volunteered[ever].mean()) if ever.any() else math.nan,
+            "cal_volunteer_months_per_registered":
+                float(months_volunteered.sum() / registered) if registered > 0 else math.nan}
 
 
 def statistic(figure: Figure, final: dict[str, float]) -> float:
