@@ -173,7 +173,7 @@ def test_batches_give_every_run_its_own_result() -> None:
 @pytest.mark.parametrize(
     ("run_seconds", "todo", "capacity", "expected"),
     [
-        (0.05, 1000, 4, 10),  # short runs: about half a second of work per task
+        (0.05, 1000, 4, 30),  # short runs: about 1.5 s of work per task
         (2.0, 1000, 4, 1),  # long runs go one per task
         (0.05, 40, 4, 2),  # but never fewer than four tasks per worker
         (0.05, 3, 4, 1),
