@@ -183,6 +183,25 @@ def test_runs_per_task(run_seconds: float, todo: int, capacity: int, expected: i
     assert runner.runs_per_task(run_seconds, todo, capacity) == expected
 
 
+def test_the_batch_size_follows_the_measured_runs() -> None:
+    sizer = runner.BatchSizer(lambda: 2, todo=100_000, fixed=None)
+    assert [sizer.next_size() for _ in range(4)] == [1, 1, 1, 1]  # nothing measured yet
+    sizer.record([3.0, 0.1, 0.1])  # a worker's first run (imports) is an outlier
+    assert sizer.next_size() == 15  # 1.5 s of work at the median 0.1 s
+    sizer.record([0.5] * 10)
+    assert sizer.next_size() == 3
+    sizer.record([0.01] * 64)  # the latest runs count: faster runs, bigger tasks
+    assert sizer.next_size() == 150
+    sizer.left = 40  # near the end: smaller tasks, none left idle
+    assert [sizer.next_size() for _ in range(4)] == [5, 4, 3, 3]
+    fixed = runner.BatchSizer(lambda: 2, todo=1000, fixed=7)
+    assert fixed.next_size() == 7
+    fixed.record([0.01] * 5)
+    assert fixed.next_size() == 7
+    seconds = runner.timed_batch((_pid, [None, None]))[1]
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
+
+
 def test_a_short_batch_stays_in_this_process_unless_workers_are_asked_for() -> None:
     jobs = jobs_of(plan(["baseline"], 3, 1, 2, TINY))
     pids = {o for o in runner.run_all(jobs, _pid, progress=False)}
