@@ -715,25 +715,59 @@ class ResultStore:
         A batch of runs back from a worker costs one commit instead of one each; every run
         is still idempotent per key, as in :meth:`save_run`.
         """
-        prepared = [(key, *_run_rows(experiment_id, key, res, smp)) for key, res, smp in runs]
+        prepared = {}
+        for key, result, sample in runs:
+            prepared.setdefault(key, _run_rows(experiment_id, key, result, sample))
 
         def write(conn: Connection) -> None:
-            for key, row, finals, monthly in prepared:
-                if not self._replace_failed(conn, experiment_id, key):
-                    continue  # already finished: never duplicate
-                run_id = conn.execute(insert(Run).values(**row)).inserted_primary_key[0]
-                self._bulk_insert(
-                    conn, Final, ("run_id", "outcome", "value"), [(run_id, *f) for f in finals]
-                )
-                self._bulk_insert(
-                    conn,
-                    Monthly,
-                    ("run_id", "outcome", "month", "value"),
-                    [(run_id, *m) for m in monthly],
-                )
+            new = self._claim(conn, experiment_id, list(prepared))
+            if not new:
+                return  # all already finished: never duplicate
+            ids = self._insert_runs(conn, [prepared[key][0] for key in new])
+            self._bulk_insert(
+                conn,
+                Final,
+                ("run_id", "outcome", "value"),
+                [(ids[key], *f) for key in new for f in prepared[key][1]],
+            )
+            self._bulk_insert(
+                conn,
+                Monthly,
+                ("run_id", "outcome", "month", "value"),
+                [(ids[key], *m) for key in new for m in prepared[key][2]],
+            )
 
         if prepared:
             self._write_once(write)
+
+    @staticmethod
+    def _claim(conn: Connection, experiment_id: int, keys: list[str]) -> list[str]:
+        """The ``keys`` not yet finished, earlier failed attempts at them dropped (one
+        query for the batch: a round trip to a server costs more than the rows)."""
+        stored = conn.execute(
+            select(Run.id, Run.key, Run.status).where(
+                Run.experiment_id == experiment_id, Run.key.in_(keys)
+            )
+        ).all()
+        failed = [r.id for r in stored if r.status != FINISHED]
+        if failed:
+            conn.execute(delete(Final).where(Final.run_id.in_(failed)))
+            conn.execute(delete(Monthly).where(Monthly.run_id.in_(failed)))
+            conn.execute(delete(Run).where(Run.id.in_(failed)))
+        finished = {r.key for r in stored if r.status == FINISHED}
+        return [key for key in keys if key not in finished]
+
+    @staticmethod
+    def _insert_runs(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert ``runs`` rows; each key's new id. One statement where the database
+        returns ids from a many-row insert (PostgreSQL, SQLite 3.35+)."""
+        if conn.dialect.insert_executemany_returning:
+            found = conn.execute(insert(Run).returning(Run.key, Run.id), rows).all()
+            return {key: int(run_id) for key, run_id in found}
+        return {
+            row["key"]: int(conn.execute(insert(Run).values(**row)).inserted_primary_key[0])
+            for row in rows
+        }
 
     def save_failure(
         self,
@@ -785,7 +819,8 @@ class ResultStore:
 
         Through SQLAlchemy each row's parameters are compiled one by one, two thirds of a
         120-month run's write on SQLite; psycopg's executemany sends one statement per row
-        (~0.2 s a run). The raw cursor takes plain tuples; COPY streams them in one go.
+        (~0.2 s a run). The raw cursor takes plain tuples; COPY streams them in one go, as
+        text made here (psycopg's ``write_row`` costs 5 µs a row, half the write).
         """
         if not rows:
             return
@@ -798,8 +833,7 @@ class ResultStore:
                 )
                 return
             with cursor.copy(f'COPY "{table.__tablename__}" ({names}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write("".join(map(_copy_line, rows)))
 
     @staticmethod
     def _replace_failed(conn: Connection, experiment_id: int, key: str) -> bool:
@@ -1020,6 +1054,12 @@ def _run_rows(
         plain = np.asarray(values, dtype=float).tolist()  # NaN != NaN: stored as NULL
         monthly.extend((name, first + i, v if v == v else None) for i, v in enumerate(plain))
     return row, finals, monthly
+
+
+def _copy_line(row: tuple) -> str:
+    """A row in COPY's text format: tab-separated, ``\\N`` for NULL. Only numbers and
+    outcome names (identifiers: no tab, newline or backslash) pass through here."""
+    return "\t".join("\\N" if v is None else str(v) for v in row) + "\n"
 
 
 def _jsonable(value: Any) -> Any:
