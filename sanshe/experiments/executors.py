@@ -285,7 +285,7 @@ def _dask_pool(workers: int, scheduler: str | None) -> Iterator[Pool]:
 
 def installed() -> tuple[str, str | None]:
     """This process's sanshe version and git commit (None outside a git checkout)."""
-    from sanshe.experiments.store import git_commit, package_version
+    from sanshe.experiments.provenance import git_commit, package_version
 
     return package_version(), git_commit()
 

@@ -16,14 +16,12 @@ refused: they are untested. A URL is checked before anything is created
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import math
 import random
 import re
 import sqlite3
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,6 +53,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sanshe.experiments.provenance import git_commit, package_version
 from sanshe.inputs.errors import InputError
 
 if TYPE_CHECKING:
@@ -157,47 +156,6 @@ class Monthly(Base):
     outcome: Mapped[str] = mapped_column(String(64), primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[float | None] = mapped_column(Double, nullable=True)
-
-
-# --- provenance ------------------------------------------------------------------------
-@functools.cache
-def package_version() -> str:
-    """The installed sanshe version, or "unknown" when running from a bare checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("sanshe")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-@functools.cache
-def git_commit() -> str | None:
-    """The commit of the code that runs (``git rev-parse HEAD``), or None outside git.
-
-    "-dirty" is appended when tracked files differ from that commit, so a stored run
-    never claims a commit whose code it did not run.
-    """
-    commit = _git("rev-parse", "HEAD")
-    if not commit:
-        return None
-    return commit + "-dirty" if _git("status", "--porcelain", "--untracked-files=no") else commit
-
-
-def _git(*args: str) -> str | None:
-    """The output of a git command in the package's directory, or None if it fails."""
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 # --- URLs and engines ------------------------------------------------------------------
