@@ -10,7 +10,9 @@ quiet machine) or ``--runs 100`` (a quick check). Three parts, in one process:
    ``T(1 worker) / (W · T(W workers))`` against the batched 1-worker time (the strictest
    reference) and against the same mode's. Target (issue 16): ≥ 85% batched. Finals must
    be identical in every case. With PostgreSQL (below) the batched W-worker sweep also
-   runs into it.
+   runs into it. Then (1b) the overhead per run beside the run itself (wall time minus the
+   runs' own time) for tiny runs on one worker, batched and not: a figure that other load
+   on the machine disturbs much less than an efficiency.
 2. **The store.** Synthetic finished runs (24 and 120 months, every outcome) written the
    way the runner writes them — a batch of runs per transaction — into SQLite and into
    PostgreSQL (``--store URL``, or a throwaway cluster started like the tests' with
@@ -58,7 +60,14 @@ def _finals(result: Any) -> Any:
     return runs[["key", "seed", *OUTCOME_NAMES]].sort_values("key").reset_index(drop=True)
 
 
-def timed_sweep(db: str, workers: int, runs: int, batch: int | None) -> tuple[float, Any]:
+def timed_sweep(
+    db: str,
+    workers: int,
+    runs: int,
+    batch: int | None,
+    months: int = SHORT_MONTHS,
+    overrides: dict[str, Any] = SHORT,
+) -> tuple[float, Any]:
     """Seconds of a sweep of ``runs`` short runs on a started, warmed-up LocalCluster."""
     from sanshe.experiments.executors import collect, open_executor
     from sanshe.experiments.sweep import sweep
@@ -72,9 +81,9 @@ def timed_sweep(db: str, workers: int, runs: int, batch: int | None) -> tuple[fl
             VARY,
             samples=runs // REPLICATIONS,
             replications=REPLICATIONS,
-            months=SHORT_MONTHS,
+            months=months,
             seed=1,
-            overrides=SHORT,
+            overrides=overrides,
             executor=pool,
             name=f"bench-{uuid.uuid4().hex[:8]}",  # never another sweep in a given --store
             db=db,
@@ -84,6 +93,14 @@ def timed_sweep(db: str, workers: int, runs: int, batch: int | None) -> tuple[fl
         return time.perf_counter() - started, result
 
 
+def warm_coordinator(db: str) -> None:
+    """A tiny sweep in this process first: the first case must not pay for the imports."""
+    from sanshe.experiments.sweep import sweep
+
+    sweep("baseline", VARY, samples=2, replications=1, months=2, overrides=SHORT,
+          executor="serial", name="warm", db=db, progress=False)
+
+
 def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str, float]:
     """Part 1; returns the runs computed per second with W workers, batched."""
     runs = args.runs // REPLICATIONS * REPLICATIONS
@@ -91,6 +108,7 @@ def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str
     best: dict[tuple[int, int | None], float] = {}
     finals = {}
     print(f"\n1. Dask LocalCluster: {runs} runs of {SHORT_MONTHS} months, 3,000 residents")
+    warm_coordinator(f"sqlite:///{where / 'warm.sqlite'}")
     for repeat in range(args.repeat):
         for workers, batch in cases:
             db = f"sqlite:///{where / f'dask-{workers}-{batch}-{repeat}.sqlite'}"
@@ -115,6 +133,19 @@ def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str
               f"({runs / seconds:6.2f} runs/s); finals identical: "
               f"{_finals(result).equals(finals[1, None])}")
     return {"computed": computed, "run_seconds": best[1, None] / runs}
+
+
+def part_overhead(args: argparse.Namespace, where: Path) -> None:
+    """What each task costs beside its runs: wall time minus the runs' own time, per run,
+    for tiny runs on one worker (robust to other load, unlike efficiency)."""
+    tiny = {"district.residents_per_community": 100}
+    print("\n1b. Overhead per run, 1 worker, tiny runs (1,000 residents, 3 months)")
+    for batch, mode in ((None, "batched"), (1, "one run a task")):
+        db = f"sqlite:///{where / f'tiny-{batch}.sqlite'}"
+        seconds, result = timed_sweep(db, 1, args.runs, batch, months=3, overrides=tiny)
+        inside = result.runs()["elapsed"].sum()
+        print(f"   {mode:14}: {seconds:6.2f} s, of which runs {inside:6.2f} s: "
+              f"{1000 * (seconds - inside) / len(result.runs()):5.1f} ms a run besides", flush=True)
 
 
 def stored_per_second(url: str, months: int, runs: int, batch: int, repeat: int) -> float:
@@ -215,6 +246,7 @@ def main() -> None:
             computed = {"computed": 0.0}
             if args.only in (None, "dask"):
                 computed = part_dask(args, Path(tmp), pg)
+                part_overhead(args, Path(tmp))
             if args.only in (None, "store"):
                 part_store(args, Path(tmp), pg, computed["computed"])
             if args.cost:
