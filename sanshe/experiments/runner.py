@@ -4,10 +4,10 @@ validate — goes through :func:`run_jobs`.
 Given jobs (a store key, a :class:`~sanshe.experiments.experiment.RunSpec` and an optional sample
 record), an executor (this process, local worker processes or Dask) and an optional
 results store, it skips the runs the store already holds (resume), runs the rest, commits
-each run to the store as it finishes, records a failed run with its traceback while the
-others go on, shows a progress bar, and yields ``(job, result-or-RunError)`` in completion
-order. A run is a pure function of its spec, so the numbers are the same whatever the
-executor, the number of workers or the batching.
+each task's runs to the store as the task comes back, records a failed run with its
+traceback while the others go on, shows a progress bar, and yields ``(job,
+result-or-RunError)`` in completion order. A run is a pure function of its spec, so the
+numbers are the same whatever the executor, the number of workers or the batching.
 
 Short runs are sent to workers in batches (several runs per task, about
 :data:`TASK_SECONDS` of work as measured on the first runs), so Dask's per-task overhead

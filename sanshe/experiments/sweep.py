@@ -3,8 +3,8 @@
 ``sweep("baseline", {"policy.purchase.annual_budget": (1e5, 5e6),
 "policy.purchase.mode": ["competitive", "directed"]}, samples=64)`` draws a design
 (Latin hypercube, scrambled Sobol/Saltelli, Morris trajectories or a full grid), runs each
-point with ``replications`` seeds, and commits every run to the results store as it
-finishes, so memory stays flat and a crash or Ctrl-C loses only the runs in flight.
+point with ``replications`` seeds, and commits every run to the results store as its task
+comes back, so memory stays flat and a crash or Ctrl-C loses only the tasks running.
 
 Reproducibility: the design and the seeds derive from the sweep's seed alone. Replication
 *r* of every point runs with the same seed (common random numbers, via
