@@ -1,30 +1,48 @@
-"""Sweep throughput: process pool and Dask (plain Python: ``python benchmarks/bench_sweep.py``).
+"""Sweeps that scale: Dask efficiency with and without batching, and the store's speed.
 
-64 runs of the baseline district (10 communities × 1,000 residents, 36 months) — 8 Latin
-hypercube points of the purchase budget × 8 replications — through :func:`model.sweep.sweep`
-with the local process pool (1 and 2 workers) and a Dask ``LocalCluster`` of 2 worker
-processes, each into its own SQLite store. Prints for each: the wall time of the sweep
-call (pool start-up included), the wall time on an already started, warmed-up pool (what a
-long sweep approaches), the parallel efficiency ``T(1 worker) / (2 · T(2 workers))`` for
-both, and whether the Dask finals equal the process pool's. Each case runs ``--repeat``
-times, interleaved, and the best time counts (the usual defence against other load).
+Plain Python, never a timed test: ``python benchmarks/bench_sweep.py`` (full size, on a
+quiet machine) or ``--runs 100`` (a quick check). Three parts, in one process:
 
-Targets (issue 4): efficiency ≥ 85% on 2 cores for the process pool, ≥ 75% for Dask;
-Dask results identical to the local ones. The machine should otherwise be idle: the load
-average is printed before and after so a busy machine shows.
+1. **Dask.** A sweep of ``--runs`` short runs (the baseline district at 300 residents per
+   community, 24 months: ~0.1-0.2 s a run) on a warmed-up Dask ``LocalCluster`` of 1 and of
+   ``--workers`` single-threaded workers, with the runs per task chosen from the measured
+   runs (batched) and with one run per task (unbatched). Parallel efficiency is
+   ``T(1 worker) / (W · T(W workers))`` against the batched 1-worker time (the strictest
+   reference) and against the same mode's. Target (issue 16): ≥ 85% batched. Finals must
+   be identical in every case. With PostgreSQL (below) the batched W-worker sweep also
+   runs into it. Then (1b) the overhead per run beside the run itself (wall time minus the
+   runs' own time) for tiny runs on one worker, batched and not: a figure that other load
+   on the machine disturbs much less than an efficiency.
+2. **The store.** Synthetic finished runs (24 and 120 months, every outcome) written the
+   way the runner writes them — a batch of runs per transaction — into SQLite and into
+   PostgreSQL (``--store URL``, or a throwaway cluster started like the tests' with
+   initdb/pg_ctl; ``--no-postgres`` skips it): runs stored per second, beside the runs
+   computed per second in part 1. The store is not the bottleneck while stored ≫ computed.
+3. **Cost per run** (``--cost``): the baseline and the full package at their library
+   district, 120 months, in this process; what a 10,000-run sweep costs in core-hours.
+
+Every time is the best of ``--repeat``; the load average is printed before and after, so a
+busy machine shows (efficiency is meaningless when other jobs share the cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-RUNS_POINTS, RUNS_REPLICATIONS, MONTHS = 8, 8, 36
+REPO = Path(__file__).resolve().parent.parent
+SHORT = {"district.residents_per_community": 300}  # 10 communities × 300 residents
+SHORT_MONTHS = 24
 VARY = ["policy.purchase.annual_budget=1e5:5e6"]
-CASES = (("local", 1), ("local", 2), ("dask", 2))
+REPLICATIONS = 4
 
 
 def _warm(_: int) -> int:
@@ -35,89 +53,209 @@ def _warm(_: int) -> int:
     return os.getpid()
 
 
-def _sweep(db: str, name: str, executor, workers: int):
-    from sanshe.experiments.sweep import sweep
-
-    return sweep(
-        "baseline",
-        VARY,
-        samples=RUNS_POINTS,
-        replications=RUNS_REPLICATIONS,
-        months=MONTHS,
-        seed=1,
-        executor=executor,
-        workers=workers,
-        name=name,
-        db=db,
-        progress=False,
-    )
-
-
-def time_cold(db: str, kind: str, workers: int) -> tuple[float, object]:
-    """Wall time of the sweep call, pool start-up included."""
-    started = time.perf_counter()
-    result = _sweep(db, "cold", kind, workers)
-    return time.perf_counter() - started, result
-
-
-def time_warm(db: str, kind: str, workers: int) -> tuple[float, object]:
-    """Wall time of the sweep on a started pool whose workers have imported the model."""
-    from sanshe.experiments.executors import collect, open_executor
-
-    with open_executor(kind, workers) as pool:
-        pids = {pid for _, pid in collect(pool, _warm, [(i, i) for i in range(2 * workers)])}
-        assert len(pids) == workers, f"only {len(pids)} of {workers} workers warmed up"
-        started = time.perf_counter()
-        result = _sweep(db, "warm", pool, workers)
-        return time.perf_counter() - started, result
-
-
-def finals(result) -> object:
+def _finals(result: Any) -> Any:
     from sanshe.inputs.outcomes import OUTCOME_NAMES
 
     runs = result.runs()
     return runs[["key", "seed", *OUTCOME_NAMES]].sort_values("key").reset_index(drop=True)
 
 
+def timed_sweep(
+    db: str,
+    workers: int,
+    runs: int,
+    batch: int | None,
+    months: int = SHORT_MONTHS,
+    overrides: dict[str, Any] = SHORT,
+) -> tuple[float, Any]:
+    """Seconds of a sweep of ``runs`` short runs on a started, warmed-up LocalCluster."""
+    from sanshe.experiments.executors import collect, open_executor
+    from sanshe.experiments.sweep import sweep
+
+    with open_executor("dask", workers) as pool:
+        pids = {pid for _, pid in collect(pool, _warm, [(i, i) for i in range(2 * workers)])}
+        assert len(pids) == workers, f"only {len(pids)} of {workers} workers warmed up"
+        started = time.perf_counter()
+        result = sweep(
+            "baseline",
+            VARY,
+            samples=runs // REPLICATIONS,
+            replications=REPLICATIONS,
+            months=months,
+            seed=1,
+            overrides=overrides,
+            executor=pool,
+            name=f"bench-{uuid.uuid4().hex[:8]}",  # never another sweep in a given --store
+            db=db,
+            progress=False,
+            batch=batch,
+        )
+        return time.perf_counter() - started, result
+
+
+def warm_coordinator(db: str) -> None:
+    """A tiny sweep in this process first: the first case must not pay for the imports."""
+    from sanshe.experiments.sweep import sweep
+
+    sweep("baseline", VARY, samples=2, replications=1, months=2, overrides=SHORT,
+          executor="serial", name="warm", db=db, progress=False)
+
+
+def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str, float]:
+    """Part 1; returns the runs computed per second with W workers, batched."""
+    runs = args.runs // REPLICATIONS * REPLICATIONS
+    cases = [(1, None), (args.workers, None), (1, 1), (args.workers, 1)]
+    best: dict[tuple[int, int | None], float] = {}
+    finals = {}
+    print(f"\n1. Dask LocalCluster: {runs} runs of {SHORT_MONTHS} months, 3,000 residents")
+    warm_coordinator(f"sqlite:///{where / 'warm.sqlite'}")
+    for repeat in range(args.repeat):
+        for workers, batch in cases:
+            db = f"sqlite:///{where / f'dask-{workers}-{batch}-{repeat}.sqlite'}"
+            seconds, result = timed_sweep(db, workers, runs, batch)
+            best[workers, batch] = min(seconds, best.get((workers, batch), float("inf")))
+            finals[workers, batch] = _finals(result)
+            mode = "batched" if batch is None else "one run a task"
+            print(f"   {workers} worker(s), {mode:14}: {seconds:7.2f} s  "
+                  f"({runs / seconds:6.2f} runs/s)", flush=True)
+    w = args.workers
+    reference = best[1, None]
+    for batch, mode in ((None, "batched"), (1, "one run a task")):
+        own = best[1, batch]
+        print(f"   efficiency, {mode:14}: {reference / (w * best[w, batch]):6.1%} "
+              f"(against its own 1-worker time: {own / (w * best[w, batch]):6.1%})")
+    same = all(frame.equals(finals[1, None]) for frame in finals.values())
+    print(f"   finals identical in every case: {same}")
+    computed = runs / best[w, None]
+    if pg is not None:
+        seconds, result = timed_sweep(pg, w, runs, None)
+        print(f"   {w} worker(s), batched, into PostgreSQL: {seconds:7.2f} s "
+              f"({runs / seconds:6.2f} runs/s); finals identical: "
+              f"{_finals(result).equals(finals[1, None])}")
+    return {"computed": computed, "run_seconds": best[1, None] / runs}
+
+
+def part_overhead(args: argparse.Namespace, where: Path) -> None:
+    """What each task costs beside its runs: wall time minus the runs' own time, per run,
+    for tiny runs on one worker (robust to other load, unlike efficiency)."""
+    tiny = {"district.residents_per_community": 100}
+    print("\n1b. Overhead per run, 1 worker, tiny runs (1,000 residents, 3 months)")
+    for batch, mode in ((None, "batched"), (1, "one run a task")):
+        db = f"sqlite:///{where / f'tiny-{batch}.sqlite'}"
+        seconds, result = timed_sweep(db, 1, args.runs, batch, months=3, overrides=tiny)
+        inside = result.runs()["elapsed"].sum()
+        print(f"   {mode:14}: {seconds:6.2f} s, of which runs {inside:6.2f} s: "
+              f"{1000 * (seconds - inside) / len(result.runs()):5.1f} ms a run besides", flush=True)
+
+
+def stored_per_second(url: str, months: int, runs: int, batch: int, repeat: int) -> float:
+    """Synthetic finished runs of ``months`` written ``batch`` per transaction: runs/s."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import fake_result
+
+    from sanshe.experiments.store import ResultStore
+
+    results = [fake_result(replication=i, months=months) for i in range(runs)]
+    best = float("inf")
+    with ResultStore(url) as store:
+        for _ in range(repeat):
+            name = f"bench-store-{uuid.uuid4().hex[:8]}"
+            exp = store.experiment(name, "sweep", {"months": months})
+            started = time.perf_counter()
+            for first in range(0, runs, batch):
+                store.save_runs(
+                    exp, [(f"k{i}", results[i], {"sample": i}) for i in range(first, first + batch)]
+                )
+            best = min(best, time.perf_counter() - started)
+            store.delete_experiment(name)
+    return runs / best
+
+
+def part_store(args: argparse.Namespace, where: Path, pg: str | None, computed: float) -> None:
+    print(f"\n2. The store: {args.store_runs} synthetic runs, {args.store_batch} per "
+          "transaction (runs stored per second)")
+    urls = {"SQLite": f"sqlite:///{where / 'store.sqlite'}"}
+    if pg is not None:
+        urls["PostgreSQL"] = pg
+    for label, url in urls.items():
+        for months in (SHORT_MONTHS, 120):
+            rate = stored_per_second(url, months, args.store_runs, args.store_batch, args.repeat)
+            print(f"   {label:10} {months:3} months: {rate:7.1f} runs/s", flush=True)
+    if computed:
+        print(f"   computed by the sweep in part 1 ({SHORT_MONTHS} months): {computed:.1f} runs/s")
+
+
+def part_cost() -> None:
+    """Seconds per run at the library district, 120 months, and a 10,000-run sweep."""
+    from sanshe.experiments.experiment import RunSpec, resolve, run_single
+
+    print("\n3. Cost of a run in this process (library district, 120 months; best of 3)")
+    for name in ("baseline", "full_linkage"):
+        scenario = resolve(name)
+        run_single(RunSpec(scenario, 1, 2))  # imports and caches
+        seconds = min(_timed(run_single, RunSpec(scenario, seed, 120)) for seed in (1, 2, 3))
+        print(f"   {name:13}: {seconds:5.2f} s a run, {1 / seconds:5.2f} runs/s per core; "
+              f"10,000 runs: {10_000 * seconds / 3600:5.1f} core-hours")
+    short = resolve("baseline", SHORT)
+    seconds = min(_timed(run_single, RunSpec(short, seed, SHORT_MONTHS)) for seed in (1, 2, 3))
+    print(f"   short run     : {seconds:5.2f} s a run, {1 / seconds:5.2f} runs/s per core; "
+          f"10,000 runs: {10_000 * seconds / 3600:5.1f} core-hours")
+
+
+def _timed(fn: Callable[[Any], Any], arg: Any) -> float:
+    started = time.perf_counter()
+    fn(arg)
+    return time.perf_counter() - started
+
+
+def postgres(args: argparse.Namespace, stack: list) -> str | None:
+    """``--store URL``, or a throwaway cluster like the tests' (None: none available)."""
+    if args.no_postgres:
+        return None
+    if args.store:
+        return args.store
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        from conftest import _create_database, _Server
+
+        server = _Server()
+    except Exception as exc:  # noqa: BLE001 - say why and go on with SQLite alone
+        print(f"(no PostgreSQL: {exc}; give --store postgresql://...)")
+        return None
+    stack.append(server)
+    return _create_database(server.admin_url, "bench")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db-dir", help="where the SQLite stores go (default: a temp dir)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (best counts)")
+    parser.add_argument("--runs", type=int, default=1000, help="runs in the Dask sweep")
+    parser.add_argument("--workers", type=int, default=2, help="W (default 2)")
+    parser.add_argument("--repeat", type=int, default=1, help="times each case runs (best)")
+    parser.add_argument("--store", metavar="URL", help="a PostgreSQL URL (default: throwaway)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--store-runs", type=int, default=200, help="synthetic runs stored")
+    parser.add_argument("--store-batch", type=int, default=10, help="runs per transaction")
+    parser.add_argument("--cost", action="store_true", help="also part 3 (about a minute)")
+    parser.add_argument("--only", choices=("dask", "store"), help="run one part alone")
     args = parser.parse_args()
-    runs = RUNS_POINTS * RUNS_REPLICATIONS
-    print(
-        f"{runs} runs of the baseline district, {MONTHS} months; "
-        f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}"
-    )
-    times: dict[tuple[str, str, int], float] = {}
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        where = Path(args.db_dir or tmp)
-        for repeat in range(args.repeat):
-            for kind, workers in CASES:
-                for mode, timer in (("cold", time_cold), ("warm", time_warm)):
-                    db = f"sqlite:///{where / f'{mode}-{kind}-{workers}-{repeat}.sqlite'}"
-                    seconds, result = timer(db, kind, workers)
-                    case = (mode, kind, workers)
-                    times[case] = min(seconds, times.get(case, float("inf")))
-                    results[case] = finals(result)
-                    print(
-                        f"  {kind:5} {workers} worker(s), {mode}: {seconds:6.2f} s "
-                        f"({runs / seconds:5.2f} runs/s)",
-                        flush=True,
-                    )
-    print(f"best of {args.repeat}:")
-    for (mode, kind, workers), seconds in times.items():
-        print(f"  {kind:5} {workers} worker(s), {mode}: {seconds:6.2f} s")
-    print("parallel efficiency T(local, 1) / (2 · T(x, 2)):")
-    for mode in ("cold", "warm"):
-        one = times[mode, "local", 1]
-        for kind in ("local", "dask"):
-            print(f"  {kind:5} {mode}: {one / (2 * times[mode, kind, 2]):6.1%}")
-    reference = results["cold", "local", 1]
-    same = all(frame.equals(reference) for frame in results.values())
-    print(f"finals identical across executors and worker counts: {same}")
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
+    servers: list = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            pg = postgres(args, servers)
+            computed = {"computed": 0.0}
+            if args.only in (None, "dask"):
+                computed = part_dask(args, Path(tmp), pg)
+                part_overhead(args, Path(tmp))
+            if args.only in (None, "store"):
+                part_store(args, Path(tmp), pg, computed["computed"])
+            if args.cost:
+                part_cost()
+    finally:
+        for server in servers:
+            server.stop()
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min), "
+          f"{statistics.mean(os.getloadavg()):.2f} (mean of 1, 5, 15 min)")
 
 
 if __name__ == "__main__":

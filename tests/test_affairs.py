@@ -74,6 +74,37 @@ def test_reach_counts_attenders_and_their_ties_and_the_quorum_counts_representat
     assert full.needed[0] == reps // 2 + 1  # more than half
 
 
+def test_a_representative_raises_what_her_groups_active_residents_know():
+    """邻里事邻里议: a representative at the meeting carries the matters of her own residents'
+    group that reach her through those who take part and their neighbours, and nothing of
+    the other groups or of residents nobody active knows."""
+    pop = build_population(np.array([1000]), np.array([False]), params(),
+                           np.random.default_rng(0))
+    group = pop.residents_group
+    rep = np.flatnonzero(pop.representative & (group == 0))[0]
+    pop.deliberating[rep] = True
+    alone = affairs.meeting(pop, params()["quorum_share"]).reach[0]
+    assert alone == (1 + pop.ties[rep].nnz) / 1000  # nobody active: she and her ties only
+    volunteers = np.flatnonzero((group == 0) & ~pop.representative)[:5]
+    pop.volunteer[volunteers] = True
+    heard = np.zeros(pop.size, bool)
+    heard[volunteers] = True
+    heard[pop.ties[volunteers].indices] = True
+    heard &= group == 0
+    heard[rep] = True
+    heard[pop.ties[rep].indices] = True
+    assert affairs.meeting(pop, params()["quorum_share"]).reach[0] == heard.sum() / 1000
+    pop.volunteer[:] = False
+    elsewhere = np.flatnonzero(group == 1)[:5]
+    pop.volunteer[elsewhere] = True  # active in another group: only their ties in hers gain
+    heard[:] = False
+    heard[pop.ties[elsewhere].indices] = True
+    heard &= group == 0
+    heard[rep] = True
+    heard[pop.ties[rep].indices] = True
+    assert affairs.meeting(pop, params()["quorum_share"]).reach[0] == heard.sum() / 1000
+
+
 def test_each_attender_counts_less_in_a_fuller_room():
     few = affairs.settle(np.full(N, 1000.0), meeting(attendees=10.0), np.zeros(N), True,
                          params(), np.random.default_rng(0))

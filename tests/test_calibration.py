@@ -14,10 +14,22 @@ from sanshe.inputs.errors import InputError
 TARGETS = Path(__file__).resolve().parent.parent / "calibration" / "yuhuatai_targets.toml"
 
 
-def test_yuhuatai_targets_cite_sources():
-    targets = calibration.load_targets(TARGETS)
-    assert {t.outcome for t in targets} >= {"so_count", "volunteers", "initial_so_count"}
-    assert all(t.source.startswith(("seed 00", "derived")) for t in targets)
+def test_yuhuatai_targets_run_in_the_scenario_given_and_cite_sources():
+    spec = calibration.load_joint(TARGETS, "yuhuatai")
+    assert {f.scenario for f in spec.figures} == {"yuhuatai"}
+    assert {f.months for f in spec.figures} == {72}  # the scenario's own months
+    assert {f.outcome for f in spec.fitted} >= {"so_count", "volunteer_rate",
+                                                "cal_initial_so_count"}
+    assert len(spec.inputs) == 3 and [f.name for f in spec.free] == ["founding_rate"]
+    assert all(f.source.startswith(("seed 00", "derived")) for f in spec.figures)
+    assert {f.months for f in calibration.load_joint(TARGETS, "yuhuatai", 24).figures} == {24}
+
+
+def test_a_targets_file_without_scenarios_needs_one():
+    with pytest.raises(InputError, match="SCENARIO"):
+        calibration.load_joint(TARGETS)
+    with pytest.raises(InputError, match="SCENARIO 'baseline' would not be used"):
+        calibration.load_joint(calibration.JOINT_TARGETS, "baseline")
 
 
 def test_free_must_be_a_known_constant_inside_its_range():
@@ -28,40 +40,31 @@ def test_free_must_be_a_known_constant_inside_its_range():
             calibration.parse_free(bad)
 
 
-def test_inequality_targets_count_only_when_violated():
-    t = calibration.Target("v", "volunteers", "at_least", 100.0)
-    assert calibration.error(t, 150.0) == 0.0
-    assert calibration.error(t, 50.0) < 0
-    eq = calibration.Target("s", "so_count", "equal", 100.0, tolerance=0.1)
-    assert calibration.error(eq, 110.0) == pytest.approx(1.0)
-
-
 def test_bad_targets_file(tmp_path):
     bad = tmp_path / "t.toml"
-    bad.write_text('[[target]]\nname="x"\noutcome="so_count"\nkind="about"\nvalue=1\n')
-    with pytest.raises(InputError):
-        calibration.load_targets(bad)
-    with pytest.raises(InputError):
-        calibration.load_targets(tmp_path / "missing.toml")
+    bad.write_text('[[target]]\nname="x"\noutcome="so_count"\nkind="about"\nvalue=1\n'
+                   'source="s"\n[[free]]\nname="founding_rate"\n')
+    with pytest.raises(InputError, match="kind must be one of"):
+        calibration.load_joint(bad, "baseline")
+    with pytest.raises(InputError, match="cannot read"):
+        calibration.load_joint(tmp_path / "missing.toml", "baseline")
 
 
-def test_tiny_fit_moves_toward_the_target(tmp_path):
-    """Four points on founding_rate in a tiny district: the best point is closest."""
-    scenario = tmp_path / "tiny.toml"
-    scenario.write_text('[scenario]\nname="tiny"\nextends="incubation_only"\n'
-                        '[district]\nstreets=1\ncommunities_per_street=2\n'
-                        'residents_per_community=200\n')
-    targets = tmp_path / "targets.toml"
-    targets.write_text('[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\n'
-                       'value=12\ntolerance=0.2\nsource="test"\n')
-    result = calibration.calibrate(str(scenario), calibration.load_targets(targets),
-                                   calibration.parse_free(["founding_rate=0.001:0.02"]),
-                                   points=4, replications=1, months=24, seed=1)
-    assert result.distances[result.best] == result.distances.min()
-    assert len(result.accepted) >= 2
-    paths = calibration.write(result, tmp_path / "out")
-    assert all(p.exists() for p in paths)
-    assert "founding_rate" in paths[1].read_text()
+def test_input_targets_check_the_scenarios_levers():
+    """A lever the scenario must set: checked against the scenario, never in the loss."""
+    spec = calibration.load_joint(TARGETS, "yuhuatai")
+    rows = [calibration._input_row(f) for f in spec.inputs]
+    assert all(r["role"] == "input" and r["within_tolerance"] for r in rows)
+    wrong = calibration.Figure("fund", "", "final", "policy.community.service_fund",
+                               "baseline", 13, "input", 300000.0, 0.1, "s")
+    row = calibration._input_row(wrong)
+    assert not row["within_tolerance"] and row["simulated"] != 300000.0
+
+
+def test_total_counts_the_whole_district():
+    fig = calibration.Figure("v", "", "total", "volunteer_rate", "b", 13, "at_least", 20.0,
+                             0.1, "s")
+    assert calibration.statistic(fig, {"volunteer_rate": 0.05, "cal_residents": 1000.0}) == 50.0
 
 
 # ---------------------------------------------------------------------- joint calibration
@@ -134,9 +137,11 @@ def test_statistics_of_one_run():
 
 def test_volunteering_over_the_year_counts_each_resident_once():
     months = np.array([0, 0, 1, 3, 12, 0, 2, 0], np.int16)
-    stats = calibration.volunteer_statistics(months)
+    stats = calibration.volunteer_statistics(months, registered=6.0)
     assert stats["cal_volunteer_share_year"] == pytest.approx(4 / 8)
     assert stats["cal_volunteer_months_per_volunteer"] == pytest.approx(18 / 4)
+    assert stats["cal_volunteer_months_per_registered"] == pytest.approx(18 / 6)
+    assert np.isnan(calibration.volunteer_statistics(months)["cal_volunteer_months_per_registered"])
 
 
 def test_calibration_run_is_the_ordinary_run_plus_statistics():
@@ -195,7 +200,7 @@ def test_joint_command_writes_the_fit_and_resumes(tmp_path):
 
     spec_path = tmp_path / "joint.toml"
     _tiny_spec(tmp_path, refine=0)  # writes joint.toml
-    args = ["calibrate", "--joint", "--targets", str(spec_path), "--db",
+    args = ["calibrate", "--targets", str(spec_path), "--db",
             str(tmp_path / "r.sqlite"), "--out", str(tmp_path / "out"), "--no-progress"]
     first = sanshe(*args)
     assert first.returncode == 0, first.stderr
@@ -203,5 +208,5 @@ def test_joint_command_writes_the_fit_and_resumes(tmp_path):
     assert (tmp_path / "out" / "fit.csv").exists()
     again = sanshe(*args)
     assert again.returncode == 0 and "0 runs (" in again.stdout  # all from the store
-    refused = sanshe("calibrate", "--joint", "baseline", "--out", str(tmp_path / "o2"))
+    refused = sanshe("calibrate", "baseline", "--out", str(tmp_path / "o2"))
     assert refused.returncode != 0 and "SCENARIO" in refused.stderr

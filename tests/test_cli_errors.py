@@ -142,6 +142,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     (tmp_path / "targets.toml").write_text(
         '[[target]]\nname = "t"\noutcome = "need_coverage"\nkind = "equal"\nvalue = "high"\n'
+        'source = "a survey"\n'
     )
     ResultStore(tmp_path / "store.sqlite").close()
     monkeypatch.chdir(tmp_path)

@@ -14,15 +14,18 @@ TINY = {"district.streets": 1, "district.communities_per_street": 2,
         "district.residents_per_community": 150}
 
 
-def test_validate_writes_the_report_and_both_robustness_tables(tmp_path):
+def test_validate_writes_the_report_and_the_robustness_draws(tmp_path):
     out = tmp_path / "validation"
     result = sanshe("validate", "--pattern", "8", "-r", "2", "--months", "13",  # -r: README
-                    "--robustness-replications", "2", "--robustness-parameters", "crowding",
-                    "--joint-points", "2", "--workers", "1", "--out", str(out))
+                    "--robustness-draws", "3", "--draw-replications", "1",
+                    "--robustness-parameters", "founding_rate,threshold_mean",
+                    "--workers", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "checks pass" in result.stdout and "joint draws" in result.stdout
+    assert "checks pass" in result.stdout
+    assert "robustness over 3 joint draws of 2 assumption constants" in result.stdout
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "Pattern 8" in report and "varied together" in report and "Holm" in report
+    assert "Pattern 8" in report and "Robustness over every assumption" in report
+    assert "Holm" in report
     assert (out / "table.md").read_text(encoding="utf-8").startswith("| pattern |")
     with open(out / "table.csv", encoding="utf-8") as fh:
         table = {r["check"]: r for r in csv.DictReader(fh)}
@@ -30,15 +33,12 @@ def test_validate_writes_the_report_and_both_robustness_tables(tmp_path):
     for row in table.values():  # the protocol's columns, each check at the given 2 runs
         assert row["replications"] == "2" and float(row["mme"]) > 0
         assert 0 <= float(row["p_holm"]) <= 1
-    headlines = len(validation.HEADLINES)
-    with open(out / "robustness.csv", encoding="utf-8") as fh:
-        oat = list(csv.DictReader(fh))
-    assert len(oat) == 3 * headlines  # defaults, crowding low, crowding high
-    assert {r["value"] for r in oat} == {"", "-0.5", "0.5"}
-    with open(out / "joint.csv", encoding="utf-8") as fh:
-        joint = list(csv.DictReader(fh))
-    assert len(joint) == 2 * headlines
-    assert all(-0.5 <= float(r["crowding"]) <= 0.5 for r in joint)
+    with open(out / "robustness_draws_summary.csv", encoding="utf-8") as fh:
+        summary = {r["check"]: r for r in csv.DictReader(fh)}
+    assert set(summary) == set(table)  # pattern 8's checks, each at 3 draws
+    assert all(int(r["draws"]) == 3 for r in summary.values())
+    with open(out / "robustness_draws.csv", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == 3 * len(table)
 
 
 def test_validate_pilot_prints_each_checks_sd_and_replications(tmp_path):
@@ -59,22 +59,23 @@ def test_validate_rejects_an_unknown_robustness_parameter(tmp_path):
     assert "crowdin" in result.stderr and "parameters" in result.stderr
 
 
-def test_joint_draws_cover_the_ranges_and_are_summarised():
-    rows = validation.robustness_joint(points=4, replications=2, months=13, size=TINY,
-                                       parameters=["founding_rate", "min_members"])
-    assert len(rows) == 4 * len(validation.HEADLINES)
-    rates = sorted({float(r["founding_rate"]) for r in rows})
-    assert len(rates) == 4 and 0.0005 <= rates[0] < rates[-1] <= 0.02
-    # one draw per quarter of the range (Latin hypercube)
-    assert [int((x - 0.0005) / (0.02 - 0.0005) * 4) for x in rates] == [0, 1, 2, 3]
-    assert all(float(r["min_members"]).is_integer() for r in rows)
-    for summary in validation.joint_summary(rows):
-        assert summary["points"] == 4
-        assert summary["significant"] + summary["sign_only"] + summary["reversed"] == 4
-        assert summary["min_effect"] <= summary["max_effect"]
+def test_draws_of_named_constants_cover_their_ranges():
+    """--robustness-parameters draws only the named constants, one per stratum of each range
+    (Latin hypercube), integers rounded; the others stay at their defaults."""
+    from sanshe.experiments import robustness
+    from sanshe.inputs.parameters import PARAMETERS
+
+    result = robustness.run(4, 1, validation.checks_for(8), months=13, size=TINY,
+                            names=["founding_rate", "min_members"], workers=1)
+    assert [set(d) for d in result.draws] == [{"founding_rate", "min_members"}] * 4
+    low, high = PARAMETERS["founding_rate"].low, PARAMETERS["founding_rate"].high
+    rates = sorted(d["founding_rate"] for d in result.draws)
+    assert [int((x - low) / (high - low) * 4) for x in rates] == [0, 1, 2, 3]
+    assert all(d["min_members"].is_integer() for d in result.draws)
+    assert result.means.shape == (4, len(validation.checks_for(8)))
 
 
-def test_calibrate_fits_and_writes_its_files(tmp_path):
+def test_calibrate_fits_a_scenario_and_writes_its_files(tmp_path):
     scenario = tmp_path / "tiny.toml"
     scenario.write_text('[scenario]\nname="tiny"\nextends="incubation_only"\n'
                         '[district]\nstreets=1\ncommunities_per_street=2\n'
@@ -83,15 +84,19 @@ def test_calibrate_fits_and_writes_its_files(tmp_path):
     targets.write_text('[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\n'
                        'value=8\ntolerance=0.2\nsource="test"\n', encoding="utf-8")
     result = sanshe("calibrate", str(scenario), "--targets", str(targets),
-                    "--free", "founding_rate=0.001:0.02", "--points", "3",
-                    "--replications", "1", "--months", "13", "--workers", "1",
+                    "--free", "founding_rate=0.001:0.02", "--points", "4", "--refine", "0",
+                    "--replications", "1", "--confirm", "2", "--months", "13", "--workers",
+                    "1", "--db", str(tmp_path / "r.sqlite"), "--no-progress",
                     "--out", str(tmp_path / "fit"))
     assert result.returncode == 0, result.stderr
-    assert "founding_rate" in result.stdout and "fits" in result.stdout
+    assert "founding_rate" in result.stdout and "fitted figures" in result.stdout
     fitted = (tmp_path / "fit" / "fitted.toml").read_text(encoding="utf-8")
     assert fitted.count("founding_rate = ") == 1
     summary = json.loads((tmp_path / "fit" / "calibration.json").read_text(encoding="utf-8"))
-    assert summary["scenario"] == "tiny"
+    assert [p["stage"] for p in summary["points"]] == ["global"] * 4
+    with open(tmp_path / "fit" / "fit.csv", encoding="utf-8") as fh:
+        fit = list(csv.DictReader(fh))
+    assert [r["scenario"][-12:] for r in fit] == ["tiny.toml@13"] and fit[0]["replications"] == "2"
 
 
 def test_calibrate_rejects_a_constant_outside_its_range(tmp_path):

@@ -89,7 +89,8 @@ def world(model: CommunityGovernanceModel) -> str:
     """Digest of everything a mechanism can read: residents, organisations, workers,
     committees, group organisations and the yearly records."""
     pop = model.pop
-    people = [pop.trust, pop.satisfaction, pop.efficacy, pop.volunteer, pop.deliberating,
+    people = [pop.trust, pop.satisfaction, pop.efficacy, pop.registered, pop.volunteer,
+              pop.deliberating,
               pop.member_of, pop.founder, pop.leader, pop.need_domain, pop.need_expressed]
     sos = [[so.unique_id, so.is_community, so.domain, so.community, so.capacity, so.cash,
             so.ties, so.reputation, so.rating, so.orientation, so.responsiveness, so.age,

@@ -11,7 +11,14 @@ import time
 
 import pytest
 
-from sanshe.experiments.executors import RunError, collect, guarded_call, open_executor
+from sanshe.experiments.executors import (
+    RunError,
+    check_versions,
+    collect,
+    guarded_call,
+    installed,
+    open_executor,
+)
 from sanshe.inputs.errors import InputError
 
 
@@ -138,3 +145,24 @@ def test_dask_unreachable_scheduler_is_input_error() -> None:
         )
         with open_executor("dask", 1, "tcp://127.0.0.1:9"):
             pass
+
+
+class _Cluster:
+    """A Dask client's ``run`` as far as :func:`check_versions` uses it: each worker's answer."""
+
+    def __init__(self, answers: dict[str, tuple[str, str | None]]) -> None:
+        self.answers = answers
+
+    def run(self, fn) -> dict[str, tuple[str, str | None]]:
+        return self.answers
+
+
+def test_workers_running_other_sanshe_code_are_refused() -> None:
+    version, commit = installed()
+    check_versions(_Cluster({"tcp://a:1": (version, commit)}))
+    check_versions(_Cluster({"tcp://a:1": (version, None)}))  # a wheel knows no commit
+    with pytest.raises(InputError, match=r"1 of 2 Dask worker.*tcp://b:1: 0\.0\.1"):
+        check_versions(_Cluster({"tcp://a:1": (version, commit), "tcp://b:1": ("0.0.1", None)}))
+    if commit:
+        with pytest.raises(InputError, match="other sanshe code"):
+            check_versions(_Cluster({"tcp://a:1": (version, "0" * 40)}))

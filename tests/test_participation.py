@@ -35,13 +35,61 @@ def test_participating_neighbours_pull_residents_in():
         alone, context(alone), p, months=1) + 0.05
 
 
-def test_mobilisation_and_points_raise_volunteering():
+def test_mobilisation_and_points_raise_registering_and_turning_out():
     p = params()
-    base = rate_after(setup(), context(setup()), p)
+    base = setup()
+    turnout = rate_after(base, context(base), p)
     pop = setup()
-    assert rate_after(pop, context(pop, mobilisation=0.2), p) > base + 0.02
+    assert rate_after(pop, context(pop, mobilisation=0.2), p) > turnout + 0.01
+    assert pop.registered.mean() > base.registered.mean() + 0.02
     pop = setup()
-    assert rate_after(pop, context(pop, points=True), params(points_effect=0.15)) > base + 0.02
+    assert rate_after(pop, context(pop, points=True), params(points_effect=0.15)) > turnout + 0.01
+    assert pop.registered.mean() > base.registered.mean() + 0.02
+
+
+def test_only_registered_volunteers_turn_out_and_registration_outlasts_turnout():
+    """Registered ≫ active: registration persists between reconsiderations while turnout is
+    chosen afresh every month, so most registered volunteers stay home in a given month
+    and those who come differ from month to month."""
+    pop = setup(n=6000)
+    p = params(reconsider_rate=0.0)  # nobody revisits registration
+    pop.registered[::3] = True
+    registered = pop.registered.copy()
+    rng = np.random.default_rng(7)
+    ctx = context(pop, mobilisation=0.3)
+    months = []
+    for _ in range(2):
+        participation.decide(pop, ctx, p, rng)
+        months.append(pop.volunteer.copy())
+    assert np.array_equal(pop.registered, registered)
+    for came in months:
+        assert not came[~registered].any()
+        assert 0 < came.sum() < 0.5 * registered.sum()
+    assert (months[0] & ~months[1]).any() and (months[1] & ~months[0]).any()
+
+
+def test_a_dated_occasion_keeps_registered_volunteers_home():
+    """The cost of an occasion acts on turning out, not on registering."""
+    out = {}
+    for cost in (0.0, 0.4):
+        pop = setup()
+        rate_after(pop, context(pop, mobilisation=0.3), params(volunteer_occasion_cost=cost))
+        out[cost] = (pop.registered.mean(), pop.volunteer.mean())
+    assert out[0.4][1] < 0.5 * out[0.0][1]
+    assert abs(out[0.4][0] - out[0.0][0]) < 0.3 * out[0.0][0]
+
+
+def test_without_coordinators_nobody_turns_out_but_registration_stays():
+    """No coordinator, no occasion: registered volunteers stay registered and stay home,
+    and the limit is reported where someone would have come."""
+    pop = setup(n=1000, communities=2)
+    pop.registered[:] = True
+    bound = participation.decide(pop, context(pop, mobilisation=0.5, places=[0, 1e9]),
+                                 params(reconsider_rate=0.0), np.random.default_rng(3))
+    came = pop.per_community(pop.volunteer.astype(float))
+    assert came[0] == 0 and came[1] > 50
+    assert pop.registered.all()
+    assert bound.volunteers.tolist() == [True, False]
 
 
 def test_volunteering_is_rationed_by_coordinators():
@@ -49,17 +97,18 @@ def test_volunteering_is_rationed_by_coordinators():
     p = params(reconsider_rate=1.0)
     rate_after(pop, context(pop, mobilisation=1.0, places=30), p, months=1)
     assert pop.volunteer.sum() == 30
+    assert pop.registered.sum() > 300  # those sent home stay registered
 
 
 def test_the_coordinator_limit_binds_only_where_the_willing_outnumber_it():
     """Two alike communities, one with few coordinators: only there are the willing held
-    out, and the other keeps every willing volunteer."""
+    out, and the other keeps every volunteer who turned out."""
     pop = setup(n=1000, communities=2)
     p = params(reconsider_rate=1.0)
-    bound = participation.decide(pop, context(pop, mobilisation=0.3, places=[20, 1e9]), p,
+    bound = participation.decide(pop, context(pop, mobilisation=0.5, places=[20, 1e9]), p,
                                  np.random.default_rng(3))
     volunteers = pop.per_community(pop.volunteer.astype(float))
-    assert volunteers[0] == 20 and volunteers[1] > 100
+    assert volunteers[0] == 20 and volunteers[1] > 50
     assert bound.volunteers.tolist() == [True, False]
 
 
@@ -69,6 +118,7 @@ def test_points_of_zero_effect_change_nothing():
     rate_after(with_points, context(with_points, points=True), p)
     rate_after(without, context(without, points=False), p)
     assert np.array_equal(with_points.volunteer, without.volunteer)
+    assert np.array_equal(with_points.registered, without.registered)
 
 
 def test_points_act_on_staying_as_well_as_starting():
@@ -76,18 +126,32 @@ def test_points_act_on_staying_as_well_as_starting():
     kept = {}
     for effect in (-0.3, 0.3):
         pop = setup()
-        pop.volunteer[:] = True
+        pop.registered[:] = True
+        pop.volunteer[:] = True  # and all came last month
         participation.decide(pop, context(pop, points=True), params(
             reconsider_rate=1.0, points_effect=effect), np.random.default_rng(4))
-        kept[effect] = pop.volunteer.mean()
+        kept[effect] = pop.registered.mean()
     assert kept[0.3] > kept[-0.3] + 0.2
+
+
+def test_points_act_on_turning_out_with_their_sign():
+    """Points earned by the hour (积分) pull registered volunteers out, or keep them home
+    where they crowd out motivation; registration held fixed."""
+    came = {}
+    for effect in (-0.05, 0.0, 0.15):
+        pop = setup()
+        pop.registered[:] = True
+        rate_after(pop, context(pop, mobilisation=0.3, points=True),
+                   params(reconsider_rate=0.0, points_effect=effect), months=1, seed=5)
+        came[effect] = pop.volunteer.mean()
+    assert came[-0.05] < came[0.0] < came[0.15]
 
 
 def test_older_residents_take_part_more():
     pop = setup(n=6000)
     rate_after(pop, context(pop), params())
-    old = pop.volunteer[pop.age == 2].mean()
-    young = pop.volunteer[pop.age == 0].mean()
+    old = pop.registered[pop.age == 2].mean()
+    young = pop.registered[pop.age == 0].mean()
     assert old > young
 
 
@@ -203,6 +267,21 @@ def test_volunteer_hours_raise_delivery_net_of_coordination():
     assert abs(met[50.0] - met[0.0] - gain) <= 2
 
 
+def test_coordinators_time_binds_in_some_community_months_not_all():
+    """A real limit (MODEL.md): in the status quo, coordinators' time sends volunteers home
+    in some communities and months and not in others — never the outcome everywhere."""
+    model = CommunityGovernanceModel("baseline", seed=1, **SMALL)
+    bound = []
+    for month in range(30):
+        model.step()
+        if month >= 12:
+            bound.append(model.limits_bound.volunteers.copy())
+    share = np.mean(bound)
+    assert 0.05 < share < 0.95
+    registered, came = model.pop.registered, model.pop.volunteer
+    assert not came[~registered].any() and came.sum() < registered.sum()
+
+
 def test_the_diagnostic_reports_communities_where_either_limit_binds():
     model = small_model()
     model.run(4)
@@ -281,6 +360,7 @@ def test_trust_and_efficacy_raise_attendance():
 
 
 def test_representatives_are_two_to_three_per_group_and_the_most_civic_minded():
+    """Each residents' group (居民小组) elects two or three of its own, its most disposed."""
     p = params()
     sizes = np.array([200, 1000, 3000])
     pop = build_population(sizes, np.zeros(3, bool), p, np.random.default_rng(0))
@@ -288,10 +368,84 @@ def test_representatives_are_two_to_three_per_group_and_the_most_civic_minded():
     groups = np.ceil(sizes / p["household_size"] / p["households_per_group"])
     assert np.all(seats >= 2 * groups) and np.all(seats <= 3 * groups)
     assert pop.per_community(pop.representative.astype(float)).tolist() == seats.tolist()
-    for c in range(3):
-        here = pop.community == c
+    group = pop.residents_group
+    per_group = np.bincount(group, weights=pop.representative.astype(float))
+    assert set(per_group.tolist()) == {2.0, 3.0} and per_group.size == groups.sum()
+    assert np.all(np.diff(group) >= 0)  # a community's groups are blocks of its residents
+    assert np.all(np.bincount(group, weights=pop.community) / np.bincount(group)
+                  == pop.community[np.searchsorted(group, np.arange(per_group.size))])
+    for g in range(per_group.size):
+        here = group == g
         chosen = pop.disposition[here & pop.representative]
         assert chosen.min() >= pop.disposition[here & ~pop.representative].max()
+
+
+# ---------------------------------------------------------------- convening (召集)
+def convening_model(staff=(1, 1, 0, 1, 1), **overrides):
+    """deliberation_622 (platform on) on the small district, with given station staff."""
+    model = CommunityGovernanceModel("deliberation_622", seed=3, **SMALL, **overrides)
+    for committee, k in zip(model.committees, staff, strict=True):
+        committee.staff = [object()] * k
+    return model
+
+
+def test_staff_visit_absent_representatives_as_many_as_the_quorum_lacks_keenest_first():
+    model = convening_model()
+    pop = model.pop
+    reps = np.flatnonzero(pop.representative & (pop.community == 0))
+    pop.deliberating[reps[:3]] = True  # three came, the quorum needs more
+    visited, spent = participation.convene(model)
+    needed = np.floor(model.p["quorum_share"] * reps.size) + 1
+    assert visited.sum(where=pop.community == 0) == needed - 3
+    assert not visited[reps[:3]].any() and not visited[~pop.representative].any()
+    absent = reps[3:]
+    keenest = np.sort(pop.disposition[absent])[::-1][: int(needed - 3)]
+    assert np.allclose(np.sort(pop.disposition[visited & (pop.community == 0)])[::-1], keenest)
+    assert not visited[pop.community == 2].any()  # no staff, nobody convenes
+    assert spent[0] == (needed - 3) * model.p["convening_visit_time"] and spent[2] == 0.0
+    pop.deliberating[pop.representative] = True  # a quorate meeting: no visits
+    assert not participation.convene(model)[0].any()
+
+
+def test_convening_is_limited_by_staff_time_and_needs_a_platform():
+    model = convening_model()
+    model.p["convening_visit_time"] = 0.5  # one worker's month holds two visits
+    assert participation.convene(model)[0].sum(where=model.pop.community == 0) == 2
+    off = CommunityGovernanceModel("baseline", seed=3, **SMALL)
+    for committee in off.committees:
+        committee.staff = [object()]
+    assert not participation.convene(off)[0].any()
+
+
+def test_convening_takes_time_from_coordinating_volunteers():
+    model = convening_model()
+    places = participation.placements(model)
+    before = {id(x): x.coordinators for x in places}
+    spent = np.array([0.1, 0.0, 0.0, 2.0, 0.0])
+    after = participation.after_convening(places, spent)
+    station = [x for x in after if x.domain == -1]
+    assert {x.community for x in station} == {0, 1, 4}  # the one at 3 spent all its time
+    assert all(x.coordinators == before[id(x)] - spent[x.community] for x in station)
+    assert all(x.coordinators == before[id(x)] for x in after if x.domain != -1)
+
+
+def test_a_visited_representative_is_likelier_to_come():
+    """The same residents and draws; only the visit differs."""
+    p = params(reconsider_rate=0.0)  # nobody reconsiders unless visited
+    pop = setup()
+    ctx = context(pop, deliberation=True)
+    ctx.convened = pop.representative.copy()
+    participation.decide(pop, ctx, p, np.random.default_rng(1))
+    asked = pop.deliberating[pop.representative].mean()
+    quiet = setup()
+    participation.decide(quiet, context(quiet, deliberation=True), p, np.random.default_rng(1))
+    assert not quiet.deliberating.any() and asked > 0.05
+    zero = setup()
+    ctx = context(zero, deliberation=True)
+    ctx.convened = zero.representative.copy()
+    participation.decide(zero, ctx, params(reconsider_rate=0.0, convening_pull=0.0),
+                         np.random.default_rng(1))
+    assert asked > zero.deliberating[zero.representative].mean() + 0.03
 
 
 def test_a_decision_in_a_full_room_teaches_each_attender_less():

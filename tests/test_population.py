@@ -9,7 +9,6 @@ from sanshe.sim.population import (
     _ties,
     build_population,
     keep_freed_memory,
-    representative_seats,
 )
 from tests.helpers import params
 
@@ -110,18 +109,6 @@ def test_ties_are_drawn_as_each_resident_naming_random_neighbours():
         expected[i, j] = expected[j, i] = True
     assert np.array_equal(ties.toarray() > 0, expected)
     assert set(np.unique(ties.data)) == {1.0}
-
-
-def test_representatives_are_the_most_disposed_of_each_community():
-    pop = make(sizes=(500, 300, 0, 200), rural=(False, True, False, False))
-    seats = representative_seats(np.array([500, 300, 0, 200]), params())
-    for c in range(4):
-        block = pop.block(c)
-        chosen = pop.representative[block]
-        assert chosen.sum() == seats[c]
-        if 0 < seats[c] < block.stop - block.start:
-            disposition = pop.disposition[block]
-            assert disposition[chosen].min() > disposition[~chosen].max()
 
 
 def test_allocator_keeps_freed_memory_where_glibc_runs():

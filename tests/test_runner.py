@@ -173,7 +173,7 @@ def test_batches_give_every_run_its_own_result() -> None:
 @pytest.mark.parametrize(
     ("run_seconds", "todo", "capacity", "expected"),
     [
-        (0.05, 1000, 4, 10),  # short runs: about half a second of work per task
+        (0.05, 1000, 4, 30),  # short runs: about 1.5 s of work per task
         (2.0, 1000, 4, 1),  # long runs go one per task
         (0.05, 40, 4, 2),  # but never fewer than four tasks per worker
         (0.05, 3, 4, 1),
@@ -181,6 +181,25 @@ def test_batches_give_every_run_its_own_result() -> None:
 )
 def test_runs_per_task(run_seconds: float, todo: int, capacity: int, expected: int) -> None:
     assert runner.runs_per_task(run_seconds, todo, capacity) == expected
+
+
+def test_the_batch_size_follows_the_measured_runs() -> None:
+    sizer = runner.BatchSizer(lambda: 2, todo=100_000, fixed=None)
+    assert [sizer.next_size() for _ in range(4)] == [1, 1, 1, 1]  # nothing measured yet
+    sizer.record([3.0, 0.1, 0.1])  # a worker's first run (imports) is an outlier
+    assert sizer.next_size() == 15  # 1.5 s of work at the median 0.1 s
+    sizer.record([0.5] * 10)
+    assert sizer.next_size() == 3
+    sizer.record([0.01] * 64)  # the latest runs count: faster runs, bigger tasks
+    assert sizer.next_size() == 150
+    sizer.left = 40  # near the end: smaller tasks, none left idle
+    assert [sizer.next_size() for _ in range(4)] == [5, 4, 3, 3]
+    fixed = runner.BatchSizer(lambda: 2, todo=1000, fixed=7)
+    assert fixed.next_size() == 7
+    fixed.record([0.01] * 5)
+    assert fixed.next_size() == 7
+    seconds = runner.timed_batch((_pid, [None, None]))[1]
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
 
 
 def test_a_short_batch_stays_in_this_process_unless_workers_are_asked_for() -> None:
@@ -225,7 +244,8 @@ def test_every_batch_command_checks_the_executor_options_before_any_run(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.toml").write_text(
-        '[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\nvalue=12\n', encoding="utf-8"
+        '[[target]]\nname="SOs"\noutcome="so_count"\nkind="equal"\nvalue=12\n'
+        'source="a survey"\n', encoding="utf-8"
     )
     db = tmp_path / "never.sqlite"
     bad = ["--executor", "local", "--scheduler", "tcp://127.0.0.1:8786", "--out", "o"]

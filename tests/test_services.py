@@ -55,3 +55,14 @@ def test_good_service_raises_satisfaction_and_trust():
     services.experience(pop, delivery, params())
     assert pop.satisfaction[delivery.served].mean() > before_sat.mean() + 0.05
     assert pop.trust[delivery.served].mean() > before_trust.mean() + 0.03
+
+
+def test_an_offer_split_over_domains_is_the_same_rows_as_one_offer_per_domain():
+    one_by_one, split = services.Offers(), services.Offers()
+    slots = [3.0, 0.0, 1.5, -1.0, 2.0, 0.5]
+    for d, amount in enumerate(slots):
+        one_by_one.add("station", np.int64(1), d, amount, 0.6, False)
+    split.add_split("station", np.int64(1), slots, 0.6, False)
+    assert split == one_by_one
+    assert split.domain == [0, 2, 4, 5]  # nothing offered where there are no slots
+    assert all(type(c) is int for c in split.community)

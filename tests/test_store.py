@@ -129,6 +129,35 @@ def test_failure_is_stored_then_replaced_by_success(store: ResultStore, make_res
     assert store.runs("cmp", status=None).status.tolist() == ["finished"]
 
 
+def test_a_batch_is_stored_in_one_go_and_each_run_stays_idempotent(
+    store: ResultStore, make_result
+) -> None:
+    exp_id = store.experiment("cmp", "compare", SPEC)
+    done = make_result("baseline", 0)
+    store.save_run(exp_id, "baseline/r0", done)
+    store.save_failure(exp_id, "baseline/r1", "baseline", 1, 7, {}, "Traceback: boom")
+    late = make_result("baseline", 0, shift=5.0)  # a second report of a finished run
+    retried = make_result("baseline", 1, seed=7)
+    fresh = make_result("full_linkage", 0)
+    fresh.series["need_coverage"][3] = math.nan  # stored as NULL, read back as NaN
+    store.save_runs(
+        exp_id,
+        [("baseline/r0", late, None), ("baseline/r1", retried, {"sample": 1}),
+         ("full_linkage/r0", fresh, None)],
+    )
+    runs = store.runs("cmp", status=None).set_index("key")
+    assert sorted(runs.index) == ["baseline/r0", "baseline/r1", "full_linkage/r0"]
+    assert (runs["status"] == "finished").all()
+    assert runs.loc["baseline/r0", "need_coverage"] == pytest.approx(done.final["need_coverage"])
+    assert runs.loc["baseline/r1", "sample"] == 1
+    for key, result in (("baseline/r1", retried), ("full_linkage/r0", fresh)):
+        assert runs.loc[key, "need_coverage"] == pytest.approx(result.final["need_coverage"])
+        series = store.series("cmp", outcomes=["need_coverage"], keys=[key])["value"]
+        np.testing.assert_array_equal(series, result.series["need_coverage"])
+    assert len(store.series("cmp")) == 3 * 12 * len(OUTCOME_NAMES)
+    store.save_runs(exp_id, [])  # nothing to do
+
+
 def test_experiment_get_or_create_and_conflicts(store: ResultStore) -> None:
     first = store.experiment("cmp", "compare", SPEC)
     assert store.experiment("cmp", "compare", dict(SPEC)) == first

@@ -231,23 +231,31 @@ def _small_sweep(
     )
 
 
-EXECUTORS = [("local", 1), ("local", 2), ("dask", 2)]
+#: (executor, workers, runs per task: None = chosen from the measured runs)
+EXECUTORS = [
+    ("local", 1, None),
+    ("local", 2, None),
+    ("local", 2, 3),
+    ("dask", 2, None),
+    ("dask", 2, 3),
+]
 
 
 def test_identical_finals_whatever_the_executor(tmp_path: Path) -> None:
     db = _url(tmp_path / "same.sqlite")
     reference = _finals(_small_sweep(db, "serial", "serial").runs())
     assert len(reference) == 8
-    for kind, workers in EXECUTORS:
+    for kind, workers, batch in EXECUTORS:
         if kind == "dask":
             pytest.importorskip(
                 "distributed",
                 reason="dask.distributed is not installed (pip install 'sanshe[distributed]')",
             )
-        result = _small_sweep(db, f"{kind}-{workers}", kind, workers)
+        result = _small_sweep(db, f"{kind}-{workers}-{batch}", kind, workers, batch=batch)
         pd.testing.assert_frame_equal(
-            _finals(result.runs()), reference, obj=f"{kind} with {workers} workers"
+            _finals(result.runs()), reference, obj=f"{kind}, {workers} workers, batch {batch}"
         )
+        assert result.runs()["key"].is_unique
 
 
 def test_failure_inside_a_worker_is_stored_and_the_sweep_goes_on(tmp_path: Path) -> None:
@@ -262,7 +270,9 @@ def test_failure_inside_a_worker_is_stored_and_the_sweep_goes_on(tmp_path: Path)
         "db": db,
         "progress": False,
     }
-    result = sweep("baseline", vary, executor="local", workers=2, _run=_fails_when_mixed, **options)
+    result = sweep(
+        "baseline", vary, executor="local", workers=2, batch=3, _run=_fails_when_mixed, **options
+    )  # each task of three runs holds one "mixed" run, which fails alone
     assert result.failed == 2
     assert len(result.runs()) == 4
     failures = result.runs(status="failed")
@@ -344,7 +354,22 @@ def _stored(db_path: Path) -> pd.DataFrame:
         return pd.read_sql("SELECT key, created, status FROM runs", conn)
 
 
-def test_resume_after_killing_the_sweep_midway(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "executor",
+    [
+        ["--workers", "1"],  # the local process pool, runs per task chosen as it goes
+        pytest.param(  # Dask, three runs a task: a kill loses at most the batches running
+            ["--executor", "dask", "--workers", "2", "--batch", "3"], marks=pytest.mark.slow
+        ),
+    ],
+    ids=["local", "dask-batched"],
+)
+def test_resume_after_killing_the_sweep_midway(tmp_path: Path, executor: list[str]) -> None:
+    if "dask" in executor:
+        pytest.importorskip(
+            "distributed",
+            reason="dask.distributed is not installed (pip install 'sanshe[distributed]')",
+        )
     db_path = tmp_path / "killed.sqlite"
     args = [
         "baseline",
@@ -367,8 +392,7 @@ def test_resume_after_killing_the_sweep_midway(tmp_path: Path) -> None:
         "sanshe",
         "sweep",
         *args,
-        "--workers",
-        "1",
+        *executor,
         "--name",
         "killed",
         "--db",

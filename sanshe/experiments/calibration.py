@@ -1,23 +1,23 @@
 """Calibration of uncertain behavioural constants to figures from the sources.
 
-Two modes. One scenario (``calibrate``, below): ABC rejection against that scenario's
-targets. Joint (``calibrate_joint``, the second half): several figures in several scenarios
-at once, some held out as out-of-sample checks (issue 14; see the section comment there).
-
-Method: approximate Bayesian computation by rejection over a Latin-hypercube design
-(sanshe/experiments/designs.py, on scipy.stats.qmc). Each design point is run for R replications
-under common random numbers (the same R seeds at every point, so differences between points
-are not seed noise); its distance to the targets is the root mean square of the relative
-errors of the replication means (inequality targets count only when violated). The best
-``accept`` share of points is the approximate posterior: its mean and standard deviation are the
-fitted values and their uncertainty, and the best point's per-target fit is reported with
-a 95% interval over replications.
+One method for every use (``sanshe calibrate``). A targets file lists source figures, each
+with the scenario, months and district it is measured in (or, given a SCENARIO on the command
+line, those it does not name run in that scenario), some held out as out-of-sample checks,
+and the constants to fit with their search ranges. A quasi-random design (scrambled Sobol or
+a Latin hypercube, scipy.stats.qmc) over the free constants runs each point for R
+replications under common random numbers (the same seeds at every point, so differences
+between points are not seed noise); a point's loss sums the squared standardized misses of
+the fitted figures' replicate means (inequalities count only when violated). A second design
+refines around the best point, more replications confirm it for the fit table, and the best
+``accept`` share of the first design is the approximate posterior (ABC by rejection): its
+spread shows how well the figures pin each constant down. Every run goes through the one run
+engine and, with a store, is committed as it ends, so a killed calibration resumes.
 
 Why not scipy.optimize: the objective is a noisy, expensive simulation mean (seconds per
 run); Nelder–Mead chases noise and gives no uncertainty, differential evolution needs far
-more evaluations than the budget allows. An LHS design parallelises, is reproducible, and
-its accepted set shows how well the targets pin each parameter down (a flat acceptance
-region is reported, not hidden).
+more evaluations than the budget allows. A quasi-random design parallelises, is
+reproducible, and its accepted set shows how well the targets pin each constant down (a flat
+acceptance region is reported, not hidden).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sanshe.experiments import designs, runner
-from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
+from sanshe.experiments.experiment import RunResult, plan, resolve
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.parameters import PARAMETERS, TABLE
 from sanshe.inputs.schema import flatten
@@ -47,58 +47,12 @@ KINDS = ("equal", "at_least", "at_most", "input")
 
 
 @dataclass(frozen=True)
-class Target:
-    """One figure from the sources."""
-
-    name: str
-    outcome: str
-    kind: str
-    value: float
-    tolerance: float = 0.1
-    scale: float = 1.0
-    source: str = ""
-
-
-@dataclass(frozen=True)
 class Free:
     """A behavioural constant to fit, with its search range."""
 
     name: str
     low: float
     high: float
-
-
-def load_targets(path: str | Path) -> list[Target]:
-    """Read a targets TOML file (a list of ``[[target]]`` tables)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"targets file {path} does not exist.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}).") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8.") from None
-    rows = data.get("target")
-    if not isinstance(rows, list) or not rows:
-        raise InputError(f"{path}: needs at least one [[target]] table.")
-    out = []
-    for i, row in enumerate(rows):
-        missing = {"name", "outcome", "kind", "value"} - set(row)
-        if missing:
-            raise InputError(f"{path}: target {i + 1} lacks {sorted(missing)}.")
-        if row["kind"] not in KINDS:
-            raise InputError(f"{path}: target '{row['name']}' has kind '{row['kind']}'; "
-                             f"allowed: {', '.join(KINDS)}.")
-        try:
-            numbers = [float(row["value"]), float(row.get("tolerance", 0.1)),
-                       float(row.get("scale", 1.0))]
-        except (TypeError, ValueError):
-            raise InputError(f"{path}: target '{row['name']}': value, tolerance and scale "
-                             "must be numbers (e.g. value = 0.42).") from None
-        out.append(Target(str(row["name"]), str(row["outcome"]), str(row["kind"]),
-                          *numbers, str(row.get("source", ""))))
-    return out
 
 
 def parse_free(specs: list[str]) -> list[Free]:
@@ -127,24 +81,6 @@ def parse_free(specs: list[str]) -> list[Free]:
     return out
 
 
-def simulated(target: Target, run: RunResult, residents: float) -> float:
-    """The simulated counterpart of ``target`` in one run (after scaling)."""
-    if target.outcome == "initial_so_count":
-        value = run.series["so_count"][0]
-    elif target.outcome == "volunteers":
-        value = run.final["volunteer_rate"] * residents
-    elif target.outcome in run.final:
-        value = run.final[target.outcome]
-    else:
-        raise InputError(f"target '{target.name}': unknown outcome '{target.outcome}'.")
-    return float(value) * target.scale
-
-
-def error(target: Target, value: float) -> float:
-    """Relative error of ``value`` against the target (0 when an inequality holds)."""
-    return _miss(value, target.value, target.tolerance, target.kind)
-
-
 def _miss(value: float, source: float, tolerance: float, kind: str) -> float:
     """(value − source) in units of tolerance × |source|; an inequality counts only when
     violated."""
@@ -156,174 +92,13 @@ def _miss(value: float, source: float, tolerance: float, kind: str) -> float:
     return rel
 
 
-@dataclass
-class CalibrationResult:
-    scenario: str
-    free: list[Free]
-    targets: list[Target]
-    design: np.ndarray  # points × free
-    distances: np.ndarray
-    accepted: np.ndarray  # indices
-    best: int
-    fit: list[dict[str, Any]]
-    inputs: list[dict[str, Any]]
-    replications: int
-    months: int
-    seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def estimates(self) -> list[dict[str, Any]]:
-        """Posterior mean, sd and range of each free parameter, and the best point."""
-        acc = self.design[self.accepted]
-        return [{"parameter": f.name, "best": float(self.design[self.best, j]),
-                 "mean": float(acc[:, j].mean()), "sd": float(acc[:, j].std(ddof=1))
-                 if len(acc) > 1 else math.nan,
-                 "accepted_min": float(acc[:, j].min()), "accepted_max": float(acc[:, j].max()),
-                 "search_low": f.low, "search_high": f.high}
-                for j, f in enumerate(self.free)]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "replications": self.replications,
-                "months": self.months, "seconds": self.seconds,
-                "method": "ABC rejection over a Latin-hypercube design, common random numbers",
-                "estimates": self.estimates(), "fit": self.fit, "inputs": self.inputs,
-                "design": [dict(zip([f.name for f in self.free], map(float, row), strict=True),
-                                distance=float(d))
-                           for row, d in zip(self.design, self.distances, strict=False)]}
-
-
-def calibrate(scenario: str, targets: list[Target], free: list[Free], points: int = 12,
-              replications: int = 2, months: int | None = None, seed: int | None = None,
-              accept: float = 0.25, workers: int | None = None, executor: str | None = None,
-              scheduler: str | None = None, progress: bool = True) -> CalibrationResult:
-    """Fit ``free`` to ``targets`` (see the module docstring).
-
-    The runs go through the one run engine (:mod:`sanshe.experiments.runner`): this process unless
-    told, ``workers`` processes, ``executor="local"`` (the cores available, or this process
-    for a short batch) or ``"dask"`` with an optional ``scheduler``; the fit is the same.
-    """
-    started = time.perf_counter()
-    base = resolve(scenario)
-    inputs = []
-    for t in targets:
-        if t.kind == "input":
-            try:
-                actual = float(base.get(t.outcome))
-            except Exception as exc:  # noqa: BLE001 - an unknown key is a bad target
-                raise InputError(f"target '{t.name}': '{t.outcome}' is not a lever.") from exc
-            inputs.append({"target": t.name, "lever": t.outcome, "value": t.value,
-                           "scenario": actual, "ok": math.isclose(actual, t.value),
-                           "source": t.source})
-    fitted = [t for t in targets if t.kind != "input"]
-    if not fitted:
-        raise InputError("the targets file has no target to fit (only inputs).")
-    if points < 2:
-        raise InputError(f"--points must be at least 2 (got {points}).")
-    unit = designs.latin_hypercube(len(free), points, seed=0 if seed is None else seed)
-    design = designs.scale(unit, [f.low for f in free], [f.high for f in free])
-    residents = (float(base.get("district.streets")) * float(
-        base.get("district.communities_per_street"))
-        * float(base.get("district.residents_per_community")))
-    jobs = []
-    for i, row in enumerate(design):
-        overrides = {f"parameters.{f.name}": _value(f, x)
-                     for f, x in zip(free, row, strict=True)}
-        for spec in plan([base], replications=replications, seed=seed, months=months,
-                         overrides=overrides):
-            jobs.append(runner.Job(f"p{i}/r{spec.replication}", spec, {"point": i}))
-    outcomes = runner.run_all(jobs, run_single, executor=executor, workers=workers,
-                              scheduler=scheduler, progress=progress, label="calibration")
-    runs: list[list[RunResult]] = [[] for _ in range(points)]
-    for job, result in zip(jobs, runner.results_or_raise(jobs, outcomes), strict=True):
-        runs[job.sample["point"]].append(result)
-    distances = np.empty(points)
-    for i in range(points):
-        errs = [error(t, float(np.mean([simulated(t, r, residents) for r in runs[i]])))
-                for t in fitted]
-        distances[i] = math.sqrt(float(np.mean(np.square(errs))))
-    order = np.argsort(distances)
-    accepted = order[: max(2, int(math.ceil(accept * points)))]
-    best = int(order[0])
-    fit = fit_table(fitted, runs[best], residents)
-    result = CalibrationResult(scenario=base.name, free=free, targets=targets, design=design,
-                               distances=distances, accepted=accepted, best=best, fit=fit,
-                               inputs=inputs, replications=replications,
-                               months=int(months or base.get("run.months")))
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def fit_table(targets: Sequence[Target], runs: Sequence[RunResult],
-              residents: float) -> list[dict[str, Any]]:
-    """Each target against the mean over ``runs``, with its 95% CI and whether it fits
-    (within the target's tolerance; an inequality only when violated)."""
-    fit = []
-    for t in targets:
-        vals = [simulated(t, r, residents) for r in runs]
-        mean, low, high = mean_ci(vals)
-        fit.append({"target": t.name, "kind": t.kind, "value": t.value, "simulated": mean,
-                    "ci_low": low, "ci_high": high, "relative_error": (mean - t.value) / t.value
-                    if t.value else math.nan, "within_tolerance": abs(error(t, mean)) <= 1.0,
-                    "source": t.source})
-    return fit
-
-
-def _value(free: Free, x: float) -> float:
-    p = PARAMETERS[free.name]
-    return float(round(x)) if p.is_integer else float(x)
-
-
-def write(result: CalibrationResult, out: str | Path) -> list[Path]:
-    """``calibration.json`` and ``fitted.toml`` (a [parameters] table to paste) in ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    js = out / "calibration.json"
-    js.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
-    lines = [f"# fitted by sanshe calibrate {result.scenario} (best design point; posterior "
-             "mean ± sd in comments)", "[parameters]"]
-    for e in result.estimates():
-        lines.append(f"{e['parameter']} = {e['best']:.6g}  # posterior {e['mean']:.4g} ± "
-                     f"{e['sd']:.2g}, accepted {e['accepted_min']:.4g}..{e['accepted_max']:.4g}")
-    toml = out / "fitted.toml"
-    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [js, toml]
-
-
-def describe(result: CalibrationResult) -> str:
-    """A console summary: estimates, fit per target, inputs."""
-    lines = [f"calibration of {result.scenario}: {len(result.design)} points × "
-             f"{result.replications} replications, {result.months} months "
-             f"({result.seconds:.0f} s)", "", "parameter            best        posterior "
-             "mean ± sd       accepted range"]
-    for e in result.estimates():
-        lines.append(f"{e['parameter']:20s} {e['best']:<11.4g} {e['mean']:.4g} ± {e['sd']:.2g}"
-                     f"{'':8s}{e['accepted_min']:.4g}..{e['accepted_max']:.4g}")
-    lines += ["", "target                                     source value   simulated "
-              "(95% CI)          fits"]
-    for f in result.fit:
-        lines.append(f"{f['target'][:42]:42s} {f['value']:<12g} {f['simulated']:.4g} "
-                     f"[{f['ci_low']:.4g}, {f['ci_high']:.4g}]  "
-                     f"{'yes' if f['within_tolerance'] else 'NO'}")
-    for i in result.inputs:
-        lines.append(f"{i['target'][:42]:42s} input {i['value']:g}: scenario "
-                     f"{i['scenario']:g} {'ok' if i['ok'] else 'MISMATCH'}")
-    return "\n".join(lines)
-
-
-# ====================================================================== joint calibration
-# Issue 14, deliverable 9: the behavioural constants fitted to several source figures at
-# once (sanshe/experiments/calibration_targets.toml), some figures held back as
-# out-of-sample checks. A quasi-random design (Sobol or LHS) over the free constants, a
-# loss summing squared standardized misses of replicate means (common random numbers:
-# the same seeds at every point), an optional second design around the best point, and
-# more replications at the best point for the fit table. Every run goes through the one run
-# engine and, with a store, is committed as it ends, so a killed calibration resumes.
-
-#: The targets shipped with the package.
+# ---------------------------------------------------------------------- targets
+#: The targets shipped with the package (issue 14, deliverable 9).
 JOINT_TARGETS = Path(__file__).with_name("calibration_targets.toml")
 
 #: Statistics a target may name: (run finals with the calibration extras, target) → value.
-JOINT_STATISTICS = ("final", "per_1000", "growth", "ratio")
+#: "total" is the final value × the residents (a count for the whole district).
+JOINT_STATISTICS = ("final", "per_1000", "growth", "ratio", "total")
 
 #: Count outcomes whose first month the calibration run keeps (for "growth").
 GROWTH_OUTCOMES = ("so_count", "community_so_count", "sw_employed")
@@ -386,15 +161,20 @@ class JointSpec:
 
     @property
     def fitted(self) -> list[Figure]:
-        return [f for f in self.figures if not f.held_out]
+        return [f for f in self.figures if not f.held_out and f.kind != "input"]
 
     @property
     def held_out(self) -> list[Figure]:
-        return [f for f in self.figures if f.held_out]
+        return [f for f in self.figures if f.held_out and f.kind != "input"]
+
+    @property
+    def inputs(self) -> list[Figure]:
+        """Levers the scenario must set to a source's value: checked, never fitted."""
+        return [f for f in self.figures if f.kind == "input"]
 
     def settings(self) -> dict[str, Figure]:
         """One figure per distinct setting (its scenario, months and district)."""
-        return {f.setting: f for f in reversed(self.figures)}
+        return {f.setting: f for f in reversed(self.figures) if f.kind != "input"}
 
 
 DESIGN_DEFAULTS: dict[str, Any] = {"method": "sobol", "points": 16, "replications": 2,
@@ -402,42 +182,72 @@ DESIGN_DEFAULTS: dict[str, Any] = {"method": "sobol", "points": 16, "replication
                                    "accept": 0.25, "seed": 2013}
 
 
-def load_joint(path: str | Path = JOINT_TARGETS) -> JointSpec:
-    """Read a joint targets file; a bad entry is named with what to fix."""
+def load_joint(path: str | Path = JOINT_TARGETS, scenario: str | None = None,
+               months: int | None = None, free: Sequence[Free] = ()) -> JointSpec:
+    """Read a targets file; a bad entry is named with what to fix. Figures that name no
+    scenario (or months) run in ``scenario`` (for ``months``, default the scenario's); ``free``
+    (``--free KEY=LOW:HIGH``) replaces the file's [[free]] list."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}).") from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the calibration targets {path}: {exc}.") from exc
-    figures = tuple(_figure(path, row) for row in data.get("target", []))
-    if not any(not f.held_out for f in figures):
-        raise InputError(f"{path}: needs at least one [[target]] that is not held_out.")
-    free = tuple(_free_constant(path, row) for row in data.get("free", []))
-    if not free:
-        raise InputError(f"{path}: needs at least one [[free]] constant.")
-    return JointSpec(figures, free, {**DESIGN_DEFAULTS, **data.get("design", {})})
+    figures = tuple(_figure(path, row, scenario, months) for row in data.get("target", []))
+    if scenario is not None and all("scenario" in row for row in data.get("target", [])):
+        raise InputError(f"{path}: every target names its own scenario, so SCENARIO "
+                         f"'{scenario}' would not be used; leave it out.")
+    spec = JointSpec(figures, tuple(FreeConstant(f.name, f.low, f.high) for f in free)
+                     or tuple(_free_constant(path, row) for row in data.get("free", [])),
+                     {**DESIGN_DEFAULTS, **data.get("design", {})})
+    if not spec.fitted:
+        raise InputError(f"{path}: needs at least one [[target]] to fit (not held_out, "
+                         "not an input).")
+    if not spec.free:
+        raise InputError(f"{path}: needs at least one [[free]] constant (or --free "
+                         "KEY=LOW:HIGH).")
+    return spec
 
 
-def _figure(path: Path, row: dict[str, Any]) -> Figure:
+def _figure(path: Path, row: dict[str, Any], scenario: str | None,
+            months: int | None) -> Figure:
     name = row.get("name", "?")
-    missing = {"name", "statistic", "outcome", "scenario", "months", "kind", "value",
-               "source"} - set(row)
+    row = {"statistic": "final", **row}
+    if scenario is not None:
+        row.setdefault("scenario", scenario)
+    missing = {"name", "outcome", "scenario", "kind", "value", "source"} - set(row)
     if missing:
-        raise InputError(f"{path}: target '{name}' lacks {sorted(missing)}.")
+        hint = " (or give a SCENARIO on the command line)" if "scenario" in missing else ""
+        raise InputError(f"{path}: target '{name}' lacks {sorted(missing)}{hint}.")
+    if row["kind"] not in KINDS:
+        raise InputError(f"{path}: target '{name}': kind must be one of {', '.join(KINDS)} "
+                         f"(got {row['kind']!r}).")
     if row["statistic"] not in JOINT_STATISTICS:
         raise InputError(f"{path}: target '{name}': statistic '{row['statistic']}' is not one "
                          f"of {', '.join(JOINT_STATISTICS)}.")
-    if row["kind"] not in ("equal", "at_least", "at_most"):
-        raise InputError(f"{path}: target '{name}': kind must be equal, at_least or at_most.")
     if row["statistic"] == "ratio" and not row.get("denominator"):
         raise InputError(f"{path}: target '{name}': a ratio needs a denominator outcome.")
-    tolerance = float(row.get("tolerance", 0.1))
-    if not tolerance > 0 or not float(row["value"]) != 0:
+    try:
+        value, tolerance = float(row["value"]), float(row.get("tolerance", 0.1))
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: target '{name}': value and tolerance must be numbers "
+                         "(e.g. value = 0.42).") from None
+    if not tolerance > 0 or not value != 0:
         raise InputError(f"{path}: target '{name}': value and tolerance must be non-zero.")
     return Figure(str(name), str(row.get("figure", name)), row["statistic"], row["outcome"],
-                  str(row["scenario"]), int(row["months"]), row["kind"], float(row["value"]),
-                  tolerance, str(row["source"]), bool(row.get("held_out", False)),
+                  str(row["scenario"]), _months(row, months), row["kind"], value, tolerance,
+                  str(row["source"]), bool(row.get("held_out", False)),
                   str(row.get("denominator", "")), _settings(row))
+
+
+def _months(row: dict[str, Any], months: int | None) -> int:
+    """A figure's months: its own, the command's, or its scenario's."""
+    if "months" in row:
+        return int(row["months"])
+    if months is not None:
+        return int(months)
+    return int(resolve(row["scenario"]).get("run.months"))
 
 
 def _settings(row: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -463,32 +273,28 @@ def _free_constant(path: Path, row: dict[str, Any]) -> FreeConstant:
     return FreeConstant(name, low, high, log)
 
 
-def with_free(spec: JointSpec, free: Sequence[Free]) -> JointSpec:
-    """``spec`` with the free constants replaced (``--free KEY=LOW:HIGH`` on the command
-    line; linear scale)."""
-    return JointSpec(spec.figures, tuple(FreeConstant(f.name, f.low, f.high) for f in free),
-                     spec.design)
-
-
 # ---------------------------------------------------------------------- one run
 def calibration_run(spec: Any) -> RunResult:
     """One run as :func:`~sanshe.experiments.experiment.run_single` makes it, plus the
     statistics the figures need that no outcome holds (``cal_*`` finals): the residents,
     the first month of the count outcomes, and volunteering followed resident by resident
-    over the last year (who volunteered at all; in how many months)."""
+    over the last year (who volunteered at all; in how many months; per registered
+    volunteer)."""
     from sanshe.inputs.outcomes import OUTCOME_NAMES, finals
     from sanshe.sim.model import CommunityGovernanceModel
 
     started = time.perf_counter()
     sim = CommunityGovernanceModel(scenario=spec.scenario, seed=spec.seed)
     months_volunteered = np.zeros(sim.pop.volunteer.size, np.int16)
+    registered = 0.0
     for month in range(spec.months):
         sim.step()
         if month >= spec.months - VOLUNTEER_YEAR:
             months_volunteered += sim.pop.volunteer
+            registered += sim.pop.registered.sum() / VOLUNTEER_YEAR
     series = sim.series()
     final = finals(series)
-    final.update(volunteer_statistics(months_volunteered))
+    final.update(volunteer_statistics(months_volunteered, registered))
     final["cal_residents"] = float(months_volunteered.size)
     for name in GROWTH_OUTCOMES:
         final[f"cal_initial_{name}"] = float(series[name][0])
@@ -498,14 +304,18 @@ def calibration_run(spec: Any) -> RunResult:
                      elapsed=time.perf_counter() - started)
 
 
-def volunteer_statistics(months_volunteered: np.ndarray) -> dict[str, float]:
-    """Share of residents who volunteered in any month of the year, and the mean number
-    of such months among them (registered vs active volunteering: one resident counts once
-    however often they come)."""
+def volunteer_statistics(months_volunteered: np.ndarray,
+                         registered: float = math.nan) -> dict[str, float]:
+    """Share of residents who volunteered in any month of the year, the mean number of
+    such months among them (one resident counts once however often she comes), and the
+    months volunteered in the year per registered volunteer (``registered``: their mean
+    count over the year) — registered vs active volunteering."""
     ever = months_volunteered > 0
     return {"cal_volunteer_share_year": float(ever.mean()) if ever.size else math.nan,
             "cal_volunteer_months_per_volunteer":
-                float(months_volunteered[ever].mean()) if ever.any() else math.nan}
+                float(months_volunteered[ever].mean()) if ever.any() else math.nan,
+            "cal_volunteer_months_per_registered":
+                float(months_volunteered.sum() / registered) if registered > 0 else math.nan}
 
 
 def statistic(figure: Figure, final: dict[str, float]) -> float:
@@ -519,6 +329,8 @@ def statistic(figure: Figure, final: dict[str, float]) -> float:
     if figure.statistic == "ratio":
         below = final[figure.denominator]
         return value / below if below > 0 else math.nan
+    if figure.statistic == "total":
+        return float(value) * final["cal_residents"]
     return float(value)
 
 
@@ -775,7 +587,21 @@ def fit_rows(spec: JointSpec, runs: _Runs, best: int, reps: range) -> list[dict[
                      "ci_low": low, "ci_high": high, "replications": len(vals),
                      "standardized_miss": z, "within_tolerance": abs(z) <= 1.0,
                      "source": f.source})
-    return rows
+    return rows + [_input_row(f) for f in spec.inputs]
+
+
+def _input_row(f: Figure) -> dict[str, Any]:
+    """A lever the figure's scenario must set to the source's value, as a fit row."""
+    try:
+        actual = float(resolve(f.scenario).with_overrides(f.overrides()).get(f.outcome))
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"target '{f.name}': '{f.outcome}' is not a numeric lever of "
+                         f"scenario {f.scenario}.") from None
+    return {"target": f.name, "role": "input", "figure": f.figure, "scenario": f.scenario,
+            "kind": f.kind, "value": f.value, "tolerance": f.tolerance, "simulated": actual,
+            "ci_low": actual, "ci_high": actual, "replications": 0,
+            "standardized_miss": 0.0 if math.isclose(actual, f.value) else math.inf,
+            "within_tolerance": math.isclose(actual, f.value), "source": f.source}
 
 
 # ---------------------------------------------------------------------- outputs
@@ -793,7 +619,7 @@ def patch_lines(result: JointResult) -> list[str]:
 
 def write_joint(result: JointResult, out: str | Path) -> list[Path]:
     """``calibration.json``, ``fit.csv`` and ``fitted.toml`` (a [parameters] table, also a
-    patch for sanshe/inputs/parameters.py: ``sanshe calibrate --joint --apply``) in ``out``."""
+    patch for sanshe/inputs/parameters.py: ``sanshe calibrate --apply``) in ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     js = out / "calibration.json"
@@ -805,7 +631,7 @@ def write_joint(result: JointResult, out: str | Path) -> list[Path]:
         writer.writeheader()
         writer.writerows(result.fit)
     toml = out / "fitted.toml"
-    toml.write_text("# joint calibration (sanshe calibrate --joint): the best design point\n"
+    toml.write_text("# sanshe calibrate: the best design point\n"
                     "[parameters]\n" + "\n".join(patch_lines(result)) + "\n", encoding="utf-8")
     return [js, fit, toml]
 
@@ -864,9 +690,12 @@ def describe_joint(result: JointResult) -> str:
                      f"{e['posterior_mean']:.4g} ± {e['posterior_sd']:.2g} "
                      f"({e['accepted_min']:.4g}..{e['accepted_max']:.4g})"
                      + ("  at the edge" if e["at_edge"] else ""))
-    for role in ("fitted", "held out"):
-        lines += ["", f"{role} figures: source, simulated mean [95% CI], standardized miss"]
-        for f in (r for r in result.fit if r["role"] == role):
+    for role in ("fitted", "held out", "input"):
+        rows = [r for r in result.fit if r["role"] == role]
+        if rows:
+            lines += ["", f"{role} figures: source, simulated mean [95% CI], standardized miss"
+                      if role != "input" else "input figures: levers the scenario must set"]
+        for f in rows:
             lines.append(f"  {f['target'][:30]:30s} {f['kind']:8s} {f['value']:<8.4g} "
                          f"{f['simulated']:.4g} [{f['ci_low']:.4g}, {f['ci_high']:.4g}] "
                          f"z {f['standardized_miss']:+.2f} "

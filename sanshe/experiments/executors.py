@@ -274,11 +274,45 @@ def _dask_pool(workers: int, scheduler: str | None) -> Iterator[Pool]:
             "tcp://HOST:8786 address."
         ) from exc
     try:
+        if scheduler:
+            check_versions(client)
         yield DaskPool(client, cluster)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def installed() -> tuple[str, str | None]:
+    """This process's sanshe version and git commit (None outside a git checkout)."""
+    from sanshe.experiments.provenance import git_commit, package_version
+
+    return package_version(), git_commit()
+
+
+def check_versions(client: Any) -> None:
+    """InputError unless every worker of a cluster runs the coordinator's sanshe.
+
+    A worker with other code gives other numbers while the store records only the
+    coordinator's version, so a mismatch stops the sweep before any run. Commits are
+    compared where both sides know theirs (an installed wheel has none). Workers that join
+    later are not checked.
+    """
+    mine = installed()
+    theirs = client.run(installed)
+    odd = {
+        address: (version, commit)
+        for address, (version, commit) in theirs.items()
+        if version != mine[0] or (commit and mine[1] and commit != mine[1])
+    }
+    if odd:
+        address, (version, commit) = next(iter(odd.items()))
+        raise InputError(
+            f"{len(odd)} of {len(theirs)} Dask worker(s) run other sanshe code than this "
+            f"coordinator ({mine[0]}, commit {mine[1]}); e.g. {address}: {version}, commit "
+            f"{commit}. Install the same version on every machine (docs/sweeps.md) and "
+            "restart the workers."
+        )
 
 
 def collect(

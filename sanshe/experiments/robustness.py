@@ -118,12 +118,14 @@ def share_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
 def run(draws: int = 64, replications: int = 2, checks: Sequence[Check] | None = None,
         months: int = MONTHS, seed: int = MASTER_SEED, size: dict[str, Any] | None = None,
         workers: int | None = None, executor: Any = None, scheduler: str | None = None,
-        progress: bool = False) -> Robustness:
-    """Run every check's arms at ``draws`` joint draws of the assumption constants."""
+        progress: bool = False, names: Sequence[str] | None = None) -> Robustness:
+    """Run every check's arms at ``draws`` joint draws of the assumption constants (or of
+    the constants ``names``, to see which of them a conclusion hangs on)."""
     started = time.perf_counter()
     checks = list(EMERGENT if checks is None else [c for c in checks if c.kind == "emergent"])
     size = SIZE if size is None else size
-    drawn = draw_constants(draws, seed)
+    by_name = {p.name: p for p in TABLE}
+    drawn = draw_constants(draws, seed, None if not names else [by_name[n] for n in names])
     arms = needed_arms(checks)
     jobs = []
     for d, constants in enumerate(drawn):

@@ -4,15 +4,16 @@ validate — goes through :func:`run_jobs`.
 Given jobs (a store key, a :class:`~sanshe.experiments.experiment.RunSpec` and an optional sample
 record), an executor (this process, local worker processes or Dask) and an optional
 results store, it skips the runs the store already holds (resume), runs the rest, commits
-each run to the store as it finishes, records a failed run with its traceback while the
-others go on, shows a progress bar, and yields ``(job, result-or-RunError)`` in completion
-order. A run is a pure function of its spec, so the numbers are the same whatever the
-executor, the number of workers or the batching.
+each task's runs to the store as the task comes back, records a failed run with its
+traceback while the others go on, shows a progress bar, and yields ``(job,
+result-or-RunError)`` in completion order. A run is a pure function of its spec, so the
+numbers are the same whatever the executor, the number of workers or the batching.
 
-Short runs are sent to workers in batches (several runs per task), so Dask's per-task
-overhead and the scheduler's bookkeeping stay small beside the work; and when
-``workers`` is not given and the whole job is shorter than starting worker processes
-takes, it runs in this process.
+Short runs are sent to workers in batches (several runs per task, about
+:data:`TASK_SECONDS` of work as measured on the first runs), so Dask's per-task overhead
+and the scheduler's bookkeeping stay small beside the work; each batch's runs are
+committed together as it lands. When ``workers`` is not given and the whole job is
+shorter than starting worker processes takes, it runs in this process.
 
 This module imports neither the model nor the store (they are passed in), so the
 experiment layer can use it without an import cycle.
@@ -22,12 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import statistics
 import sys
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from sanshe.experiments.executors import (
@@ -53,8 +57,13 @@ if TYPE_CHECKING:
 IN_PROCESS_BELOW_S = 10.0
 
 #: Aim for tasks of about this many seconds: long enough that the executor's per-task
-#: cost (Dask: a few milliseconds of scheduling and result transfer) is negligible.
-TASK_SECONDS = 0.5
+#: cost (Dask: a few milliseconds of scheduling, result transfer and the coordinator's
+#: wake-up) is negligible beside the work.
+TASK_SECONDS = 1.5
+
+#: Runs per task are chosen from the median duration of the latest this many runs, as
+#: measured in the workers (a worker's first run, which imports the model, is an outlier).
+MEASURED_RUNS = 64
 
 #: At least this many tasks per worker, so batching never leaves a worker idle at the end.
 TASKS_PER_WORKER = 4
@@ -115,8 +124,48 @@ def run_batch(arg: tuple[Callable[[Any], Any], Sequence[Any]]) -> list[Any]:
 
     One failing run spoils only its own slot, not the batch.
     """
+    return timed_batch(arg)[0]
+
+
+def timed_batch(arg: tuple[Callable[[Any], Any], Sequence[Any]]) -> tuple[list[Any], list[float]]:
+    """:func:`run_batch` and each run's seconds in the worker (the batch size follows them)."""
     fn, specs = arg
-    return [guarded_call(fn, spec) for spec in specs]
+    outcomes, seconds = [], []
+    for spec in specs:
+        started = time.perf_counter()
+        outcomes.append(guarded_call(fn, spec))
+        seconds.append(time.perf_counter() - started)
+    return outcomes, seconds
+
+
+class BatchSizer:
+    """Runs per task: fixed (``--batch``), or about :data:`TASK_SECONDS` of measured work.
+
+    Until a run has been measured the first tasks carry one run each, so a wrong guess
+    cannot make a long first task; then the size follows the median of the latest
+    measured runs and shrinks as the runs left to hand out run short (guided
+    self-scheduling: the last tasks are small, so no worker idles at the end).
+    """
+
+    def __init__(self, capacity: Callable[[], int], todo: int | None, fixed: int | None) -> None:
+        self.capacity, self.left, self.fixed = capacity, todo, fixed
+        self.measured: deque[float] = deque(maxlen=MEASURED_RUNS)
+
+    def record(self, seconds: Sequence[float]) -> None:
+        """Durations of runs that came back."""
+        self.measured.extend(seconds)
+
+    def next_size(self) -> int:
+        """The size of the next task (and count its runs as handed out)."""
+        if self.fixed is not None:
+            size = self.fixed
+        elif not self.measured or self.left is None:
+            size = 1
+        else:
+            size = runs_per_task(statistics.median(self.measured), self.left, self.capacity())
+        if self.left is not None:
+            self.left = max(self.left - size, 0)
+        return size
 
 
 def check(kind: str, workers: int | None = None, scheduler: str | None = None) -> None:
@@ -156,7 +205,7 @@ def run_jobs(
     jobs already finished there are skipped and every outcome is committed before it is
     yielded (a failure as its traceback). ``total`` counts every job, stored ones included
     (default: ``len(jobs)``), for the progress bar and the batch size. ``batch`` fixes the
-    runs per task (default: :func:`runs_per_task`).
+    runs per task (default: :class:`BatchSizer` picks it from the measured runs).
     """
     executor = python_default(executor, workers)
     if isinstance(executor, str):
@@ -176,8 +225,8 @@ def run_jobs(
         with _pool(executor, workers, scheduler, todo, run_seconds) as pool:
             if progress and not isinstance(pool, SerialPool):
                 _say(f"{label}: running on the {pool.describe()}.")
-            size = batch or _batch_size(pool, run_seconds, todo)
-            yield from _outcomes(pool, run, pending, size, store, experiment, bar, label)
+            sizer = _sizer(pool, todo, batch)
+            yield from _outcomes(pool, run, pending, sizer, store, experiment, bar, label)
     finally:
         if bar is not None:
             bar.close()
@@ -222,30 +271,35 @@ def _outcomes(
     pool: Pool,
     run: Callable[[RunSpec], RunResult],
     pending: Iterator[Job],
-    size: int,
+    sizer: BatchSizer,
     store: ResultStore | None,
     experiment: int | None,
     bar: Any,
     label: str,
 ) -> Iterator[tuple[Job, RunResult | RunError]]:
-    """Send ``pending`` in batches of ``size``; store and yield each outcome as it lands."""
+    """Send ``pending`` in batches sized by ``sizer``; store each batch as it lands, then
+    yield its outcomes."""
     batches: dict[int, list[Job]] = {}
 
     def tasks() -> Iterator[tuple[int, tuple[Callable[[Any], Any], list[Any]]]]:
-        for number, chunk in enumerate(_chunks(pending, size)):
+        for number, chunk in enumerate(_chunks(pending, sizer.next_size)):
             batches[number] = chunk
             yield number, (run, [job.spec for job in chunk])
 
     failed = 0
     try:
-        for number, outcome in collect(pool, run_batch, tasks()):
+        for number, outcome in collect(pool, timed_batch, tasks()):
             chunk = batches.pop(number)
             # A batch lost as a whole (a Dask worker died) is a failure of each of its runs.
-            landed = [outcome] * len(chunk) if isinstance(outcome, RunError) else outcome
+            if isinstance(outcome, RunError):
+                landed = [outcome] * len(chunk)
+            else:
+                landed, seconds = outcome
+                sizer.record(seconds)
+            if store is not None:
+                _store(store, experiment, chunk, landed)
             for job, result in zip(chunk, landed, strict=True):
                 failed += isinstance(result, RunError)
-                if store is not None:
-                    _store(store, experiment, job, result)
                 if bar is not None:
                     bar.update()
                     if failed:
@@ -261,39 +315,41 @@ def _outcomes(
         ) from exc
 
 
-def _store(store: ResultStore, experiment: int | None, job: Job, outcome: Any) -> None:
-    """Commit a finished run, or a failure with its traceback."""
-    if not isinstance(outcome, RunError):
-        store.save_run(experiment, job.key, outcome, sample=job.sample)
-        return
-    spec = job.spec
-    store.save_failure(
+def _store(
+    store: ResultStore, experiment: int | None, chunk: Sequence[Job], outcomes: Sequence[Any]
+) -> None:
+    """Commit a batch's finished runs in one transaction, and each failure with its
+    traceback."""
+    pairs = list(zip(chunk, outcomes, strict=True))
+    store.save_runs(
         experiment,
-        job.key,
-        spec.scenario.name,
-        spec.replication,
-        spec.seed,
-        spec.scenario.to_dict(),
-        outcome.traceback_text,
-        sample=job.sample,
+        [(job.key, out, job.sample) for job, out in pairs if not isinstance(out, RunError)],
     )
+    for job, outcome in pairs:
+        if isinstance(outcome, RunError):
+            spec = job.spec
+            store.save_failure(
+                experiment,
+                job.key,
+                spec.scenario.name,
+                spec.replication,
+                spec.seed,
+                spec.scenario.to_dict(),
+                outcome.traceback_text,
+                sample=job.sample,
+            )
 
 
-def _chunks(items: Iterator[Job], size: int) -> Iterator[list[Job]]:
-    chunk: list[Job] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+def _chunks(items: Iterator[Job], size: Callable[[], int]) -> Iterator[list[Job]]:
+    """Consecutive chunks of ``items``, each as long as ``size()`` says when it starts."""
+    while chunk := list(islice(items, size())):
         yield chunk
 
 
-def _batch_size(pool: Pool, run_seconds: float, todo: int | None) -> int:
-    if isinstance(pool, SerialPool) or todo is None:
-        return 1  # in this process each run is stored the moment it ends
-    return runs_per_task(run_seconds, todo, pool.capacity)
+def _sizer(pool: Pool, todo: int | None, batch: int | None) -> BatchSizer:
+    if isinstance(pool, SerialPool) and batch is None:
+        batch = 1  # in this process each run is stored the moment it ends
+    return BatchSizer(lambda: pool.capacity, todo, batch)
 
 
 @contextmanager

@@ -87,6 +87,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("participation_elderly", "老年居民参与率(60岁以上)", "Participation: elderly (60+)",
             "share", "rate", True),
     Outcome("volunteer_rate", "志愿服务参与率", "Volunteer rate", "share", "rate", True),
+    # registered volunteers (登记/注册), whether or not they turned out this month
+    Outcome("registered_volunteer_rate", "注册志愿者占比", "Registered volunteers", "share",
+            "rate", True),
     Outcome("deliberation_rate", "议事协商参与率", "Deliberation attendance", "share", "rate",
             True),
     # diagnostic: volunteer coordinators or SO member places held willing residents out

@@ -231,10 +231,13 @@ TABLE: tuple[Parameter, ...] = (
     _P("membership_attachment", 0.3, 0.0, 0.6, "score", "members stay in groups they belong to (sunk ties); assumption"),
     _P("choice_noise", 0.1, 0.02, 0.3, "sd", "idiosyncratic shocks to participation"),
     _P("volunteer_supervision", 0.02, 0.005, 0.045, "coordinator-months per volunteer-month", "recruiting, scheduling, training and thanking a volunteer takes organisers' time (~3-4 hours a month; 社工+义工, seed 004); the time is taken from casework; assumption", True),
+    _P("volunteer_occasion_cost", 0.2, 0.0, 0.4, "score", "turning out for a dated volunteering occasion (活动: 2-4 hours on a set day, seed 004's 社区志愿活动) weighs against the month's other calls on one's time, beyond the willingness to join a team (登记/注册) that the threshold stands for; set like a meeting's extra cost (deliberation_extra_threshold: a meeting is also a dated occasion); registered ≫ active (Ningbo 2022: ~4 hours a year per registered volunteer, MODEL.md) says most registered volunteers do not turn out in a month, not by how much; assumption", True),
     _P("household_size", 2.62, 2.3, 3.1, "residents per household", "China 2020 census: 2.62 persons per household (urban lower, rural higher)"),
     _P("households_per_group", 40, 15, 80, "households", "a residents' group (居民小组) is a building or courtyard (楼栋, 院落: seed 001's 立足小区院落与楼栋); 城市居民委员会组织法 sets committees at 100-700 households but not the group size; assumption", True),
     _P("representatives_per_group", 2.5, 2, 3, "representatives", "城市居民委员会组织法 (2018) art. 9: each residents' group may elect two to three representatives"),
     _P("deliberation_extra_threshold", 0.2, 0.0, 0.4, "score", "meetings cost more than volunteering"),
+    _P("convening_pull", 0.1, 0.0, 0.3, "score", "a personal visit before the meeting (召集, 入户动员: the committee convenes the residents' meeting, 城市居民委员会组织法 art. 9) draws a representative who stayed away; being asked in person is the strongest predictor of taking part (Verba, Schlozman & Brady 1995), door-to-door canvassing raised turnout by about 9 points (Gerber & Green 2000); size in this score uncertain", True),
+    _P("convening_visit_time", 0.012, 0.006, 0.03, "coordinator-months per visit", "a home visit with its travel and follow-up takes about two hours of a 165-hour month; taken from the staff's coordination of volunteers; assumption", True),
     # --- satisfaction and trust (满意与信任) ---------------------------------------------------
     _P("service_relief", 0.4, 0.0, 0.8, "0-1", "a met need is worth something whatever its quality; assumption"),
     _P("satisfaction_learning", 0.3, 0.05, 0.6, "weight per experience", "satisfaction moves toward its judgement of each experience (a met or a lapsed need)"),

@@ -53,7 +53,8 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
                                       np.count_nonzero(young)),
         "participation_elderly": _ratio(np.count_nonzero(taking_part & elderly),
                                         np.count_nonzero(elderly)),
-        "volunteer_rate": _share(pop.volunteer),
+        "volunteer_rate": _share(pop.volunteer),  # turned out this month
+        "registered_volunteer_rate": _share(pop.registered),
         "deliberation_rate": _share(pop.deliberating),
         # diagnostic: where coordinators' time or SOs' member places held someone out
         "capacity_bound_share": float(model.capacity_bound.mean()),
@@ -87,13 +88,20 @@ def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
 
 def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     sos = model.sos
-    community = sum(1 for so in sos if so.is_community)
-    revenue = sum(sum(so.ledger.year.values()) for so in sos)
-    government = sum(so.ledger.government_share() * sum(so.ledger.year.values()) for so in sos)
-    winners = [so for so in sos if so.ledger.year["purchase"] > 0]  # held a purchase contract
-    winners_revenue = sum(sum(so.ledger.year.values()) for so in winners)
-    winners_government = sum(so.ledger.government_share() * sum(so.ledger.year.values())
-                             for so in winners)
+    community = high = rated = 0
+    revenue = government = winners_revenue = winners_government = 0.0
+    for so in sos:  # one pass; sums in the order of model.sos as before
+        year = so.ledger.year
+        total = sum(year.values())
+        own = so.ledger.government_share() * total
+        revenue += total
+        government += own
+        if year["purchase"] > 0:  # held a purchase contract
+            winners_revenue += total
+            winners_government += own
+        community += so.is_community
+        high += so.rating >= 4
+        rated += so.rating >= 3
     return {
         "so_count": float(len(sos)),
         "community_so_count": float(community),
@@ -102,8 +110,8 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
         "so_births": float(model.births_month),
         "so_closures": float(model.closures_month),
         "mean_so_capacity": float(np.mean([so.capacity for so in sos])) if sos else 0.0,
-        "high_rated_so_count": float(sum(1 for so in sos if so.rating >= 4)),
-        "rated_so_count": float(sum(1 for so in sos if so.rating >= 3)),
+        "high_rated_so_count": float(high),
+        "rated_so_count": float(rated),
         "gov_revenue_share": _ratio(government, revenue),
         # dependence of those who win purchase contracts (内卷化, seed 002)
         "winners_gov_share": _ratio(winners_government, winners_revenue),

@@ -75,7 +75,9 @@ class Population:
     expectation: np.ndarray  # service level the resident has come to expect (0-1)
     efficacy: np.ndarray  # sense that taking part changes things
     representative: np.ndarray  # bool, residents' representative (居民代表 / 楼栋长)
-    volunteer: np.ndarray  # bool, volunteering this month
+    residents_group: np.ndarray  # int, residents' group (居民小组) across the district
+    registered: np.ndarray  # bool, registered volunteer (登记志愿者), active or not
+    volunteer: np.ndarray  # bool, turned out to volunteer this month
     deliberating: np.ndarray  # bool, attends deliberation meetings
     member_of: np.ndarray  # int32, unique_id of the community SO joined, -1 if none
     founder: np.ndarray  # bool, has founded an SO
@@ -115,6 +117,12 @@ class Population:
         a value residents of one community with the same groups share, computed once per
         cell and read by one gather."""
         return table.reshape(-1)[self.profile_key]
+
+    @property
+    def engaged(self) -> np.ndarray:
+        """Residents committed to community life, whether or not they turned out this
+        month: registered volunteers, SO members, meeting attenders."""
+        return self.registered | self.deliberating | (self.member_of >= 0)
 
     def per_community(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` in each community: one pass over the community blocks (a
@@ -166,6 +174,7 @@ def build_population(
     k = p["disposition_concentration"]
     disposition = rng.beta(k * mean / (1 - mean), k, n)
     ties = _ties(sizes, int(p["ties_per_resident"]), rng)
+    residents_group = residents_groups(sizes, p)
     leader = rng.random(n) < p["leader_share"]  # draws in the order they always had
     conditional = rng.random(n) >= p["free_rider_share"]
     trust = np.clip(rng.normal(p["trust_initial"], p["attitude_sd"], n), 0, 1)
@@ -183,7 +192,9 @@ def build_population(
         satisfaction=satisfaction,
         expectation=satisfaction.copy(),  # content at the start: what they get is expected
         efficacy=np.zeros(n),
-        representative=representatives(sizes, disposition, p),
+        representative=representatives(residents_group, disposition, sizes, p),
+        residents_group=residents_group,
+        registered=np.zeros(n, bool),
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
         member_of=np.full(n, -1, dtype=np.int32),
@@ -200,26 +211,51 @@ def build_population(
     )
 
 
-def representative_seats(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
-    """Representatives per community: each residents' group (居民小组, about
-    ``households_per_group`` households) elects ``representatives_per_group`` of them
-    (城市居民委员会组织法 art. 9: 每个居民小组可以推选代表二至三人)."""
+def group_counts(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Residents' groups (居民小组) per community, each about ``households_per_group``
+    households: a building or courtyard (楼栋, 院落: seed 001)."""
     households = sizes / p["household_size"]
-    groups = np.maximum(np.ceil(households / p["households_per_group"]), 1.0)
-    return np.minimum(np.round(groups * p["representatives_per_group"]), sizes).astype(int)
+    return np.maximum(np.ceil(households / p["households_per_group"]), 1.0).astype(int)
 
 
-def representatives(sizes: np.ndarray, disposition: np.ndarray,
-                    p: dict[str, float]) -> np.ndarray:
-    """The most civic-minded residents of each community are its representatives (楼栋长,
-    居民小组长, 居民代表: seed 001's 睦邻互助会). A rule, not a draw: no stream is used."""
+def residents_groups(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Each resident's residents' group, numbered across the district: a community's block
+    of residents split into its groups in storage order (a rule, no draw)."""
+    counts = group_counts(sizes, p)
+    community = np.repeat(np.arange(sizes.size), sizes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    seats = representative_seats(sizes, p)
-    chosen = np.zeros(disposition.size, bool)
-    for c in np.flatnonzero(seats):  # each community sorts its own block, most disposed first
-        start = int(starts[c])
-        ranked = np.argsort(-disposition[start:start + int(sizes[c])], kind="stable")
-        chosen[start + ranked[:seats[c]]] = True
+    local = np.arange(community.size) - starts[community]
+    first_group = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return first_group[community] + local * counts[community] // sizes[community]
+
+
+def group_seats(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Representatives each residents' group elects (城市居民委员会组织法 art. 9: 每个居民
+    小组可以推选代表二至三人): ``representatives_per_group`` on average, groups of a
+    community alternating between the whole numbers around it."""
+    counts = group_counts(sizes, p)
+    per_group = p["representatives_per_group"]
+    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return (np.round((local + 1) * per_group) - np.round(local * per_group)).astype(int)
+
+
+def representative_seats(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Representatives per community: the seats of its residents' groups."""
+    community_of_group = np.repeat(np.arange(sizes.size), group_counts(sizes, p))
+    seats = np.bincount(community_of_group, weights=group_seats(sizes, p),
+                        minlength=sizes.size)
+    return np.minimum(seats, sizes).astype(int)
+
+
+def representatives(group: np.ndarray, disposition: np.ndarray, sizes: np.ndarray,
+                    p: dict[str, float]) -> np.ndarray:
+    """The most civic-minded residents of each residents' group are its representatives
+    (楼栋长, 居民小组长, 居民代表: seed 001's 睦邻互助会). A rule, not a draw: no stream is
+    used."""
+    order = np.lexsort((-disposition, group))  # by group, most disposed first
+    rank = np.arange(group.size) - np.searchsorted(group[order], group[order], side="left")
+    chosen = np.zeros(group.size, bool)
+    chosen[order] = rank < group_seats(sizes, p)[group[order]]
     return chosen
 
 

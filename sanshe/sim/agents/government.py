@@ -14,7 +14,6 @@ import mesa
 import numpy as np
 
 from sanshe.sim.mechanisms import ecology, funding, group_orgs, incubation, procurement
-from sanshe.sim.population import D
 
 if TYPE_CHECKING:
     from sanshe.sim.mechanisms.services import Offers
@@ -86,16 +85,14 @@ class CommunityCommittee(mesa.Agent):
         quality) and its station's social workers do casework, both spread over the
         domains residents ask for (``open_expressed``: this community's, by domain)."""
         c = self.index
-        split = _split(open_expressed)
+        split = _split(open_expressed).tolist()  # plain floats for the scalar loops
         admin_slots = self.admin_budget / p["unit_cost"] * p["admin_efficiency"]
-        for d in range(D):
-            offers.add(self, c, d, admin_slots * split[d], p["admin_quality"], False)
+        offers.add_split(self, c, [admin_slots * s for s in split], p["admin_quality"], False)
+        unskilled = p["unskilled_productivity"]
         for worker in self.staff:
-            unskilled = p["unskilled_productivity"]
             casework = p["station_casework_share"] * p["slots_per_sw"] * (
                 unskilled + (1.0 - unskilled) * worker.skill)
-            for d in range(D):
-                offers.add(worker, c, d, casework * split[d], worker.skill, False)
+            offers.add_split(worker, c, [casework * s for s in split], worker.skill, False)
 
 
 def _split(counts: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ a life cycle: founded → possibly incubated → active → closed when money or
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -81,8 +82,9 @@ class Ledger:
 
     def government_share(self) -> float:
         """Share of this year's revenue that came from government."""
-        total = sum(self.year.values())
-        return sum(self.year[s] for s in GOVERNMENT_SOURCES) / total if total > 0 else 0.0
+        year = self.year
+        total = sum(year.values())
+        return sum([year[s] for s in GOVERNMENT_SOURCES]) / total if total > 0 else 0.0
 
 
 class SocialOrganization(mesa.Agent):
@@ -92,6 +94,7 @@ class SocialOrganization(mesa.Agent):
                  capacity: float, cash: float, ties: float) -> None:
         super().__init__(model)
         self.kind = kind
+        self.is_community = kind == COMMUNITY  # the kind never changes
         self.domain = domain
         self.community = community  # home community; professional SOs also work elsewhere
         self.capacity = capacity  # organisational capacity / professionalism, 0..1
@@ -117,22 +120,20 @@ class SocialOrganization(mesa.Agent):
 
     # --- standing ---------------------------------------------------------------------
     @property
-    def is_community(self) -> bool:
-        return self.kind == COMMUNITY
-
-    @property
     def incubated(self) -> bool:
         return self.incubated_months > 0
 
     def skill(self) -> float:
         """Mean skill of staff social workers (0 when none)."""
-        return float(np.mean([w.skill for w in self.staff])) if self.staff else 0.0
+        staff = self.staff
+        return sum([w.skill for w in staff]) / len(staff) if staff else 0.0
 
-    def quality(self, p: dict[str, float]) -> float:
-        """Quality of a service delivered now: capacity and staff skill, diluted by overload."""
+    def quality(self, p: dict[str, float], output: float | None = None) -> float:
+        """Quality of a service delivered now: capacity and staff skill, diluted by overload
+        (``output``: this month's :meth:`output`, when the caller has it)."""
         w = p["sw_quality_weight"] if self.staff else 0.0
         base = (1.0 - w) * self.capacity + w * self.skill()
-        load = self.load(p)
+        load = self.load(p, output)
         return base * min(1.0, 1.0 / load) ** p["overload_penalty"] if load > 0 else base
 
     # --- production -------------------------------------------------------------------
@@ -153,11 +154,13 @@ class SocialOrganization(mesa.Agent):
         return p["landing_outreach_share"]
 
     def contracted(self) -> float:
-        return sum(c.slots for c in self.contracts)
+        return sum([c.slots for c in self.contracts])
 
-    def load(self, p: dict[str, float]) -> float:
+    def load(self, p: dict[str, float], output: float | None = None) -> float:
         """Contracted services relative to what the SO can produce."""
-        return self.contracted() / max(self.output(p), 1e-9)
+        if not self.contracts:
+            return 0.0
+        return self.contracted() / max(self.output(p) if output is None else output, 1e-9)
 
     def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
         """Salaries, rent (less any free space) and running costs."""
@@ -176,7 +179,7 @@ class SocialOrganization(mesa.Agent):
                                       + (1 - self.orientation))
         volunteer_part = p["slots_per_volunteer"] * self.members
         per_worker = p["slots_per_sw"] * (1.0 - self.outreach_share(p))  # outreach too
-        needed = int(np.ceil(max(effort - volunteer_part, 0) / per_worker))
+        needed = math.ceil(max(effort - volunteer_part, 0) / per_worker)
         return needed if self.is_community else max(1, needed)
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
@@ -201,11 +204,12 @@ class SocialOrganization(mesa.Agent):
         deliverables take the same effort per unit and meet no need.
         ``open_expressed`` counts open expressed needs by (community, domain)."""
         effort = self.output(p)
-        quality = self.quality(p)
+        quality = self.quality(p, effort)
         o = self.orientation
         per_slot = o * p["real_service_cost"] + (1 - o)
         needed = self.contracted() * per_slot
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
+        responsive = self.responsiveness
         for contract in self.contracts:
             c = contract.community
             if contract.kind in ADMINISTRATIVE:  # the buyer's paperwork: effort, no need met
@@ -214,8 +218,9 @@ class SocialOrganization(mesa.Agent):
                 continue
             real_slots = scale * contract.slots * o
             real = ({contract.domain: real_slots} if contract.kind == EVENT
-                    else responsive_split(real_slots, contract.domain, open_expressed[c],
-                                          self.responsiveness))
+                    else responsive_split(real_slots, contract.domain,
+                                          open_expressed[c] if responsive > 0 else (),
+                                          responsive))
             for d, slots in real.items():
                 offers.add((self, contract, d == contract.domain), c, d, slots, quality, True)
             contract.showcase += scale * contract.slots * (1 - o)
@@ -230,10 +235,11 @@ def responsive_split(real: float, domain: int, expressed: np.ndarray,
     ``domain``, the rest spread over the community's expressed needs (``expressed`` by
     domain); all in the contracted domain when nobody has asked for anything. Domains with
     nothing are left out."""
-    total = int(expressed.sum()) if responsiveness > 0 else 0
+    counts = expressed.tolist() if isinstance(expressed, np.ndarray) else list(expressed)
+    total = int(sum(counts)) if responsiveness > 0 else 0
     if total <= 0 or real <= 0:
         return {domain: real} if real > 0 else {}
     flexible = real * responsiveness
-    out = {d: flexible * float(n) / total for d, n in enumerate(expressed) if n > 0}
+    out = {d: flexible * float(n) / total for d, n in enumerate(counts) if n > 0}
     out[domain] = (real - flexible) + out.get(domain, 0.0)
     return out

@@ -9,9 +9,12 @@ representatives attend (``quorum_share``). Seed 001 puts Yuhuatai's 议事协商
 heads, group heads and residents' representatives (楼栋长、居民小组长、居民代表), so the
 representative form is the one used. A public matter concerns one resident and her
 neighbours (邻里事邻里议, seed 001); it reaches the meeting when she or one of her ties
-attends, and a quorate meeting settles what reaches it (decisions by a majority of those
-present). Below the quorum the meeting cannot be held and decides nothing. Nobody is
-turned away and nobody is seated by decree: who attends comes from residents' own choices
+attends, or when a representative of her residents' group (居民小组, the building or
+courtyard that elected her, art. 9) attends and has heard of it: from the residents of the
+group who take part (volunteers, members, attenders) and their neighbours. A quorate meeting
+settles what reaches it (decisions by a majority of those present). Below the quorum the
+meeting cannot be held and decides nothing. Nobody is turned away and nobody is seated by
+decree: who attends comes from residents' own choices and the committee's convening
 (participation.py), so whether the quorum is met, and how much reaches the meeting, emerge.
 Service matters go to SOs present in the community; what neither settles is referred.
 """
@@ -72,29 +75,46 @@ def monthly(model: CommunityGovernanceModel) -> AffairsResult:
 def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
     """Summed capacity of the SOs active in each community: its own community SOs, and
     SOs with a contract there (an SO's capacity split over its contracts)."""
-    strength = np.zeros(model.pop.communities)
+    strength = [0.0] * model.pop.communities  # plain floats: same sums, no numpy scalars
     for so in model.sos:
         if so.is_community:
             strength[so.community] += so.capacity
         for contract in so.contracts:
             if contract.community != so.community or not so.is_community:
                 strength[contract.community] += so.capacity / max(len(so.contracts), 1)
-    return strength
+    return np.array(strength)
 
 
 def meeting(pop: Population, quorum_share: float) -> Meeting:
     """Who attends (residents' last choices), whether the quorum is met, and how many
     residents have someone at the meeting to raise their matter."""
     here = pop.deliberating
-    present = pop.per_community((here & pop.representative).astype(float))
+    speaking = here & pop.representative
+    present = pop.per_community(speaking.astype(float))
     reps = pop.per_community(pop.representative.astype(float))
-    heard = here | ((pop.ties @ here.astype(np.float32)) > 0)
+    active = pop.participating
+    near = (pop.ties @ np.column_stack([here, active]).astype(np.float32)) > 0  # one pass
+    heard = here | near[:, 0] | ((active | near[:, 1]) & represented(pop, speaking))
     return Meeting(
         attendees=pop.per_community(here.astype(float)),
         quorate=quorate_meetings(reps, present, quorum_share),
-        needed=np.floor(quorum_share * reps) + 1.0,
+        needed=quorum_needed(reps, quorum_share),
         reach=pop.per_community(heard.astype(float)) / np.maximum(pop.counts(), 1),
     )
+
+
+def represented(pop: Population, speaking: np.ndarray) -> np.ndarray:
+    """Per resident: a representative of her residents' group is at the meeting to raise
+    the group's matters (邻里事邻里议, seed 001; representatives are elected by and for
+    their group: 城市居民委员会组织法 art. 9)."""
+    groups = int(pop.residents_group[-1]) + 1 if pop.size else 0
+    voices = np.bincount(pop.residents_group, weights=speaking.astype(float), minlength=groups)
+    return voices[pop.residents_group] > 0
+
+
+def quorum_needed(representatives: np.ndarray, quorum_share: float) -> np.ndarray:
+    """Representatives who must attend for the meeting to be held (more than the share)."""
+    return np.floor(quorum_share * representatives) + 1.0
 
 
 def quorate_meetings(representatives: np.ndarray, present: np.ndarray,

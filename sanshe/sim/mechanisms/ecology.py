@@ -94,7 +94,7 @@ def grow_capacity(so: SocialOrganization, served: float, training: float,
     doing = p["capacity_learning"] * min(served / p["learning_full_services"], 1.0)
     schooled = p["training_gain"] * training
     so.capacity += (doing + schooled) * (1.0 - so.capacity) - p["capacity_decay"] * so.capacity
-    so.capacity = float(np.clip(so.capacity, 0.0, 1.0))
+    so.capacity = min(max(so.capacity, 0.0), 1.0)
 
 
 # --- the life cycle in the model ----------------------------------------------------------
@@ -108,8 +108,8 @@ def found(model: CommunityGovernanceModel, kind: str, domain: int, community: in
     p = model.p
     capacity = p["initial_capacity_community" if kind == COMMUNITY
                  else "initial_capacity_professional"]
-    capacity = float(np.clip(capacity + rng.normal(0, p["capacity_spread"]),
-                             p["capacity_floor_new"], p["capacity_ceiling_new"]))
+    capacity = min(max(capacity + float(rng.normal(0, p["capacity_spread"])),
+                       p["capacity_floor_new"]), p["capacity_ceiling_new"])
     fixed = p["community_so_cost"] if kind == COMMUNITY else (
         p["rent_per_month"] + p["local_wage"])
     so = SocialOrganization(model, kind, domain, community, capacity,
@@ -141,10 +141,11 @@ def cost_cover(grant: float, free_months: float, p: dict[str, float]) -> float:
 
 
 def would_be_founders(model: CommunityGovernanceModel) -> np.ndarray:
-    """Residents considering founding a community SO: active leaders (骨干/能人 who take
-    part) who have not founded one yet."""
+    """Residents considering founding a community SO: engaged leaders (骨干/能人 committed
+    to community life: registered volunteers, members, attenders — founding is a decision
+    of months, not of whether one turned out this month) who have not founded one yet."""
     pop = model.pop
-    return np.flatnonzero(pop.leader & ~pop.founder & pop.participating)
+    return np.flatnonzero(pop.leader & ~pop.founder & pop.engaged)
 
 
 def founding_chances(model: CommunityGovernanceModel, outreach: np.ndarray,
@@ -212,11 +213,9 @@ def leader_founds(model: CommunityGovernanceModel, who: int,
 
 def community_so_counts(model: CommunityGovernanceModel) -> np.ndarray:
     """Community SOs in each community."""
-    counts = np.zeros(model.pop.communities)
-    for so in model.sos:
-        if so.is_community:
-            counts[so.community] += 1
-    return counts
+    homes = [so.community for so in model.sos if so.is_community]
+    return np.bincount(np.array(homes, dtype=int),
+                       minlength=model.pop.communities).astype(float)
 
 
 def found_community_sos(model: CommunityGovernanceModel, outreach: np.ndarray) -> None:

@@ -31,21 +31,23 @@ STREAM: str | None = None
 def monthly(model: CommunityGovernanceModel) -> None:
     """Every SO's month of money and growth, then government and group-org spending."""
     salary = float(model.v["policy.social_work.salary_index"])
-    free = priorities.free_space(model)
-    members = np.bincount(model.pop.member_of[model.pop.member_of >= 0])
+    free = priorities.free_space(model).tolist()  # plain floats: the loops below are scalar
+    members = np.bincount(model.pop.member_of[model.pop.member_of >= 0]).tolist()
     rents = {}
     for so in model.sos:
-        so.members = int(members[so.unique_id]) if so.unique_id < members.size else 0
+        so.members = members[so.unique_id] if so.unique_id < len(members) else 0
         rents[so.unique_id] = priorities.rent_factor(model, so, free)
     gifts = donations(model, salary, rents)
+    training = float(model.v["policy.incubation.training"])
     for so in model.sos:
-        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0))
+        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0),
+                training)
 
 
 def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: float,
-            rent_factor: float, gift: float) -> None:
+            rent_factor: float, gift: float, training: float) -> None:
     """One SO's month: paid on contracts, gifts, fees and dues in, costs out, capacity
-    grows."""
+    grows (``training``: the incubators' training level, for an incubated SO)."""
     p = model.p
     so.ledger.month = dict.fromkeys(so.ledger.month, 0.0)
     _paid_on_contracts(model, so)
@@ -54,8 +56,7 @@ def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: flo
     so.ledger.receive("donations", gift)
     model.nongov_month += gift
     so.cash += income - so.monthly_costs(p, salary, rent_factor)
-    training = float(model.v["policy.incubation.training"]) if so.incubated else 0.0
-    ecology.grow_capacity(so, served, training, p)
+    ecology.grow_capacity(so, served, training if so.incubated else 0.0, p)
     so.age += 1
     so.incubated_months = max(so.incubated_months - 1, 0)
     active = served > 0 or so.members >= p["min_members"] or bool(so.contracts)
@@ -101,8 +102,8 @@ def fundraising_effort(so: SocialOrganization, p: dict[str, float], salary: floa
     if costs <= 0:
         return 0.0
     fees, dues = fees_and_dues(so, p, served)
-    other = sum(c.monthly_payment for c in so.contracts) + fees + dues
-    return float(np.clip(1.0 - other / costs, 0.0, 1.0))
+    other = sum([c.monthly_payment for c in so.contracts]) + fees + dues
+    return min(max(1.0 - other / costs, 0.0), 1.0)
 
 
 def donations(model: CommunityGovernanceModel, salary: float,
@@ -114,12 +115,14 @@ def donations(model: CommunityGovernanceModel, salary: float,
     asks exceed it."""
     p = model.p
     asks: dict[int, float] = {}
+    crowding, rate, unit = p["crowding"], p["donation_rate"], p["unit_cost"]
+    served_by = model.served_by_so
     for so in model.sos:
-        served = model.served_by_so.get(so.unique_id, 0.0)
+        served = served_by.get(so.unique_id, 0.0)
         effort = fundraising_effort(so, p, salary, rents[so.unique_id], served)
-        response = max(1.0 + p["crowding"] * so.ledger.government_share(), 0.0)
-        asks[so.unique_id] = (effort * p["donation_rate"] * so.reputation
-                              * (served + so.members) * p["unit_cost"] * response)
+        response = max(1.0 + crowding * so.ledger.government_share(), 0.0)
+        asks[so.unique_id] = (effort * rate * so.reputation
+                              * (served + so.members) * unit * response)
     reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
     pool = p["donor_pool"] * model.pop.size / 12.0 * reach
     total = sum(asks.values())

@@ -8,18 +8,23 @@ mobilisation by group organisations and social workers, and volunteer points (wh
 is uncertain: Frey & Jegen 2001). Efficacy decays without support (Fischbacher & Gächter
 2010). Residents revisit their choices only now and then (inertia).
 
-Willing volunteers give hours only where someone coordinates them: the station's social
-workers, community SOs' organisers and staff, landed agencies' staff. Each volunteer takes
-``volunteer_supervision`` of a coordinator's month, so a provider takes as many as its
-coordinators' time allows; the willing beyond that stay out this month (registered but not
-active). A community SO keeps as many members as its activities occupy (the services it
-delivers) and takes them through its members' ties.
+Volunteering is occasional (registered ≫ active: Ningbo 2022, about 4 hours a year per
+registered volunteer). Joining a volunteer team (登记/注册) and turning out in a month are two
+choices: registration persists and is revisited only now and then; turnout is chosen every
+month, when coordinators hold occasions (活动) — the station's social workers, community
+SOs' organisers and staff, landed agencies' staff — and the month's pull clears the cost of
+a dated occasion. Each volunteer who turns out takes ``volunteer_supervision`` of a
+coordinator's month, so a provider takes as many as its coordinators' time allows; those
+beyond stay out this month and stay registered. A community SO keeps as many members as
+its activities occupy (the services it delivers) and takes them through its members' ties.
 
 Attending the deliberation meeting (议事会) is a critical-mass choice (Granovetter 1978;
 Oliver, Marwell & Teixeira 1985): a resident weighs her motivation against her threshold
 plus the cost of a meeting, pulled by the share of her ties who attended last month; a
 representative (居民代表) looks instead at how many fellow representatives came, since
-their majority decides whether the meeting can be held. Nobody is turned away. A meeting
+their majority decides whether the meeting can be held. Where the meeting lacked its
+quorum, the station's staff convene it (召集): they visit absent representatives, which
+draws them and costs time taken from coordinating volunteers. Nobody is turned away. A meeting
 that decided raises its attenders' efficacy, one that failed for want of a quorum lowers
 it, so turnout feeds on itself in both directions.
 """
@@ -31,7 +36,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.mechanisms import group_orgs, priorities
+from sanshe.sim.mechanisms import affairs, group_orgs, priorities
 from sanshe.sim.population import ELDERLY, YOUNG, Population
 
 if TYPE_CHECKING:
@@ -83,23 +88,26 @@ class Context:
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
     so_room: Room  # free member places of community SOs
+    convened: np.ndarray | None = None  # per resident: visited before the next meeting
 
 
 def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
-    """Residents choose to volunteer, deliberate or join an SO (threshold model); active
-    residents may grow into leaders."""
+    """Residents choose to register as volunteers and to turn out, deliberate or join an SO
+    (threshold model); active residents may grow into leaders."""
     pop, p, v = model.pop, model.p, model.v
     rewarded = pop.deliberating & settled.decided[pop.community]
     update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community],
                     pivotal=settled.pivotal[pop.community])
     outreach = priorities.outreach(model)
-    places = placements(model)
+    convened, spent = convene(model)
+    places = after_convening(placements(model), spent)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
         positions=supervisable(places, pop.communities, p),
         deliberation=bool(v["policy.community.deliberation"]),
         volunteer_points=bool(v["policy.community.volunteer_points"]),
         so_room=so_room(model),
+        convened=convened,
     )
     rng = model.streams[STREAM]
     model.limits_bound = decide(pop, ctx, p, rng)
@@ -108,6 +116,40 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     extra = pop.volunteer & (pop.member_of < 0)
     model.volunteering = assign(places, pop.per_community(extra.astype(float)))
     emerge_leaders(pop, outreach, p, rng)
+
+
+def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
+    """召集 (the residents' committee convenes the meeting: 城市居民委员会组织法 art. 9): where
+    this month's meeting lacked its quorum, the station's staff visit representatives who
+    stayed away before the next one, as many as the quorum lacked and their time allows,
+    the keenest first (a rule, no draw). Returns who was visited and the staff time spent
+    per community (taken from coordinating volunteers: :func:`after_convening`)."""
+    pop, p = model.pop, model.p
+    visited = np.zeros(pop.size, bool)
+    if not model.v["policy.community.deliberation"]:
+        return visited, np.zeros(pop.communities)
+    staff = np.zeros(pop.communities)
+    for committee in model.committees:
+        staff[committee.index] = len(committee.staff)
+    reps = pop.per_community(pop.representative.astype(float))
+    present = pop.per_community((pop.representative & pop.deliberating).astype(float))
+    lacking = np.maximum(affairs.quorum_needed(reps, p["quorum_share"]) - present, 0.0)
+    visits = np.minimum(lacking, np.floor(staff / p["convening_visit_time"]))
+    absent = np.flatnonzero(pop.representative & ~pop.deliberating)
+    absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
+    keys = pop.community[absent]
+    rank = np.arange(absent.size) - np.searchsorted(keys, keys, side="left")
+    visited[absent[rank < visits[keys]]] = True
+    return visited, pop.per_community(visited.astype(float)) * p["convening_visit_time"]
+
+
+def after_convening(places: list[Placement], spent: np.ndarray) -> list[Placement]:
+    """The committees' coordinator time left for volunteers once their staff have
+    convened the meeting (the station's placements, domain −1)."""
+    for place in places:
+        if place.domain == -1:
+            place.coordinators = max(place.coordinators - float(spent[place.community]), 0.0)
+    return [place for place in places if place.coordinators > 0]
 
 
 def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.ndarray:
@@ -216,24 +258,38 @@ def peer_share(pop: Population) -> np.ndarray:
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
            rng: np.random.Generator) -> Bound:
-    """Residents who reconsider this month choose what to take part in; returns, per
-    community, whether a capacity limit (coordinators, member places) held someone out."""
+    """Residents who reconsider this month choose what to take part in, and registered
+    volunteers whether to turn out; returns, per community, whether a capacity limit
+    (coordinators, member places) held someone out."""
     n = pop.size
     peers = p["peer_weight"] * peer_share(pop) * pop.conditional  # free riders ignore peers
     drive = motivation(pop, ctx, p)
     pull = drive + peers - pop.threshold
     revisit = rng.random(n) < p["reconsider_rate"]
 
-    # Points (积分银行) act on starting and on staying alike: whoever reconsiders, new or
-    # current volunteer, weighs them; their sign is uncertain (crowding out).
+    # Points (积分银行) act on registering and on staying registered alike: whoever
+    # reconsiders, new or current volunteer, weighs them; and, earned by the hour, on
+    # turning out. Their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
     wants = pull + points + rng.normal(0.0, p["choice_noise"], n) > 0
-    pop.volunteer[revisit] = wants[revisit]
-    bound = _ration(pop.volunteer, pop, ctx.positions, rng)
+    pop.registered[revisit] = wants[revisit]
+    bound = turn_out(pop, ctx, pull + points, p, rng)
 
     attend(pop, ctx, p, drive, revisit, rng)
 
     return Bound(bound, _membership(pop, pull, revisit, ctx, p, rng))
+
+
+def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
+             rng: np.random.Generator) -> np.ndarray:
+    """Registered volunteers (登记志愿者) would turn out this month when the month's pull,
+    less the cost of a dated occasion (活动), plus the month's noise is positive; the
+    occasions are what coordinators' time can supervise (``positions``: none without a
+    coordinator), so beyond that a random set of them stays home (still registered).
+    Returns where that limit held someone out."""
+    moment = pull - p["volunteer_occasion_cost"] + rng.normal(0.0, p["choice_noise"], pop.size)
+    pop.volunteer[:] = pop.registered & (moment > 0)
+    return _ration(pop.volunteer, pop, ctx.positions, rng)
 
 
 def _rank_in_community(who: np.ndarray, community: np.ndarray,
@@ -257,6 +313,9 @@ def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray
     peers = p["peer_weight"] * attending_peers(pop) * pop.conditional  # free riders ignore
     pull = (drive + peers - pop.threshold
             - p["deliberation_extra_threshold"] + rng.normal(0.0, p["choice_noise"], pop.size))
+    if ctx.convened is not None:  # a visit asks her again, and in person
+        pull = pull + p["convening_pull"] * ctx.convened
+        revisit = revisit | ctx.convened
     pop.deliberating[revisit] = (pull > 0)[revisit]
 
 
@@ -275,8 +334,8 @@ def attending_peers(pop: Population) -> np.ndarray:
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
             rng: np.random.Generator) -> np.ndarray:
     """Places are limited (coordinators for volunteers): beyond a community's places, a
-    random set of the willing stays out this month. Returns where the limit held someone
-    out."""
+    random set of those who turned out is sent home this month. Returns where the limit
+    held someone out."""
     count = pop.per_community(active.astype(float))
     bound = count > np.floor(places)
     if bound.any():

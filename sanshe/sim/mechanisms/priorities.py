@@ -90,8 +90,8 @@ def reach(model: CommunityGovernanceModel) -> np.ndarray:
     communities where they hold contracts, for the share of their time they give to it
     (:meth:`SocialOrganization.outreach_share`), hours they do not spend on services."""
     p = model.p
-    workers = np.zeros(model.pop.communities)
-    skill = np.zeros(model.pop.communities)
+    workers = [0.0] * model.pop.communities  # plain floats while summing over agents
+    skill = [0.0] * model.pop.communities
     for committee in model.committees:
         workers[committee.index] += len(committee.staff)
         skill[committee.index] += sum(w.skill for w in committee.staff)
@@ -104,6 +104,7 @@ def reach(model: CommunityGovernanceModel) -> np.ndarray:
             for contract in so.contracts:
                 workers[contract.community] += share
                 skill[contract.community] += share * staff_skill
+    workers, skill = np.array(workers), np.array(skill)
     covered = np.minimum(1.0, workers * p["outreach_residents_per_sw"] / model.sizes)
     mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
     unskilled = p["unskilled_productivity"]

@@ -49,6 +49,21 @@ class Offers:
         self.quality.append(float(quality))
         self.by_so.append(bool(by_so))
 
+    def add_split(self, provider: object, community: int, slots: list[float],
+                  quality: float, by_so: bool) -> None:
+        """Offer ``slots[d]`` services in each domain ``d`` of ``community`` (one call for
+        a provider spread over the domains; the same rows as :meth:`add` domain by
+        domain)."""
+        community, quality, by_so = int(community), float(quality), bool(by_so)
+        for d, amount in enumerate(slots):
+            if amount > 0:
+                self.provider.append(provider)
+                self.community.append(community)
+                self.domain.append(d)
+                self.slots.append(float(amount))
+                self.quality.append(quality)
+                self.by_so.append(by_so)
+
 
 @dataclass
 class Delivery:
@@ -163,18 +178,25 @@ def _split(counts: np.ndarray) -> np.ndarray:
 
 
 def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
-    """Credit each contract and SO with the needs it met and at what quality."""
-    model.served_by_so = {}
-    for provider, served, quality in zip(offers.provider, delivery.offer_served,
+    """Credit each contract and SO with the needs it met and at what quality (plain floats:
+    numpy scalars would make every later sum on the SO slow)."""
+    by_so: dict[int, float] = {}
+    community_served = 0.0
+    for provider, served, quality in zip(offers.provider, delivery.offer_served.tolist(),
                                          offers.quality, strict=True):
         if not isinstance(provider, tuple):
             continue
         so, contract, on_spec = provider
-        model.served_by_so[so.unique_id] = model.served_by_so.get(so.unique_id, 0.0) + served
-        model.community_so_served += served if so.is_community else 0.0
+        key = so.unique_id
+        by_so[key] = by_so.get(key, 0.0) + served
+        if so.is_community:
+            community_served += served
         so.year_served += served
         so.year_quality += served * quality
         if contract is not None:
             contract.served += served
-            contract.served_spec += served if on_spec else 0.0
+            if on_spec:
+                contract.served_spec += served
             contract.quality_sum += served * quality
+    model.served_by_so = by_so
+    model.community_so_served += community_served

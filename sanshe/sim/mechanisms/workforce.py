@@ -32,14 +32,14 @@ def exit_probability(p: dict[str, float], salary_index: float, training: float) 
     relative = salary_index / p["salary_index_today"]
     annual = p["turnover_annual"] * relative ** (-p["pay_elasticity_turnover"])
     annual *= 1.0 - p["training_retention"] * training
-    annual = float(np.clip(annual, p["turnover_floor"], p["turnover_ceiling"]))
+    annual = min(max(annual, p["turnover_floor"]), p["turnover_ceiling"])
     return 1.0 - (1.0 - annual) ** (1.0 / 12.0)
 
 
 def fill_probability(p: dict[str, float], salary_index: float) -> float:
     """Monthly chance that a vacancy is filled; better pay attracts applicants."""
     relative = salary_index / p["salary_index_today"]
-    return float(np.clip(p["hire_fill_rate"] * relative ** p["pay_elasticity_hiring"], 0.0, 1.0))
+    return min(max(p["hire_fill_rate"] * relative ** p["pay_elasticity_hiring"], 0.0), 1.0)
 
 
 def hire(model: CommunityGovernanceModel, employer: SocialOrganization | CommunityCommittee,
@@ -51,7 +51,7 @@ def hire(model: CommunityGovernanceModel, employer: SocialOrganization | Communi
     p = model.p
     certified = bool(rng.random() < p["certified_share_new"])
     skill = p["skill_initial"] + (p["certified_skill_bonus"] if certified else 0.0)
-    worker = SocialWorker(model, employer, certified, float(np.clip(skill, 0, 1)))
+    worker = SocialWorker(model, employer, certified, min(max(skill, 0.0), 1.0))
     employer.staff.append(worker)
     return worker
 

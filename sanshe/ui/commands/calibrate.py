@@ -12,125 +12,88 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``calibrate`` subcommand."""
     parser = subparsers.add_parser(
         "calibrate",
-        help="fit behavioural constants to source figures (one scenario, or --joint: "
-        "several figures at once with held-out checks)",
-        description="SCENARIO --targets FILE --free KEY=LOW:HIGH: runs SCENARIO at a "
-        "Latin-hypercube design over the --free parameters (common random numbers across "
-        "points), keeps the points closest to the targets (approximate Bayesian computation "
-        "by rejection), and writes calibration.json and fitted.toml in --out. --joint "
-        "(no SCENARIO): fits the free constants of the package's calibration_targets.toml "
-        "(or --targets) to several source figures at once over a Sobol or LHS design, each "
-        "figure in its own scenario, some held out as out-of-sample checks; every run is "
-        "stored in --db and a rerun of the same command resumes; writes calibration.json, "
-        "fit.csv and fitted.toml, and with --apply sets the table's defaults.",
+        help="fit behavioural constants to source figures (several at once, some held out)",
+        description="Fits the free constants of a targets file (default: the package's "
+        "sanshe/experiments/calibration_targets.toml) to its source figures at once: a Sobol "
+        "or LHS design over the constants, common random numbers across points, a "
+        "refinement around the best point and confirmation replications there; figures "
+        "marked held_out are reported as out-of-sample checks, inputs (levers the scenario "
+        "must set) are checked. Each figure names its scenario, months and district; with "
+        "SCENARIO, figures that name none run in it (for --months, default the scenario's). "
+        "Every run is stored in --db and a rerun of the same command resumes; writes "
+        "calibration.json, fit.csv and fitted.toml, and with --apply sets the table's "
+        "defaults.",
     )
     parser.add_argument("scenario", metavar="SCENARIO", nargs="?",
-                        help="library name or .toml path (not with --joint)")
-    parser.add_argument("--joint", action="store_true",
-                        help="joint calibration against several figures (issue 14)")
-    parser.add_argument("--targets", metavar="FILE", help="targets TOML (--joint: default "
+                        help="library name or .toml path for the figures that name no "
+                        "scenario (e.g. calibration/yuhuatai_targets.toml with yuhuatai)")
+    parser.add_argument("--joint", action="store_true", help=argparse.SUPPRESS)  # old name
+    parser.add_argument("--targets", metavar="FILE", help="targets TOML (default "
                         "sanshe/experiments/calibration_targets.toml)")
     parser.add_argument("--free", action="append", metavar="KEY=LOW:HIGH",
                         help="a behavioural constant to fit and its search range (repeat; "
-                        "--joint: replaces the file's [[free]] list)")
+                        "replaces the file's [[free]] list)")
     parser.add_argument("--points", type=checks.WholeNumber(2), default=None,
-                        help="design points (default 12; --joint: the file's, 16)")
+                        help="design points (default: the file's [design], else 16)")
     parser.add_argument("--replications", "-r", type=checks.REPLICATIONS, default=None,
                         help="replications per point (default 2)")
     parser.add_argument("--refine", type=checks.WholeNumber(0), default=None,
-                        help="--joint: points of a second design around the best (default 8)")
+                        help="points of a second design around the best (default 8)")
     parser.add_argument("--confirm", type=checks.WholeNumber(2), default=None,
-                        help="--joint: replications at the best point for the fit (default 6)")
+                        help="replications at the best point for the fit (default 6)")
     parser.add_argument("--method", choices=("sobol", "lhs"), default=None,
-                        help="--joint: design (default sobol: points a power of two)")
+                        help="design (default sobol: points a power of two)")
     parser.add_argument("--months", type=checks.MONTHS_13, default=None,
-                        help="13 to 600 (default: the scenario's; not with --joint)")
-    parser.add_argument("--seed", type=checks.SEED, default=None, help="default: the scenario's")
+                        help="months for the figures that name none, 13 to 600 (default: "
+                        "the scenario's); only with SCENARIO")
+    parser.add_argument("--seed", type=checks.SEED, default=None,
+                        help="design seed (default: the file's [design])")
     parser.add_argument("--accept", type=float, default=None,
-                        help="share of points accepted as the posterior (default 0.25)")
-    parser.add_argument("--db", metavar="URL", default=None, help="--joint: results database "
+                        help="share of design points accepted as the posterior "
+                        "(default 0.25)")
+    parser.add_argument("--db", metavar="URL", default=None, help="results database "
                         "(default results/sanshe.sqlite)")
     parser.add_argument("--name", metavar="NAME", default=None,
-                        help="--joint: stored experiment name (default from the settings)")
+                        help="stored experiment name (default from the settings)")
     parser.add_argument("--fresh", action="store_true",
-                        help="--joint: drop a stored calibration of the same name first")
-    parser.add_argument("--apply", action="store_true", help="--joint: write the best "
+                        help="drop a stored calibration of the same name first")
+    parser.add_argument("--apply", action="store_true", help="write the best "
                         "constants into sanshe/inputs/parameters.py as their defaults")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--out", metavar="DIR", default=None,
-                        help="output directory (default results/calibration/<scenario or "
+                        help="output directory (default results/calibration/<SCENARIO or "
                         "joint>)")
     add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sanshe.inputs.errors import InputError
-
-    accept = 0.25 if args.accept is None else args.accept
-    if not 0 < accept <= 1:
-        raise InputError(f"--accept must be in (0, 1] (got {args.accept}).")
-    if args.joint:
-        return _joint(args)
-    if args.scenario is None or args.targets is None or not args.free:
-        raise InputError("calibrate needs SCENARIO, --targets FILE and --free KEY=LOW:HIGH "
-                         "(or --joint for the joint calibration).")
-    return _single(args, accept)
-
-
-def _single(args: argparse.Namespace, accept: float) -> int:
-    from pathlib import Path
-
-    from sanshe.experiments import calibration
-    from sanshe.experiments.experiment import resolve
-    from sanshe.inputs.errors import InputError
-
-    try:
-        name = resolve(args.scenario).name
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"cannot load scenario '{args.scenario}': {exc}") from exc
-    out = Path("results") / "calibration" / name if args.out is None else Path(args.out)
-    checks.output_dir(out, "--out")  # before any run
-    targets = calibration.load_targets(checks.input_file(args.targets, "--targets"))
-    free = calibration.parse_free(args.free)
-    executor = executor_of(args)
-    result = calibration.calibrate(args.scenario, targets, free, args.points or 12,
-                                   args.replications or 2, args.months, args.seed, accept,
-                                   workers=args.workers, executor=executor,
-                                   scheduler=args.scheduler)
-    print(calibration.describe(result))
-    for path in calibration.write(result, out):
-        print(f"wrote {path}")
-    return 0
-
-
-def _joint(args: argparse.Namespace) -> int:
-    """The joint calibration: fit, print, write; ``--apply`` sets the table's defaults."""
+    """Fit, print, write; ``--apply`` sets the table's defaults."""
     from pathlib import Path
 
     from sanshe.experiments import calibration
     from sanshe.experiments.store import ResultStore
     from sanshe.inputs.errors import InputError
 
-    if args.scenario is not None or args.months is not None:
-        raise InputError("--joint takes no SCENARIO or --months: each figure names its "
-                         "scenario and months in the targets file.")
-    out = Path("results/calibration/joint" if args.out is None else args.out)
+    if args.accept is not None and not 0 < args.accept <= 1:
+        raise InputError(f"--accept must be in (0, 1] (got {args.accept}).")
+    if args.months is not None and args.scenario is None:
+        raise InputError("--months needs a SCENARIO: it sets the months of the figures that "
+                         "name none (the others name their own).")
+    executor = executor_of(args)  # its options checked before anything is read or run
+    name = _scenario_name(args.scenario)
+    out = Path(f"results/calibration/{name or 'joint'}" if args.out is None else args.out)
     checks.output_dir(out, "--out")  # before any run
     path = (calibration.JOINT_TARGETS if args.targets is None
             else checks.input_file(args.targets, "--targets"))
-    spec = calibration.load_joint(path)
-    if args.free:
-        spec = calibration.with_free(spec, calibration.parse_free(args.free))
+    free = calibration.parse_free(args.free) if args.free else ()
+    spec = calibration.load_joint(path, args.scenario, args.months, free)
     if args.accept is not None:
         spec.design["accept"] = args.accept
     for hit in calibration.own_constants(spec):
         print(f"note: scenario {hit} is set in the scenario itself; its runs use that value "
               "(unless it is a free constant), not the table's — remove it from the scenario "
               "to calibrate the table")
-    executor = executor_of(args)
     with ResultStore(args.db or "results/sanshe.sqlite") as store:
         result = calibration.calibrate_joint(
             spec, points=args.points, replications=args.replications, refine=args.refine,
@@ -142,6 +105,21 @@ def _joint(args: argparse.Namespace) -> int:
         print(f"wrote {written}")
     _apply_or_say(result, args.apply)
     return 0
+
+
+def _scenario_name(scenario: str | None) -> str | None:
+    """The scenario's name (for the output folder), or a clear error if it cannot load."""
+    from sanshe.experiments.experiment import resolve
+    from sanshe.inputs.errors import InputError
+
+    if scenario is None:
+        return None
+    try:
+        return resolve(scenario).name
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"cannot load scenario '{scenario}': {exc}") from exc
 
 
 def _apply_or_say(result: object, apply: bool) -> None:

@@ -74,6 +74,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
     parser.add_argument(
+        "--batch",
+        type=checks.POSITIVE,
+        metavar="N",
+        help="runs sent to a worker per task (default: about 1.5 s of work, from the first "
+        "runs' measured duration); results are identical for any N",
+    )
+    parser.add_argument(
         "--name",
         "--resume",
         dest="name",
@@ -125,6 +132,7 @@ def handle(args: argparse.Namespace) -> int:
         progress=args.progress,
         overrides=parse_overrides(args.overrides),
         fresh=args.fresh,
+        batch=args.batch,
     )
     print(
         f"sweep '{result.name}': {len(result.design)} design points × "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sanshe.experiments import runner
 from sanshe.inputs import checks as options
@@ -14,11 +15,9 @@ try:
         MASTER_SEED,
         MONTHS,
         REPLICATIONS,
-        ROBUSTNESS_PARAMETERS,
     )
 except InputError:  # no protocol file (not a checkout): every other command must still work,
     MASTER_SEED = MONTHS = REPLICATIONS = None  # and `validate` itself says why when run
-    ROBUSTNESS_PARAMETERS = ()
 
 #: Replications per arm: two at least, for a confidence interval.
 ARM_REPLICATIONS = options.WholeNumber(2, 10_000, " (two at least, for a confidence interval)")
@@ -35,8 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "small district, common random numbers), decides each check by its rule with "
         "Holm's correction over the emergent checks (input checks apart), and writes "
         "results/validation/report.html (MME, replications, adjusted p, pass/fail, a "
-        "figure per pattern), table.csv, table.md and, unless --no-robustness, the sign of "
-        "the headline effects across the plausible ranges of five uncertain parameters.",
+        "figure per pattern), table.csv, table.md and, unless --no-robustness, the share of "
+        "joint draws of every assumption constant in which each check holds.",
     )
     parser.add_argument("--replications", "-r", type=ARM_REPLICATIONS, default=None, metavar="R",
                         help="replications per arm for every check (default: each check's "
@@ -55,26 +54,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "replications in criteria.toml [pilot]) and print each check's SD "
                         "and the replications it implies; writes pilot.csv")
     parser.add_argument("--no-robustness", action="store_true",
-                        help="skip the robustness table of the headline comparisons")
-    parser.add_argument("--robustness-replications", type=ARM_REPLICATIONS, default=10,
-                        metavar="R",
-                        help="replications per robustness case (default 10)")
-    parser.add_argument("--robustness-parameters", metavar="NAME,...",
-                        help="uncertain constants to vary (default: "
-                        + ",".join(ROBUSTNESS_PARAMETERS) + ")")
-    parser.add_argument("--joint-points", type=options.WholeNumber(0), default=16, metavar="N",
-                        help="Latin-hypercube draws varying them together, 5 replications "
-                        "each (default 16; 0 skips)")
-    parser.add_argument("--robustness-draws", type=options.WholeNumber(0), default=0,
+                        help="skip the robustness draws")
+    parser.add_argument("--robustness-draws", type=options.WholeNumber(0), default=16,
                         metavar="N", help="Latin-hypercube draws of EVERY assumption constant "
                         "at once (table rows marked uncertain or sourced 'assumption'); each "
                         "selected emergent check's arms run paired at every draw; reports the "
                         "share of draws in which each check holds, with its 95%% CI "
-                        "(default 0: skipped; 64 is a real run)")
-    parser.add_argument("--draws-only", action="store_true",
-                        help="run only the --robustness-draws analysis (no checks, no report)")
+                        "(default 16; 64 for a publication; 0 skips)")
     parser.add_argument("--draw-replications", type=options.POSITIVE, default=2, metavar="R",
                         help="replications per arm at each robustness draw (default 2)")
+    parser.add_argument("--robustness-parameters", metavar="NAME,...",
+                        help="draw only these constants (the rest at their defaults), to "
+                        "see which of them a conclusion hangs on (default: every assumption)")
+    parser.add_argument("--draws-only", action="store_true",
+                        help="run only the robustness draws (no checks, no report)")
     add_executor_options(parser)  # --workers, --executor, --scheduler: as every batch command
     parser.set_defaults(func=handle)
 
@@ -103,14 +96,14 @@ def handle(args: argparse.Namespace) -> int:
         if args.draws_only:
             if args.robustness_draws < 1:
                 raise InputError("--draws-only needs --robustness-draws N (N ≥ 1).")
-            _draws(checks, args, months, seed, engine)
+            _draws(checks, args, months, seed, names, engine)
             return 0
         return _validate(checks, args, reps, months, seed, names, engine)
 
 
 def _validate(checks: list, args: argparse.Namespace, reps: int | None, months: int,
               seed: int, names: list[str], engine: runner.Engine) -> int:
-    """The checks, then the robustness tables, on one shared engine; the report."""
+    """The checks, then the robustness draws, on one shared engine; the report."""
     from sanshe.experiments import validation
 
     rows, _, seconds = validation.run_checks(checks, reps, months, seed, executor=engine)
@@ -120,40 +113,25 @@ def _validate(checks: list, args: argparse.Namespace, reps: int | None, months: 
     print(f"{sum(r.passed for r in family)} of {len(family)} emergent checks pass (Holm over "
           f"{len(validation.EMERGENT)}); {sum(r.passed for r in inputs)} of {len(inputs)} "
           f"input checks hold ({seconds:.0f} s).")
-    robust = joint = None
-    if not args.no_robustness:
-        robust = validation.robustness(args.robustness_replications, months, seed,
-                                       parameters=names, executor=engine)
-        held = sum(r["expected_sign_holds"] == "yes" for r in robust)
-        print(f"robustness: expected sign significant in {held} of {len(robust)} cases")
-        if args.joint_points > 0:
-            joint = validation.robustness_joint(args.joint_points, months=months, seed=seed,
-                                                parameters=names, executor=engine)
-            for row in validation.joint_summary(joint):
-                print(f"joint draws, {row['comparison']}: significant {row['significant']}, "
-                      f"sign only {row['sign_only']}, reversed {row['reversed']} "
-                      f"of {row['points']}")
-    if args.robustness_draws > 0:
-        _draws(checks, args, months, seed, engine)
+    robust = None
+    if not args.no_robustness and args.robustness_draws > 0:
+        robust = _draws(checks, args, months, seed, names, engine)
     path = validation.write_report(rows, args.out, seconds, reps, months, seed,
-                                   robustness=robust, joint=joint)
+                                   robustness=robust)
     print(f"wrote {path}")
     return 0
 
 
-def _draws(checks: list, args: argparse.Namespace, months: int, seed: int,
-           engine: runner.Engine) -> None:
-    """Robustness over joint draws of every assumption constant: print, write two CSVs."""
-    from pathlib import Path
-
+def _draws(checks: list, args: argparse.Namespace, months: int, seed: int, names: list[str],
+           engine: runner.Engine) -> Any:
+    """Robustness over joint draws of the assumption constants: print, write two CSVs."""
     from sanshe.experiments import robustness, validation
 
     result = robustness.run(args.robustness_draws, args.draw_replications, checks, months,
-                            seed, executor=engine)
+                            seed, executor=engine, names=names)
     print(robustness.format_summary(result))
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    validation._write_csv(Path(args.out) / "robustness_draws_summary.csv", result.summary())
-    validation._write_csv(Path(args.out) / "robustness_draws.csv", result.per_draw())
+    validation.write_robustness(result, args.out)
+    return result
 
 
 def _pilot(checks: list, args: argparse.Namespace, months: int, engine: runner.Engine) -> int:
@@ -184,7 +162,7 @@ def _robustness_parameters(text: str | None) -> list[str]:
     from sanshe.inputs.parameters import PARAMETERS
 
     if not text:
-        return list(ROBUSTNESS_PARAMETERS)
+        return []
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in PARAMETERS]
     if unknown or not names:
