@@ -156,13 +156,16 @@ def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
     if per_volunteer <= 0:
         return
     alive = {so.unique_id for so in model.sos}
+    quality_of: dict[int, float] = {}  # an agency has a placement per contract: rate it once
     for place in model.volunteering:
         slots = place.volunteers * per_volunteer
         provider, c = place.provider, place.community
         if place.domain >= 0:
             if provider.unique_id in alive:  # an SO that closed since takes nobody's hours
+                if provider.unique_id not in quality_of:
+                    quality_of[provider.unique_id] = provider.quality(model.p)
                 offers.add((provider, None, True), c, place.domain, slots,
-                           provider.quality(model.p), True)
+                           quality_of[provider.unique_id], True)
             continue
         staff = provider.staff
         quality = float(np.mean([w.skill for w in staff])) if staff else model.p["admin_quality"]
