@@ -1,11 +1,17 @@
 import numpy as np
 import pytest
 
-from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, Contract, SocialOrganization
+from sanshe.sim.agents.social_org import (
+    COMMUNITY,
+    PROFESSIONAL,
+    Contract,
+    Lot,
+    SocialOrganization,
+)
 from sanshe.sim.mechanisms import procurement
 from sanshe.sim.mechanisms.services import Offers
 from sanshe.sim.model import CommunityGovernanceModel
-from tests.helpers import params
+from tests.helpers import SMALL, params
 
 
 class FakeSO:
@@ -243,3 +249,16 @@ def test_hhi():
     assert procurement.hhi({1: 1.0}) == 1.0
     assert procurement.hhi({1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0}) == pytest.approx(0.25)
     assert procurement.hhi({}) == 0.0
+
+
+def test_bidders_index_lists_the_eligible_sos_in_model_order():
+    model = CommunityGovernanceModel("full_linkage", seed=4, **SMALL)
+    model.run(13)
+    floor = model.p["min_bid_capacity"]
+    bidders = procurement._Bidders(model.sos, floor)
+    for c in range(len(model.committees)):
+        for d in range(6):
+            lot = Lot(c, d, 1000.0)
+            expected = [so for so in model.sos if procurement.eligible(so, lot, floor)]
+            assert bidders.for_lot(lot) == expected
+    assert bidders.local and bidders.agencies  # both kinds of bidder were merged

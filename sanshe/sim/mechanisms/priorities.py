@@ -117,7 +117,19 @@ def landing(model: CommunityGovernanceModel) -> bool:
     return bool(model.v["policy.four_priorities.landing"])
 
 
+def partner_index(model: CommunityGovernanceModel) -> dict[int, list[SocialOrganization]]:
+    """Community SOs able to partner a project, by community, in the order of model.sos
+    (built once for a round of awards instead of scanning every SO per lot)."""
+    floor = model.p["small_project_capacity_share"] * model.p["min_bid_capacity"]
+    index: dict[int, list[SocialOrganization]] = {}
+    for so in model.sos:
+        if so.is_community and so.capacity >= floor:
+            index.setdefault(so.community, []).append(so)
+    return index
+
+
 def project_partners(model: CommunityGovernanceModel, winner: SocialOrganization, lot: Lot,
+                     index: dict[int, list[SocialOrganization]] | None = None,
                      ) -> list[tuple[SocialOrganization, Lot]]:
     """公益项目优先落地社区 (seed 001): an agency's project is carried out with a
     community SO of the community where it lands, which takes ``project_partner_share``
@@ -125,9 +137,7 @@ def project_partners(model: CommunityGovernanceModel, winner: SocialOrganization
     residents' aims and draw residents in (Watkins 2001, quoted in seed 004)."""
     if winner.is_community or not model.v["policy.four_priorities.projects"]:
         return [(winner, lot)]
-    floor = model.p["small_project_capacity_share"] * model.p["min_bid_capacity"]
-    local = [so for so in model.sos if so.is_community and so.community == lot.community
-             and so.capacity >= floor]
+    local = (index if index is not None else partner_index(model)).get(lot.community, [])
     if not local:
         return [(winner, lot)]
     partner = max(local, key=lambda so: (so.domain == lot.domain, so.reputation,

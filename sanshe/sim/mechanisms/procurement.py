@@ -82,15 +82,19 @@ def procure(model: CommunityGovernanceModel) -> None:
         mode, float(v["policy.purchase.directed_share"]))
     model.year_contract_value = {}
     model.bureau.unawarded = 0.0
+    bidders = _Bidders(model.sos, p["min_bid_capacity"])
+    held: dict[tuple[int, int], set[int]] = {}  # incumbents by (community, domain)
+    for so_id, c, d in model.incumbents:
+        held.setdefault((c, d), set()).add(so_id)
+    partners = priorities.partner_index(model)
     for lot in lots:
-        candidates = [so for so in model.sos if eligible(so, lot, p["min_bid_capacity"])]
-        incumbents = {so_id for so_id, c, d in model.incumbents
-                      if c == lot.community and d == lot.domain}
+        candidates = bidders.for_lot(lot)
+        incumbents = held.get((lot.community, lot.domain), set())
         winner = award(lot, candidates, rng.random() < directed_share, incumbents, p, rng)
         if winner is None:
             model.bureau.unawarded += lot.value
             continue
-        for so, part in priorities.project_partners(model, winner, lot):
+        for so, part in priorities.project_partners(model, winner, lot, partners):
             sign(so, replace(part, kind=lot.kind), "purchase", p)
             model.year_contract_value[so.unique_id] = (
                 model.year_contract_value.get(so.unique_id, 0.0) + part.value)
@@ -193,6 +197,30 @@ def make_lots(weights: np.ndarray, budget: float, lot_size: float) -> list[Lot]:
     value = budget / count
     cells = np.repeat(np.arange(quota.size), lots_per_cell)
     return [Lot(int(k // D), int(k % D), value) for k in cells]
+
+
+class _Bidders:
+    """The SOs :func:`eligible` for a year's lots, indexed once a round (capacity does not
+    change while lots are awarded): agencies, and community SOs by (community, domain);
+    each lot's list keeps the order of ``model.sos`` (the award's draws follow it)."""
+
+    def __init__(self, sos: list[SocialOrganization], min_capacity: float) -> None:
+        self.agencies: list[tuple[int, SocialOrganization]] = []
+        self.local: dict[tuple[int, int], list[tuple[int, SocialOrganization]]] = {}
+        for i, so in enumerate(sos):
+            if so.capacity < min_capacity:
+                continue
+            if so.is_community:
+                self.local.setdefault((so.community, so.domain), []).append((i, so))
+            else:
+                self.agencies.append((i, so))
+
+    def for_lot(self, lot: Lot) -> list[SocialOrganization]:
+        """Eligible SOs for ``lot``, in the order of ``model.sos``."""
+        local = self.local.get((lot.community, lot.domain), [])
+        if not local:
+            return [so for _, so in self.agencies]
+        return [so for _, so in sorted(local + self.agencies, key=lambda pair: pair[0])]
 
 
 def eligible(so: SocialOrganization, lot: Lot, min_capacity: float) -> bool:
