@@ -8,7 +8,7 @@ from sanshe.sim.agents.social_org import (
     Lot,
     SocialOrganization,
 )
-from sanshe.sim.mechanisms import procurement
+from sanshe.sim.mechanisms import ecology, procurement
 from sanshe.sim.mechanisms.services import Offers
 from sanshe.sim.model import CommunityGovernanceModel
 from tests.helpers import SMALL, params
@@ -254,11 +254,16 @@ def test_hhi():
 def test_bidders_index_lists_the_eligible_sos_in_model_order():
     model = CommunityGovernanceModel("full_linkage", seed=4, **SMALL)
     model.run(13)
-    floor = model.p["min_bid_capacity"]
-    bidders = procurement._Bidders(model.sos, floor)
-    for c in range(len(model.committees)):
-        for d in range(6):
-            lot = Lot(c, d, 1000.0)
-            expected = [so for so in model.sos if procurement.eligible(so, lot, floor)]
-            assert bidders.for_lot(lot) == expected
-    assert bidders.local and bidders.agencies  # both kinds of bidder were merged
+    rng = np.random.default_rng(0)
+    for c in (1, 3):  # agencies between the community SOs in model.sos
+        ecology.found(model, PROFESSIONAL, 2, c, rng, ties=0.1)
+        ecology.found(model, COMMUNITY, 2, c, rng, ties=0.1)
+    for floor in (0.0, model.p["min_bid_capacity"]):
+        bidders = procurement._Bidders(model.sos, floor)
+        for c in range(len(model.committees)):
+            for d in range(6):
+                lot = Lot(c, d, 1000.0)
+                expected = [so for so in model.sos if procurement.eligible(so, lot, floor)]
+                assert bidders.for_lot(lot) == expected
+    everyone = procurement._Bidders(model.sos, 0.0)
+    assert everyone.local and everyone.agencies  # both kinds of bidder were merged
