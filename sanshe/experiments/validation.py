@@ -76,9 +76,15 @@ MIN_REPLICATIONS: int = int(_SUITE["min_replications"])
 PILOT: dict[str, Any] = dict(PROTOCOL["pilot"])
 
 #: The library's default district (10 communities × 1,000 residents), for which its budgets
-#: are set: patterns about where money goes (3, 6, 9) are checked there. Keys use ``__``.
+#: are set: patterns about where money goes (6) are checked there. Keys use ``__``.
 DEFAULT_DISTRICT: dict[str, Any] = {k.replace(".", "__"): v
                                     for k, v in _SUITE["default_size"].items()}
+
+#: The districts a check may name (criteria.toml ``district``): the suite's small one (its
+#: size is added at run time), the library's default, and one large enough for a purchase
+#: market (procurement, rating and evaluation checks; criteria.toml [suite] says why).
+DISTRICTS: dict[str, dict[str, Any]] = {"suite": {}, "default": dict(_SUITE["default_size"]),
+                                        "market": dict(_SUITE["market_size"])}
 
 
 @dataclass(frozen=True)
@@ -224,19 +230,21 @@ STATISTICS: dict[str, Callable[[Finals, Check], float]] = {
 
 # ---------------------------------------------------------------------- the protocol
 def _arm_from(spec: dict[str, Any], district: str) -> Arm:
-    size = _SUITE["default_size"] if district == "default" else {}
+    size = DISTRICTS[district]
     return Arm(spec["scenario"], tuple(sorted({**size, **spec.get("overrides", {})}.items())))
 
 
 def _check_from(row: dict[str, Any]) -> Check:
     """One [[check]] table as a :class:`Check`; a bad entry is named with what to fix."""
     cid = row.get("id", "?")
-    allowed = {"statistic": tuple(STATISTICS), "rule": RULES, "kind": KINDS}
-    problems = [f"{key} {row.get(key)!r} is not one of {', '.join(names)}"
-                for key, names in allowed.items() if row.get(key) not in names]
+    district = row.get("district", "suite")
+    given = {**row, "district": district}
+    allowed = {"statistic": tuple(STATISTICS), "rule": RULES, "kind": KINDS,
+               "district": tuple(DISTRICTS)}
+    problems = [f"{key} {given.get(key)!r} is not one of {', '.join(names)}"
+                for key, names in allowed.items() if given.get(key) not in names]
     if problems:
         raise InputError(f"criteria.toml, check {cid}: " + "; ".join(problems) + ".")
-    district = row.get("district", "suite")
     return Check(
         pattern=int(row["pattern"]), check_id=str(cid), title=row["title"], source=row["source"],
         kind=row["kind"], arms={r: _arm_from(s, district) for r, s in row["arms"].items()},

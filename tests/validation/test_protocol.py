@@ -121,3 +121,19 @@ def test_a_bad_protocol_entry_is_named_with_what_to_fix():
            "rule": "level"}
     with pytest.raises(InputError, match="x1.*statistic 'lambda f: 1'"):
         validation._check_from(row)
+
+
+def test_a_check_runs_on_the_district_it_names():
+    """``district = "market"`` puts the market size into every arm (the procurement checks
+    need agencies that can bid); an unnamed district is the suite's, added at run time."""
+    market = validation.DISTRICTS["market"]
+    moved = [c for c in validation.CHECKS if all(
+        dict(a.overrides).items() >= market.items() for a in c.arms.values())]
+    assert {"3a", "4a", "9a"} <= {c.check_id for c in moved}
+    assert not any(k.startswith("district.") for a in _check("1a").arms.values()
+                   for k, _ in a.overrides)
+    row = {"id": "x2", "pattern": 3, "title": "t", "source": "s", "kind": "emergent",
+           "arms": {"t": {"scenario": "baseline"}}, "statistic": "level", "rule": "level",
+           "district": "city"}
+    with pytest.raises(InputError, match="x2.*district 'city'"):
+        validation._check_from(row)
