@@ -140,6 +140,7 @@ class Check:
     pilot_sd: float = math.nan
     replications: int = 0
     note: str = ""
+    district: str = "suite"  # a name in DISTRICTS: the size its arms run at
 
     @property
     def statistic_text(self) -> str:
@@ -255,7 +256,8 @@ def _check_from(row: dict[str, Any]) -> Check:
         mme_reason=row.get("mme_reason", ""), lever=row.get("lever", ""),
         lever_keys=tuple(row.get("lever_keys", ())),
         pilot_sd=float(row.get("pilot_sd", math.nan)),
-        replications=int(row.get("replications", MIN_REPLICATIONS)), note=row.get("note", ""))
+        replications=int(row.get("replications", MIN_REPLICATIONS)), note=row.get("note", ""),
+        district=district)
 
 
 CHECKS: list[Check] = [_check_from(row) for row in PROTOCOL["check"]]
@@ -269,12 +271,20 @@ REPLICATIONS: int = max(c.replications for c in CHECKS)
 #: The default test run runs checks needing at most this many replications; the rest are
 #: slow tests (criteria.toml [suite] says why). ``sanshe validate`` runs them all.
 CI_MAX_REPLICATIONS: int = int(_SUITE["ci_max_replications"])
+#: The default test run's replications for checks on the market district (a run there
+#: costs 40-50 small-district runs; criteria.toml [suite] says why).
+CI_MARKET_REPLICATIONS: int = int(_SUITE["ci_market_replications"])
 
 
 def in_default_test_run(check: Check) -> bool:
     """Whether the default test run decides ``check`` at its full replications (the others
-    run there at ``CI_MAX_REPLICATIONS`` only to keep the Holm family whole)."""
-    return check.replications <= CI_MAX_REPLICATIONS
+    run there at :func:`default_run_cap` only to keep the Holm family whole)."""
+    return check.district != "market" and check.replications <= CI_MAX_REPLICATIONS
+
+
+def default_run_cap(check: Check) -> int:
+    """The most replications the default test run gives ``check``."""
+    return CI_MARKET_REPLICATIONS if check.district == "market" else CI_MAX_REPLICATIONS
 
 #: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
 #: the protocol's replications and seed after issue 14's mechanisms and money at the
@@ -533,16 +543,19 @@ def needed_arms(checks: Sequence[Check]) -> list[Arm]:
     return list(seen.values())
 
 
-def check_replications(check: Check, replications: int | None = None,
-                       cap: int | None = None) -> int:
+Cap = int | Callable[[Check], int] | None  # at most this many (per check if a function)
+
+
+def check_replications(check: Check, replications: int | None = None, cap: Cap = None) -> int:
     """The replications a check uses: ``replications`` if given, else its own, at most
-    ``cap``."""
+    ``cap`` (a number, or a function of the check such as :func:`default_run_cap`)."""
     n = replications or check.replications
-    return min(n, cap) if cap else n
+    limit = cap(check) if callable(cap) else cap
+    return min(n, limit) if limit else n
 
 
 def arm_replications(checks: Sequence[Check], replications: int | None = None,
-                     cap: int | None = None) -> dict[str, int]:
+                     cap: Cap = None) -> dict[str, int]:
     """Replications per arm: the most any of its checks uses."""
     out: dict[str, int] = {}
     for check in checks:
@@ -588,7 +601,7 @@ def run_arms(arms: Sequence[Arm], replications: int | dict[str, int] = REPLICATI
 
 
 def measure(check: Check, results: dict[str, list[RunResult]],
-            replications: int | None = None, cap: int | None = None) -> CheckResult:
+            replications: int | None = None, cap: Cap = None) -> CheckResult:
     """The check's statistic in each of its replications, with mean, 95% CI and raw p."""
     reps = min([check_replications(check, replications, cap)]
                + [len(results[a.key]) for a in check.arms.values()])
@@ -604,7 +617,7 @@ def measure(check: Check, results: dict[str, list[RunResult]],
 
 
 def evaluate(checks: Sequence[Check], results: dict[str, list[RunResult]],
-             replications: int | None = None, cap: int | None = None) -> list[CheckResult]:
+             replications: int | None = None, cap: Cap = None) -> list[CheckResult]:
     """Each check measured; Holm over the emergent ones (as a subset of the whole family,
     so running a few patterns is never more lenient); each decided by its rule."""
     rows = [measure(c, results, replications, cap) for c in checks]
@@ -619,7 +632,7 @@ def evaluate(checks: Sequence[Check], results: dict[str, list[RunResult]],
 def run_checks(checks: Sequence[Check] | None = None, replications: int | None = None,
                months: int = MONTHS, seed: int = MASTER_SEED,
                size: dict[str, Any] | None = None, workers: int | None = None,
-               cap: int | None = None, executor: str | Pool | runner.Engine | None = None,
+               cap: Cap = None, executor: str | Pool | runner.Engine | None = None,
                scheduler: str | None = None,
                ) -> tuple[list[CheckResult], dict[str, list[RunResult]], float]:
     """Run the arms of ``checks`` (each at the protocol's replications unless

@@ -137,3 +137,18 @@ def test_a_check_runs_on_the_district_it_names():
            "district": "city"}
     with pytest.raises(InputError, match="x2.*district 'city'"):
         validation._check_from(row)
+
+
+def test_the_default_test_run_caps_market_checks_apart():
+    """Market-district checks are never decided in the default run (their runs cost 40-50
+    small ones): they run at CI_MARKET_REPLICATIONS; the others up to CI_MAX_REPLICATIONS."""
+    market, small = _check("4a"), _check("1a")
+    assert market.district == "market" and small.district == "suite"
+    assert not validation.in_default_test_run(market) and validation.in_default_test_run(small)
+    cap = validation.default_run_cap
+    assert validation.check_replications(_check("3a"), cap=cap) == validation.CI_MARKET_REPLICATIONS
+    assert validation.check_replications(_check("8a"), cap=cap) == validation.CI_MAX_REPLICATIONS
+    assert validation.check_replications(small, cap=cap) == small.replications
+    counts = validation.arm_replications(validation.CHECKS, cap=cap)
+    assert all(counts[a.key] <= validation.CI_MARKET_REPLICATIONS
+               for c in validation.CHECKS if c.district == "market" for a in c.arms.values())
