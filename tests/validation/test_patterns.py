@@ -27,10 +27,12 @@ def _params(pattern: int) -> list:
     for check in validation.checks_for(pattern, "emergent"):
         marks = []
         if not validation.in_default_test_run(check):
+            why = ("on the market district (the default run's budget gives "
+                   f"it {validation.CI_MARKET_REPLICATIONS})" if check.district == "market"
+                   else f"(> {validation.CI_MAX_REPLICATIONS}, the default run's budget)")
             marks += [pytest.mark.slow, pytest.mark.skipif(
                 not FULL, reason=f"{check.replications} replications by the power calculation "
-                f"(> {validation.CI_MAX_REPLICATIONS}, the default run's budget); "
-                "SANSHE_FULL_VALIDATION=1 or `sanshe validate` runs it")]
+                f"{why}; SANSHE_FULL_VALIDATION=1 or `sanshe validate` runs it")]
         if check.check_id in validation.KNOWN_FAILURES:
             marks.append(pytest.mark.xfail(strict=True,
                                            reason=validation.KNOWN_FAILURES[check.check_id]))

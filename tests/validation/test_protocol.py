@@ -121,3 +121,34 @@ def test_a_bad_protocol_entry_is_named_with_what_to_fix():
            "rule": "level"}
     with pytest.raises(InputError, match="x1.*statistic 'lambda f: 1'"):
         validation._check_from(row)
+
+
+def test_a_check_runs_on_the_district_it_names():
+    """``district = "market"`` puts the market size into every arm (the procurement checks
+    need agencies that can bid); an unnamed district is the suite's, added at run time."""
+    market = validation.DISTRICTS["market"]
+    moved = [c for c in validation.CHECKS if all(
+        dict(a.overrides).items() >= market.items() for a in c.arms.values())]
+    assert {"3a", "4a", "9a"} <= {c.check_id for c in moved}
+    assert not any(k.startswith("district.") for a in _check("1a").arms.values()
+                   for k, _ in a.overrides)
+    row = {"id": "x2", "pattern": 3, "title": "t", "source": "s", "kind": "emergent",
+           "arms": {"t": {"scenario": "baseline"}}, "statistic": "level", "rule": "level",
+           "district": "city"}
+    with pytest.raises(InputError, match="x2.*district 'city'"):
+        validation._check_from(row)
+
+
+def test_the_default_test_run_caps_market_checks_apart():
+    """Market-district checks are never decided in the default run (their runs cost 40-50
+    small ones): they run at CI_MARKET_REPLICATIONS; the others up to CI_MAX_REPLICATIONS."""
+    market, small = _check("4a"), _check("1a")
+    assert market.district == "market" and small.district == "suite"
+    assert not validation.in_default_test_run(market) and validation.in_default_test_run(small)
+    cap = validation.default_run_cap
+    assert validation.check_replications(_check("3a"), cap=cap) == validation.CI_MARKET_REPLICATIONS
+    assert validation.check_replications(_check("8a"), cap=cap) == validation.CI_MAX_REPLICATIONS
+    assert validation.check_replications(small, cap=cap) == small.replications
+    counts = validation.arm_replications(validation.CHECKS, cap=cap)
+    assert all(counts[a.key] <= validation.CI_MARKET_REPLICATIONS
+               for c in validation.CHECKS if c.district == "market" for a in c.arms.values())
