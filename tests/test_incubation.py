@@ -18,9 +18,9 @@ def _model(**overrides: object) -> CommunityGovernanceModel:
 
 
 def _activate_leaders(model: CommunityGovernanceModel) -> np.ndarray:
-    """Every leader takes part (volunteers): all are would-be founders."""
+    """Every leader is engaged (a registered volunteer): all are would-be founders."""
     pop = model.pop
-    pop.volunteer[pop.leader & ~pop.founder] = True
+    pop.registered[pop.leader & ~pop.founder] = True
     return ecology.would_be_founders(model)
 
 
@@ -49,6 +49,7 @@ def test_places_nobody_applies_for_stay_empty() -> None:
     and none is founded, whatever the places."""
     model = _model(**{**ON, "policy.incubation.places": 50})
     model.pop.volunteer[:] = False
+    model.pop.registered[:] = False
     model.pop.deliberating[:] = False
     model.pop.member_of[model.pop.leader] = -1
     for so in model.sos:
