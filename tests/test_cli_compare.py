@@ -188,7 +188,7 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
         "baseline",
         "full_linkage",
         "--replications",
-        "16",
+        "24",
         "--months",
         "60",
         *SMALL,
@@ -206,7 +206,7 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
     proc.send_signal(how)
     _out, err = proc.communicate(timeout=300)  # after SIGKILL, workers finish their run
     stored = _finished(path)
-    assert 1 <= stored < 32, "the run finished before it could be interrupted"
+    assert 1 <= stored < 48, "the run finished before it could be interrupted"
     if how == signal.SIGINT:
         assert proc.returncode == 130 and "finished runs are kept" in err
     with sqlite3.connect(path) as conn:
@@ -222,13 +222,13 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
         command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
     )
     assert again.returncode == 0, again.stderr
-    assert "resuming" in again.stderr and f"{stored} of 32 runs already stored" in again.stderr
+    assert "resuming" in again.stderr and f"{stored} of 48 runs already stored" in again.stderr
     with sqlite3.connect(path) as conn:
         keys = [k for (k,) in conn.execute("SELECT key FROM runs WHERE status = 'finished'")]
         rows = conn.execute("SELECT COUNT(*) FROM monthly").fetchone()[0]
-    expected = {f"{s}/r{r}" for s in ("baseline", "full_linkage") for r in range(16)}
+    expected = {f"{s}/r{r}" for s in ("baseline", "full_linkage") for r in range(24)}
     assert sorted(keys) == sorted(expected)  # every key exactly once
-    assert rows == 32 * 60 * len(OUTCOME_NAMES)
+    assert rows == 48 * 60 * len(OUTCOME_NAMES)
     assert "report:" not in again.stdout and not (tmp_path / "results").exists()
 
 
