@@ -174,7 +174,7 @@ def build_population(
     k = p["disposition_concentration"]
     disposition = rng.beta(k * mean / (1 - mean), k, n)
     ties = _ties(sizes, int(p["ties_per_resident"]), rng)
-    residents_group = residents_groups(sizes, p)
+    residents_group = residents_groups(community, sizes, p)
     leader = rng.random(n) < p["leader_share"]  # draws in the order they always had
     conditional = rng.random(n) >= p["free_rider_share"]
     trust = np.clip(rng.normal(p["trust_initial"], p["attitude_sd"], n), 0, 1)
@@ -218,11 +218,12 @@ def group_counts(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
     return np.maximum(np.ceil(households / p["households_per_group"]), 1.0).astype(int)
 
 
-def residents_groups(sizes: np.ndarray, p: dict[str, float]) -> np.ndarray:
+def residents_groups(community: np.ndarray, sizes: np.ndarray,
+                     p: dict[str, float]) -> np.ndarray:
     """Each resident's residents' group, numbered across the district: a community's block
-    of residents split into its groups in storage order (a rule, no draw)."""
+    of residents (``community``: each resident's) split into its groups in storage order
+    (a rule, no draw)."""
     counts = group_counts(sizes, p)
-    community = np.repeat(np.arange(sizes.size), sizes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     local = np.arange(community.size) - starts[community]
     first_group = np.concatenate([[0], np.cumsum(counts)[:-1]])

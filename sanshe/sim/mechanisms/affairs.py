@@ -90,8 +90,7 @@ def meeting(pop: Population, quorum_share: float) -> Meeting:
     residents have someone at the meeting to raise their matter."""
     here = pop.deliberating
     speaking = here & pop.representative
-    present = pop.per_community(speaking.astype(float))
-    reps = pop.per_community(pop.representative.astype(float))
+    reps, present = attending_representatives(pop)
     active = pop.participating
     near = (pop.ties @ np.column_stack([here, active]).astype(np.float32)) > 0  # one pass
     heard = here | near[:, 0] | ((active | near[:, 1]) & represented(pop, speaking))
@@ -101,6 +100,13 @@ def meeting(pop: Population, quorum_share: float) -> Meeting:
         needed=quorum_needed(reps, quorum_share),
         reach=pop.per_community(heard.astype(float)) / np.maximum(pop.counts(), 1),
     )
+
+
+def attending_representatives(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Per community: its residents' representatives, and how many of them attend (their
+    latest choices) — what the quorum, convening and fellow representatives look at."""
+    return (pop.per_community(pop.representative),
+            pop.per_community(pop.representative & pop.deliberating))
 
 
 def represented(pop: Population, speaking: np.ndarray) -> np.ndarray:

@@ -53,10 +53,8 @@ def expected_needs(pop: Population, who: np.ndarray | None = None) -> np.ndarray
     """Needs a year brings by (community, domain) among residents ``who`` (all by default),
     as a needs survey finds them: residents of a community with the same special groups
     share their chances, so they are counted once per combination of groups."""
-    community = pop.community if who is None else pop.community[who]
-    profile = pop.need_profile if who is None else pop.need_profile[who]
     rows = pop.need_table.shape[0]
-    key = community.astype(np.int64) * rows + profile
+    key = pop.profile_key if who is None else pop.profile_key[who]
     counts = np.bincount(key, minlength=pop.communities * rows).reshape(pop.communities, rows)
     return (counts @ pop.need_table) * 12
 

@@ -131,8 +131,7 @@ def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     staff = np.zeros(pop.communities)
     for committee in model.committees:
         staff[committee.index] = len(committee.staff)
-    reps = pop.per_community(pop.representative.astype(float))
-    present = pop.per_community((pop.representative & pop.deliberating).astype(float))
+    reps, present = affairs.attending_representatives(pop)
     lacking = np.maximum(affairs.quorum_needed(reps, p["quorum_share"]) - present, 0.0)
     visits = np.minimum(lacking, np.floor(staff / p["convening_visit_time"]))
     absent = np.flatnonzero(pop.representative & ~pop.deliberating)
@@ -324,8 +323,7 @@ def attending_peers(pop: Population) -> np.ndarray:
     representative the share of her community's other representatives."""
     here = pop.deliberating.astype(np.float32)
     ties = tie_share(pop, pop.deliberating)
-    reps = pop.per_community(pop.representative.astype(float))
-    present = pop.per_community((pop.deliberating & pop.representative).astype(float))
+    reps, present = affairs.attending_representatives(pop)
     c = pop.community
     fellows = (present[c] - here) / np.maximum(reps[c] - 1.0, 1.0)
     return np.where(pop.representative, fellows, ties)
