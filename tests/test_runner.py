@@ -165,7 +165,7 @@ def test_batches_give_every_run_its_own_result() -> None:
     assert [(r.scenario, r.replication) for r in batched] == [
         (j.spec.scenario.name, j.spec.replication) for j in jobs
     ]
-    slots = runner.run_batch((_fails_for_full_linkage_r1, [j.spec for j in jobs[:4]]))
+    slots, _ = runner.timed_batch((_fails_for_full_linkage_r1, [j.spec for j in jobs[:4]]))
     assert [type(s).__name__ for s in slots] == ["RunResult", "RunResult", "RunResult",
                                                  "RunError"]  # one bad run spoils one slot
 

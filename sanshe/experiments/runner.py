@@ -119,16 +119,10 @@ def runs_per_task(run_seconds: float, todo: int, capacity: int) -> int:
     return min(wanted, balanced)
 
 
-def run_batch(arg: tuple[Callable[[Any], Any], Sequence[Any]]) -> list[Any]:
-    """Run ``fn`` on each spec of a batch in a worker; each a result or a RunError.
-
-    One failing run spoils only its own slot, not the batch.
-    """
-    return timed_batch(arg)[0]
-
-
 def timed_batch(arg: tuple[Callable[[Any], Any], Sequence[Any]]) -> tuple[list[Any], list[float]]:
-    """:func:`run_batch` and each run's seconds in the worker (the batch size follows them)."""
+    """Run ``fn`` on each spec of a batch in a worker: each a result or a RunError (one
+    failing run spoils only its own slot, not the batch), and each run's seconds (the batch
+    size follows them)."""
     fn, specs = arg
     outcomes, seconds = [], []
     for spec in specs:
