@@ -28,9 +28,6 @@ KNOWN_MISSES: dict[str, str] = {
     "yuhuatai_volunteers": "11.8% of residents registered vs 4.5%: Yuhuatai's SO density (2.2 "
     "per 1,000, fitted) needs engaged leaders, and engagement is registration; the same "
     "threshold and disposition set both, so the fit trades one for the other",
-    "sw_turnover": "0.12 vs 0.20: the fit's turnover_annual (0.16) is a compromise point of a "
-    "sparse 6-constant design (24 points), where the loss is dominated by the volunteering "
-    "misses",
     "ningbo_active_volunteering": "5.8 volunteering months a year per registered volunteer vs "
     "1.5: turnout is redrawn monthly, but its noise (choice_noise 0.1) is small beside "
     "residents' lasting differences in pull, so those who turn out at all are mostly regulars",
