@@ -1,7 +1,7 @@
 import numpy as np
 
 from sanshe.sim.mechanisms import affairs
-from sanshe.sim.population import build_population
+from sanshe.sim.population import ELDERLY, build_population
 from tests.helpers import finals, params
 
 N = 20  # communities of 1,000 residents
@@ -198,7 +198,7 @@ def test_only_platform_users_post_and_only_those_willing_to_speak_up():
     pop.threshold[:] = 5.0  # nobody would
     assert not affairs.posting(pop, everyone, p).any()
     users = model.agenda.online
-    elderly = pop.age == 2
+    elderly = pop.age == ELDERLY
     assert users[elderly].mean() < users[~elderly].mean()  # CNNIC: fewer elderly online
 
 

@@ -50,7 +50,7 @@ class Meeting:
     attendees: np.ndarray  # everyone present
     quorate: np.ndarray  # bool: more than quorum_share of the representatives present
     needed: np.ndarray  # attenders the quorum needs (representatives)
-    reach: np.ndarray  # share of residents who attend or have a tie who attends
+    reach: np.ndarray  # share of residents whose matter reaches the meeting (its agenda)
 
 
 @dataclass
