@@ -292,7 +292,12 @@ def default_run_cap(check: Check) -> int:
 #: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
 #: noticed.
 KNOWN_FAILURES: dict[str, str] = {
-    "1c": "+0.152 [+0.0136, +0.29], MME 0.2231, n 6, Holm p 0.44: the low threshold multiplies "
+    "1b": "+0.156 [+0.0382, +0.273], MME 0.2231, n 9, Holm p 0.35: the incubator's effect sits "
+          "at the MME, so the realization decides: at the protocol's seed it was +0.273 before "
+          "the agenda channels (issue 14, pattern 7) and is +0.146 with their visits switched "
+          "off (agenda_visit_share 0), since drawing platform users moves the affairs stream; "
+          "at master seeds 1 and 2 it is +0.214 / +0.220 before and +0.206 / +0.227 after.",
+    "1c": "+0.188 [+0.0675, +0.309], MME 0.2231, n 6, Holm p 0.23: the low threshold multiplies "
           "active leaders' founding, and at the calibrated engagement few leaders are active, "
           "so the count gains less than the MME.",
     "2b": "-0.0413 [-0.0589, -0.0236], MME 0.05, n 7, Holm p 0.030 (market district): SOs do "
