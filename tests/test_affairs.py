@@ -231,3 +231,16 @@ def test_no_platform_no_posts_and_no_meeting_no_visits():
     off.pop.threshold[:] = -5.0
     assert np.array_equal(affairs.agenda_reach(off), affairs.in_person(off.pop))
     assert not off.agenda.visit_time.any() and np.all(off.agenda.contact_until == -1)
+
+
+def test_the_visits_time_is_taken_from_the_stations_volunteers():
+    """民情大走访 costs the station's staff time they would give to coordinating volunteers."""
+    model = small_model("full_linkage")
+    model.step()
+    spent = model.agenda.visit_time
+    assert np.all(spent > 0)
+    station = [place for place in model.volunteering if place.domain == -1]
+    assert station
+    for place in station:
+        staff = len(place.provider.staff)
+        assert place.coordinators <= staff - spent[place.community] + 1e-9
