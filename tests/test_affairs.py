@@ -1,7 +1,7 @@
 import numpy as np
 
 from sanshe.sim.mechanisms import affairs
-from sanshe.sim.population import build_population
+from sanshe.sim.population import ELDERLY, build_population
 from tests.helpers import finals, params
 
 N = 20  # communities of 1,000 residents
@@ -136,3 +136,111 @@ def test_a_platform_with_inactive_residents_stays_well_short_of_the_622_split():
     """Thresholds at the top and civic disposition at the bottom of their ranges."""
     turnout, share = settings(threshold_mean=0.65, disposition_mean=0.10)
     assert share < 0.3 and turnout < 0.05, (turnout, share)
+
+
+# ---------------------------------------------------------------- channels to the agenda
+def small_model(scenario, **overrides):
+    from sanshe.sim.model import CommunityGovernanceModel
+    from tests.helpers import SMALL
+
+    return CommunityGovernanceModel(scenario, seed=3, **{**SMALL, **overrides})
+
+
+def test_without_station_staff_nobody_is_visited():
+    """民情大走访 needs staff: deliberation_622 funds no posts, so no household is visited
+    even when nobody's matter reaches the meeting."""
+    model = small_model("deliberation_622")
+    assert not any(c.staff for c in model.committees)
+    line = affairs.visited(model, np.zeros(model.pop.size, bool))
+    assert not line.any() and not model.agenda.visit_time.any()
+
+
+def test_visits_stop_when_the_staff_time_runs_out_and_go_to_the_longest_unvisited():
+    model = small_model("full_linkage")
+    ag, p = model.agenda, model.p
+    capacity = affairs.visit_capacity(model)
+    staff = np.array([len(c.staff) for c in model.committees])
+    assert np.all(capacity == np.floor(staff * p["agenda_visit_share"]
+                                       / p["convening_visit_time"])) and capacity.max() > 0
+    nobody = np.zeros(model.pop.size, bool)
+    line = affairs.visited(model, nobody)  # every household is unheard: time binds
+    visits = np.bincount(ag.household_community[ag.contact_until >= 0],
+                         minlength=model.pop.communities)
+    assert np.all(visits == capacity)
+    assert np.allclose(ag.visit_time, capacity * p["convening_visit_time"])
+    assert line.sum() == np.isin(ag.household, np.flatnonzero(ag.contact_until >= 0)).sum()
+    first = ag.contact_until >= 0
+    model.month = 1  # next month the others come first: nobody visited twice in a row
+    affairs.visited(model, nobody)
+    assert np.all(ag.contact_until[first] == int(p["visit_contact_months"]) - 1)
+    assert (ag.contact_until == int(p["visit_contact_months"])).sum() == capacity.sum()
+
+
+def test_visits_stop_when_no_unheard_household_is_left_and_spare_the_time():
+    model = small_model("full_linkage")
+    ag = model.agenda
+    heard = np.ones(model.pop.size, bool)
+    lone = np.flatnonzero(ag.household == ag.household[model.pop.offsets[1]])  # community 1
+    heard[lone] = False
+    line = affairs.visited(model, heard)
+    assert line[lone].all() and line.sum() == lone.size
+    assert model.agenda.visit_time[1] == model.p["convening_visit_time"]
+    assert model.agenda.visit_time.sum() == model.p["convening_visit_time"]
+
+
+def test_only_platform_users_post_and_only_those_willing_to_speak_up():
+    model = small_model("deliberation_622")
+    pop, p = model.pop, model.p
+    everyone = np.ones(pop.size, bool)
+    pop.threshold[:] = -5.0  # everyone would speak up
+    assert not affairs.posting(pop, np.zeros(pop.size, bool), p).any()
+    assert np.array_equal(affairs.posting(pop, model.agenda.online, p), model.agenda.online)
+    pop.threshold[:] = 5.0  # nobody would
+    assert not affairs.posting(pop, everyone, p).any()
+    users = model.agenda.online
+    elderly = pop.age == ELDERLY
+    assert users[elderly].mean() < users[~elderly].mean()  # CNNIC: fewer elderly online
+
+
+def test_an_online_post_is_settled_only_by_a_held_meeting():
+    """The platform raises matters and settles nothing: posts reach a meeting only if its
+    quorum of representatives attends."""
+    model = small_model("deliberation_622")
+    pop, p = model.pop, model.p
+    pop.threshold[:] = -5.0
+    reach = affairs.agenda_reach(model)
+    assert reach[model.agenda.online].all() and not pop.deliberating.any()
+    rng = np.random.default_rng(0)
+    size = model.sizes.astype(float) * 20  # many affairs: a clear count
+    empty = affairs.settle(size, affairs.meeting(pop, p["quorum_share"], reach),
+                           np.zeros(pop.communities), True, p, rng)
+    assert empty.deliberation.sum() == 0
+    pop.deliberating[pop.representative] = True
+    held = affairs.settle(size, affairs.meeting(pop, p["quorum_share"], reach),
+                          np.zeros(pop.communities), True, p, rng)
+    assert held.decided.all() and held.deliberation.sum() > 0
+
+
+def test_no_platform_no_posts_and_no_meeting_no_visits():
+    model = small_model("full_linkage", **{"policy.linkage.info_platform": False})
+    model.pop.threshold[:] = -5.0
+    reach = affairs.agenda_reach(model)  # visits only: households, no posts
+    line = (model.agenda.contact_until >= model.month)[model.agenda.household]
+    assert line.any() and np.array_equal(reach, affairs.in_person(model.pop) | line)
+    off = small_model("full_linkage", **{"policy.community.deliberation": False})
+    off.pop.threshold[:] = -5.0
+    assert np.array_equal(affairs.agenda_reach(off), affairs.in_person(off.pop))
+    assert not off.agenda.visit_time.any() and np.all(off.agenda.contact_until == -1)
+
+
+def test_the_visits_time_is_taken_from_the_stations_volunteers():
+    """民情大走访 costs the station's staff time they would give to coordinating volunteers."""
+    model = small_model("full_linkage")
+    model.step()
+    spent = model.agenda.visit_time
+    assert np.all(spent > 0)
+    station = [place for place in model.volunteering if place.domain == -1]
+    assert station
+    for place in station:
+        staff = len(place.provider.staff)
+        assert place.coordinators <= staff - spent[place.community] + 1e-9

@@ -253,6 +253,11 @@ TABLE: tuple[Parameter, ...] = (
     _P("quorum_share", 0.5, 0.5, 0.67, "share of representatives present", "城市居民委员会组织法 (2018) art. 9: a residents' meeting of group representatives is held only when more than half of them attend (居民小组选举的代表的过半数出席); 村民委员会组织法 art. 26 asks two thirds of a villagers' representatives' meeting"),
     _P("so_affair_reach", 0.8, 0.1, 2.0, "per SO capacity", "SO services settle service-type affairs (seed 001)"),
     _P("so_public_affair_share", 0.15, 0.0, 0.4, "share", "SOs settle some public affairs without a platform"),
+    _P("online_use_share", 0.5, 0.0, 0.9, "share of residents under 60", "residents under 60 on their community's online platform (掌上社区APP, community or building WeChat group: seed 001's 线上协商); CNNIC 49th report (2022): internet use 73% of all residents, 97.5% of users on instant messaging, so most adults under 60 could be; how many are on the community's platform has no national figure (from none, an app nobody installed, to most); assumption", True),
+    _P("online_use_elderly", 0.2, 0.0, 0.43, "share of residents 60+", "CNNIC 49th report (2022): 43.2% of those aged 60+ use the internet (the high end), and 46.2% of them can look up information on their own: 0.43 × 0.46 ≈ 0.2; assumption", True),
+    _P("online_post_ease", 0.3, 0.0, 0.6, "score", "posting one's own matter on the platform (minutes, no date, no standing commitment) asks less than the threshold for joining in (a team, a meeting); by how much nobody has measured: mid-range of 0 (as hard as registering) to 0.6 (most users); assumption", True),
+    _P("agenda_visit_share", 0.2, 0.05, 0.4, "share of staff time", "民情大走访 (seed 001): station staff spend part of their month visiting households to gather residents' concerns, taken from coordinating volunteers; one day a week as default; assumption", True),
+    _P("visit_contact_months", 12, 3, 24, "months", "after a visit the household can reach the station's worker (民情联系卡, her WeChat) and passes on its matters; a yearly round of 民情大走访 as default; assumption", True),
 )
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in TABLE}

@@ -94,6 +94,7 @@ class CommunityGovernanceModel(mesa.Model):
             keep_freed_memory()
         self.pop: Population = build_population(self.sizes, rural, p, rng)
         self._build_government(per_street, rural)
+        self.agenda = affairs.Agenda.build(self.pop, p, self.streams[affairs.STREAM])
         self.group_orgs = [
             GroupOrganization(self, kind, group_orgs.initial_reach(self, kind.reach, n_comm, rng),
                               p["group_budget"] * self.pop.size / 1000.0)

@@ -16,6 +16,14 @@ settles what reaches it (decisions by a majority of those present). Below the qu
 meeting cannot be held and decides nothing. Nobody is turned away and nobody is seated by
 decree: who attends comes from residents' own choices and the committee's convening
 (participation.py), so whether the quorum is met, and how much reaches the meeting, emerge.
+Two more channels bring matters to the agenda (seed 001, 健全反馈机制 and 线上协商). Where the
+station has staff, they visit households (民情大走访, 网格化管理) with part of their month, the
+households longest unvisited among those whose matters reach nobody at the meeting first;
+a visited household keeps its line to the station for some months; visits stop when the
+time runs out (it is taken from coordinating volunteers) or when no unheard household is
+left. With the information platform (掌上社区APP, WeChat), residents who use it may post their
+matter there, when speaking up clears their threshold less what a post saves over taking
+part. Neither channel settles anything: a matter it brings is settled only by a held meeting.
 Service matters go to SOs present in the community; what neither settles is referred.
 """
 
@@ -26,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import Population
+from sanshe.sim.population import ELDERLY, YOUNG, Population
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -42,7 +50,34 @@ class Meeting:
     attendees: np.ndarray  # everyone present
     quorate: np.ndarray  # bool: more than quorum_share of the representatives present
     needed: np.ndarray  # attenders the quorum needs (representatives)
-    reach: np.ndarray  # share of residents who attend or have a tie who attends
+    reach: np.ndarray  # share of residents whose matter reaches the meeting (its agenda)
+
+
+@dataclass
+class Agenda:
+    """What brings residents' matters to the meeting beyond those who take part: who uses
+    the online platform, households, and the station's visits (民情大走访)."""
+
+    online: np.ndarray  # bool per resident: uses the community's online platform
+    household: np.ndarray  # per resident: her household, numbered across the district
+    household_community: np.ndarray  # per household: its community
+    contact_until: np.ndarray  # per household: last month a visit's line to the station holds
+    visit_time: np.ndarray  # per community: staff time (coordinator-months) visiting this month
+
+    @classmethod
+    def build(cls, pop: Population, p: dict[str, float], rng: np.random.Generator) -> Agenda:
+        """Households are runs of ``household_size`` residents in storage order (a rule);
+        platform use is drawn once, lower among the elderly (CNNIC 2022)."""
+        share = np.where(pop.age == ELDERLY, p["online_use_elderly"], p["online_use_share"])
+        online = rng.random(pop.size) < share
+        local = np.arange(pop.size) - pop.offsets[pop.community]
+        per = np.floor((pop.counts() - 1) / p["household_size"]).astype(np.int64) + 1
+        first = np.concatenate([[0], np.cumsum(per)[:-1]])
+        household = first[pop.community] + np.floor(local / p["household_size"]).astype(np.int64)
+        return cls(online=online, household=household,
+                   household_community=np.repeat(np.arange(pop.communities), per),
+                   contact_until=np.full(int(per.sum()), -1, np.int64),
+                   visit_time=np.zeros(pop.communities))
 
 
 @dataclass
@@ -64,7 +99,8 @@ class AffairsResult:
 def monthly(model: CommunityGovernanceModel) -> AffairsResult:
     """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
     streets count what is referred to them."""
-    result = settle(model.sizes.astype(float), meeting(model.pop, model.p["quorum_share"]),
+    result = settle(model.sizes.astype(float),
+                    meeting(model.pop, model.p["quorum_share"], agenda_reach(model)),
                     so_strength(model), bool(model.v["policy.community.deliberation"]),
                     model.p, model.streams[STREAM])
     for committee in model.committees:
@@ -85,15 +121,71 @@ def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
     return np.array(strength)
 
 
-def meeting(pop: Population, quorum_share: float) -> Meeting:
-    """Who attends (residents' last choices), whether the quorum is met, and how many
-    residents have someone at the meeting to raise their matter."""
+def agenda_reach(model: CommunityGovernanceModel) -> np.ndarray:
+    """Per resident: her matter reaches the meeting through someone there, a post on the
+    online platform, or the station's visits (visits go to whom the others miss)."""
+    heard = in_person(model.pop)
+    model.agenda.visit_time = np.zeros(model.pop.communities)
+    if not model.v["policy.community.deliberation"]:
+        return heard
+    if model.v["policy.linkage.info_platform"]:
+        heard = heard | posting(model.pop, model.agenda.online, model.p)
+    return heard | visited(model, heard)
+
+
+def in_person(pop: Population) -> np.ndarray:
+    """Per resident: she or a tie attends, or a representative of her residents' group
+    attends and she or a tie takes part (邻里事邻里议)."""
     here = pop.deliberating
     speaking = here & pop.representative
-    reps, present = attending_representatives(pop)
     active = pop.participating
     near = (pop.ties @ np.column_stack([here, active]).astype(np.float32)) > 0  # one pass
-    heard = here | near[:, 0] | ((active | near[:, 1]) & represented(pop, speaking))
+    return here | near[:, 0] | ((active | near[:, 1]) & represented(pop, speaking))
+
+
+def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """线上协商 (seed 001): a resident on the community's online platform posts her matter
+    when speaking up clears her threshold (the participation pull: disposition, age, trust,
+    efficacy) less ``online_post_ease``, what a post saves over joining in. No draw."""
+    age = np.where(pop.age == YOUNG, p["age_effect_young"],
+                   np.where(pop.age == ELDERLY, p["age_effect_elderly"], 0.0))
+    pull = (pop.disposition + age + p["trust_weight"] * (pop.trust - p["trust_initial"])
+            + pop.efficacy - pop.threshold)
+    return online & (pull + p["online_post_ease"] > 0)
+
+
+def visit_capacity(model: CommunityGovernanceModel) -> np.ndarray:
+    """Household visits the station's staff can make this month: the part of their time
+    they give to 民情大走访, one home visit taking ``convening_visit_time``."""
+    staff = np.array([len(c.staff) for c in model.committees], dtype=float)
+    return np.floor(staff * model.p["agenda_visit_share"] / model.p["convening_visit_time"])
+
+
+def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
+    """民情大走访, 网格化管理 (seed 001): the station's staff visit households with a resident
+    whose matter reaches nobody and no live line to the station, longest unvisited first,
+    as many as their time allows (a rule, no draw); a visit's line lasts
+    ``visit_contact_months``. Records the time spent; returns who has a live line."""
+    ag, month = model.agenda, model.month
+    unheard = np.zeros(ag.contact_until.size, bool)
+    unheard[ag.household[~heard]] = True
+    due = np.flatnonzero(unheard & (ag.contact_until < month))
+    due = due[np.lexsort((due, ag.contact_until[due], ag.household_community[due]))]
+    keys = ag.household_community[due]
+    rank = np.arange(due.size) - np.searchsorted(keys, keys, side="left")
+    chosen = due[rank < visit_capacity(model)[keys]]
+    ag.contact_until[chosen] = month + int(model.p["visit_contact_months"]) - 1
+    ag.visit_time = (np.bincount(ag.household_community[chosen], minlength=model.pop.communities)
+                     * model.p["convening_visit_time"])
+    return (ag.contact_until >= month)[ag.household]
+
+
+def meeting(pop: Population, quorum_share: float, heard: np.ndarray | None = None) -> Meeting:
+    """Who attends (residents' last choices), whether the quorum is met, and how many
+    residents' matters reach it (``heard``: by default through those who take part)."""
+    here = pop.deliberating
+    reps, present = attending_representatives(pop)
+    heard = in_person(pop) if heard is None else heard
     return Meeting(
         attendees=pop.per_community(here.astype(float)),
         quorate=quorate_meetings(reps, present, quorum_share),

@@ -100,7 +100,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
                     pivotal=settled.pivotal[pop.community])
     outreach = priorities.outreach(model)
     convened, spent = convene(model)
-    places = after_convening(placements(model), spent)
+    places = after_convening(placements(model), spent + model.agenda.visit_time)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
         positions=supervisable(places, pop.communities, p),
