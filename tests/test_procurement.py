@@ -11,6 +11,7 @@ from sanshe.sim.agents.social_org import (
 from sanshe.sim.mechanisms import ecology, procurement
 from sanshe.sim.mechanisms.services import Offers
 from sanshe.sim.model import CommunityGovernanceModel
+from sanshe.sim.so_directory import SODirectory
 from tests.helpers import SMALL, params
 
 
@@ -259,11 +260,14 @@ def test_bidders_index_lists_the_eligible_sos_in_model_order():
         ecology.found(model, PROFESSIONAL, 2, c, rng, ties=0.1)
         ecology.found(model, COMMUNITY, 2, c, rng, ties=0.1)
     for floor in (0.0, model.p["min_bid_capacity"]):
-        bidders = procurement._Bidders(model.sos, floor)
+        bidders = SODirectory(model.sos, floor)
         for c in range(len(model.committees)):
             for d in range(6):
                 lot = Lot(c, d, 1000.0)
                 expected = [so for so in model.sos if procurement.eligible(so, lot, floor)]
-                assert bidders.for_lot(lot) == expected
-    everyone = procurement._Bidders(model.sos, 0.0)
+                assert bidders.serving(c, d, any_domain=True) == expected
+                if floor == 0.0:  # a group organisation's project: agencies of its domain
+                    in_domain = [so for so in expected if so.domain == d]
+                    assert SODirectory(model.sos).serving(c, d) == in_domain
+    everyone = SODirectory(model.sos, 0.0)
     assert everyone.local and everyone.agencies  # both kinds of bidder were merged

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.group_org import GroupOrganization
-from sanshe.sim.agents.social_org import Contract, SocialOrganization
+from sanshe.sim.agents.social_org import Contract
 from sanshe.sim.mechanisms import needs
 from sanshe.sim.population import D
+from sanshe.sim.so_directory import SODirectory
 
 if TYPE_CHECKING:
     from sanshe.sim.mechanisms.services import Offers
@@ -50,34 +51,10 @@ def yearly(model: CommunityGovernanceModel) -> None:
         org.informed = rng.random() >= model.p["cadre_turnover"]
     seen = {target: seen_need(model, target) for target in {o.kind.target for o in orgs}}
     plan = joint_plan if model.v["policy.linkage.group_coordination"] else silo_plans
-    sos = _Contractors(model.sos)
+    sos = SODirectory(model.sos)
     for org, c, d in plan(orgs, seen, rng):
         model.group_projects.append((org.unique_id, c, d))
         _commission(model, org, c, d, rng, sos)
-
-
-class _Contractors:
-    """The district's SOs indexed once a year by where and in what they work, so each
-    project looks up its possible contractors instead of scanning every SO; lists keep the
-    order of ``model.sos`` (the jury's draws follow it)."""
-
-    def __init__(self, sos: list[SocialOrganization]) -> None:
-        Indexed = list[tuple[int, SocialOrganization]]
-        self.local: dict[tuple[int, int], Indexed] = {}  # community SOs by (community, domain)
-        self.agencies: dict[int, Indexed] = {}  # professionals by domain
-        self.community: dict[int, list[SocialOrganization]] = {}  # community SOs by community
-        for i, so in enumerate(sos):
-            if so.is_community:
-                self.local.setdefault((so.community, so.domain), []).append((i, so))
-                self.community.setdefault(so.community, []).append(so)
-            else:
-                self.agencies.setdefault(so.domain, []).append((i, so))
-
-    def serving(self, c: int, d: int) -> list[SocialOrganization]:
-        """SOs of domain ``d`` that can work in community ``c``: its own community SOs and
-        every agency (an agency works anywhere)."""
-        both = self.local.get((c, d), []) + self.agencies.get(d, [])
-        return [so for _, so in sorted(both, key=lambda pair: pair[0])]
 
 
 def seen_need(model: CommunityGovernanceModel, target: str) -> np.ndarray:
@@ -136,7 +113,7 @@ def duplicated(projects: list[tuple[int, int, int]]) -> int:
 
 
 def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int, d: int,
-                rng: np.random.Generator, sos: _Contractors) -> None:
+                rng: np.random.Generator, sos: SODirectory) -> None:
     """Buy the project from a local SO in the domain, or run it with own volunteers."""
     p = model.p
     slots = org.project_value * p["group_project_slots_share"] / 12.0 / p["unit_cost"]

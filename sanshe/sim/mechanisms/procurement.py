@@ -29,6 +29,7 @@ from sanshe.sim.agents.social_org import (  # noqa: F401 (Lot, responsive_split:
 )
 from sanshe.sim.mechanisms import needs, priorities
 from sanshe.sim.population import DOMAINS, D
+from sanshe.sim.so_directory import SODirectory
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -82,13 +83,13 @@ def procure(model: CommunityGovernanceModel) -> None:
         mode, float(v["policy.purchase.directed_share"]))
     model.year_contract_value = {}
     model.bureau.unawarded = 0.0
-    bidders = _Bidders(model.sos, p["min_bid_capacity"])
+    bidders = SODirectory(model.sos, p["min_bid_capacity"])  # who may bid, where
     held: dict[tuple[int, int], set[int]] = {}  # incumbents by (community, domain)
     for so_id, c, d in model.incumbents:
         held.setdefault((c, d), set()).add(so_id)
     partners = priorities.partner_index(model)
     for lot in lots:
-        candidates = bidders.for_lot(lot)
+        candidates = bidders.serving(lot.community, lot.domain, any_domain=True)
         incumbents = held.get((lot.community, lot.domain), set())
         winner = award(lot, candidates, rng.random() < directed_share, incumbents, p, rng)
         if winner is None:
@@ -197,30 +198,6 @@ def make_lots(weights: np.ndarray, budget: float, lot_size: float) -> list[Lot]:
     value = budget / count
     cells = np.repeat(np.arange(quota.size), lots_per_cell)
     return [Lot(int(k // D), int(k % D), value) for k in cells]
-
-
-class _Bidders:
-    """The SOs :func:`eligible` for a year's lots, indexed once a round (capacity does not
-    change while lots are awarded): agencies, and community SOs by (community, domain);
-    each lot's list keeps the order of ``model.sos`` (the award's draws follow it)."""
-
-    def __init__(self, sos: list[SocialOrganization], min_capacity: float) -> None:
-        self.agencies: list[tuple[int, SocialOrganization]] = []
-        self.local: dict[tuple[int, int], list[tuple[int, SocialOrganization]]] = {}
-        for i, so in enumerate(sos):
-            if so.capacity < min_capacity:
-                continue
-            if so.is_community:
-                self.local.setdefault((so.community, so.domain), []).append((i, so))
-            else:
-                self.agencies.append((i, so))
-
-    def for_lot(self, lot: Lot) -> list[SocialOrganization]:
-        """Eligible SOs for ``lot``, in the order of ``model.sos``."""
-        local = self.local.get((lot.community, lot.domain), [])
-        if not local:
-            return [so for _, so in self.agencies]
-        return [so for _, so in sorted(local + self.agencies, key=lambda pair: pair[0])]
 
 
 def eligible(so: SocialOrganization, lot: Lot, min_capacity: float) -> bool:
