@@ -36,14 +36,15 @@ def test_participating_neighbours_pull_residents_in():
 
 
 def test_mobilisation_and_points_raise_registering_and_turning_out():
-    p = params()
+    p = params(volunteer_availability=1.0)  # always free: only mobilisation and points differ
     base = setup()
     turnout = rate_after(base, context(base), p)
     pop = setup()
     assert rate_after(pop, context(pop, mobilisation=0.2), p) > turnout + 0.01
     assert pop.registered.mean() > base.registered.mean() + 0.02
     pop = setup()
-    assert rate_after(pop, context(pop, points=True), params(points_effect=0.15)) > turnout + 0.01
+    points = params(points_effect=0.15, volunteer_availability=1.0)
+    assert rate_after(pop, context(pop, points=True), points) > turnout + 0.01
     assert pop.registered.mean() > base.registered.mean() + 0.02
 
 
@@ -77,6 +78,62 @@ def test_a_dated_occasion_keeps_registered_volunteers_home():
         out[cost] = (pop.registered.mean(), pop.volunteer.mean())
     assert out[0.4][1] < 0.5 * out[0.0][1]
     assert abs(out[0.4][0] - out[0.0][0]) < 0.3 * out[0.0][0]
+
+
+def test_a_willing_volunteer_turns_out_only_in_months_she_is_free():
+    """Month-to-month availability: a registered volunteer who clears the occasion's cost
+    every month comes in about a share ``volunteer_availability`` of the months, one
+    resident's months scattering like independent draws (binomial), not as regulars."""
+    pop = setup(n=4000)
+    pop.registered[:] = True
+    p = params(reconsider_rate=0.0, volunteer_availability=0.4)
+    ctx, rng = context(pop), np.random.default_rng(11)
+    months = []
+    for _ in range(12):
+        participation.turn_out(pop, ctx, np.full(pop.size, 5.0), p, rng)  # all willing
+        months.append(pop.volunteer.copy())
+    came = np.array(months)
+    assert abs(came.mean() - 0.4) < 0.01
+    counts = came.sum(axis=0)
+    assert abs(counts.var() - 12 * 0.4 * 0.6) < 0.3  # binomial spread: no lasting regulars
+    assert abs(np.corrcoef(came[:-1].ravel(), came[1:].ravel())[0, 1]) < 0.03
+
+
+def test_an_unavailable_volunteer_never_turns_out_and_availability_ignores_pull():
+    """Only the free among the willing come, and who is free does not depend on how
+    strongly each is pulled: the keen and the barely willing are free equally often."""
+    willing = np.random.default_rng(2).random(20000) < 0.5
+    kept = willing.copy()
+    participation.available(kept, 0.3, np.random.default_rng(5))
+    free = np.random.default_rng(5).random(willing.size) < 0.3
+    assert np.array_equal(kept, willing & free)
+    pop = setup(n=20000)
+    pop.registered[:] = True
+    pull = np.where(np.arange(pop.size) % 2 == 0, 0.4, 5.0)  # barely willing vs keen
+    p = params(volunteer_availability=0.3, volunteer_occasion_cost=0.0, choice_noise=0.02)
+    participation.turn_out(pop, context(pop), pull, p, np.random.default_rng(6))
+    barely, keen = pop.volunteer[::2].mean(), pop.volunteer[1::2].mean()
+    assert abs(barely - 0.3) < 0.015 and abs(keen - 0.3) < 0.015
+
+
+def test_availability_leaves_registering_alone_and_always_free_changes_nothing():
+    """Registering is decided before the month's availability; with everyone always free
+    (share 1) the rule draws nothing, so turnout is the willing, as without it."""
+    out = {}
+    for share in (0.5, 1.0):
+        pop = setup()
+        participation.decide(pop, context(pop, mobilisation=0.3),
+                             params(reconsider_rate=1.0, volunteer_availability=share),
+                             np.random.default_rng(4))
+        out[share] = pop.registered.copy(), pop.volunteer.copy()
+    assert np.array_equal(out[0.5][0], out[1.0][0])
+    assert out[0.5][1].sum() < 0.6 * out[1.0][1].sum() and not (out[0.5][1] & ~out[1.0][1]).any()
+    rng = np.random.default_rng(9)
+    state = rng.bit_generator.state
+    willing = np.ones(100, bool)
+    participation.available(willing, 1.0, rng)
+    participation.available(np.zeros(100, bool), 0.5, rng)
+    assert willing.all() and rng.bit_generator.state == state
 
 
 def test_without_coordinators_nobody_turns_out_but_registration_stays():

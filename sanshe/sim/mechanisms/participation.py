@@ -285,10 +285,26 @@ def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float
     less the cost of a dated occasion (活动), plus the month's noise is positive; the
     occasions are what coordinators' time can supervise (``positions``: none without a
     coordinator), so beyond that a random set of them stays home (still registered).
-    Returns where that limit held someone out."""
+    Returns where that limit held someone out.
+
+    Only those free on the occasion's day can come (:func:`available`): whoever turns out
+    at all is then an occasional volunteer, not only a regular."""
     moment = pull - p["volunteer_occasion_cost"] + rng.normal(0.0, p["choice_noise"], pop.size)
     pop.volunteer[:] = pop.registered & (moment > 0)
+    available(pop.volunteer, p["volunteer_availability"], rng)
     return _ration(pop.volunteer, pop, ctx.positions, rng)
+
+
+def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> None:
+    """Keep in ``willing`` only those free for this month's dated occasion: each resident is
+    free with probability ``share``, drawn afresh every month and apart from her pull
+    (shifts, family, travel: episodic volunteering, Macduff 2005; Cnaan & Handy 2005).
+    One draw per resident, however many are willing, so the month's later draws stay
+    aligned between scenarios (common random numbers); none when nobody is willing or
+    everyone is always free (``share`` 1)."""
+    if share >= 1.0 or not willing.any():
+        return
+    willing &= rng.random(willing.size) < share
 
 
 def _rank_in_community(who: np.ndarray, community: np.ndarray,
