@@ -270,13 +270,23 @@ def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
     for k, flags in enumerate(doing):
         np.add(packed, np.float32(256**k), out=packed, where=flags)
     total = (pop.ties @ packed).astype(np.int32)
-    return [(total >> (8 * k)) & 255 for k in range(len(doing))]
+    last = len(doing) - 1  # nothing above the last kind: no mask
+    return [total >> (8 * k) if k == last else (total >> (8 * k)) & 255
+            for k in range(len(doing))]
 
 
 def tie_share(pop: Population, count: np.ndarray, who: np.ndarray | slice = slice(None)
               ) -> np.ndarray:
     """Share of the ties of residents ``who`` counted in ``count`` (:func:`tie_counts`)."""
     return count[who].astype(np.float32) / pop.degree[who]
+
+
+def choice_noise(rng: np.random.Generator, size: int, p: dict[str, float]) -> np.ndarray:
+    """Idiosyncratic shocks to ``size`` choices this month, drawn only for those who choose
+    (in single precision, ample for a shock of sd ``choice_noise``, and cheaper to draw)."""
+    noise = rng.standard_normal(size, dtype=np.float32)
+    noise *= np.float32(p["choice_noise"])
+    return noise
 
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
@@ -295,14 +305,13 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     drive = motivation(pop, ctx, p)
     pull = drive + peers
     pull -= pop.threshold
-    revisit = np.flatnonzero(rng.random(n) < p["reconsider_rate"])
+    revisit = np.flatnonzero(rng.random(n, dtype=np.float32) < p["reconsider_rate"])
 
     # Points (积分银行) act on registering and on staying registered alike: whoever
     # reconsiders, new or current volunteer, weighs them; and, earned by the hour, on
     # turning out. Their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
-    noise = rng.normal(0.0, p["choice_noise"], n)[revisit]
-    pop.registered[revisit] = pull[revisit] + points + noise > 0
+    pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
     bound = turn_out(pop, ctx, pull + points, p, rng)
 
     attend(pop, ctx, p, drive, revisit, attending, rng)
@@ -341,7 +350,6 @@ def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray
     if not ctx.deliberation:
         pop.deliberating[:] = False
         return
-    noise = rng.normal(0.0, p["choice_noise"], pop.size)
     who = revisit
     if ctx.convened is not None and ctx.convened.any():  # a visit asks her again, in person
         asked = ctx.convened.copy()
@@ -349,7 +357,7 @@ def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray
         who = np.flatnonzero(asked)
     peers = p["peer_weight"] * attending_peers(pop, attending, who) * pop.conditional[who]
     pull = (drive[who] + peers - pop.threshold[who]
-            - p["deliberation_extra_threshold"] + noise[who])
+            - p["deliberation_extra_threshold"] + choice_noise(rng, who.size, p))
     if ctx.convened is not None:
         pull = pull + p["convening_pull"] * ctx.convened[who]
     pop.deliberating[who] = pull > 0
@@ -387,7 +395,7 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members:
     when a member among their ties (``members``: each resident's ties who are members)
     asks, or leave the one joined; returns where joiners outnumbered the free places."""
     member = pop.member_of[revisit] >= 0
-    join_pull = pull[revisit] + rng.normal(0.0, p["choice_noise"], pop.size)[revisit]
+    join_pull = pull[revisit] + choice_noise(rng, revisit.size, p)
     stay_pull = join_pull + p["membership_attachment"]
     pop.member_of[revisit[member & (stay_pull < 0) & ~pop.founder[revisit]]] = -1
     # recruitment runs through networks: one hears of a group, and is asked, by a member
@@ -416,7 +424,7 @@ def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
     active = np.flatnonzero(pop.participating & ~pop.leader)
     chance = p["leader_emergence"] * (
         1.0 + p["outreach_leader_effect"] * outreach[pop.community[active]])
-    pop.leader[active[rng.random(active.size) < chance]] = True
+    pop.leader[active[rng.random(active.size, dtype=np.float32) < chance]] = True
 
 
 def update_efficacy(pop: Population, rewarded: np.ndarray, p: dict[str, float],
