@@ -469,3 +469,12 @@ def test_tie_counts_are_exact_whether_packed_or_column_by_column():
         for got, kind in zip(counts, flags, strict=True):
             assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
     assert pop.degree.max() > participation.PACKED_DEGREE  # the second took the other path
+
+
+def test_choice_noise_is_single_precision_with_the_parameter_sd():
+    """Shocks are drawn in single precision, as many as asked (one per chooser), with sd
+    ``choice_noise``."""
+    p = params(choice_noise=0.2)
+    noise = participation.choice_noise(np.random.default_rng(0), 200_000, p)
+    assert noise.dtype == np.float32 and noise.size == 200_000
+    assert abs(noise.mean()) < 0.002 and abs(noise.std() - 0.2) < 0.002
