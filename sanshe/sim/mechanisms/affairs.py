@@ -197,8 +197,10 @@ def meeting(pop: Population, quorum_share: float, heard: np.ndarray | None = Non
 def attending_representatives(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     """Per community: its residents' representatives, and how many of them attend (their
     latest choices) — what the quorum, convening and fellow representatives look at."""
-    return (pop.per_community(pop.representative),
-            pop.per_community(pop.representative & pop.deliberating))
+    reps = np.flatnonzero(pop.representative)  # a few in a hundred: count them, not all
+    where = pop.community[reps]
+    return (np.bincount(where, minlength=pop.communities).astype(float),
+            np.bincount(where[pop.deliberating[reps]], minlength=pop.communities).astype(float))
 
 
 def represented(pop: Population, speaking: np.ndarray) -> np.ndarray:
@@ -206,8 +208,9 @@ def represented(pop: Population, speaking: np.ndarray) -> np.ndarray:
     the group's matters (邻里事邻里议, seed 001; representatives are elected by and for
     their group: 城市居民委员会组织法 art. 9)."""
     groups = int(pop.residents_group[-1]) + 1 if pop.size else 0
-    voices = np.bincount(pop.residents_group, weights=speaking.astype(float), minlength=groups)
-    return voices[pop.residents_group] > 0
+    voiced = np.zeros(groups, bool)  # few speak: mark their groups, then one gather
+    voiced[pop.residents_group[speaking]] = True
+    return voiced[pop.residents_group]
 
 
 def quorum_needed(representatives: np.ndarray, quorum_share: float) -> np.ndarray:

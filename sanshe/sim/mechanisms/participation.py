@@ -95,9 +95,11 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     """Residents choose to register as volunteers and to turn out, deliberate or join an SO
     (threshold model); active residents may grow into leaders."""
     pop, p, v = model.pop, model.p, model.v
-    rewarded = pop.deliberating & settled.decided[pop.community]
-    update_efficacy(pop, rewarded, p, let_down=pop.deliberating & settled.failed[pop.community],
-                    pivotal=settled.pivotal[pop.community])
+    attenders = np.flatnonzero(pop.deliberating)  # only they hear how the meeting went
+    where = pop.community[attenders]
+    rewarded = settled.decided[where]
+    update_efficacy(pop, attenders[rewarded], p, let_down=attenders[settled.failed[where]],
+                    pivotal=settled.pivotal[where[rewarded]])
     outreach = priorities.outreach(model)
     convened, spent = convene(model)
     places = after_convening(placements(model), spent + model.agenda.visit_time)
@@ -114,7 +116,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
     model.capacity_bound = model.limits_bound.volunteers | model.limits_bound.members
     # a member's hours already count in her SO's output (members × slots_per_volunteer)
     extra = pop.volunteer & (pop.member_of < 0)
-    model.volunteering = assign(places, pop.per_community(extra.astype(float)))
+    model.volunteering = assign(places, pop.per_community(extra))
     emerge_leaders(pop, outreach, p, rng)
 
 
@@ -139,7 +141,7 @@ def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     keys = pop.community[absent]
     rank = np.arange(absent.size) - np.searchsorted(keys, keys, side="left")
     visited[absent[rank < visits[keys]]] = True
-    return visited, pop.per_community(visited.astype(float)) * p["convening_visit_time"]
+    return visited, pop.per_community(visited) * p["convening_visit_time"]
 
 
 def after_convening(places: list[Placement], spent: np.ndarray) -> list[Placement]:
@@ -233,26 +235,58 @@ def so_room(model: CommunityGovernanceModel) -> Room:
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
     """Intrinsic pull towards taking part, before peers and thresholds."""
-    age_effect = np.where(pop.age == YOUNG, p["age_effect_young"],
-                          np.where(pop.age == ELDERLY, p["age_effect_elderly"], 0.0))
-    return (
-        pop.disposition
-        + age_effect
-        + p["trust_weight"] * (pop.trust - p["trust_initial"])
-        + p["satisfaction_weight_part"] * (pop.satisfaction - p["satisfaction_initial"])
-        + pop.efficacy
-        + ctx.mobilisation
-    )
+    by_age = np.zeros(max(YOUNG, ELDERLY) + 1)
+    by_age[YOUNG], by_age[ELDERLY] = p["age_effect_young"], p["age_effect_elderly"]
+    drive = by_age[pop.age]  # one gather from a table of three, no chain of np.where
+    drive += pop.disposition
+    # the terms added one at a time, in place, in the order of the formula
+    for attitude, weight, start in ((pop.trust, "trust_weight", "trust_initial"),
+                                    (pop.satisfaction, "satisfaction_weight_part",
+                                     "satisfaction_initial")):
+        term = attitude - p[start]
+        term *= p[weight]
+        drive += term
+    drive += pop.efficacy
+    drive += ctx.mobilisation
+    return drive
 
 
-def tie_share(pop: Population, doing: np.ndarray) -> np.ndarray:
-    """Share of each resident's ties for whom ``doing`` holds."""
-    return (pop.ties @ doing.astype(np.float32)) / pop.degree
+#: Tie counts of several kinds are packed into one float32 per resident, one kind to each
+#: byte of its 24-bit significand, so one sparse product counts them all exactly (sums of
+#: whole numbers below 2**24); beyond this degree they are counted column by column.
+PACKED_DEGREE = 255
 
 
-def peer_share(pop: Population) -> np.ndarray:
-    """Share of each resident's ties who took part last month."""
-    return tie_share(pop, pop.participating)
+def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
+    """How many of each resident's ties do each of ``doing`` (at most three flags): one
+    sparse product for all of them (a month's tie products cost more than its arithmetic)."""
+    if len(doing) > 3:
+        raise ValueError("at most three kinds of tie count at once")
+    if pop.degree.size == 0 or pop.degree.max() > PACKED_DEGREE:
+        stacked = np.column_stack(doing).astype(np.float32)
+        counts = np.asarray(pop.ties @ stacked)
+        return [counts[:, k].astype(np.int32) for k in range(len(doing))]
+    packed = np.zeros(pop.size, np.float32)
+    for k, flags in enumerate(doing):
+        np.add(packed, np.float32(256**k), out=packed, where=flags)
+    total = (pop.ties @ packed).astype(np.int32)
+    last = len(doing) - 1  # nothing above the last kind: no mask
+    return [total >> (8 * k) if k == last else (total >> (8 * k)) & 255
+            for k in range(len(doing))]
+
+
+def tie_share(pop: Population, count: np.ndarray, who: np.ndarray | slice = slice(None)
+              ) -> np.ndarray:
+    """Share of the ties of residents ``who`` counted in ``count`` (:func:`tie_counts`)."""
+    return count[who].astype(np.float32) / pop.degree[who]
+
+
+def choice_noise(rng: np.random.Generator, size: int, p: dict[str, float]) -> np.ndarray:
+    """Idiosyncratic shocks to ``size`` choices this month, drawn only for those who choose
+    (in single precision, ample for a shock of sd ``choice_noise``, and cheaper to draw)."""
+    noise = rng.standard_normal(size, dtype=np.float32)
+    noise *= np.float32(p["choice_noise"])
+    return noise
 
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
@@ -261,22 +295,28 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     volunteers whether to turn out; returns, per community, whether a capacity limit
     (coordinators, member places) held someone out."""
     n = pop.size
-    peers = p["peer_weight"] * peer_share(pop) * pop.conditional  # free riders ignore peers
+    # last month's choices of each resident's ties, counted once: taking part, attending,
+    # membership (turning out and attending below leave membership as it was)
+    taking_part, attending, members = tie_counts(
+        pop, pop.participating, pop.deliberating, pop.member_of >= 0)
+    peers = tie_share(pop, taking_part)
+    peers *= p["peer_weight"]
+    peers *= pop.conditional  # free riders ignore peers
     drive = motivation(pop, ctx, p)
-    pull = drive + peers - pop.threshold
-    revisit = rng.random(n) < p["reconsider_rate"]
+    pull = drive + peers
+    pull -= pop.threshold
+    revisit = np.flatnonzero(rng.random(n, dtype=np.float32) < p["reconsider_rate"])
 
     # Points (积分银行) act on registering and on staying registered alike: whoever
     # reconsiders, new or current volunteer, weighs them; and, earned by the hour, on
     # turning out. Their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
-    wants = pull + points + rng.normal(0.0, p["choice_noise"], n) > 0
-    pop.registered[revisit] = wants[revisit]
+    pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
     bound = turn_out(pop, ctx, pull + points, p, rng)
 
-    attend(pop, ctx, p, drive, revisit, rng)
+    attend(pop, ctx, p, drive, revisit, attending, rng)
 
-    return Bound(bound, _membership(pop, pull, revisit, ctx, p, rng))
+    return Bound(bound, _membership(pop, pull, revisit, members, ctx, p, rng))
 
 
 def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
@@ -319,30 +359,37 @@ def _rank_in_community(who: np.ndarray, community: np.ndarray,
 
 
 def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray,
-           revisit: np.ndarray, rng: np.random.Generator) -> None:
-    """Residents who reconsider choose whether to attend the deliberation meeting;
-    ``drive`` is this month's :func:`motivation`."""
+           revisit: np.ndarray, attending: np.ndarray, rng: np.random.Generator) -> None:
+    """Residents who reconsider (``revisit``: their indices) choose whether to attend the
+    deliberation meeting; ``drive`` is this month's :func:`motivation`, ``attending`` each
+    resident's ties who attended last month."""
     if not ctx.deliberation:
         pop.deliberating[:] = False
         return
-    peers = p["peer_weight"] * attending_peers(pop) * pop.conditional  # free riders ignore
-    pull = (drive + peers - pop.threshold
-            - p["deliberation_extra_threshold"] + rng.normal(0.0, p["choice_noise"], pop.size))
-    if ctx.convened is not None:  # a visit asks her again, and in person
-        pull = pull + p["convening_pull"] * ctx.convened
-        revisit = revisit | ctx.convened
-    pop.deliberating[revisit] = (pull > 0)[revisit]
+    who = revisit
+    if ctx.convened is not None and ctx.convened.any():  # a visit asks her again, in person
+        asked = ctx.convened.copy()
+        asked[revisit] = True
+        who = np.flatnonzero(asked)
+    peers = p["peer_weight"] * attending_peers(pop, attending, who) * pop.conditional[who]
+    pull = (drive[who] + peers - pop.threshold[who]
+            - p["deliberation_extra_threshold"] + choice_noise(rng, who.size, p))
+    if ctx.convened is not None:
+        pull = pull + p["convening_pull"] * ctx.convened[who]
+    pop.deliberating[who] = pull > 0
 
 
-def attending_peers(pop: Population) -> np.ndarray:
-    """Last month's attendance each resident looks at: her ties' share, or for a
-    representative the share of her community's other representatives."""
-    here = pop.deliberating.astype(np.float32)
-    ties = tie_share(pop, pop.deliberating)
+def attending_peers(pop: Population, attending: np.ndarray, who: np.ndarray) -> np.ndarray:
+    """Last month's attendance residents ``who`` look at: their ties' share (``attending``:
+    each resident's ties who attended), or for a representative the share of her
+    community's other representatives."""
+    looked_at = tie_share(pop, attending, who).astype(float)
     reps, present = affairs.attending_representatives(pop)
-    c = pop.community
-    fellows = (present[c] - here) / np.maximum(reps[c] - 1.0, 1.0)
-    return np.where(pop.representative, fellows, ties)
+    rep = who[pop.representative[who]]
+    c = pop.community[rep]
+    here = pop.deliberating[rep].astype(np.float32)
+    looked_at[pop.representative[who]] = (present[c] - here) / np.maximum(reps[c] - 1.0, 1.0)
+    return looked_at
 
 
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
@@ -358,19 +405,19 @@ def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
     return bound
 
 
-def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, ctx: Context,
-                p: dict[str, float], rng: np.random.Generator) -> np.ndarray:
-    """Join a community SO with room when a member among one's ties asks, or leave the one
-    joined; returns where joiners outnumbered the free places."""
-    member = pop.member_of >= 0
-    join_pull = pull + rng.normal(0.0, p["choice_noise"], pop.size)
+def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members: np.ndarray,
+                ctx: Context, p: dict[str, float], rng: np.random.Generator) -> np.ndarray:
+    """Residents who reconsider (``revisit``: their indices) join a community SO with room
+    when a member among their ties (``members``: each resident's ties who are members)
+    asks, or leave the one joined; returns where joiners outnumbered the free places."""
+    member = pop.member_of[revisit] >= 0
+    join_pull = pull[revisit] + choice_noise(rng, revisit.size, p)
     stay_pull = join_pull + p["membership_attachment"]
-    leaving = revisit & member & (stay_pull < 0) & ~pop.founder
-    pop.member_of[leaving] = -1
+    pop.member_of[revisit[member & (stay_pull < 0) & ~pop.founder[revisit]]] = -1
     # recruitment runs through networks: one hears of a group, and is asked, by a member
     # among one's ties (Snow, Zurcher & Ekland-Olson 1980; McPherson et al. 1992)
-    asked = (pop.ties @ member.astype(np.float32)) > 0
-    joining = np.flatnonzero(revisit & ~member & asked & (join_pull > 0))
+    asked = members[revisit] > 0
+    joining = revisit[~member & asked & (join_pull > 0)]
     room = ctx.so_room
     free = np.bincount(room.community, weights=room.free, minlength=pop.communities)
     bound = np.bincount(pop.community[joining], minlength=pop.communities) > free
@@ -393,21 +440,23 @@ def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
     active = np.flatnonzero(pop.participating & ~pop.leader)
     chance = p["leader_emergence"] * (
         1.0 + p["outreach_leader_effect"] * outreach[pop.community[active]])
-    pop.leader[active[rng.random(active.size) < chance]] = True
+    pop.leader[active[rng.random(active.size, dtype=np.float32) < chance]] = True
 
 
 def update_efficacy(pop: Population, rewarded: np.ndarray, p: dict[str, float],
                     let_down: np.ndarray | None = None,
                     pivotal: np.ndarray | None = None) -> None:
     """Efficacy decays; it rises for attenders of meetings that decided something and falls
-    for those of meetings that could not be held (Choi & Robertson 2014).
+    for those of meetings that could not be held (Choi & Robertson 2014). ``rewarded`` and
+    ``let_down`` select residents (a mask or indices).
 
-    The rise is scaled by ``pivotal`` (per resident: the attenders the quorum needed over
-    those who came, at most 1): in a full room one's presence changed little (a
-    decelerating production function: Oliver, Marwell & Teixeira 1985).
+    The rise is scaled by ``pivotal`` (for each resident ``rewarded`` selects, in its order:
+    the attenders the quorum needed over those who came, at most 1): in a full room one's
+    presence changed little (a decelerating production function: Oliver, Marwell &
+    Teixeira 1985).
     """
     pop.efficacy *= 1.0 - p["efficacy_decay"]
-    weight = 1.0 if pivotal is None else pivotal[rewarded]
+    weight = 1.0 if pivotal is None else pivotal
     pop.efficacy[rewarded] += p["efficacy_gain"] * weight
     if let_down is not None:
         pop.efficacy[let_down] -= p["efficacy_loss"]

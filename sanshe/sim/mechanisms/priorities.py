@@ -75,7 +75,9 @@ def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None
     """Residents come to trust SOs they see working in their community (seed 001)."""
     if model.v["policy.four_priorities.landing"]:
         pop = model.pop
-        pop.trust += model.p["landing_trust_gain"] * presence[pop.community] * (1 - pop.trust)
+        room = 1 - pop.trust  # in place: one temporary for a city of millions, not three
+        room *= (model.p["landing_trust_gain"] * presence)[pop.community]
+        pop.trust += room
 
 
 def outreach(model: CommunityGovernanceModel) -> np.ndarray:
