@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -169,16 +170,56 @@ def test_a_failed_run_makes_compare_exit_1(tmp_path: Path, monkeypatch, capsys) 
     assert len(reports) == 1 and "ValueError: bad luck" in reports[0].read_text()
 
 
-def _finished(path: Path) -> int:
-    try:  # a short lock wait: a poll blocked behind the writer would miss the moment
-        with sqlite3.connect(path, timeout=0.1) as conn:
+def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    """A connection to an existing store (never creates the file) that leaves transaction
+    control to us."""
+    return sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=timeout,
+                           isolation_level=None)
+
+
+def _finished(path: Path, timeout: float = 5.0) -> int:
+    try:
+        with contextlib.closing(_connect(path, timeout)) as conn:
             return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
     except sqlite3.Error:
         return 0  # not created yet
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
-def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> None:
+def _hold_after_the_first_run(
+    path: Path, proc: subprocess.Popen
+) -> tuple[sqlite3.Connection, int]:
+    """Once a run is stored, take the store's write lock: ``(connection, runs stored)``.
+
+    While the lock is held the compare cannot store another run (it waits, as for any
+    other writer), so however late this poll comes, the signal meets a compare with
+    ``stored`` runs in the store and the rest still to do (47 runs to compute while the
+    poll sleeps 20 ms). The caller signals, then lets go.
+    """
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if _finished(path, timeout=0.1) >= 1:  # short waits: never sit behind the writer
+            conn = _connect(path, timeout=0.1)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                stored = conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
+                return conn, stored.fetchone()[0]
+            except sqlite3.Error:  # the compare is writing: try again
+                conn.close()
+        time.sleep(0.02)
+    raise AssertionError(f"no run stored before the compare ended (exit {proc.poll()})")
+
+
+@pytest.mark.parametrize(
+    ("how", "workers"),
+    [(signal.SIGKILL, []), (signal.SIGINT, []), (signal.SIGINT, ["--workers", "2"])],
+    ids=["SIGKILL", "SIGINT", "SIGINT-workers"],
+)
+def test_resume_after_an_interruption(
+    tmp_path: Path, how: signal.Signals, workers: list[str]
+) -> None:
+    """A compare killed (SIGKILL) or interrupted (Ctrl-C: SIGINT to it alone, as `kill -INT`
+    sends; in this process or on worker processes) keeps its finished runs whole, and the
+    same command resumes with only the missing ones."""
     path = tmp_path / "resume.sqlite"
     command = [
         sys.executable,
@@ -192,6 +233,7 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
         "--months",
         "60",
         *SMALL,
+        *workers,
         "--db",
         f"sqlite:///{path}",
         "--no-report",
@@ -200,15 +242,20 @@ def test_resume_after_an_interruption(tmp_path: Path, how: signal.Signals) -> No
     proc = subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 300
-    while _finished(path) < 1 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    lock, at_signal = _hold_after_the_first_run(path, proc)
     proc.send_signal(how)
-    _out, err = proc.communicate(timeout=300)  # after SIGKILL, workers finish their run
+    lock.rollback()
+    lock.close()
+    _out, err = proc.communicate(timeout=300)
     stored = _finished(path)
-    assert 1 <= stored < 48, "the run finished before it could be interrupted"
-    if how == signal.SIGINT:
-        assert proc.returncode == 130 and "finished runs are kept" in err
+    assert 1 <= at_signal < 48, "the compare finished before it could be interrupted"
+    if how == signal.SIGKILL:
+        assert stored == at_signal  # killed waiting for the lock or computing
+    else:
+        # promptly: at most the batch waiting for the lock lands after Ctrl-C
+        assert at_signal <= stored < 48
+        assert workers or stored <= at_signal + 1  # in this process a batch is one run
+        assert proc.returncode == 130 and "finished runs are kept" in err, err
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # every stored run is whole: all its finals and months, never part of them

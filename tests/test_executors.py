@@ -7,7 +7,10 @@ by name (``spawn`` hands the parent's ``sys.path`` to its children).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,7 @@ from sanshe.experiments.executors import (
     check_versions,
     collect,
     guarded_call,
+    held_interrupts,
     installed,
     open_executor,
 )
@@ -35,6 +39,22 @@ def _square_or_fail(x: int) -> int:
 def _pid(x: int) -> int:
     time.sleep(0.05)
     return os.getpid()
+
+
+def _note_pid_and_sleep(arg: tuple[str, float]) -> int:
+    """Write this worker's pid to a file, then sleep: a run that is still going."""
+    path, seconds = arg
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _pid_from(path: Path, timeout: float = 120.0) -> int:
+    """The pid a worker wrote to ``path`` (spawned workers take a few seconds to start)."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return int(path.read_text())
 
 
 def _dask_or_skip() -> None:
@@ -166,3 +186,75 @@ def test_workers_running_other_sanshe_code_are_refused() -> None:
     if commit:
         with pytest.raises(InputError, match="other sanshe code"):
             check_versions(_Cluster({"tcp://a:1": (version, "0" * 40)}))
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------
+def test_held_interrupts_raises_when_the_block_ends() -> None:
+    finished = False
+    with pytest.raises(KeyboardInterrupt), held_interrupts() as caught:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs here, and only takes a note
+        assert caught == [signal.SIGINT]
+        finished = True
+    assert finished
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_held_interrupts_leaves_other_threads_and_handlers_alone() -> None:
+    seen = []
+
+    def in_a_thread() -> None:
+        with held_interrupts():
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    with held_interrupts():
+        seen.append(signal.getsignal(signal.SIGINT))
+    assert seen[0] is signal.default_int_handler  # a thread cannot take signals
+    assert seen[1] is not signal.default_int_handler  # the main thread holds them
+
+
+def test_ctrl_c_stops_a_local_pool_at_once(tmp_path: Path) -> None:
+    """Ctrl-C while a worker is mid-run (a run of a minute): KeyboardInterrupt within
+    seconds, and the worker ended rather than waited for."""
+    marker = tmp_path / "pid"
+    sent: list[float] = []
+
+    def ctrl_c_once_the_run_started() -> None:
+        _pid_from(marker)
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)  # the coordinator alone, as `kill -INT` does
+
+    thread = threading.Thread(target=ctrl_c_once_the_run_started)
+    thread.start()
+    with pytest.raises(KeyboardInterrupt), open_executor("local", 1) as pool:
+        list(collect(pool, _note_pid_and_sleep, [(0, (str(marker), 60.0))]))
+    stopped = time.monotonic() - sent[0]
+    thread.join()
+    assert stopped < 15, f"{stopped:.1f} s from Ctrl-C to the end of the pool"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(marker.read_text()), 0)  # the worker is gone
+
+
+def test_a_worker_ignores_ctrl_c_and_the_coordinator_stops_it(tmp_path: Path) -> None:
+    marker = tmp_path / "pid"
+    outcomes: list = []
+    with open_executor("local", 1) as pool:
+        stream = collect(pool, _note_pid_and_sleep, [(0, (str(marker), 1.0))])
+        pid = None
+
+        def ctrl_c_the_worker() -> None:
+            nonlocal pid
+            pid = _pid_from(marker)
+            os.kill(pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+
+        thread = threading.Thread(target=ctrl_c_the_worker)
+        thread.start()
+        try:
+            outcomes.extend(stream)
+        except KeyboardInterrupt:  # the worker's interrupted run, re-raised here
+            outcomes.append("KeyboardInterrupt")
+        thread.join()
+    assert outcomes == [(0, pid)]  # the run finished in spite of the signal

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import signal
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -130,6 +132,26 @@ def test_python_run_finishes_the_others_then_reports_the_failures() -> None:
     assert [isinstance(o, RunResult) for o in outcomes] == [True, True, True, False]
     with pytest.raises(runner.RunsFailed, match="1 of 4 runs failed; the first"):
         runner.results_or_raise(jobs, outcomes)
+
+
+def test_ctrl_c_during_a_commit_waits_for_it(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C lands while a finished run is being stored: the run is stored whole, then
+    the sweep stops (the interrupt is raised after the commit, not inside it)."""
+    store = ResultStore(f"sqlite:///{tmp_path / 'ctrl-c.sqlite'}")
+    experiment = store.experiment("ctrl-c", "compare", {"test": 1})
+    jobs = jobs_of(plan(["baseline"], 3, 1, 2, TINY))
+    save_runs = store.save_runs
+
+    def ctrl_c_mid_write(*args, **kwargs) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal's handler runs here, inside the write
+        save_runs(*args, **kwargs)
+
+    monkeypatch.setattr(store, "save_runs", ctrl_c_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        list(runner.run_jobs(jobs, run_single, executor="serial", store=store,
+                             experiment=experiment, progress=False))
+    assert store.finished_keys(experiment) == {jobs[0].key}  # stored, and nothing after
 
 
 class _LosingPool(Pool):

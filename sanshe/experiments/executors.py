@@ -10,6 +10,10 @@ Workers only ever receive a picklable top-level function and its argument (a
 :class:`~model.experiment.RunSpec` carrying the resolved scenario), so they need the
 ``model`` package installed but no scenario files. Only the coordinating process writes to
 the results store.
+
+Ctrl-C is the coordinator's alone: local workers ignore SIGINT, the coordinator holds it
+while it is inside ``concurrent.futures``' bookkeeping or a store commit
+(:func:`held_interrupts`) and then stops the workers at once (:meth:`ProcessPool.stop`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +48,48 @@ LOCAL_CLUSTER_CONFIG = {
 #: Tasks kept in flight per worker: enough to keep every worker busy, few enough that
 #: finished results never pile up in memory.
 IN_FLIGHT_PER_WORKER = 2
+
+#: Seconds the coordinator waits for a finished task before it looks whether Ctrl-C was
+#: pressed meanwhile: how late, at most, a Ctrl-C stops a sweep on worker processes.
+WAIT_SLICE_S = 0.1
+
+#: Seconds to wait for a terminated worker process to end.
+STOP_WAIT_S = 5.0
+
+
+@contextmanager
+def held_interrupts() -> Iterator[list[int]]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt.
+
+    Python raises KeyboardInterrupt at whatever bytecode the main thread is running. Inside
+    ``concurrent.futures.wait``, which takes the futures' locks one by one, it can leave a
+    lock taken: the pool's manager thread then blocks on it for ever and the interpreter,
+    which joins that thread at exit, never exits. Inside a store write it would cut the
+    transaction short. So these blocks take the signal as a note (the yielded list, for a
+    block that waits and wants to stop early) and raise when they end. Only in the main
+    thread under Python's default handler; elsewhere (another thread, a handler of the
+    caller's) the block runs as is.
+    """
+    caught: list[int] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def ignore_interrupts() -> None:
+    """Worker initializer: a terminal's Ctrl-C (sent to the whole process group) is left
+    to the coordinator, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class RunError(Exception):
@@ -144,11 +192,40 @@ class ProcessPool(Pool):
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.executor = cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=ignore_interrupts,
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
-        return self.executor.submit(fn, *args)
+        with held_interrupts():  # submitting may start a worker process
+            return self.executor.submit(fn, *args)
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        """Block until one of ``futures`` is done, or raise KeyboardInterrupt within
+        :data:`WAIT_SLICE_S` of a Ctrl-C."""
+        futures = list(futures)
+        done: set[Any] = set()
+        with held_interrupts() as caught:
+            while not done and not caught:
+                done, _ = cf.wait(futures, timeout=WAIT_SLICE_S, return_when=cf.FIRST_COMPLETED)
+        return done
+
+    def stop(self) -> None:
+        """Stop now: drop the queued tasks and end the workers mid-run (their runs would
+        be stored by nobody), so the process exits at once, not after the running tasks."""
+        with held_interrupts():
+            terminate = getattr(self.executor, "terminate_workers", None)  # Python 3.14+
+            if terminate is not None:
+                terminate()
+                return
+            processes = list((self.executor._processes or {}).values())
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.exitcode is None:
+                    process.terminate()
+            for process in processes:
+                process.join(STOP_WAIT_S)
 
     @property
     def capacity(self) -> int:
@@ -240,8 +317,7 @@ def open_executor(
         try:
             yield pool
         except BaseException:
-            # Ctrl-C or an error: drop queued runs instead of finishing them first.
-            pool.executor.shutdown(wait=False, cancel_futures=True)
+            pool.stop()  # Ctrl-C, an error or an abandoned sweep: no run left to wait for
             raise
         pool.executor.shutdown(wait=True)
     else:

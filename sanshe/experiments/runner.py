@@ -43,6 +43,7 @@ from sanshe.experiments.executors import (
     collect,
     default_workers,
     guarded_call,
+    held_interrupts,
     open_executor,
 )
 from sanshe.inputs.errors import InputError
@@ -291,7 +292,8 @@ def _outcomes(
                 landed, seconds = outcome
                 sizer.record(seconds)
             if store is not None:
-                _store(store, experiment, chunk, landed)
+                with held_interrupts():  # Ctrl-C waits for the commit: no half-stored batch
+                    _store(store, experiment, chunk, landed)
             for job, result in zip(chunk, landed, strict=True):
                 failed += isinstance(result, RunError)
                 if bar is not None:
