@@ -287,7 +287,8 @@ def check_executor(kind: str, workers: int | None, scheduler: str | None) -> Non
         )
 
 
-def _import_distributed() -> Any:
+def import_distributed() -> Any:
+    """dask.distributed, or an InputError that says how to install it."""
     try:
         import distributed
     except ImportError as exc:
@@ -325,7 +326,7 @@ def open_executor(
 
 
 def _dask_pool(workers: int, scheduler: str | None) -> Iterator[Pool]:
-    distributed = _import_distributed()
+    distributed = import_distributed()
     cluster = None
     try:
         if scheduler:

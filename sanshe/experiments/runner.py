@@ -44,9 +44,9 @@ from sanshe.experiments.executors import (
     default_workers,
     guarded_call,
     held_interrupts,
+    import_distributed,
     open_executor,
 )
-from sanshe.inputs.errors import InputError
 
 if TYPE_CHECKING:
     from sanshe.experiments.experiment import RunResult, RunSpec
@@ -167,13 +167,7 @@ def check(kind: str, workers: int | None = None, scheduler: str | None = None) -
     """InputError unless the executor options are usable (Dask: installed); no runs."""
     check_executor(kind, workers, scheduler)
     if kind == "dask":
-        try:
-            import distributed  # noqa: F401
-        except ImportError as exc:
-            raise InputError(
-                "--executor dask needs dask.distributed, which is not installed: "
-                "pip install 'sanshe[distributed]'."
-            ) from exc
+        import_distributed()
 
 
 def run_jobs(
