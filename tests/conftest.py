@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL server for the store tests, and fabricated runs.
+"""Shared fixtures: a real PostgreSQL server for the store tests, and fabricated runs;
+Ctrl-C deliverable whatever started the test run.
 
 ``pg_url`` uses ``SANSHE_TEST_POSTGRES_URL`` when set. Otherwise it starts a throwaway
 server for the test session: ``initdb`` and ``pg_ctl`` from PATH or
@@ -15,6 +16,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -33,6 +35,17 @@ _PG_USER_CANDIDATES = ("postgres", "nobody")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
+def pytest_configure(config: pytest.Config) -> None:
+    """A test run started in the background (``cmd &`` without job control, ``nohup``)
+    inherits SIGINT ignored, and so would every process it starts: Python then installs no
+    KeyboardInterrupt handler, and the tests of what Ctrl-C does (held interrupts, a
+    stopped pool, an interrupted compare) would fail for the runner's reason, not the
+    product's. Restore Python's own handler, which the compare's subprocesses inherit as
+    the default."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _pg_binary(name: str) -> str | None:
     found = shutil.which(name)
     if found:
