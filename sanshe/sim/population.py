@@ -44,6 +44,14 @@ YOUNG, MIDDLE, ELDERLY = 0, 1, 2
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
+def age_effect(age: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """Per resident: her age class's pull towards taking part (``age_effect_young`` /
+    ``_elderly``; none in middle age), one gather from a table of three."""
+    by_age = np.zeros(max(YOUNG, ELDERLY) + 1)
+    by_age[YOUNG], by_age[ELDERLY] = p["age_effect_young"], p["age_effect_elderly"]
+    return by_age[age]
+
+
 def keep_freed_memory(limit: int = 1 << 30) -> bool:
     """Let the C allocator reuse freed blocks of up to ``limit`` bytes instead of mapping
     fresh pages for every large temporary array. By default glibc maps each block above

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import ELDERLY, YOUNG, Population
+from sanshe.sim.population import ELDERLY, Population, age_effect
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -147,9 +147,8 @@ def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndar
     """线上协商 (seed 001): a resident on the community's online platform posts her matter
     when speaking up clears her threshold (the participation pull: disposition, age, trust,
     efficacy) less ``online_post_ease``, what a post saves over joining in. No draw."""
-    age = np.where(pop.age == YOUNG, p["age_effect_young"],
-                   np.where(pop.age == ELDERLY, p["age_effect_elderly"], 0.0))
-    pull = (pop.disposition + age + p["trust_weight"] * (pop.trust - p["trust_initial"])
+    pull = (pop.disposition + age_effect(pop.age, p)
+            + p["trust_weight"] * (pop.trust - p["trust_initial"])
             + pop.efficacy - pop.threshold)
     return online & (pull + p["online_post_ease"] > 0)
 
@@ -157,8 +156,17 @@ def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndar
 def visit_capacity(model: CommunityGovernanceModel) -> np.ndarray:
     """Household visits the station's staff can make this month: the part of their time
     they give to 民情大走访, one home visit taking ``convening_visit_time``."""
-    staff = np.array([len(c.staff) for c in model.committees], dtype=float)
-    return np.floor(staff * model.p["agenda_visit_share"] / model.p["convening_visit_time"])
+    return np.floor(station_staff(model) * model.p["agenda_visit_share"]
+                    / model.p["convening_visit_time"])
+
+
+def station_staff(model: CommunityGovernanceModel) -> np.ndarray:
+    """Per community: the social workers its station (社工站) employs this month, whose
+    time the visits and the convening take."""
+    staff = np.zeros(model.pop.communities)
+    for committee in model.committees:
+        staff[committee.index] = len(committee.staff)
+    return staff
 
 
 def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:

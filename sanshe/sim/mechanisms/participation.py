@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sanshe.sim.mechanisms import affairs, group_orgs, priorities
-from sanshe.sim.population import ELDERLY, YOUNG, Population
+from sanshe.sim.population import Population, age_effect
 
 if TYPE_CHECKING:
     from sanshe.sim.mechanisms.affairs import AffairsResult
@@ -130,9 +130,7 @@ def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     visited = np.zeros(pop.size, bool)
     if not model.v["policy.community.deliberation"]:
         return visited, np.zeros(pop.communities)
-    staff = np.zeros(pop.communities)
-    for committee in model.committees:
-        staff[committee.index] = len(committee.staff)
+    staff = affairs.station_staff(model)
     reps, present = affairs.attending_representatives(pop)
     lacking = np.maximum(affairs.quorum_needed(reps, p["quorum_share"]) - present, 0.0)
     visits = np.minimum(lacking, np.floor(staff / p["convening_visit_time"]))
@@ -235,9 +233,7 @@ def so_room(model: CommunityGovernanceModel) -> Room:
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
     """Intrinsic pull towards taking part, before peers and thresholds."""
-    by_age = np.zeros(max(YOUNG, ELDERLY) + 1)
-    by_age[YOUNG], by_age[ELDERLY] = p["age_effect_young"], p["age_effect_elderly"]
-    drive = by_age[pop.age]  # one gather from a table of three, no chain of np.where
+    drive = age_effect(pop.age, p)
     drive += pop.disposition
     # the terms added one at a time, in place, in the order of the formula
     for attitude, weight, start in ((pop.trust, "trust_weight", "trust_initial"),
