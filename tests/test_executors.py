@@ -125,6 +125,15 @@ def test_explicit_in_flight_limit_with_serial_pool() -> None:
         assert drawn == [0]
 
 
+def test_runs_done_together_come_in_submission_order() -> None:
+    """The serial pool finishes every submitted run before waiting, so each wait finds
+    several done: they must come (and be stored) in the order they ran, not a set's."""
+    with open_executor("serial") as pool:
+        keys = [key for key, _ in collect(pool, _square, [(i, i) for i in range(60)],
+                                          in_flight=30)]
+    assert keys == list(range(60))
+
+
 def test_guarded_call_returns_run_error_that_pickles() -> None:
     import pickle
 

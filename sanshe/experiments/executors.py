@@ -403,7 +403,8 @@ def collect(
     ``outcome`` is ``fn``'s return value, or a :class:`RunError` when the run raised in the
     worker or the executor lost it (a worker died). Tasks are drawn lazily from ``tasks``
     and at most ``in_flight`` (default twice the pool's capacity) are submitted at once, so
-    a generator of a million tasks costs no memory. Results come in completion order.
+    a generator of a million tasks costs no memory. Results come in completion order
+    (those done together, in submission order).
     """
     pending: dict[Any, Any] = {}
     source = iter(tasks)
@@ -424,7 +425,10 @@ def collect(
 
     fill()
     while pending:
-        for future in pool.wait_any(pending):
+        done = pool.wait_any(pending)
+        # Several done at once come in submission order, not a set's (id-hash) order, so a
+        # serial sweep stores and yields its runs in the order it ran them.
+        for future in [f for f in pending if f in done]:
             key = pending.pop(future)
             yield key, _outcome(future)
         fill()
