@@ -63,9 +63,15 @@ class Contract:
     evaluated: bool = False
     kind: str = SERVICE  # what the lot bought (SERVICE or one of DELIVERABLES)
     deliverables: float = 0.0  # administrative deliverables produced (meet no need)
+    # The contract's own account (专款专用): the buyer pays a twelfth of the value in each
+    # month and the SO draws only what the contract cost it (finance.draw_on_contracts).
+    balance: float = 0.0  # yuan paid in and not yet drawn
+    effort: float = 0.0  # this month's share of the SO's staff effort spent on it
+    units_charged: float = 0.0  # units delivered on it this month, volunteers' included
 
     @property
     def monthly_payment(self) -> float:
+        """What the buyer pays into the contract's account each month."""
         return self.value / 12.0
 
 
@@ -195,6 +201,21 @@ class SocialOrganization(mesa.Agent):
         affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
         return max(min(needed, affordable - len(self.staff)), 0)
 
+    def share_effort(self, p: dict[str, float], output: float, on_contracts: float) -> None:
+        """Each contract's share of this month's staff time, which its account pays in
+        salaries (专款专用), and a fresh count of the units charged to it. Members'
+        volunteering takes contracted work first, as in :meth:`staff_needed`; a landed
+        agency's outreach is its contracts' obligation. Shares follow contracted slots."""
+        members = p["slots_per_volunteer"] * self.members
+        staff = output - members  # staff service output, net of outreach
+        busy = min(max(on_contracts - members, 0.0), staff) / staff if staff > 0 else 0.0
+        outreach = self.outreach_share(p)
+        share = outreach + (1.0 - outreach) * busy
+        total = self.contracted()
+        for contract in self.contracts:
+            contract.effort = share * contract.slots / total if total > 0 else 0.0
+            contract.units_charged = 0.0
+
     # --- service ----------------------------------------------------------------------
     def offer_services(self, offers: Offers, open_expressed: np.ndarray,
                        p: dict[str, float]) -> None:
@@ -209,6 +230,7 @@ class SocialOrganization(mesa.Agent):
         per_slot = o * p["real_service_cost"] + (1 - o)
         needed = self.contracted() * per_slot
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
+        self.share_effort(p, effort, min(effort, needed))
         responsive = self.responsiveness
         for contract in self.contracts:
             c = contract.community
