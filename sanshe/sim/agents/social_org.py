@@ -203,12 +203,12 @@ class SocialOrganization(mesa.Agent):
 
     def share_effort(self, p: dict[str, float], output: float, on_contracts: float) -> None:
         """Each contract's share of this month's staff time, which its account pays in
-        salaries (专款专用), and a fresh count of the units charged to it. Members'
-        volunteering takes contracted work first, as in :meth:`staff_needed`; a landed
-        agency's outreach is its contracts' obligation. Shares follow contracted slots."""
-        members = p["slots_per_volunteer"] * self.members
-        staff = output - members  # staff service output, net of outreach
-        busy = min(max(on_contracts - members, 0.0), staff) / staff if staff > 0 else 0.0
+        salaries (专款专用), and a fresh count of the units charged to it. Paid staff are
+        hired for the contracts (:meth:`posts_to_fill`), so contracted work falls on them
+        first and members' volunteering on the rest; a landed agency's outreach is its
+        contracts' obligation. Shares follow contracted slots."""
+        staff = output - p["slots_per_volunteer"] * self.members  # net of outreach
+        busy = min(on_contracts, staff) / staff if staff > 0 else 0.0
         outreach = self.outreach_share(p)
         share = outreach + (1.0 - outreach) * busy
         total = self.contracted()

@@ -105,10 +105,11 @@ def charges(so: SocialOrganization, contract: Contract, p: dict[str, float],
 def draw_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization,
                       salary: float) -> float:
     """专款专用: each buyer pays a twelfth of the value into the contract's account; the
-    SO draws what the contract cost it, as far as the balance goes, and buys the
-    activities' materials whether or not the account covers them; at the contract's end
-    the balance returns to the buyer. Returns the part of the SO's own costs the draws
-    covered (what crowds out its fundraising)."""
+    SO draws what the contract cost it, as far as the balance goes (a draw short of the
+    cost pays each part pro rata: the SO buys the materials the account pays for and
+    carries the rest of its salaries itself); at the contract's end the balance returns to
+    the buyer. Returns the part of the SO's own costs the draws covered, which is what it
+    keeps (and what crowds out its fundraising)."""
     covered = 0.0
     for contract in so.contracts:
         if contract.months_left <= 0:  # ended: its account is closed
@@ -118,8 +119,9 @@ def draw_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization,
         drawn = min(charge.total, contract.balance)
         contract.balance -= drawn
         so.ledger.receive(contract.buyer, drawn)
-        so.cash += drawn - charge.activity
-        covered += drawn * charge.own_costs / charge.total if drawn > 0 else 0.0
+        own = drawn * charge.own_costs / charge.total if drawn > 0 else 0.0
+        so.cash += own  # the rest buys the activities' materials
+        covered += own
         _spent(model, contract.buyer, drawn)
         contract.units_charged = 0.0  # charged once
         contract.months_left -= 1
