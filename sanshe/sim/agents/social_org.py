@@ -190,12 +190,18 @@ class SocialOrganization(mesa.Agent):
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
         """Posts the SO opens this month: enough staff for its contracts, as far as contract
-        income and reserves pay them; with no work and no money it lets one go."""
+        income (the twelfths paid into their accounts, which pay the staff time spent on
+        them) and reserves pay them; with no work and no money it lets one go, and so it
+        does with more staff than its contracts need (the accounts pay only the time spent
+        on them: 专款专用)."""
         if not self.contracts:
             if self.staff and self.cash < 0:
                 self.staff.pop().remove()
             return 0
         needed = self.staff_needed(p) - len(self.staff)
+        if needed < 0 and self.cash < 0:
+            self.staff.pop().remove()
+            return 0
         income = sum(c.monthly_payment for c in self.contracts)
         reserve = self.cash / p["reserve_spending_months"]
         affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
