@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sanshe.sim.agents.social_org import Contract, SocialOrganization
-from sanshe.sim.mechanisms import finance, services
+from sanshe.sim.mechanisms import ecology, finance, services
 from sanshe.sim.mechanisms.participation import Placement
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import D
@@ -89,6 +89,15 @@ def test_the_balance_returns_to_the_buyer_when_the_contract_ends():
     assert contract.balance == 0.0 and contract.months_left == 0
     finance.draw_on_contracts(model, so, salary)  # ended: no more money in or out
     assert model.gov_month == spent and contract.balance == 0.0
+
+
+def test_a_closing_so_returns_what_its_accounts_hold():
+    model, so, salary = _agency()
+    contract = _contract(so)
+    finance.draw_on_contracts(model, so, salary)
+    ecology.close(model, so)
+    assert model.returned_month == pytest.approx(VALUE / 12)
+    assert contract.balance == 0.0
 
 
 def test_an_idle_contract_costs_the_government_nothing():

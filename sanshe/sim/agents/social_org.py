@@ -74,6 +74,11 @@ class Contract:
         """What the buyer pays into the contract's account each month."""
         return self.value / 12.0
 
+    def close_account(self) -> float:
+        """结余资金: empty the account; what it held goes back to the buyer."""
+        left, self.balance = self.balance, 0.0
+        return left
+
 
 @dataclass
 class Ledger:

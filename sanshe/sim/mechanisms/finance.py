@@ -125,8 +125,8 @@ def draw_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization,
         _spent(model, contract.buyer, drawn)
         contract.units_charged = 0.0  # charged once
         contract.months_left -= 1
-        if contract.months_left <= 0:
-            return_balance(model, contract)
+        if contract.months_left <= 0:  # the balance goes back to the buyer
+            model.returned_month += contract.close_account()
     return covered
 
 
@@ -136,12 +136,6 @@ def _spent(model: CommunityGovernanceModel, buyer: str, amount: float) -> None:
         model.group_month += amount
     else:
         model.gov_month += amount
-
-
-def return_balance(model: CommunityGovernanceModel, contract: Contract) -> None:
-    """结余资金: what a contract's account still holds goes back to its buyer."""
-    model.returned_month += contract.balance
-    contract.balance = 0.0
 
 
 def fees_and_dues(so: SocialOrganization, p: dict[str, float],
