@@ -139,11 +139,13 @@ def _gifts(model: CommunityGovernanceModel) -> dict[int, float]:
     salary = float(model.v["policy.social_work.salary_index"])
     free = priorities.free_space(model)
     rents = {so.unique_id: priorities.rent_factor(model, so, free) for so in model.sos}
-    return finance.donations(model, salary, rents)
+    return finance.donations(model, salary, rents, {})  # no contract covers any cost
 
 
 def test_contract_money_crowds_out_fundraising_effort():
-    """Andreoni & Payne 2011: an agency fundraises for the costs its contracts leave open."""
+    """Andreoni & Payne 2011: an agency fundraises for the costs its contracts leave open —
+    as far as the contracts' draws pay its staff and overhead, not what their accounts
+    hold unspent (专款专用)."""
     from sanshe.sim.agents.social_org import Contract
     from sanshe.sim.mechanisms import finance
 
@@ -152,11 +154,19 @@ def test_contract_money_crowds_out_fundraising_effort():
     so.contracts = []
     p, salary = model.p, float(model.v["policy.social_work.salary_index"])
     costs = so.monthly_costs(p, salary, 1.0)
-    assert costs > 0 and finance.fundraising_effort(so, p, salary, 1.0, 0.0) == 1.0
-    so.contracts = [Contract("purchase", 0, 0, 12 * costs / 2, 1.0)]
-    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0) == pytest.approx(0.5)
-    so.contracts = [Contract("purchase", 0, 0, 24 * costs, 1.0)]
-    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0) == 0.0
+    assert costs > 0 and finance.fundraising_effort(so, p, salary, 1.0, 0.0, 0.0) == 1.0
+    idle = Contract("purchase", 0, 0, 24 * costs, 1.0)  # paid in plenty, nothing done
+    so.contracts = [idle]
+    covered = finance.draw_on_contracts(model, so, salary)
+    assert covered == 0.0 and finance.fundraising_effort(so, p, salary, 1.0, 0.0, covered) == 1.0
+    busy = Contract("purchase", 0, 0, 24 * costs, 1.0)  # its staff time: half the costs
+    busy.effort = costs / 2 / (finance.salary_bill(so, p, salary)
+                               * (1 + p["contract_overhead_share"]))
+    so.contracts = [busy]
+    covered = finance.draw_on_contracts(model, so, salary)
+    assert covered == pytest.approx(costs / 2)
+    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0, covered) == pytest.approx(0.5)
+    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0, 2 * costs) == 0.0
 
 
 def test_donors_give_what_is_asked_up_to_a_pool_per_resident():

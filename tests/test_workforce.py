@@ -46,6 +46,20 @@ def test_an_agency_without_work_or_money_lets_one_go() -> None:
     assert len(agency.staff) == staff - 1
 
 
+def test_an_agency_with_more_staff_than_its_contracts_need_and_no_money_lets_one_go() -> None:
+    """Its contracts' accounts pay only the staff time spent on them (专款专用)."""
+    model = _model()
+    agency = next(so for so in model.sos if not so.is_community)
+    while len(agency.staff) < 3:
+        workforce.hire(model, agency, model.streams[workforce.STREAM])
+    agency.contracts.append(Contract("purchase", 0, 0, 12_000, 1.0))  # one worker's work
+    assert agency.staff_needed(model.p) < len(agency.staff)
+    agency.cash = 1.0  # it can still pay them: it keeps them
+    assert agency.posts_to_fill(model.p, 0.8) == 0 and len(agency.staff) == 3
+    agency.cash = -1.0
+    assert agency.posts_to_fill(model.p, 0.8) == 0 and len(agency.staff) == 2
+
+
 def test_stations_fill_their_funded_posts() -> None:
     model = _model(**{"policy.social_work.posts_per_community": 3})
     assert all(len(c.staff) == 3 for c in model.committees)  # hired when built

@@ -171,6 +171,7 @@ class CommunityGovernanceModel(mesa.Model):
         self.gov_month = 0.0
         self.group_month = 0.0
         self.nongov_month = 0.0
+        self.returned_month = 0.0  # contract balances returned to their buyers (结余资金)
         self.community_so_served = 0.0  # needs met by community SOs (their activity)
 
     # ------------------------------------------------------------------ the month

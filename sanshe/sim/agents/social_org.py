@@ -63,10 +63,21 @@ class Contract:
     evaluated: bool = False
     kind: str = SERVICE  # what the lot bought (SERVICE or one of DELIVERABLES)
     deliverables: float = 0.0  # administrative deliverables produced (meet no need)
+    # The contract's own account (专款专用): the buyer pays a twelfth of the value in each
+    # month and the SO draws only what the contract cost it (finance.draw_on_contracts).
+    balance: float = 0.0  # yuan paid in and not yet drawn
+    effort: float = 0.0  # this month's share of the SO's staff effort spent on it
+    units_charged: float = 0.0  # units delivered on it this month, volunteers' included
 
     @property
     def monthly_payment(self) -> float:
+        """What the buyer pays into the contract's account each month."""
         return self.value / 12.0
+
+    def close_account(self) -> float:
+        """结余资金: empty the account; what it held goes back to the buyer."""
+        left, self.balance = self.balance, 0.0
+        return left
 
 
 @dataclass
@@ -184,16 +195,37 @@ class SocialOrganization(mesa.Agent):
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
         """Posts the SO opens this month: enough staff for its contracts, as far as contract
-        income and reserves pay them; with no work and no money it lets one go."""
+        income (the twelfths paid into their accounts, which pay the staff time spent on
+        them) and reserves pay them; with no work and no money it lets one go, and so it
+        does with more staff than its contracts need (the accounts pay only the time spent
+        on them: 专款专用)."""
         if not self.contracts:
             if self.staff and self.cash < 0:
                 self.staff.pop().remove()
             return 0
         needed = self.staff_needed(p) - len(self.staff)
+        if needed < 0 and self.cash < 0:
+            self.staff.pop().remove()
+            return 0
         income = sum(c.monthly_payment for c in self.contracts)
         reserve = self.cash / p["reserve_spending_months"]
         affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
         return max(min(needed, affordable - len(self.staff)), 0)
+
+    def share_effort(self, p: dict[str, float], output: float, on_contracts: float) -> None:
+        """Each contract's share of this month's staff time, which its account pays in
+        salaries (专款专用), and a fresh count of the units charged to it. Paid staff are
+        hired for the contracts (:meth:`posts_to_fill`), so contracted work falls on them
+        first and members' volunteering on the rest; a landed agency's outreach is its
+        contracts' obligation. Shares follow contracted slots."""
+        staff = output - p["slots_per_volunteer"] * self.members  # net of outreach
+        busy = min(on_contracts, staff) / staff if staff > 0 else 0.0
+        outreach = self.outreach_share(p)
+        share = outreach + (1.0 - outreach) * busy
+        total = self.contracted()
+        for contract in self.contracts:
+            contract.effort = share * contract.slots / total if total > 0 else 0.0
+            contract.units_charged = 0.0
 
     # --- service ----------------------------------------------------------------------
     def offer_services(self, offers: Offers, open_expressed: np.ndarray,
@@ -209,6 +241,7 @@ class SocialOrganization(mesa.Agent):
         per_slot = o * p["real_service_cost"] + (1 - o)
         needed = self.contracted() * per_slot
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
+        self.share_effort(p, effort, min(effort, needed))
         responsive = self.responsiveness
         for contract in self.contracts:
             c = contract.community

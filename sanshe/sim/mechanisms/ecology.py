@@ -273,7 +273,9 @@ def _closes(so: SocialOrganization, salary: float, p: dict[str, float],
 
 
 def close(model: CommunityGovernanceModel, so: SocialOrganization) -> None:
-    """An SO closes: staff leave, members are free, contracts lapse."""
+    """An SO closes: staff leave, members are free, contracts lapse and what their
+    accounts hold goes back to the buyers (结余资金收回)."""
+    model.returned_month += sum([contract.close_account() for contract in so.contracts])
     for worker in so.staff:
         worker.remove()
     so.staff = []

@@ -40,6 +40,7 @@ from sanshe.sim.mechanisms import affairs, group_orgs, priorities
 from sanshe.sim.population import Population, age_effect
 
 if TYPE_CHECKING:
+    from sanshe.sim.agents.social_org import Contract
     from sanshe.sim.mechanisms.affairs import AffairsResult
     from sanshe.sim.model import CommunityGovernanceModel
 
@@ -70,6 +71,7 @@ class Placement:
     domain: int
     coordinators: float  # full-time equivalents of organisers' time
     volunteers: float = 0.0
+    contract: Contract | None = None  # the contract the volunteers serve on, if any
 
 
 class Bound(NamedTuple):
@@ -171,11 +173,14 @@ def placements(model: CommunityGovernanceModel) -> list[Placement]:
     landing = priorities.landing(model)
     for so in model.sos:
         if so.is_community:
+            own = next((k for k in so.contracts
+                        if (k.community, k.domain) == (so.community, so.domain)), None)
             out.append(Placement(so, so.community, so.domain,
-                                 venue[so.community] + len(so.staff)))
+                                 venue[so.community] + len(so.staff), contract=own))
         elif landing and so.contracts:
             share = len(so.staff) / len(so.contracts)
-            out += [Placement(so, k.community, k.domain, share) for k in so.contracts]
+            out += [Placement(so, k.community, k.domain, share, contract=k)
+                    for k in so.contracts]
     return [place for place in out if place.coordinators > 0]
 
 

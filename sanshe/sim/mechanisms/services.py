@@ -164,7 +164,8 @@ def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
             if provider.unique_id in alive:  # an SO that closed since takes nobody's hours
                 if provider.unique_id not in quality_of:
                     quality_of[provider.unique_id] = provider.quality(model.p)
-                offers.add((provider, None, True), c, place.domain, slots,
+                # volunteers on a contract's placement: its account pays their materials
+                offers.add((provider, None, True, place.contract), c, place.domain, slots,
                            quality_of[provider.unique_id], True)
             continue
         staff = provider.staff
@@ -182,14 +183,19 @@ def _split(counts: np.ndarray) -> np.ndarray:
 
 def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
     """Credit each contract and SO with the needs it met and at what quality (plain floats:
-    numpy scalars would make every later sum on the SO slow)."""
+    numpy scalars would make every later sum on the SO slow), and charge each contract the
+    units delivered on it — volunteers' on its placement too (a fourth element of an SO's
+    provider tuple), though they count in no contract's record."""
     by_so: dict[int, float] = {}
     community_served = 0.0
     for provider, served, quality in zip(offers.provider, delivery.offer_served.tolist(),
                                          offers.quality, strict=True):
         if not isinstance(provider, tuple):
             continue
-        so, contract, on_spec = provider
+        so, contract, on_spec = provider[:3]
+        charged = provider[3] if len(provider) > 3 else contract
+        if charged is not None:  # the contract whose account pays the units' materials
+            charged.units_charged += served
         key = so.unique_id
         by_so[key] = by_so.get(key, 0.0) + served
         if so.is_community:

@@ -1,0 +1,142 @@
+"""Contract accounts, 专款专用 (sanshe/sim/mechanisms/finance.py): the buyer pays into the
+contract's account, the SO draws what the contract cost it, the rest goes back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sanshe.sim.agents.social_org import Contract, SocialOrganization
+from sanshe.sim.mechanisms import ecology, finance, services
+from sanshe.sim.mechanisms.participation import Placement
+from sanshe.sim.model import CommunityGovernanceModel
+from sanshe.sim.population import D
+from tests.helpers import SMALL
+
+VALUE = 120_000.0  # a twelfth is 10,000 yuan
+
+
+def _agency() -> tuple[CommunityGovernanceModel, SocialOrganization, float]:
+    """A small district's seeded agency (it has staff) with no contracts, counters at 0."""
+    model = CommunityGovernanceModel("full_linkage", seed=2, **SMALL)
+    so = next(s for s in model.sos if not s.is_community and s.staff)
+    so.contracts = []
+    model.gov_month = model.group_month = model.returned_month = 0.0
+    return model, so, float(model.v["policy.social_work.salary_index"])
+
+
+def _contract(so: SocialOrganization, buyer: str = "purchase", value: float = VALUE,
+              effort: float = 0.0, units: float = 0.0) -> Contract:
+    contract = Contract(buyer, so.community, so.domain, value, 5.0)
+    contract.effort, contract.units_charged = effort, units
+    so.contracts.append(contract)
+    return contract
+
+
+def test_the_buyer_pays_a_twelfth_into_the_account_not_to_the_so():
+    model, so, salary = _agency()
+    contract = _contract(so)
+    cash = so.cash
+    finance.draw_on_contracts(model, so, salary)
+    assert contract.balance == pytest.approx(VALUE / 12)  # idle: nothing drawn
+    assert so.cash == cash and model.gov_month == 0.0
+    assert contract.months_left == 11
+
+
+def test_the_so_draws_what_the_contract_cost_it_and_spending_counts_the_draw():
+    model, so, salary = _agency()
+    contract = _contract(so, effort=0.5, units=4.0)
+    p, cash = model.p, so.cash
+    staff = 0.5 * len(so.staff) * salary * p["local_wage"]
+    activity = p["activity_cost_share"] * p["unit_cost"] * 4.0
+    cost = (staff + activity) * (1.0 + p["contract_overhead_share"])
+    assert 0 < cost < VALUE / 12
+    covered = finance.draw_on_contracts(model, so, salary)
+    assert model.gov_month == pytest.approx(cost)
+    assert contract.balance == pytest.approx(VALUE / 12 - cost)
+    assert so.ledger.month["purchase"] == pytest.approx(cost)
+    # the materials are bought: the SO keeps the staff time and the management fee
+    assert so.cash - cash == pytest.approx(cost - activity)
+    assert covered == pytest.approx(cost - activity)
+    assert contract.units_charged == 0.0  # charged once
+
+
+def test_group_org_draws_are_group_spending_not_government_spending():
+    model, so, salary = _agency()
+    _contract(so, buyer="group_org", effort=0.2)
+    finance.draw_on_contracts(model, so, salary)
+    assert model.group_month > 0 and model.gov_month == 0.0
+
+
+def test_the_so_never_draws_more_than_the_balance():
+    model, so, salary = _agency()
+    contract = _contract(so, value=1_200.0, effort=1.0, units=10.0)  # 100 a month in
+    assert finance.charges(so, contract, model.p, salary).total > 100.0
+    finance.draw_on_contracts(model, so, salary)
+    assert model.gov_month == pytest.approx(100.0)
+    assert contract.balance == 0.0
+
+
+def test_the_balance_returns_to_the_buyer_when_the_contract_ends():
+    model, so, salary = _agency()
+    contract = _contract(so, effort=0.1)
+    for _ in range(12):
+        contract.effort = 0.1
+        finance.draw_on_contracts(model, so, salary)
+    spent = model.gov_month
+    assert 0 < spent < VALUE
+    assert model.returned_month == pytest.approx(VALUE - spent)
+    assert contract.balance == 0.0 and contract.months_left == 0
+    finance.draw_on_contracts(model, so, salary)  # ended: no more money in or out
+    assert model.gov_month == spent and contract.balance == 0.0
+
+
+def test_a_closing_so_returns_what_its_accounts_hold():
+    model, so, salary = _agency()
+    contract = _contract(so)
+    finance.draw_on_contracts(model, so, salary)
+    ecology.close(model, so)
+    assert model.returned_month == pytest.approx(VALUE / 12)
+    assert contract.balance == 0.0
+
+
+def test_an_idle_contract_costs_the_government_nothing():
+    model, so, salary = _agency()
+    _contract(so)
+    for _ in range(12):
+        finance.draw_on_contracts(model, so, salary)
+    assert model.gov_month == 0.0
+    assert model.returned_month == pytest.approx(VALUE)
+
+
+def test_contracts_share_the_staff_time_by_their_slots():
+    model, so, _ = _agency()
+    small, large = _contract(so), _contract(so)
+    small.slots, large.slots = 1.0, 3.0
+    output = so.output(model.p)
+    so.share_effort(model.p, output, output)  # fully busy on the contracts
+    assert small.effort + large.effort == pytest.approx(1.0)
+    assert large.effort == pytest.approx(3 * small.effort)
+    so.share_effort(model.p, output, 0.0)  # no contracted work: only the outreach
+    assert small.effort + large.effort == pytest.approx(so.outreach_share(model.p))
+
+
+def test_volunteers_units_on_a_contract_are_charged_its_activity_cost():
+    model, so, salary = _agency()
+    contract = _contract(so)
+    c, d = contract.community, contract.domain
+    pop = model.pop
+    pop.need_domain[:] = -1
+    here = pop.block(c)
+    pop.need_domain[here] = d
+    pop.need_expressed[here] = True
+    model.volunteering = [Placement(so, c, d, 1.0, volunteers=20.0, contract=contract)]
+    offers = services.Offers()
+    services.offer_volunteer_hours(model, offers, np.zeros((pop.communities, D)))
+    delivery = services.deliver(pop, offers, np.random.default_rng(0))
+    services._credit(model, offers, delivery)
+    assert contract.units_charged > 0  # charged to the contract's account
+    assert contract.served == 0.0  # though not in its record
+    charge = finance.charges(so, contract, model.p, salary)
+    assert charge.activity == pytest.approx(
+        model.p["activity_cost_share"] * model.p["unit_cost"] * contract.units_charged)
