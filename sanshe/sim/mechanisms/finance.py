@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sanshe.sim.agents.social_org import SOURCES
 from sanshe.sim.mechanisms import ecology, group_orgs, priorities
 
 if TYPE_CHECKING:
@@ -35,33 +36,61 @@ STREAM: str | None = None
 
 
 def monthly(model: CommunityGovernanceModel) -> None:
-    """Every SO's month of money and growth, then government and group-org spending."""
+    """Every SO's month of money and growth, then government and group-org spending.
+
+    Each SO's costs, fees and dues are worked out once and read by both its fundraising
+    and its settling (an SO's costs do not change within the month's accounts), and the
+    month's constants are looked up once, not per SO: with tens of thousands of SOs in a
+    city these loops are a large part of the month (docs/performance.md)."""
+    p, sos = model.p, model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    free = priorities.free_space(model).tolist()  # plain floats: the loops below are scalar
-    members = np.bincount(model.pop.member_of[model.pop.member_of >= 0]).tolist()
-    rents, covered = {}, {}
-    for so in model.sos:
-        so.members = members[so.unique_id] if so.unique_id < len(members) else 0
-        rents[so.unique_id] = priorities.rent_factor(model, so, free)
-        so.ledger.month = dict.fromkeys(so.ledger.month, 0.0)
-        covered[so.unique_id] = draw_on_contracts(model, so, salary)
-    gifts = donations(model, salary, rents, covered)
+    count_members(model)
+    served_by = model.served_by_so
+    served = [served_by.get(so.unique_id, 0.0) for so in sos]
+    costs = [so.monthly_costs(p, salary, rent)
+             for so, rent in zip(sos, priorities.rent_factors(model, sos), strict=True)]
+    takings = [fees_and_dues(so, p, s) for so, s in zip(sos, served, strict=True)]
+    open_month(sos)
+    covered = [draw_on_contracts(model, so, salary) if so.contracts else 0.0 for so in sos]
+    gifts = donations(model, [
+        ask(so, p, fundraising_effort(cost, fees, dues, cover), s)
+        for so, s, cost, (fees, dues), cover in zip(sos, served, costs, takings, covered,
+                                                     strict=True)])
     training = float(model.v["policy.incubation.training"])
+    for so, s, cost, (fees, dues), gift in zip(sos, served, costs, takings, gifts,
+                                               strict=True):
+        _settle(model, so, s, cost, fees, dues, gift, training)
+
+
+def count_members(model: CommunityGovernanceModel) -> None:
+    """Every SO's members this month (residents whose ``member_of`` is its id)."""
+    member_of = model.pop.member_of
+    members = np.bincount(member_of[member_of >= 0]).tolist()
+    known = len(members)
     for so in model.sos:
-        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0),
-                training)
+        so.members = members[so.unique_id] if so.unique_id < known else 0
 
 
-def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: float,
-            rent_factor: float, gift: float, training: float) -> None:
-    """One SO's month after its contracts' draws: gifts, fees and dues in, costs out,
+def open_month(sos: list[SocialOrganization]) -> None:
+    """A new month in every SO's ledger: this month's column starts at zero."""
+    blank = dict.fromkeys(SOURCES, 0.0)
+    for so in sos:
+        so.ledger.month = blank.copy()
+
+
+def _settle(model: CommunityGovernanceModel, so: SocialOrganization, served: float,
+            costs: float, fees: float, dues: float, gift: float, training: float) -> None:
+    """One SO's month after its contracts' draws: gifts, fees and dues in, ``costs`` out,
     capacity grows (``training``: the incubators' training level, for an incubated SO)."""
     p = model.p
-    served = model.served_by_so.get(so.unique_id, 0.0)
-    income = _fees_and_dues(model, so, served) + gift * (1.0 - p["fundraising_cost"])
-    so.ledger.receive("donations", gift)
+    ledger = so.ledger
+    ledger.receive("fees", fees)
+    ledger.receive("dues", dues)
+    model.nongov_month += fees + dues
+    income = fees + dues + gift * (1.0 - p["fundraising_cost"])
+    ledger.receive("donations", gift)
     model.nongov_month += gift
-    so.cash += income - so.monthly_costs(p, salary, rent_factor)
+    so.cash += income - costs
     ecology.grow_capacity(so, served, training if so.incubated else 0.0, p)
     so.age += 1
     so.incubated_months = max(so.incubated_months - 1, 0)
@@ -146,54 +175,36 @@ def fees_and_dues(so: SocialOrganization, p: dict[str, float],
     return fees, dues
 
 
-def _fees_and_dues(model: CommunityGovernanceModel, so: SocialOrganization,
-                   served: float) -> float:
-    """Fees and dues received this month."""
-    fees, dues = fees_and_dues(so, model.p, served)
-    so.ledger.receive("fees", fees)
-    so.ledger.receive("dues", dues)
-    model.nongov_month += fees + dues
-    return fees + dues
-
-
-def fundraising_effort(so: SocialOrganization, p: dict[str, float], salary: float,
-                       rent_factor: float, served: float, covered: float) -> float:
-    """Share of full effort an SO puts into fundraising: the part of its costs that its
+def fundraising_effort(costs: float, fees: float, dues: float, covered: float) -> float:
+    """Share of full effort an SO puts into fundraising: the part of its ``costs`` that its
     contracts' draws (``covered``: staff time and management fee, not what an account
     holds unspent), fees and dues leave uncovered (grants crowd out effort: Andreoni &
     Payne 2011); an SO with no costs does not fundraise."""
-    costs = so.monthly_costs(p, salary, rent_factor)
     if costs <= 0:
         return 0.0
-    fees, dues = fees_and_dues(so, p, served)
     other = covered + fees + dues
     return min(max(1.0 - other / costs, 0.0), 1.0)
 
 
-def donations(model: CommunityGovernanceModel, salary: float, rents: dict[int, float],
-              covered: dict[int, float]) -> dict[int, float]:
-    """This month's gifts by SO id. Each SO asks in proportion to its effort, reputation
+def ask(so: SocialOrganization, p: dict[str, float], effort: float, served: float) -> float:
+    """What an SO asks of donors this month: in proportion to its ``effort``, reputation
     and record (needs met + members), scaled by donors' response to its government share
-    (``covered``: by SO id, the part of its costs its contracts' draws paid this month);
-    donors give what is asked up to the month's pool (``donor_pool`` per resident, the
-    share ``donor_reach_base`` of it without the platform) and ration it pro rata when
-    asks exceed it."""
+    (``crowding``: Heutel 2014)."""
+    response = max(1.0 + p["crowding"] * so.ledger.government_share(), 0.0)
+    return (effort * p["donation_rate"] * so.reputation * (served + so.members)
+            * p["unit_cost"] * response)
+
+
+def donations(model: CommunityGovernanceModel, asks: list[float]) -> list[float]:
+    """This month's gifts, one for each ask (:func:`ask`): donors give what is asked up to
+    the month's pool (``donor_pool`` per resident, the share ``donor_reach_base`` of it
+    without the platform) and ration it pro rata when asks exceed it."""
     p = model.p
-    asks: dict[int, float] = {}
-    crowding, rate, unit = p["crowding"], p["donation_rate"], p["unit_cost"]
-    served_by = model.served_by_so
-    for so in model.sos:
-        served = served_by.get(so.unique_id, 0.0)
-        effort = fundraising_effort(so, p, salary, rents[so.unique_id], served,
-                                    covered.get(so.unique_id, 0.0))
-        response = max(1.0 + crowding * so.ledger.government_share(), 0.0)
-        asks[so.unique_id] = (effort * rate * so.reputation
-                              * (served + so.members) * unit * response)
     reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
     pool = p["donor_pool"] * model.pop.size / 12.0 * reach
-    total = sum(asks.values())
+    total = sum(asks)
     given = min(total, pool) / total if total > 0 else 0.0
-    return {k: a * given for k, a in asks.items()}
+    return [a * given for a in asks]
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:

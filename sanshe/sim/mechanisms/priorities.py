@@ -40,12 +40,14 @@ def venue(model: CommunityGovernanceModel) -> np.ndarray:
     return base + (1.0 - base) * free_space(model)
 
 
-def rent_factor(model: CommunityGovernanceModel, so: SocialOrganization,
-                free: np.ndarray) -> float:
-    """Share of its rent an SO pays: community space is given to community SOs, and to
-    agencies too when they land in the community (社会组织优先落地社区)."""
+def rent_factors(model: CommunityGovernanceModel, sos: list[SocialOrganization]
+                 ) -> list[float]:
+    """Share of its rent each SO of ``sos`` pays: community space is given to community
+    SOs, and to agencies too when they land in the community (社会组织优先落地社区)."""
     landing = bool(model.v["policy.four_priorities.landing"])
-    return 1.0 - (free[so.community] if (so.is_community or landing) else 0.0)
+    free = free_space(model).tolist()  # plain floats: one per SO below
+    return [1.0 - (free[so.community] if (so.is_community or landing) else 0.0)
+            for so in sos]
 
 
 def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
