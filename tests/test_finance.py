@@ -71,7 +71,8 @@ def test_group_org_draws_are_group_spending_not_government_spending():
 def test_the_so_never_draws_more_than_the_balance():
     model, so, salary = _agency()
     contract = _contract(so, value=1_200.0, effort=1.0, units=10.0)  # 100 a month in
-    assert finance.charges(so, contract, model.p, salary).total > 100.0
+    bill = finance.salary_bill(so, model.p, salary)
+    assert finance.charges(bill, contract, model.p).total > 100.0
     finance.draw_on_contracts(model, so, salary)
     assert model.gov_month == pytest.approx(100.0)
     assert contract.balance == 0.0
@@ -137,6 +138,6 @@ def test_volunteers_units_on_a_contract_are_charged_its_activity_cost():
     services._credit(model, offers, delivery)
     assert contract.units_charged > 0  # charged to the contract's account
     assert contract.served == 0.0  # though not in its record
-    charge = finance.charges(so, contract, model.p, salary)
+    charge = finance.charges(finance.salary_bill(so, model.p, salary), contract, model.p)
     assert charge.activity == pytest.approx(
         model.p["activity_cost_share"] * model.p["unit_cost"] * contract.units_charged)

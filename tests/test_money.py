@@ -133,18 +133,13 @@ def _district(**overrides) -> CommunityGovernanceModel:
     return model
 
 
-def _gifts(model: CommunityGovernanceModel) -> list[float]:
+def _gifts(model: CommunityGovernanceModel) -> np.ndarray:
     """This month's gifts to the district's SOs if no contract covered any cost."""
-    from sanshe.sim.mechanisms import finance, priorities
+    from sanshe.sim.mechanisms import finance
 
-    p, salary = model.p, float(model.v["policy.social_work.salary_index"])
-    asks = []
-    for so, rent in zip(model.sos, priorities.rent_factors(model, model.sos), strict=True):
-        served = model.served_by_so.get(so.unique_id, 0.0)
-        fees, dues = finance.fees_and_dues(so, p, served)
-        effort = finance.fundraising_effort(so.monthly_costs(p, salary, rent), fees, dues, 0.0)
-        asks.append(finance.ask(so, p, effort, served))
-    return finance.donations(model, asks)
+    salary = float(model.v["policy.social_work.salary_index"])
+    books = finance.open_books(model, salary)
+    return finance.donations(model, finance.asks(model, books, np.zeros(len(model.sos))))
 
 
 def test_contract_money_crowds_out_fundraising_effort():

@@ -88,13 +88,14 @@ def rate(so: SocialOrganization, p: dict[str, float]) -> int:
     return 0
 
 
-def grow_capacity(so: SocialOrganization, served: float, training: float,
-                  p: dict[str, float]) -> None:
-    """Capacity grows by doing and by training, and erodes without either."""
-    doing = p["capacity_learning"] * min(served / p["learning_full_services"], 1.0)
+def grow_capacity(capacity: np.ndarray, served: np.ndarray, training: np.ndarray,
+                  p: dict[str, float]) -> np.ndarray:
+    """SOs' capacity after a month: it grows by doing (``served``) and by training, and
+    erodes without either."""
+    doing = p["capacity_learning"] * np.minimum(served / p["learning_full_services"], 1.0)
     schooled = p["training_gain"] * training
-    so.capacity += (doing + schooled) * (1.0 - so.capacity) - p["capacity_decay"] * so.capacity
-    so.capacity = min(max(so.capacity, 0.0), 1.0)
+    grown = capacity + ((doing + schooled) * (1.0 - capacity) - p["capacity_decay"] * capacity)
+    return np.clip(grown, 0.0, 1.0)
 
 
 # --- the life cycle in the model ----------------------------------------------------------

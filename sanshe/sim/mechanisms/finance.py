@@ -20,6 +20,7 @@ service and station salaries are government spending too.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -38,64 +39,103 @@ STREAM: str | None = None
 def monthly(model: CommunityGovernanceModel) -> None:
     """Every SO's month of money and growth, then government and group-org spending.
 
-    Each SO's costs, fees and dues are worked out once and read by both its fundraising
-    and its settling (an SO's costs do not change within the month's accounts), and the
-    month's constants are looked up once, not per SO: with tens of thousands of SOs in a
-    city these loops are a large part of the month (docs/performance.md)."""
-    p, sos = model.p, model.sos
+    The rules that treat every SO alike (fees and dues, fundraising, gifts, settling,
+    capacity) are written once, over all SOs at once: with tens of thousands of SOs in a
+    city a loop that looked up the month's constants SO by SO was a large part of the month
+    (docs/performance.md). The contracts' draws stay SO by SO (each contract is its own
+    account)."""
+    sos = model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    count_members(model)
+    books = open_books(model, salary)
+    covered = np.array([draw_on_contracts(model, so, salary) if so.contracts else 0.0
+                        for so in sos], dtype=float)
+    _settle(model, sos, books, donations(model, asks(model, books, covered)))
+
+
+class Books(NamedTuple):
+    """Every SO's month outside its contracts' accounts, in the order of ``model.sos``."""
+
+    served: np.ndarray  # needs it met this month
+    members: np.ndarray  # its members this month
+    costs: np.ndarray  # salaries and rent
+    fees: np.ndarray  # fees on its services
+    dues: np.ndarray  # members' dues (a community SO)
+
+
+def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
+    """A new month in every SO's ledger, with its members, needs met, costs, fees and dues
+    (these do not change while the contracts' accounts are drawn on)."""
+    p, sos = model.p, model.sos
+    members = count_members(model)
     served_by = model.served_by_so
-    served = [served_by.get(so.unique_id, 0.0) for so in sos]
-    costs = [so.monthly_costs(p, salary, rent)
-             for so, rent in zip(sos, priorities.rent_factors(model, sos), strict=True)]
-    takings = [fees_and_dues(so, p, s) for so, s in zip(sos, served, strict=True)]
-    open_month(sos)
-    covered = [draw_on_contracts(model, so, salary) if so.contracts else 0.0 for so in sos]
-    gifts = donations(model, [
-        ask(so, p, fundraising_effort(cost, fees, dues, cover), s)
-        for so, s, cost, (fees, dues), cover in zip(sos, served, costs, takings, covered,
-                                                     strict=True)])
-    training = float(model.v["policy.incubation.training"])
-    for so, s, cost, (fees, dues), gift in zip(sos, served, costs, takings, gifts,
-                                               strict=True):
-        _settle(model, so, s, cost, fees, dues, gift, training)
-
-
-def count_members(model: CommunityGovernanceModel) -> None:
-    """Every SO's members this month (residents whose ``member_of`` is its id)."""
-    member_of = model.pop.member_of
-    members = np.bincount(member_of[member_of >= 0]).tolist()
-    known = len(members)
-    for so in model.sos:
-        so.members = members[so.unique_id] if so.unique_id < known else 0
-
-
-def open_month(sos: list[SocialOrganization]) -> None:
-    """A new month in every SO's ledger: this month's column starts at zero."""
+    served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
+    costs = np.array([so.monthly_costs(p, salary, rent)
+                      for so, rent in zip(sos, priorities.rent_factors(model, sos),
+                                          strict=True)], dtype=float)
+    fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p)
     blank = dict.fromkeys(SOURCES, 0.0)
     for so in sos:
         so.ledger.month = blank.copy()
+    return Books(served, members, costs, fees, dues)
 
 
-def _settle(model: CommunityGovernanceModel, so: SocialOrganization, served: float,
-            costs: float, fees: float, dues: float, gift: float, training: float) -> None:
-    """One SO's month after its contracts' draws: gifts, fees and dues in, ``costs`` out,
-    capacity grows (``training``: the incubators' training level, for an incubated SO)."""
+def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> np.ndarray:
+    """What every SO asks of donors this month, ``covered`` being the part of its costs
+    its contracts' draws paid (:func:`fundraising_effort`, :func:`ask`)."""
+    sos = model.sos
+    shares = np.array([so.ledger.government_share() for so in sos], dtype=float)
+    effort = fundraising_effort(books.costs, books.fees, books.dues, covered)
+    return ask(effort, column(sos, "reputation"), books.served, books.members, shares,
+               model.p)
+
+
+def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:
+    """Attribute ``name`` of every SO, in the order of ``sos``."""
+    return np.fromiter(map(attrgetter(name), sos), dtype, count=len(sos))
+
+
+def count_members(model: CommunityGovernanceModel) -> np.ndarray:
+    """Every SO's members this month (residents whose ``member_of`` is its id), set on the
+    SOs and returned in the order of ``model.sos``."""
+    ids = column(model.sos, "unique_id", np.int64)
+    member_of = model.pop.member_of
+    counts = np.bincount(member_of[member_of >= 0],
+                         minlength=int(ids.max()) + 1 if ids.size else 0)
+    members = counts[ids]
+    for so, count in zip(model.sos, members.tolist(), strict=True):
+        so.members = count
+    return members
+
+
+def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], books: Books,
+            gifts: np.ndarray) -> None:
+    """Every SO's month after its contracts' draws: ``gifts``, fees and dues in (gifts net
+    of the cost of raising them), costs out; capacity grows (an incubated SO's with the
+    incubators' training), age and incubation count on, and SOs with nothing to do count
+    idle months."""
     p = model.p
-    ledger = so.ledger
-    ledger.receive("fees", fees)
-    ledger.receive("dues", dues)
-    model.nongov_month += fees + dues
-    income = fees + dues + gift * (1.0 - p["fundraising_cost"])
-    ledger.receive("donations", gift)
-    model.nongov_month += gift
-    so.cash += income - costs
-    ecology.grow_capacity(so, served, training if so.incubated else 0.0, p)
-    so.age += 1
-    so.incubated_months = max(so.incubated_months - 1, 0)
-    active = served > 0 or so.members >= p["min_members"] or bool(so.contracts)
-    so.idle_months = 0 if active else so.idle_months + 1
+    takings = books.fees + books.dues
+    income = takings + gifts * (1.0 - p["fundraising_cost"])
+    cash = column(sos, "cash") + (income - books.costs)
+    incubated = column(sos, "incubated_months", np.int64)
+    training = float(model.v["policy.incubation.training"]) * (incubated > 0)
+    capacity = ecology.grow_capacity(column(sos, "capacity"), books.served, training, p)
+    active = ((books.served > 0) | (books.members >= p["min_members"])
+              | column(sos, "contracts", bool))
+    idle = np.where(active, 0, column(sos, "idle_months", np.int64) + 1)
+    incubated = np.maximum(incubated - 1, 0)
+    # gifts and takings count one SO after the other, as the SOs were settled
+    model.nongov_month = float(np.add.accumulate(np.concatenate(
+        ([model.nongov_month], np.column_stack((takings, gifts)).ravel())))[-1])
+    for so, row in zip(sos, zip(cash.tolist(), capacity.tolist(), incubated.tolist(),
+                                idle.tolist(), books.fees.tolist(), books.dues.tolist(),
+                                gifts.tolist(), strict=True), strict=True):
+        so.cash, so.capacity, so.incubated_months, so.idle_months = row[:4]
+        so.age += 1
+        ledger = so.ledger
+        ledger.receive("fees", row[4])
+        ledger.receive("dues", row[5])
+        ledger.receive("donations", row[6])
 
 
 class Charge(NamedTuple):
@@ -121,12 +161,12 @@ def salary_bill(so: SocialOrganization, p: dict[str, float], salary: float) -> f
     return len(so.staff) * salary * p["local_wage"]
 
 
-def charges(so: SocialOrganization, contract: Contract, p: dict[str, float],
-            salary: float) -> Charge:
-    """What ``contract`` cost ``so`` this month: its share of the staff's time, the
-    activity costs of every unit delivered on it (volunteers' units use materials,
-    venues and insurance too) and the management fee on both."""
-    staff = salary_bill(so, p, salary) * contract.effort
+def charges(bill: float, contract: Contract, p: dict[str, float]) -> Charge:
+    """What ``contract`` cost its SO this month: its share of the staff's time (of the
+    SO's salary ``bill``: :func:`salary_bill`), the activity costs of every unit delivered
+    on it (volunteers' units use materials, venues and insurance too) and the management
+    fee on both."""
+    staff = bill * contract.effort
     activity = p["activity_cost_share"] * p["unit_cost"] * contract.units_charged
     return Charge(staff, activity, p["contract_overhead_share"] * (staff + activity))
 
@@ -139,16 +179,19 @@ def draw_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization,
     carries the rest of its salaries itself); at the contract's end the balance returns to
     the buyer. Returns the part of the SO's own costs the draws covered, which is what it
     keeps (and what crowds out its fundraising)."""
+    p, ledger = model.p, so.ledger
+    bill = salary_bill(so, p, salary)  # the same for each of its contracts
     covered = 0.0
     for contract in so.contracts:
         if contract.months_left <= 0:  # ended: its account is closed
             continue
         contract.balance += contract.monthly_payment
-        charge = charges(so, contract, model.p, salary)
-        drawn = min(charge.total, contract.balance)
+        charge = charges(bill, contract, p)
+        total = charge.total
+        drawn = min(total, contract.balance)
         contract.balance -= drawn
-        so.ledger.receive(contract.buyer, drawn)
-        own = drawn * charge.own_costs / charge.total if drawn > 0 else 0.0
+        ledger.receive(contract.buyer, drawn)
+        own = drawn * charge.own_costs / total if drawn > 0 else 0.0
         so.cash += own  # the rest buys the activities' materials
         covered += own
         _spent(model, contract.buyer, drawn)
@@ -167,44 +210,47 @@ def _spent(model: CommunityGovernanceModel, buyer: str, amount: float) -> None:
         model.gov_month += amount
 
 
-def fees_and_dues(so: SocialOrganization, p: dict[str, float],
-                  served: float) -> tuple[float, float]:
-    """This month's fees on services, and a community SO's members' dues."""
+def fees_and_dues(community: np.ndarray, members: np.ndarray, served: np.ndarray,
+                  p: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """This month's fees on services (``served``), and a community SO's members' dues."""
     fees = p["fee_share"] * served * p["unit_cost"]
-    dues = p["member_dues"] * so.members if so.is_community else 0.0
+    dues = np.where(community, p["member_dues"] * members, 0.0)
     return fees, dues
 
 
-def fundraising_effort(costs: float, fees: float, dues: float, covered: float) -> float:
-    """Share of full effort an SO puts into fundraising: the part of its ``costs`` that its
-    contracts' draws (``covered``: staff time and management fee, not what an account
+def fundraising_effort(costs: np.ndarray, fees: np.ndarray, dues: np.ndarray,
+                       covered: np.ndarray) -> np.ndarray:
+    """Share of full effort each SO puts into fundraising: the part of its ``costs`` that
+    its contracts' draws (``covered``: staff time and management fee, not what an account
     holds unspent), fees and dues leave uncovered (grants crowd out effort: Andreoni &
     Payne 2011); an SO with no costs does not fundraise."""
-    if costs <= 0:
-        return 0.0
+    costs = np.asarray(costs, dtype=float)
     other = covered + fees + dues
-    return min(max(1.0 - other / costs, 0.0), 1.0)
+    share = np.divide(other, costs, out=np.zeros_like(costs), where=costs > 0)
+    return np.where(costs > 0, np.clip(1.0 - share, 0.0, 1.0), 0.0)
 
 
-def ask(so: SocialOrganization, p: dict[str, float], effort: float, served: float) -> float:
-    """What an SO asks of donors this month: in proportion to its ``effort``, reputation
+def ask(effort: np.ndarray, reputation: np.ndarray, served: np.ndarray,
+        members: np.ndarray, government_share: np.ndarray, p: dict[str, float]
+        ) -> np.ndarray:
+    """What each SO asks of donors this month: in proportion to its ``effort``, reputation
     and record (needs met + members), scaled by donors' response to its government share
     (``crowding``: Heutel 2014)."""
-    response = max(1.0 + p["crowding"] * so.ledger.government_share(), 0.0)
-    return (effort * p["donation_rate"] * so.reputation * (served + so.members)
-            * p["unit_cost"] * response)
+    response = np.maximum(1.0 + p["crowding"] * government_share, 0.0)
+    return effort * p["donation_rate"] * reputation * (served + members) * p["unit_cost"] * (
+        response)
 
 
-def donations(model: CommunityGovernanceModel, asks: list[float]) -> list[float]:
+def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
     """This month's gifts, one for each ask (:func:`ask`): donors give what is asked up to
     the month's pool (``donor_pool`` per resident, the share ``donor_reach_base`` of it
     without the platform) and ration it pro rata when asks exceed it."""
     p = model.p
     reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
     pool = p["donor_pool"] * model.pop.size / 12.0 * reach
-    total = sum(asks)
+    total = sum(asks.tolist())  # one ask after the other
     given = min(total, pool) / total if total > 0 else 0.0
-    return [a * given for a in asks]
+    return asks * given
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
