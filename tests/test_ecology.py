@@ -31,11 +31,11 @@ class Young:
 def test_legitimacy_protects_young_sos():
     p = params()
     so = Young()
-    exposed = ecology.death_chance(so, p)
+    exposed = ecology.death_chances([so], p)[0]
     so.ever_incubated = True
-    assert ecology.death_chance(so, p) < exposed
+    assert ecology.death_chances([so], p)[0] < exposed
     so.age = 1000
-    assert ecology.death_chance(so, p) == 0.0
+    assert ecology.death_chances([so], p)[0] == 0.0
 
 
 def test_rating_rises_with_capacity():

@@ -20,13 +20,13 @@ service and station salaries are government spending too.
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from sanshe.sim.agents.social_org import SOURCES
 from sanshe.sim.mechanisms import ecology, group_orgs, priorities
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import Contract, SocialOrganization
@@ -87,11 +87,6 @@ def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> 
     effort = fundraising_effort(books.costs, books.fees, books.dues, covered)
     return ask(effort, column(sos, "reputation"), books.served, books.members, shares,
                model.p)
-
-
-def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:
-    """Attribute ``name`` of every SO, in the order of ``sos``."""
-    return np.fromiter(map(attrgetter(name), sos), dtype, count=len(sos))
 
 
 def count_members(model: CommunityGovernanceModel) -> np.ndarray:
