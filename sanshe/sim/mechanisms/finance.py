@@ -83,8 +83,12 @@ def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> 
     """What every SO asks of donors this month, ``covered`` being the part of its costs
     its contracts' draws paid (:func:`fundraising_effort`, :func:`ask`)."""
     sos = model.sos
-    shares = np.array([so.ledger.government_share() for so in sos], dtype=float)
     effort = fundraising_effort(books.costs, books.fees, books.dues, covered)
+    # donors' response to the government share matters only where the SO asks at all
+    # (most community SOs' dues cover their small costs): a zero effort asks nothing
+    shares = np.zeros(len(sos))
+    for i in np.flatnonzero(effort > 0).tolist():
+        shares[i] = sos[i].ledger.government_share()
     return ask(effort, column(sos, "reputation"), books.served, books.members, shares,
                model.p)
 
@@ -130,7 +134,8 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
         ledger = so.ledger
         ledger.receive("fees", row[4])
         ledger.receive("dues", row[5])
-        ledger.receive("donations", row[6])
+        if row[6]:  # most SOs ask nothing: a zero gift changes no entry
+            ledger.receive("donations", row[6])
 
 
 class Charge(NamedTuple):
