@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -60,26 +61,32 @@ def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
 
 
 def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
-    """SOs present in each community through the landing priority (优先落地社区)."""
+    """SOs present in each community through the landing priority (优先落地社区): its
+    community SOs, and an agency for each contract it holds there."""
     if not model.v["policy.four_priorities.landing"]:
         return np.zeros(model.pop.communities)
-    present = np.zeros(model.pop.communities)
-    for so in model.sos:
-        if so.is_community:
-            present[so.community] += 1
-        else:
-            for contract in so.contracts:
-                present[contract.community] += 1
+    sos = model.sos
+    homes = column(sos, "community", np.int64)[column(sos, "is_community", bool)]
+    sites = [contract.community for so in sos if not so.is_community
+             for contract in so.contracts]
+    present = np.bincount(np.concatenate([homes, np.array(sites, dtype=np.int64)]),
+                          minlength=model.pop.communities).astype(float)
     return 1.0 - np.exp(-present / model.p["landing_saturation"])
 
 
 def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None:
-    """Residents come to trust SOs they see working in their community (seed 001)."""
+    """Residents come to trust SOs they see working in their community (seed 001).
+    Community by community, in place: each block of residents is small enough to stay in
+    the processor's cache, where a city-wide pass is not."""
     if model.v["policy.four_priorities.landing"]:
         pop = model.pop
-        room = 1 - pop.trust  # in place: one temporary for a city of millions, not three
-        room *= (model.p["landing_trust_gain"] * presence)[pop.community]
-        pop.trust += room
+        gain = (model.p["landing_trust_gain"] * presence).tolist()
+        offsets = pop.offsets.tolist()
+        for c, g in enumerate(gain):
+            trust = pop.trust[offsets[c]:offsets[c + 1]]
+            room = 1 - trust
+            room *= g
+            trust += room
 
 
 def outreach(model: CommunityGovernanceModel) -> np.ndarray:
