@@ -157,13 +157,13 @@ def test_contract_money_crowds_out_fundraising_effort():
     assert costs > 0 and finance.fundraising_effort(costs, 0.0, 0.0, 0.0) == 1.0
     idle = Contract("purchase", 0, 0, 24 * costs, 1.0)  # paid in plenty, nothing done
     so.contracts = [idle]
-    covered = finance.draw_on_contracts(model, so, salary)
+    covered = finance.draw_on_contracts(model, [so], salary)[0]
     assert covered == 0.0 and finance.fundraising_effort(costs, 0.0, 0.0, covered) == 1.0
     busy = Contract("purchase", 0, 0, 24 * costs, 1.0)  # its staff time: half the costs
-    busy.effort = costs / 2 / (finance.salary_bill(so, p, salary)
+    busy.effort = costs / 2 / (finance.salary_bills([so], p, salary)[0]
                                * (1 + p["contract_overhead_share"]))
     so.contracts = [busy]
-    covered = finance.draw_on_contracts(model, so, salary)
+    covered = finance.draw_on_contracts(model, [so], salary)[0]
     assert covered == pytest.approx(costs / 2)
     assert finance.fundraising_effort(costs, 0.0, 0.0, covered) == pytest.approx(0.5)
     assert finance.fundraising_effort(costs, 0.0, 0.0, 2 * costs) == 0.0

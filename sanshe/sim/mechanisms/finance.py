@@ -29,7 +29,7 @@ from sanshe.sim.mechanisms import ecology, group_orgs, priorities
 from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
-    from sanshe.sim.agents.social_org import Contract, SocialOrganization
+    from sanshe.sim.agents.social_org import SocialOrganization
     from sanshe.sim.model import CommunityGovernanceModel
 
 #: Money moves by rule: this mechanism draws nothing.
@@ -47,8 +47,7 @@ def monthly(model: CommunityGovernanceModel) -> None:
     sos = model.sos
     salary = float(model.v["policy.social_work.salary_index"])
     books = open_books(model, salary)
-    covered = np.array([draw_on_contracts(model, so, salary) if so.contracts else 0.0
-                        for so in sos], dtype=float)
+    covered = draw_on_contracts(model, sos, salary)
     _settle(model, sos, books, donations(model, asks(model, books, covered)))
 
 
@@ -139,75 +138,83 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
 
 
 class Charge(NamedTuple):
-    """What one contract cost its SO this month, by part (yuan)."""
+    """What contracts cost their SOs this month, by part (yuan; one value per contract)."""
 
-    staff: float  # salaries for the staff time spent on it
-    activity: float  # materials, venues, insurance of the units delivered on it
-    overhead: float  # management fee (管理费) on those direct costs
+    staff: np.ndarray  # salaries for the staff time spent on it
+    activity: np.ndarray  # materials, venues, insurance of the units delivered on it
+    overhead: np.ndarray  # management fee (管理费) on those direct costs
 
     @property
-    def total(self) -> float:
+    def total(self) -> np.ndarray:
         return self.staff + self.activity + self.overhead
 
     @property
-    def own_costs(self) -> float:
+    def own_costs(self) -> np.ndarray:
         """The part that pays the SO's own costs (salaries, rent, running); the activity
         costs pass through to suppliers."""
         return self.staff + self.overhead
 
 
-def salary_bill(so: SocialOrganization, p: dict[str, float], salary: float) -> float:
-    """The SO's salaries this month."""
-    return len(so.staff) * salary * p["local_wage"]
+def salary_bills(sos: list[SocialOrganization], p: dict[str, float], salary: float
+                 ) -> np.ndarray:
+    """Each SO's salaries this month."""
+    return np.array([len(so.staff) for so in sos]) * salary * p["local_wage"]
 
 
-def charges(bill: float, contract: Contract, p: dict[str, float]) -> Charge:
-    """What ``contract`` cost its SO this month: its share of the staff's time (of the
-    SO's salary ``bill``: :func:`salary_bill`), the activity costs of every unit delivered
-    on it (volunteers' units use materials, venues and insurance too) and the management
-    fee on both."""
-    staff = bill * contract.effort
-    activity = p["activity_cost_share"] * p["unit_cost"] * contract.units_charged
+def charges(bill: np.ndarray, effort: np.ndarray, units: np.ndarray,
+            p: dict[str, float]) -> Charge:
+    """What contracts cost their SOs this month: the share ``effort`` of the staff's time
+    (of the SO's salary ``bill``: :func:`salary_bills`), the activity costs of every unit
+    delivered on it (``units``: volunteers' units use materials, venues and insurance too)
+    and the management fee on both."""
+    staff = bill * effort
+    activity = p["activity_cost_share"] * p["unit_cost"] * units
     return Charge(staff, activity, p["contract_overhead_share"] * (staff + activity))
 
 
-def draw_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization,
-                      salary: float) -> float:
+def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganization],
+                      salary: float) -> np.ndarray:
     """专款专用: each buyer pays a twelfth of the value into the contract's account; the
     SO draws what the contract cost it, as far as the balance goes (a draw short of the
     cost pays each part pro rata: the SO buys the materials the account pays for and
     carries the rest of its salaries itself); at the contract's end the balance returns to
-    the buyer. Returns the part of the SO's own costs the draws covered, which is what it
-    keeps (and what crowds out its fundraising)."""
-    p, ledger = model.p, so.ledger
-    bill = salary_bill(so, p, salary)  # the same for each of its contracts
-    covered = 0.0
-    for contract in so.contracts:
-        if contract.months_left <= 0:  # ended: its account is closed
-            continue
-        contract.balance += contract.monthly_payment
-        charge = charges(bill, contract, p)
-        total = charge.total
-        drawn = min(total, contract.balance)
-        contract.balance -= drawn
-        ledger.receive(contract.buyer, drawn)
-        own = drawn * charge.own_costs / total if drawn > 0 else 0.0
-        so.cash += own  # the rest buys the activities' materials
-        covered += own
-        _spent(model, contract.buyer, drawn)
+    the buyer. Returns, for each SO of ``sos``, the part of its own costs the draws
+    covered, which is what it keeps (and what crowds out its fundraising). The charges
+    are worked out for all open contracts at once; the money moves contract by contract,
+    in order, as the accounts are kept."""
+    p = model.p
+    held = [(i, so, contract) for i, so in enumerate(sos) for contract in so.contracts
+            if contract.months_left > 0]  # an ended contract's account is closed
+    covered = [0.0] * len(sos)
+    if not held:
+        return np.array(covered)
+    who = np.array([i for i, _, _ in held])
+    bills = salary_bills(sos, p, salary)
+    contracts = [contract for _, _, contract in held]
+    balance = column(contracts, "balance") + column(contracts, "value") / 12.0
+    charge = charges(bills[who], column(contracts, "effort"), column(contracts,
+                     "units_charged"), p)
+    total = charge.total
+    drawn = np.minimum(total, balance)
+    own = np.divide(drawn * charge.own_costs, total, out=np.zeros_like(total),
+                    where=drawn > 0)  # the rest buys the activities' materials
+    gov, group, returned = model.gov_month, model.group_month, model.returned_month
+    for (i, so, contract), left, paid, kept in zip(
+            held, (balance - drawn).tolist(), drawn.tolist(), own.tolist(), strict=True):
+        contract.balance = left
+        so.ledger.receive(contract.buyer, paid)
+        so.cash += kept
+        covered[i] += kept
+        if contract.buyer == "group_org":  # group-org money is not government money
+            group += paid
+        else:
+            gov += paid
         contract.units_charged = 0.0  # charged once
         contract.months_left -= 1
         if contract.months_left <= 0:  # the balance goes back to the buyer
-            model.returned_month += contract.close_account()
-    return covered
-
-
-def _spent(model: CommunityGovernanceModel, buyer: str, amount: float) -> None:
-    """Count money drawn as spent by its buyer; group-org money is not government money."""
-    if buyer == "group_org":
-        model.group_month += amount
-    else:
-        model.gov_month += amount
+            returned += contract.close_account()
+    model.gov_month, model.group_month, model.returned_month = gov, group, returned
+    return np.array(covered)
 
 
 def fees_and_dues(community: np.ndarray, members: np.ndarray, served: np.ndarray,
