@@ -5,10 +5,12 @@ import numpy as np
 from sanshe.sim.population import (
     DOMAIN_INDEX,
     GROUP_DOMAIN,
+    PACKED_DEGREE,
     D,
     _ties,
     build_population,
     keep_freed_memory,
+    tie_counts,
 )
 from tests.helpers import params
 
@@ -114,3 +116,16 @@ def test_ties_are_drawn_as_each_resident_naming_random_neighbours():
 def test_allocator_keeps_freed_memory_where_glibc_runs():
     took = keep_freed_memory()
     assert took == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def test_tie_counts_are_exact_whether_packed_or_column_by_column():
+    """One sparse product counts several kinds of tie: packed into one float32 while degrees
+    fit a byte, column by column beyond; both give each kind's count exactly."""
+    for pop in (make(sizes=(2000,), rural=(False,)),
+                make(sizes=(600,), rural=(False,), ties_per_resident=600)):
+        rng = np.random.default_rng(3)
+        flags = [rng.random(pop.size) < share for share in (0.5, 0.1, 0.9)]
+        counts = tie_counts(pop, *flags)
+        for got, kind in zip(counts, flags, strict=True):
+            assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
+    assert pop.degree.max() > PACKED_DEGREE  # the second took the other path

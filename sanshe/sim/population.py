@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -152,6 +153,46 @@ class Population:
         """Index range of community ``c``'s residents (stored as contiguous blocks), so a
         rule about one community reads its block instead of scanning every resident."""
         return slice(int(self.offsets[c]), int(self.offsets[c + 1]))
+
+
+#: Tie counts of several kinds are packed into one float32 per resident, one kind to each
+#: byte of its 24-bit significand, so one sparse product counts them all exactly (sums of
+#: whole numbers below 2**24); beyond this degree they are counted column by column.
+PACKED_DEGREE = 255
+
+
+def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
+    """How many of each resident's ties do each of ``doing`` (at most three flags): one
+    sparse product for all of them (a month's tie products cost more than its arithmetic)."""
+    if len(doing) > 3:
+        raise ValueError("at most three kinds of tie count at once")
+    if pop.degree.size == 0 or pop.degree.max() > PACKED_DEGREE:
+        stacked = np.column_stack(doing).astype(np.float32)
+        counts = np.asarray(pop.ties @ stacked)
+        return [counts[:, k].astype(np.int32) for k in range(len(doing))]
+    packed = np.zeros(pop.size, np.float32)
+    for k, flags in enumerate(doing):
+        np.add(packed, np.float32(256**k), out=packed, where=flags)
+    total = (pop.ties @ packed).astype(np.int32)
+    last = len(doing) - 1  # nothing above the last kind: no mask
+    return [total >> (8 * k) if k == last else (total >> (8 * k)) & 255
+            for k in range(len(doing))]
+
+
+class Peers(NamedTuple):
+    """Last month's choices of each resident's ties: how many take part, attend the
+    meeting, are SO members. Counted once a month, after closures, and read by the
+    meeting's agenda (affairs) and by residents' choices (participation): nobody changes
+    these choices between the two, so one sparse product serves both."""
+
+    taking_part: np.ndarray
+    attending: np.ndarray
+    members: np.ndarray
+
+
+def peer_counts(pop: Population) -> Peers:
+    """Each resident's ties taking part, attending and members, as choices stand now."""
+    return Peers(*tie_counts(pop, pop.participating, pop.deliberating, pop.member_of >= 0))
 
 
 def build_population(

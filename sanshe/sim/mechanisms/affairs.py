@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import ELDERLY, Population, age_effect
+from sanshe.sim.population import ELDERLY, Peers, Population, age_effect, peer_counts
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -96,11 +96,12 @@ class AffairsResult:
         return int(self.deliberation.sum() + self.so_service.sum() + self.referral.sum())
 
 
-def monthly(model: CommunityGovernanceModel) -> AffairsResult:
+def monthly(model: CommunityGovernanceModel, peers: Peers) -> AffairsResult:
     """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
-    streets count what is referred to them."""
+    streets count what is referred to them. ``peers``: last month's choices of each
+    resident's ties (:func:`~sanshe.sim.population.peer_counts`)."""
     result = settle(model.sizes.astype(float),
-                    meeting(model.pop, model.p["quorum_share"], agenda_reach(model)),
+                    meeting(model.pop, model.p["quorum_share"], agenda_reach(model, peers)),
                     so_strength(model), bool(model.v["policy.community.deliberation"]),
                     model.p, model.streams[STREAM])
     for committee in model.committees:
@@ -121,10 +122,10 @@ def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
     return np.array(strength)
 
 
-def agenda_reach(model: CommunityGovernanceModel) -> np.ndarray:
+def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) -> np.ndarray:
     """Per resident: her matter reaches the meeting through someone there, a post on the
     online platform, or the station's visits (visits go to whom the others miss)."""
-    heard = in_person(model.pop)
+    heard = in_person(model.pop, peers)
     model.agenda.visit_time = np.zeros(model.pop.communities)
     if not model.v["policy.community.deliberation"]:
         return heard
@@ -133,14 +134,16 @@ def agenda_reach(model: CommunityGovernanceModel) -> np.ndarray:
     return heard | visited(model, heard)
 
 
-def in_person(pop: Population) -> np.ndarray:
+def in_person(pop: Population, peers: Peers | None = None) -> np.ndarray:
     """Per resident: she or a tie attends, or a representative of her residents' group
-    attends and she or a tie takes part (邻里事邻里议)."""
+    attends and she or a tie takes part (邻里事邻里议). ``peers``: her ties' choices
+    (:func:`~sanshe.sim.population.peer_counts`; counted here if not given)."""
     here = pop.deliberating
     speaking = here & pop.representative
     active = pop.participating
-    near = (pop.ties @ np.column_stack([here, active]).astype(np.float32)) > 0  # one pass
-    return here | near[:, 0] | ((active | near[:, 1]) & represented(pop, speaking))
+    peers = peer_counts(pop) if peers is None else peers
+    near_attending, near_active = peers.attending > 0, peers.taking_part > 0
+    return here | near_attending | ((active | near_active) & represented(pop, speaking))
 
 
 def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndarray:
