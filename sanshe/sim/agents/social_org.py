@@ -139,9 +139,9 @@ class SocialOrganization(mesa.Agent):
     # --- production -------------------------------------------------------------------
     def output(self, p: dict[str, float]) -> float:
         """Services this SO can produce in a month (staff caseloads plus volunteers)."""
-        unskilled = p["unskilled_productivity"]
-        staff = sum(p["slots_per_sw"] * (unskilled + (1.0 - unskilled) * w.skill)
-                    for w in self.staff)
+        unskilled, per_worker = p["unskilled_productivity"], p["slots_per_sw"]
+        staff = sum([per_worker * (unskilled + (1.0 - unskilled) * w.skill)
+                     for w in self.staff])
         return staff * (1.0 - self.outreach_share(p)) + p["slots_per_volunteer"] * self.members
 
     def outreach_share(self, p: dict[str, float]) -> float:
@@ -197,12 +197,13 @@ class SocialOrganization(mesa.Agent):
 
     # --- service ----------------------------------------------------------------------
     def offer_services(self, offers: Offers, open_expressed: np.ndarray,
-                       p: dict[str, float]) -> None:
+                       p: dict[str, float]) -> float:
         """Split effort between contracts (real or showcase) and own activity; real
         contracted service follows residents' requests as far as the SO is responsive.
         Officials' events happen where and in what domain they set; administrative
         deliverables take the same effort per unit and meet no need.
-        ``open_expressed`` counts open expressed needs by (community, domain)."""
+        ``open_expressed`` counts open expressed needs by (community, domain). Returns the
+        quality offered (the volunteers it coordinates serve at it too)."""
         effort = self.output(p)
         quality = self.quality(p, effort)
         o = self.orientation
@@ -227,6 +228,7 @@ class SocialOrganization(mesa.Agent):
         spare = max(effort - needed, 0.0)
         if self.is_community:
             offers.add((self, None, True), self.community, self.domain, spare, quality, True)
+        return quality
 
 
 def responsive_split(real: float, domain: int, expressed: np.ndarray,

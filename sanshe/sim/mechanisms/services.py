@@ -133,12 +133,12 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     credited (each SO with the needs it met, each contract with its record)."""
     offers = Offers()
     open_expressed = needs.open_counts(model.pop, expressed=True)
-    for so in model.sos:
-        so.offer_services(offers, open_expressed, model.p)
+    quality_of = {so.unique_id: so.offer_services(offers, open_expressed, model.p)
+                  for so in model.sos}
     for committee in model.committees:
         committee.offer_services(offers, open_expressed[committee.index], model.p)
     group_orgs.offer_own_projects(model, offers)
-    offer_volunteer_hours(model, offers, open_expressed)
+    offer_volunteer_hours(model, offers, open_expressed, quality_of)
     delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
     model.offers_this_month = offers  # public record of who offered what, for views
     experience(model.pop, delivery, model.p)
@@ -147,25 +147,26 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
 
 
 def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
-                          open_expressed: np.ndarray) -> None:
+                          open_expressed: np.ndarray,
+                          quality_of: dict[int, float] | None = None) -> None:
     """Volunteers serve through the provider that coordinates them (社工+义工, seed 004):
     each adds ``slots_per_volunteer`` less the coordinator time she takes
     (``volunteer_supervision`` of a caseload), at the provider's quality — an SO's in its
-    domain (credited to it), the station's over the domains residents ask for."""
+    domain (credited to it), the station's over the domains residents ask for.
+    ``quality_of``: this month's quality of every SO in the district, by id (what its own
+    offers were made at; rated here if not given)."""
     per_volunteer = participation.net_slots(model.p)
     if per_volunteer <= 0:
         return
-    alive = {so.unique_id for so in model.sos}
-    quality_of: dict[int, float] = {}  # an agency has a placement per contract: rate it once
+    if quality_of is None:
+        quality_of = {so.unique_id: so.quality(model.p) for so in model.sos}
     for place in model.volunteering:
         slots = place.volunteers * per_volunteer
         provider, c = place.provider, place.community
         if place.domain >= 0:
-            if provider.unique_id in alive:  # an SO that closed since takes nobody's hours
-                if provider.unique_id not in quality_of:
-                    quality_of[provider.unique_id] = provider.quality(model.p)
-                offers.add((provider, None, True), c, place.domain, slots,
-                           quality_of[provider.unique_id], True)
+            quality = quality_of.get(provider.unique_id)
+            if quality is not None:  # an SO that closed since takes nobody's hours
+                offers.add((provider, None, True), c, place.domain, slots, quality, True)
             continue
         staff = provider.staff
         quality = float(np.mean([w.skill for w in staff])) if staff else model.p["admin_quality"]
