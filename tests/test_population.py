@@ -10,6 +10,8 @@ from sanshe.sim.population import (
     _ties,
     build_population,
     keep_freed_memory,
+    order_by_group,
+    rank_in_group,
     tie_counts,
 )
 from tests.helpers import params
@@ -129,3 +131,16 @@ def test_tie_counts_are_exact_whether_packed_or_column_by_column():
         for got, kind in zip(counts, flags, strict=True):
             assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
     assert pop.degree.max() > PACKED_DEGREE  # the second took the other path
+
+
+def test_residents_grouped_by_community_keep_their_order_and_get_their_rank():
+    """The stable order by group (a radix sort when keys fit 16 bits) and each one's rank
+    in its group are those of a merge sort and a search per element."""
+    rng = np.random.default_rng(5)
+    for groups in (7, 40_000):  # the second too wide for 16 bits
+        keys = rng.integers(0, groups, 5000)
+        order = order_by_group(keys, groups)
+        assert np.array_equal(order, np.argsort(keys, kind="mergesort"))
+        ranked = keys[order]
+        expected = np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left")
+        assert np.array_equal(rank_in_group(ranked, groups), expected)

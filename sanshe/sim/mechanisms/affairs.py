@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import ELDERLY, Peers, Population, age_effect, peer_counts
+from sanshe.sim.population import ELDERLY, Peers, Population, age_effect, peer_counts, rank_in_group
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -181,9 +181,12 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     unheard = np.zeros(ag.contact_until.size, bool)
     unheard[ag.household[~heard]] = True
     due = np.flatnonzero(unheard & (ag.contact_until < month))
-    due = due[np.lexsort((due, ag.contact_until[due], ag.household_community[due]))]
+    # by community, then longest unvisited (contact_until in -1..month-1), then household
+    # (the given order): one stable sort of a combined key
+    key = ag.household_community[due] * (month + 1) + (ag.contact_until[due] + 1)
+    due = due[np.argsort(key, kind="stable")]
     keys = ag.household_community[due]
-    rank = np.arange(due.size) - np.searchsorted(keys, keys, side="left")
+    rank = rank_in_group(keys, model.pop.communities)
     chosen = due[rank < visit_capacity(model)[keys]]
     ag.contact_until[chosen] = month + int(model.p["visit_contact_months"]) - 1
     ag.visit_time = (np.bincount(ag.household_community[chosen], minlength=model.pop.communities)

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sanshe.sim.mechanisms import affairs, group_orgs, priorities
-from sanshe.sim.population import Peers, Population, age_effect, peer_counts
+from sanshe.sim.population import (
+    Peers,
+    Population,
+    age_effect,
+    order_by_group,
+    peer_counts,
+    rank_in_group,
+)
 
 if TYPE_CHECKING:
     from sanshe.sim.mechanisms.affairs import AffairsResult
@@ -140,7 +147,7 @@ def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     absent = np.flatnonzero(pop.representative & ~pop.deliberating)
     absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
     keys = pop.community[absent]
-    rank = np.arange(absent.size) - np.searchsorted(keys, keys, side="left")
+    rank = rank_in_group(keys, pop.communities)
     visited[absent[rank < visits[keys]]] = True
     return visited, pop.per_community(visited) * p["convening_visit_time"]
 
@@ -322,15 +329,14 @@ def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> No
     willing &= rng.random(willing.size) < share
 
 
-def _rank_in_community(who: np.ndarray, community: np.ndarray,
+def _rank_in_community(who: np.ndarray, community: np.ndarray, communities: int,
                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``who`` in random order grouped by community, and each one's rank in its community
-    (one sort of the candidates, no scan per community)."""
+    """``who`` in random order grouped by community (``community``: each one's, of
+    ``communities``), and each one's rank in its community (one sort of the candidates,
+    no scan per community)."""
     who = rng.permutation(who)
-    keys = community[who]
-    order = np.argsort(keys, kind="stable")
-    who, keys = who[order], keys[order]
-    return who, np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
+    who = who[order_by_group(community[who], communities)]
+    return who, rank_in_group(community[who], communities)
 
 
 def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray,
@@ -375,7 +381,8 @@ def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
     count = pop.per_community(active.astype(float))
     bound = count > np.floor(places)
     if bound.any():
-        who, rank = _rank_in_community(np.flatnonzero(active), pop.community, rng)
+        who, rank = _rank_in_community(np.flatnonzero(active), pop.community,
+                                       pop.communities, rng)
         active[who[rank >= np.floor(places[pop.community[who]])]] = False
     return bound
 
@@ -400,8 +407,8 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members:
         return bound
     # one entry per free place, shuffled and grouped by community like the joiners
     places, _ = _rank_in_community(np.repeat(np.arange(room.free.size), room.free),
-                                   room.community, rng)
-    who, rank = _rank_in_community(joining, pop.community, rng)
+                                   room.community, pop.communities, rng)
+    who, rank = _rank_in_community(joining, pop.community, pop.communities, rng)
     start = np.searchsorted(room.community[places], np.arange(pop.communities))
     c = pop.community[who]
     gets = rank < free[c]

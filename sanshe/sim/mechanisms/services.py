@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.mechanisms import group_orgs, needs, participation, satisfaction
-from sanshe.sim.population import D, Population
+from sanshe.sim.population import D, Population, order_by_group, rank_in_group
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -96,9 +96,9 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     waiting = np.flatnonzero((pop.need_domain >= 0) & pop.need_expressed)
     waiting = rng.permutation(waiting)
     keys = pop.community[waiting] * D + pop.need_domain[waiting]
-    order = np.argsort(keys, kind="stable")
+    order = order_by_group(keys, size)
     waiting, keys = waiting[order], keys[order]
-    rank = np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
+    rank = rank_in_group(keys, size)
     hit = rank < capacity[keys]
     served, served_keys = waiting[hit], keys[hit]
 
