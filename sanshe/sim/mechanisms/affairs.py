@@ -150,10 +150,15 @@ def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndar
     """线上协商 (seed 001): a resident on the community's online platform posts her matter
     when speaking up clears her threshold (the participation pull: disposition, age, trust,
     efficacy) less ``online_post_ease``, what a post saves over joining in. No draw."""
-    pull = (pop.disposition + age_effect(pop.age, p)
-            + p["trust_weight"] * (pop.trust - p["trust_initial"])
-            + pop.efficacy - pop.threshold)
-    return online & (pull + p["online_post_ease"] > 0)
+    pull = age_effect(pop.age, p)
+    pull += pop.disposition  # the terms added in place, in the order of the formula
+    trust = pop.trust - p["trust_initial"]
+    trust *= p["trust_weight"]
+    pull += trust
+    pull += pop.efficacy
+    pull -= pop.threshold
+    pull += p["online_post_ease"]
+    return online & (pull > 0)
 
 
 def visit_capacity(model: CommunityGovernanceModel) -> np.ndarray:
