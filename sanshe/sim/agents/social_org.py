@@ -84,7 +84,7 @@ class Ledger:
         """Share of this year's revenue that came from government."""
         year = self.year
         total = sum(year.values())
-        return sum([year[s] for s in GOVERNMENT_SOURCES]) / total if total > 0 else 0.0
+        return sum(map(year.__getitem__, GOVERNMENT_SOURCES)) / total if total > 0 else 0.0
 
 
 class SocialOrganization(mesa.Agent):
@@ -139,10 +139,13 @@ class SocialOrganization(mesa.Agent):
     # --- production -------------------------------------------------------------------
     def output(self, p: dict[str, float]) -> float:
         """Services this SO can produce in a month (staff caseloads plus volunteers)."""
+        volunteers = p["slots_per_volunteer"] * self.members
+        if not self.staff:  # most community SOs: their members' hours only
+            return volunteers
         unskilled, per_worker = p["unskilled_productivity"], p["slots_per_sw"]
         staff = sum([per_worker * (unskilled + (1.0 - unskilled) * w.skill)
                      for w in self.staff])
-        return staff * (1.0 - self.outreach_share(p)) + p["slots_per_volunteer"] * self.members
+        return staff * (1.0 - self.outreach_share(p)) + volunteers
 
     def outreach_share(self, p: dict[str, float]) -> float:
         """Share of staff time a landed agency spends reaching residents and coaching
@@ -166,7 +169,7 @@ class SocialOrganization(mesa.Agent):
         """Salaries, rent (less any free space) and running costs."""
         salaries = len(self.staff) * salary_index * p["local_wage"]
         fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
-        rent = 0.0 if self.incubated else fixed * rent_factor
+        rent = 0.0 if self.incubated_months > 0 else fixed * rent_factor  # (incubated)
         return salaries + rent
 
     def staff_needed(self, p: dict[str, float]) -> int:
