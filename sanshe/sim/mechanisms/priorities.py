@@ -76,7 +76,7 @@ def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None
     if model.v["policy.four_priorities.landing"]:
         pop = model.pop
         room = 1 - pop.trust  # in place: one temporary for a city of millions, not three
-        room *= (model.p["landing_trust_gain"] * presence)[pop.community]
+        room *= pop.per_resident(model.p["landing_trust_gain"] * presence)
         pop.trust += room
 
 
