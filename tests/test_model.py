@@ -118,3 +118,22 @@ def test_landed_agencies_social_workers_reach_residents_where_they_work():
     assert all(landed[c] == 0 for c in set(range(landed.size)) - worked)
     model.v["policy.four_priorities.landing"] = False
     assert not priorities.outreach(model).any()
+
+
+def test_a_month_counts_residents_ties_once():
+    """The meeting's agenda and residents' choices read the same count of last month's
+    choices among each resident's ties: one sparse product over the ties a month (at a
+    million residents each product costs more than the month's arithmetic on it)."""
+    model = small_model()
+    model.run(2)  # some residents take part, attend and join by now
+
+    class CountingTies(type(model.pop.ties)):
+        products = 0
+
+        def __matmul__(self, other):
+            CountingTies.products += 1
+            return super().__matmul__(other)
+
+    model.pop.ties = CountingTies(model.pop.ties)
+    model.run(3)
+    assert CountingTies.products == 3

@@ -516,18 +516,6 @@ def test_a_decision_in_a_full_room_teaches_each_attender_less():
     assert np.allclose(pop.efficacy[100:], 0.1 * p["efficacy_gain"])
 
 
-def test_tie_counts_are_exact_whether_packed_or_column_by_column():
-    """One sparse product counts several kinds of tie: packed into one float32 while degrees
-    fit a byte, column by column beyond; both give each kind's count exactly."""
-    for pop in (setup(n=2000), setup(n=600, ties_per_resident=600)):
-        rng = np.random.default_rng(3)
-        flags = [rng.random(pop.size) < share for share in (0.5, 0.1, 0.9)]
-        counts = participation.tie_counts(pop, *flags)
-        for got, kind in zip(counts, flags, strict=True):
-            assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
-    assert pop.degree.max() > participation.PACKED_DEGREE  # the second took the other path
-
-
 def test_choice_noise_is_single_precision_with_the_parameter_sd():
     """Shocks are drawn in single precision, as many as asked (one per chooser), with sd
     ``choice_noise``."""

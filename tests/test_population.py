@@ -5,10 +5,14 @@ import numpy as np
 from sanshe.sim.population import (
     DOMAIN_INDEX,
     GROUP_DOMAIN,
+    PACKED_DEGREE,
     D,
     _ties,
     build_population,
     keep_freed_memory,
+    order_by_group,
+    rank_in_group,
+    tie_counts,
 )
 from tests.helpers import params
 
@@ -114,3 +118,35 @@ def test_ties_are_drawn_as_each_resident_naming_random_neighbours():
 def test_allocator_keeps_freed_memory_where_glibc_runs():
     took = keep_freed_memory()
     assert took == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def test_tie_counts_are_exact_whether_packed_or_column_by_column():
+    """One sparse product counts several kinds of tie: packed into one float32 while degrees
+    fit a byte, column by column beyond; both give each kind's count exactly."""
+    for pop in (make(sizes=(2000,), rural=(False,)),
+                make(sizes=(600,), rural=(False,), ties_per_resident=600)):
+        rng = np.random.default_rng(3)
+        flags = [rng.random(pop.size) < share for share in (0.5, 0.1, 0.9)]
+        counts = tie_counts(pop, *flags)
+        for got, kind in zip(counts, flags, strict=True):
+            assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
+    assert pop.degree.max() > PACKED_DEGREE  # the second took the other path
+
+
+def test_residents_grouped_by_community_keep_their_order_and_get_their_rank():
+    """The stable order by group (a radix sort when keys fit 16 bits) and each one's rank
+    in its group are those of a merge sort and a search per element."""
+    rng = np.random.default_rng(5)
+    for groups in (7, 40_000):  # the second too wide for 16 bits
+        keys = rng.integers(0, groups, 5000)
+        order = order_by_group(keys, groups)
+        assert np.array_equal(order, np.argsort(keys, kind="mergesort"))
+        ranked = keys[order]
+        expected = np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left")
+        assert np.array_equal(rank_in_group(ranked, groups), expected)
+
+
+def test_per_resident_gives_each_resident_her_communitys_value():
+    pop = make(sizes=(100, 0, 150, 80), rural=(False, False, False, True))
+    values = np.array([0.5, 9.0, 1.5, 2.5])  # the empty community has nobody to give it to
+    assert np.array_equal(pop.per_resident(values), values[pop.community])

@@ -1,8 +1,9 @@
 import numpy as np
 
 from sanshe.sim.mechanisms import services
+from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import build_population
-from tests.helpers import params
+from tests.helpers import SMALL, params
 
 
 def setup(seed=0):
@@ -66,3 +67,22 @@ def test_an_offer_split_over_domains_is_the_same_rows_as_one_offer_per_domain():
     assert split == one_by_one
     assert split.domain == [0, 2, 4, 5]  # nothing offered where there are no slots
     assert all(type(c) is int for c in split.community)
+
+
+def test_volunteers_of_an_so_serve_at_the_quality_its_own_offers_were_made_at():
+    """An SO rates its services once a month: offering them returns that quality, and the
+    volunteers it coordinates are offered at it (not rated again)."""
+    model = CommunityGovernanceModel("full_linkage", seed=3, **SMALL).run(8)
+    expressed = np.ones((model.pop.communities, 6))
+    quality_of = {}
+    for so in model.sos:
+        offers = services.Offers()
+        quality_of[so.unique_id] = so.offer_services(offers, expressed, model.p)
+        assert quality_of[so.unique_id] == so.quality(model.p)
+        assert all(q == quality_of[so.unique_id] for q in offers.quality)
+    rated = {uid: 0.5 + 0.001 * k for k, uid in enumerate(quality_of)}  # marks, not ratings
+    offers = services.Offers()
+    services.offer_volunteer_hours(model, offers, expressed, rated)
+    by_so = [(prov[0].unique_id, q) for prov, q in zip(offers.provider, offers.quality,
+                                                       strict=True) if isinstance(prov, tuple)]
+    assert by_so and all(q == rated[uid] for uid, q in by_so)

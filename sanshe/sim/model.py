@@ -32,7 +32,13 @@ from sanshe.sim.mechanisms import (
     services,
     workforce,
 )
-from sanshe.sim.population import D, Population, build_population, keep_freed_memory
+from sanshe.sim.population import (
+    D,
+    Population,
+    build_population,
+    keep_freed_memory,
+    peer_counts,
+)
 from sanshe.sim.streams import make_streams
 
 #: The district is built from this stream (residents, seeded organisations, reach).
@@ -195,8 +201,9 @@ class CommunityGovernanceModel(mesa.Model):
         finance.monthly(self)
         ecology.closures(self)
         finance.public_spending(self)
-        settled = affairs.monthly(self)
-        participation.monthly(self, settled)
+        peers = peer_counts(self.pop)  # last month's choices of residents' ties, counted once
+        settled = affairs.monthly(self, peers)
+        participation.monthly(self, settled, peers)
         self._measure(delivery, lapsed, settled)
         # Public record of the month for views (the dashboard's map, the report's provider
         # mix): who was served, whose need lapsed unmet, and the month's whole delivery.

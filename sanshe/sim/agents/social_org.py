@@ -95,7 +95,7 @@ class Ledger:
         """Share of this year's revenue that came from government."""
         year = self.year
         total = sum(year.values())
-        return sum([year[s] for s in GOVERNMENT_SOURCES]) / total if total > 0 else 0.0
+        return sum(map(year.__getitem__, GOVERNMENT_SOURCES)) / total if total > 0 else 0.0
 
 
 class SocialOrganization(mesa.Agent):
@@ -150,10 +150,13 @@ class SocialOrganization(mesa.Agent):
     # --- production -------------------------------------------------------------------
     def output(self, p: dict[str, float]) -> float:
         """Services this SO can produce in a month (staff caseloads plus volunteers)."""
-        unskilled = p["unskilled_productivity"]
-        staff = sum(p["slots_per_sw"] * (unskilled + (1.0 - unskilled) * w.skill)
-                    for w in self.staff)
-        return staff * (1.0 - self.outreach_share(p)) + p["slots_per_volunteer"] * self.members
+        volunteers = p["slots_per_volunteer"] * self.members
+        if not self.staff:  # most community SOs: their members' hours only
+            return volunteers
+        unskilled, per_worker = p["unskilled_productivity"], p["slots_per_sw"]
+        staff = sum([per_worker * (unskilled + (1.0 - unskilled) * w.skill)
+                     for w in self.staff])
+        return staff * (1.0 - self.outreach_share(p)) + volunteers
 
     def outreach_share(self, p: dict[str, float]) -> float:
         """Share of staff time a landed agency spends reaching residents and coaching
@@ -177,7 +180,7 @@ class SocialOrganization(mesa.Agent):
         """Salaries, rent (less any free space) and running costs."""
         salaries = len(self.staff) * salary_index * p["local_wage"]
         fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
-        rent = 0.0 if self.incubated else fixed * rent_factor
+        rent = 0.0 if self.incubated_months > 0 else fixed * rent_factor  # (incubated)
         return salaries + rent
 
     def staff_needed(self, p: dict[str, float]) -> int:
@@ -229,12 +232,13 @@ class SocialOrganization(mesa.Agent):
 
     # --- service ----------------------------------------------------------------------
     def offer_services(self, offers: Offers, open_expressed: np.ndarray,
-                       p: dict[str, float]) -> None:
+                       p: dict[str, float]) -> float:
         """Split effort between contracts (real or showcase) and own activity; real
         contracted service follows residents' requests as far as the SO is responsive.
         Officials' events happen where and in what domain they set; administrative
         deliverables take the same effort per unit and meet no need.
-        ``open_expressed`` counts open expressed needs by (community, domain)."""
+        ``open_expressed`` counts open expressed needs by (community, domain). Returns the
+        quality offered (the volunteers it coordinates serve at it too)."""
         effort = self.output(p)
         quality = self.quality(p, effort)
         o = self.orientation
@@ -260,6 +264,7 @@ class SocialOrganization(mesa.Agent):
         spare = max(effort - needed, 0.0)
         if self.is_community:
             offers.add((self, None, True), self.community, self.domain, spare, quality, True)
+        return quality
 
 
 def responsive_split(real: float, domain: int, expressed: np.ndarray,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import ELDERLY, Population, age_effect
+from sanshe.sim.population import ELDERLY, Peers, Population, age_effect, peer_counts, rank_in_group
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -96,11 +96,12 @@ class AffairsResult:
         return int(self.deliberation.sum() + self.so_service.sum() + self.referral.sum())
 
 
-def monthly(model: CommunityGovernanceModel) -> AffairsResult:
+def monthly(model: CommunityGovernanceModel, peers: Peers) -> AffairsResult:
     """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
-    streets count what is referred to them."""
+    streets count what is referred to them. ``peers``: last month's choices of each
+    resident's ties (:func:`~sanshe.sim.population.peer_counts`)."""
     result = settle(model.sizes.astype(float),
-                    meeting(model.pop, model.p["quorum_share"], agenda_reach(model)),
+                    meeting(model.pop, model.p["quorum_share"], agenda_reach(model, peers)),
                     so_strength(model), bool(model.v["policy.community.deliberation"]),
                     model.p, model.streams[STREAM])
     for committee in model.committees:
@@ -121,10 +122,10 @@ def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
     return np.array(strength)
 
 
-def agenda_reach(model: CommunityGovernanceModel) -> np.ndarray:
+def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) -> np.ndarray:
     """Per resident: her matter reaches the meeting through someone there, a post on the
     online platform, or the station's visits (visits go to whom the others miss)."""
-    heard = in_person(model.pop)
+    heard = in_person(model.pop, peers)
     model.agenda.visit_time = np.zeros(model.pop.communities)
     if not model.v["policy.community.deliberation"]:
         return heard
@@ -133,24 +134,31 @@ def agenda_reach(model: CommunityGovernanceModel) -> np.ndarray:
     return heard | visited(model, heard)
 
 
-def in_person(pop: Population) -> np.ndarray:
+def in_person(pop: Population, peers: Peers | None = None) -> np.ndarray:
     """Per resident: she or a tie attends, or a representative of her residents' group
-    attends and she or a tie takes part (邻里事邻里议)."""
+    attends and she or a tie takes part (邻里事邻里议). ``peers``: her ties' choices
+    (:func:`~sanshe.sim.population.peer_counts`; counted here if not given)."""
     here = pop.deliberating
     speaking = here & pop.representative
     active = pop.participating
-    near = (pop.ties @ np.column_stack([here, active]).astype(np.float32)) > 0  # one pass
-    return here | near[:, 0] | ((active | near[:, 1]) & represented(pop, speaking))
+    peers = peer_counts(pop) if peers is None else peers
+    near_attending, near_active = peers.attending > 0, peers.taking_part > 0
+    return here | near_attending | ((active | near_active) & represented(pop, speaking))
 
 
 def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndarray:
     """线上协商 (seed 001): a resident on the community's online platform posts her matter
     when speaking up clears her threshold (the participation pull: disposition, age, trust,
     efficacy) less ``online_post_ease``, what a post saves over joining in. No draw."""
-    pull = (pop.disposition + age_effect(pop.age, p)
-            + p["trust_weight"] * (pop.trust - p["trust_initial"])
-            + pop.efficacy - pop.threshold)
-    return online & (pull + p["online_post_ease"] > 0)
+    pull = age_effect(pop.age, p)
+    pull += pop.disposition  # the terms added in place, in the order of the formula
+    trust = pop.trust - p["trust_initial"]
+    trust *= p["trust_weight"]
+    pull += trust
+    pull += pop.efficacy
+    pull -= pop.threshold
+    pull += p["online_post_ease"]
+    return online & (pull > 0)
 
 
 def visit_capacity(model: CommunityGovernanceModel) -> np.ndarray:
@@ -178,9 +186,12 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     unheard = np.zeros(ag.contact_until.size, bool)
     unheard[ag.household[~heard]] = True
     due = np.flatnonzero(unheard & (ag.contact_until < month))
-    due = due[np.lexsort((due, ag.contact_until[due], ag.household_community[due]))]
+    # by community, then longest unvisited (contact_until in -1..month-1), then household
+    # (the given order): one stable sort of a combined key
+    key = ag.household_community[due] * (month + 1) + (ag.contact_until[due] + 1)
+    due = due[np.argsort(key, kind="stable")]
     keys = ag.household_community[due]
-    rank = np.arange(due.size) - np.searchsorted(keys, keys, side="left")
+    rank = rank_in_group(keys, model.pop.communities)
     chosen = due[rank < visit_capacity(model)[keys]]
     ag.contact_until[chosen] = month + int(model.p["visit_contact_months"]) - 1
     ag.visit_time = (np.bincount(ag.household_community[chosen], minlength=model.pop.communities)

@@ -78,12 +78,16 @@ def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarr
 def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
     """New needs for residents without one; returns their indices."""
     free = np.flatnonzero(pop.need_domain < 0)
-    profile = pop.need_profile[free]
     draw = rng.random(free.size)
-    new = draw < pop.need_table.sum(axis=1)[profile]
-    idx = free[new]
+    chance = pop.need_table.sum(axis=1)  # per combination of special groups
+    # only a draw below the highest chance can start a need: read those few residents'
+    # groups, not every resident's
+    maybe = np.flatnonzero(draw < chance.max())
+    profile = pop.need_profile[free[maybe]]
+    new = draw[maybe] < chance[profile]
+    idx = free[maybe[new]]
     cumulative = np.cumsum(pop.need_table, axis=1)[profile[new]]
-    pick = draw[new][:, None] < cumulative  # reuse the draw: below total → a domain
+    pick = draw[maybe[new]][:, None] < cumulative  # reuse the draw: below total → a domain
     pop.need_domain[idx] = np.argmax(pick, axis=1).astype(np.int8)
     pop.need_expressed[idx] = False
     return idx

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sanshe.sim.mechanisms import affairs, group_orgs, priorities
-from sanshe.sim.population import Population, age_effect
+from sanshe.sim.population import (
+    Peers,
+    Population,
+    age_effect,
+    order_by_group,
+    peer_counts,
+    rank_in_group,
+)
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import Contract
@@ -91,11 +98,13 @@ class Context:
     volunteer_points: bool
     so_room: Room  # free member places of community SOs
     convened: np.ndarray | None = None  # per resident: visited before the next meeting
+    peers: Peers | None = None  # last month's choices of her ties (counted if not given)
 
 
-def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
+def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peers) -> None:
     """Residents choose to register as volunteers and to turn out, deliberate or join an SO
-    (threshold model); active residents may grow into leaders."""
+    (threshold model); active residents may grow into leaders. ``peers``: last month's
+    choices of each resident's ties (:func:`~sanshe.sim.population.peer_counts`)."""
     pop, p, v = model.pop, model.p, model.v
     attenders = np.flatnonzero(pop.deliberating)  # only they hear how the meeting went
     where = pop.community[attenders]
@@ -112,6 +121,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult) -> None:
         volunteer_points=bool(v["policy.community.volunteer_points"]),
         so_room=so_room(model),
         convened=convened,
+        peers=peers,
     )
     rng = model.streams[STREAM]
     model.limits_bound = decide(pop, ctx, p, rng)
@@ -139,7 +149,7 @@ def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     absent = np.flatnonzero(pop.representative & ~pop.deliberating)
     absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
     keys = pop.community[absent]
-    rank = np.arange(absent.size) - np.searchsorted(keys, keys, side="left")
+    rank = rank_in_group(keys, pop.communities)
     visited[absent[rank < visits[keys]]] = True
     return visited, pop.per_community(visited) * p["convening_visit_time"]
 
@@ -252,33 +262,10 @@ def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray
     return drive
 
 
-#: Tie counts of several kinds are packed into one float32 per resident, one kind to each
-#: byte of its 24-bit significand, so one sparse product counts them all exactly (sums of
-#: whole numbers below 2**24); beyond this degree they are counted column by column.
-PACKED_DEGREE = 255
-
-
-def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
-    """How many of each resident's ties do each of ``doing`` (at most three flags): one
-    sparse product for all of them (a month's tie products cost more than its arithmetic)."""
-    if len(doing) > 3:
-        raise ValueError("at most three kinds of tie count at once")
-    if pop.degree.size == 0 or pop.degree.max() > PACKED_DEGREE:
-        stacked = np.column_stack(doing).astype(np.float32)
-        counts = np.asarray(pop.ties @ stacked)
-        return [counts[:, k].astype(np.int32) for k in range(len(doing))]
-    packed = np.zeros(pop.size, np.float32)
-    for k, flags in enumerate(doing):
-        np.add(packed, np.float32(256**k), out=packed, where=flags)
-    total = (pop.ties @ packed).astype(np.int32)
-    last = len(doing) - 1  # nothing above the last kind: no mask
-    return [total >> (8 * k) if k == last else (total >> (8 * k)) & 255
-            for k in range(len(doing))]
-
-
 def tie_share(pop: Population, count: np.ndarray, who: np.ndarray | slice = slice(None)
               ) -> np.ndarray:
-    """Share of the ties of residents ``who`` counted in ``count`` (:func:`tie_counts`)."""
+    """Share of the ties of residents ``who`` counted in ``count`` (one of
+    :func:`~sanshe.sim.population.tie_counts`)."""
     return count[who].astype(np.float32) / pop.degree[who]
 
 
@@ -298,8 +285,7 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     n = pop.size
     # last month's choices of each resident's ties, counted once: taking part, attending,
     # membership (turning out and attending below leave membership as it was)
-    taking_part, attending, members = tie_counts(
-        pop, pop.participating, pop.deliberating, pop.member_of >= 0)
+    taking_part, attending, members = peer_counts(pop) if ctx.peers is None else ctx.peers
     peers = tie_share(pop, taking_part)
     peers *= p["peer_weight"]
     peers *= pop.conditional  # free riders ignore peers
@@ -348,15 +334,14 @@ def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> No
     willing &= rng.random(willing.size) < share
 
 
-def _rank_in_community(who: np.ndarray, community: np.ndarray,
+def _rank_in_community(who: np.ndarray, community: np.ndarray, communities: int,
                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``who`` in random order grouped by community, and each one's rank in its community
-    (one sort of the candidates, no scan per community)."""
+    """``who`` in random order grouped by community (``community``: each one's, of
+    ``communities``), and each one's rank in its community (one sort of the candidates,
+    no scan per community)."""
     who = rng.permutation(who)
-    keys = community[who]
-    order = np.argsort(keys, kind="stable")
-    who, keys = who[order], keys[order]
-    return who, np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
+    who = who[order_by_group(community[who], communities)]
+    return who, rank_in_group(community[who], communities)
 
 
 def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray,
@@ -401,7 +386,8 @@ def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
     count = pop.per_community(active.astype(float))
     bound = count > np.floor(places)
     if bound.any():
-        who, rank = _rank_in_community(np.flatnonzero(active), pop.community, rng)
+        who, rank = _rank_in_community(np.flatnonzero(active), pop.community,
+                                       pop.communities, rng)
         active[who[rank >= np.floor(places[pop.community[who]])]] = False
     return bound
 
@@ -426,8 +412,8 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members:
         return bound
     # one entry per free place, shuffled and grouped by community like the joiners
     places, _ = _rank_in_community(np.repeat(np.arange(room.free.size), room.free),
-                                   room.community, rng)
-    who, rank = _rank_in_community(joining, pop.community, rng)
+                                   room.community, pop.communities, rng)
+    who, rank = _rank_in_community(joining, pop.community, pop.communities, rng)
     start = np.searchsorted(room.community[places], np.arange(pop.communities))
     c = pop.community[who]
     gets = rank < free[c]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.mechanisms import group_orgs, needs, participation, satisfaction
-from sanshe.sim.population import D, Population
+from sanshe.sim.population import D, Population, order_by_group, rank_in_group
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -96,9 +96,9 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     waiting = np.flatnonzero((pop.need_domain >= 0) & pop.need_expressed)
     waiting = rng.permutation(waiting)
     keys = pop.community[waiting] * D + pop.need_domain[waiting]
-    order = np.argsort(keys, kind="stable")
+    order = order_by_group(keys, size)
     waiting, keys = waiting[order], keys[order]
-    rank = np.arange(keys.size) - np.searchsorted(keys, keys, side="left")
+    rank = rank_in_group(keys, size)
     hit = rank < capacity[keys]
     served, served_keys = waiting[hit], keys[hit]
 
@@ -133,12 +133,12 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     credited (each SO with the needs it met, each contract with its record)."""
     offers = Offers()
     open_expressed = needs.open_counts(model.pop, expressed=True)
-    for so in model.sos:
-        so.offer_services(offers, open_expressed, model.p)
+    quality_of = {so.unique_id: so.offer_services(offers, open_expressed, model.p)
+                  for so in model.sos}
     for committee in model.committees:
         committee.offer_services(offers, open_expressed[committee.index], model.p)
     group_orgs.offer_own_projects(model, offers)
-    offer_volunteer_hours(model, offers, open_expressed)
+    offer_volunteer_hours(model, offers, open_expressed, quality_of)
     delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
     model.offers_this_month = offers  # public record of who offered what, for views
     experience(model.pop, delivery, model.p)
@@ -147,26 +147,28 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
 
 
 def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
-                          open_expressed: np.ndarray) -> None:
+                          open_expressed: np.ndarray,
+                          quality_of: dict[int, float] | None = None) -> None:
     """Volunteers serve through the provider that coordinates them (社工+义工, seed 004):
     each adds ``slots_per_volunteer`` less the coordinator time she takes
     (``volunteer_supervision`` of a caseload), at the provider's quality — an SO's in its
-    domain (credited to it), the station's over the domains residents ask for."""
+    domain (credited to it), the station's over the domains residents ask for.
+    ``quality_of``: this month's quality of every SO in the district, by id (what its own
+    offers were made at; rated here if not given)."""
     per_volunteer = participation.net_slots(model.p)
     if per_volunteer <= 0:
         return
-    alive = {so.unique_id for so in model.sos}
-    quality_of: dict[int, float] = {}  # an agency has a placement per contract: rate it once
+    if quality_of is None:
+        quality_of = {so.unique_id: so.quality(model.p) for so in model.sos}
     for place in model.volunteering:
         slots = place.volunteers * per_volunteer
         provider, c = place.provider, place.community
         if place.domain >= 0:
-            if provider.unique_id in alive:  # an SO that closed since takes nobody's hours
-                if provider.unique_id not in quality_of:
-                    quality_of[provider.unique_id] = provider.quality(model.p)
+            quality = quality_of.get(provider.unique_id)
+            if quality is not None:  # an SO that closed since takes nobody's hours
                 # volunteers on a contract's placement: its account pays their materials
                 offers.add((provider, None, True, place.contract), c, place.domain, slots,
-                           quality_of[provider.unique_id], True)
+                           quality, True)
             continue
         staff = provider.staff
         quality = float(np.mean([w.skill for w in staff])) if staff else model.p["admin_quality"]
