@@ -97,7 +97,7 @@ def grow_capacity(capacity: np.ndarray, served: np.ndarray, training: np.ndarray
     doing = p["capacity_learning"] * np.minimum(served / p["learning_full_services"], 1.0)
     schooled = p["training_gain"] * training
     grown = capacity + ((doing + schooled) * (1.0 - capacity) - p["capacity_decay"] * capacity)
-    return np.clip(grown, 0.0, 1.0)
+    return np.minimum(np.maximum(grown, 0.0), 1.0)
 
 
 # --- the life cycle in the model ----------------------------------------------------------

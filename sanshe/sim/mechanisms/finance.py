@@ -231,10 +231,9 @@ def fundraising_effort(costs: np.ndarray, fees: np.ndarray, dues: np.ndarray,
     its contracts' draws (``covered``: staff time and management fee, not what an account
     holds unspent), fees and dues leave uncovered (grants crowd out effort: Andreoni &
     Payne 2011); an SO with no costs does not fundraise."""
-    costs = np.asarray(costs, dtype=float)
-    other = covered + fees + dues
-    share = np.divide(other, costs, out=np.zeros_like(costs), where=costs > 0)
-    return np.where(costs > 0, np.clip(1.0 - share, 0.0, 1.0), 0.0)
+    costing = np.asarray(costs) > 0
+    share = (covered + fees + dues) / np.where(costing, costs, 1.0)
+    return np.where(costing, np.minimum(np.maximum(1.0 - share, 0.0), 1.0), 0.0)
 
 
 def ask(effort: np.ndarray, reputation: np.ndarray, served: np.ndarray,
