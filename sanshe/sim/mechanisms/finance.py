@@ -42,8 +42,8 @@ def monthly(model: CommunityGovernanceModel) -> None:
     The rules that treat every SO alike (fees and dues, fundraising, gifts, settling,
     capacity) are written once, over all SOs at once: with tens of thousands of SOs in a
     city a loop that looked up the month's constants SO by SO was a large part of the month
-    (docs/performance.md). The contracts' draws stay SO by SO (each contract is its own
-    account)."""
+    (docs/performance.md). Money that is summed one SO or contract after another (spending,
+    gifts, an SO's cash) is summed in that order still, so the numbers are the same."""
     sos = model.sos
     salary = float(model.v["policy.social_work.salary_index"])
     books = open_books(model, salary)
