@@ -3,6 +3,8 @@ contract's account, the SO draws what the contract cost it, the rest goes back."
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,24 @@ def test_volunteers_units_on_a_contract_are_charged_its_activity_cost():
                              contract.units_charged, model.p)
     assert charge.activity == pytest.approx(
         model.p["activity_cost_share"] * model.p["unit_cost"] * contract.units_charged)
+
+
+def test_several_sos_draw_on_their_contracts_as_each_would_alone():
+    """The month's draws over all SOs at once move the same money as SO by SO: each SO's
+    covered costs and cash, and the buyers' spending summed in the order of the SOs."""
+    model, so, salary = _agency()
+    other = next(s for s in model.sos if s is not so and not s.is_community and s.staff)
+    other.contracts = []
+    for agency, effort in ((so, 0.3), (other, 0.6)):
+        _contract(agency, effort=effort, units=2.0)
+        _contract(agency, buyer="group_org", value=2_400.0, effort=effort / 2, units=1.0)
+    alone = copy.deepcopy((model, so, other))  # the same district, drawn SO by SO
+    covered = [finance.draw_on_contracts(alone[0], [agency], salary)[0]
+               for agency in alone[1:]]
+    both = finance.draw_on_contracts(model, [so, other], salary)
+    assert both.tolist() == covered and covered[0] != covered[1] > 0
+    assert [s.cash for s in alone[1:]] == [so.cash, other.cash]
+    assert [c.balance for s in alone[1:] for c in s.contracts] == [
+        c.balance for s in (so, other) for c in s.contracts]
+    assert (alone[0].gov_month, alone[0].group_month) == (model.gov_month, model.group_month)
+    assert model.group_month > 0 and model.gov_month > 0
