@@ -105,7 +105,8 @@ def test_an_unavailable_volunteer_never_turns_out_and_availability_ignores_pull(
     willing = np.random.default_rng(2).random(20000) < 0.5
     kept = willing.copy()
     participation.available(kept, 0.3, np.random.default_rng(5))
-    free = np.random.default_rng(5).random(willing.size) < 0.3
+    free = np.zeros_like(willing)  # one draw per willing resident, in their order
+    free[willing] = np.random.default_rng(5).random(willing.sum(), dtype=np.float32) < 0.3
     assert np.array_equal(kept, willing & free)
     pop = setup(n=20000)
     pop.registered[:] = True
