@@ -120,11 +120,13 @@ def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
 
     A lapsed need is an experience worth nothing, judged against what its holder expected
     (satisfaction.py); one nobody was told of counts ``hidden_grievance_share`` as much.
-    ``served`` marks residents whose need was met this month (they cannot lapse). Only
-    their holders are drawn for (in single precision), not every resident.
+    ``served`` marks residents whose need was met this month (they cannot lapse). One draw
+    per resident whatever was served (in single precision), so that which needs arise next
+    month stays aligned between scenarios that serve differently (common random numbers).
     """
-    waiting = np.flatnonzero((pop.need_domain >= 0) & ~served)
-    lapsed = waiting[rng.random(waiting.size, dtype=np.float32) < 1.0 / p["need_patience_months"]]
+    open_ = (pop.need_domain >= 0) & ~served
+    chance = 1.0 / p["need_patience_months"]
+    lapsed = np.flatnonzero(open_ & (rng.random(pop.size, dtype=np.float32) < chance))
     expressed = pop.need_expressed[lapsed]
     satisfaction.judge(pop, lapsed, 0.0, p,
                        weight=np.where(expressed, 1.0, p["hidden_grievance_share"]))
