@@ -73,3 +73,19 @@ def test_express_returns_the_needs_it_brought_to_light():
     newly = needs.express(pop, channels, params(), np.random.default_rng(2))
     assert newly.size > 0
     assert np.array_equal(newly, np.flatnonzero(pop.need_expressed & ~before))
+
+
+def test_lapse_draws_one_single_precision_number_per_resident_whatever_was_served():
+    """An unmet open need lapses on a float32 uniform drawn for every resident (one each,
+    however many were served: the needs stream stays aligned between scenarios)."""
+    pop = population(n=5000)
+    needs.arise(pop, np.random.default_rng(1))
+    served = np.zeros(pop.size, bool)
+    served[::3] = True
+    waiting = (pop.need_domain >= 0) & ~served
+    assert waiting.sum() > 50
+    rng, reference = np.random.default_rng(4), np.random.default_rng(4)
+    lapsed = needs.lapse(pop, served, params(need_patience_months=4), rng)
+    expected = np.flatnonzero(waiting & (reference.random(pop.size, dtype=np.float32) < 0.25))
+    assert np.array_equal(lapsed, expected)
+    assert rng.bit_generator.state == reference.bit_generator.state

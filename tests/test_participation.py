@@ -105,7 +105,8 @@ def test_an_unavailable_volunteer_never_turns_out_and_availability_ignores_pull(
     willing = np.random.default_rng(2).random(20000) < 0.5
     kept = willing.copy()
     participation.available(kept, 0.3, np.random.default_rng(5))
-    free = np.random.default_rng(5).random(willing.size) < 0.3
+    free = np.zeros_like(willing)  # one draw per willing resident, in their order
+    free[willing] = np.random.default_rng(5).random(willing.sum(), dtype=np.float32) < 0.3
     assert np.array_equal(kept, willing & free)
     pop = setup(n=20000)
     pop.registered[:] = True
@@ -523,3 +524,33 @@ def test_choice_noise_is_single_precision_with_the_parameter_sd():
     noise = participation.choice_noise(np.random.default_rng(0), 200_000, p)
     assert noise.dtype == np.float32 and noise.size == 200_000
     assert abs(noise.mean()) < 0.002 and abs(noise.std() - 0.2) < 0.002
+
+
+def test_turn_out_shocks_are_drawn_only_for_registered_volunteers_in_single_precision():
+    """Only registered volunteers choose whether to turn out, so only they are drawn a
+    shock: one float32 standard normal each, times ``choice_noise``, in index order; the
+    stream advances by exactly that and the unregistered cost it nothing."""
+    pop = setup(n=5000)
+    pop.registered[::4] = True
+    p = params(volunteer_availability=1.0, volunteer_occasion_cost=0.3, choice_noise=0.5)
+    pull = np.random.default_rng(3).normal(0.3, 0.5, pop.size)
+    rng, reference = np.random.default_rng(8), np.random.default_rng(8)
+    participation.turn_out(pop, context(pop), pull, p, rng)
+    who = np.flatnonzero(pop.registered)
+    shock = reference.standard_normal(who.size, dtype=np.float32)
+    assert shock.dtype == np.float32
+    expected = np.zeros(pop.size, bool)
+    expected[who] = pull[who] - 0.3 + shock * np.float32(0.5) > 0
+    assert np.array_equal(pop.volunteer, expected)
+    assert 0 < expected.sum() < who.size
+    assert rng.bit_generator.state == reference.bit_generator.state
+
+
+def test_availability_is_drawn_only_for_the_willing_in_single_precision():
+    """One float32 uniform per willing resident, none for the others."""
+    willing = np.zeros(1000, bool)
+    willing[::10] = True
+    rng, reference = np.random.default_rng(4), np.random.default_rng(4)
+    participation.available(willing, 0.5, rng)
+    reference.random(100, dtype=np.float32)
+    assert rng.bit_generator.state == reference.bit_generator.state

@@ -76,9 +76,10 @@ def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarr
 
 
 def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
-    """New needs for residents without one; returns their indices."""
+    """New needs for residents without one (one single-precision draw each, none for
+    those who hold one); returns their indices."""
     free = np.flatnonzero(pop.need_domain < 0)
-    draw = rng.random(free.size)
+    draw = rng.random(free.size, dtype=np.float32)
     chance = pop.need_table.sum(axis=1)  # per combination of special groups
     # only a draw below the highest chance can start a need: read those few residents'
     # groups, not every resident's
@@ -119,10 +120,13 @@ def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
 
     A lapsed need is an experience worth nothing, judged against what its holder expected
     (satisfaction.py); one nobody was told of counts ``hidden_grievance_share`` as much.
-    ``served`` marks residents whose need was met this month (they cannot lapse).
+    ``served`` marks residents whose need was met this month (they cannot lapse). One draw
+    per resident whatever was served (in single precision), so that which needs arise next
+    month stays aligned between scenarios that serve differently (common random numbers).
     """
     open_ = (pop.need_domain >= 0) & ~served
-    lapsed = np.flatnonzero(open_ & (rng.random(pop.size) < 1.0 / p["need_patience_months"]))
+    chance = 1.0 / p["need_patience_months"]
+    lapsed = np.flatnonzero(open_ & (rng.random(pop.size, dtype=np.float32) < chance))
     expressed = pop.need_expressed[lapsed]
     satisfaction.judge(pop, lapsed, 0.0, p,
                        weight=np.where(expressed, 1.0, p["hidden_grievance_share"]))

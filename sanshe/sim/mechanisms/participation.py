@@ -299,11 +299,12 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     # turning out. Their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
     pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
-    bound = turn_out(pop, ctx, pull + points, p, rng)
-
     attend(pop, ctx, p, drive, revisit, attending, rng)
-
-    return Bound(bound, _membership(pop, pull, revisit, members, ctx, p, rng))
+    members_bound = _membership(pop, pull, revisit, members, ctx, p, rng)
+    # Turning out is drawn last (it reads none of the choices above, nor they it): its draws
+    # are as many as the registered, which differ between scenarios, and drawn earlier they
+    # would shift attending's and membership's shocks (common random numbers).
+    return Bound(turn_out(pop, ctx, pull + points, p, rng), members_bound)
 
 
 def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
@@ -315,9 +316,13 @@ def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float
     Returns where that limit held someone out.
 
     Only those free on the occasion's day can come (:func:`available`): whoever turns out
-    at all is then an occasional volunteer, not only a regular."""
-    moment = pull - p["volunteer_occasion_cost"] + rng.normal(0.0, p["choice_noise"], pop.size)
-    pop.volunteer[:] = pop.registered & (moment > 0)
+    at all is then an occasional volunteer, not only a regular. The month's shock is drawn
+    only for the registered, the only ones who choose (:func:`choice_noise`)."""
+    registered = np.flatnonzero(pop.registered)
+    moment = pull[registered] - p["volunteer_occasion_cost"]
+    moment += choice_noise(rng, registered.size, p)
+    pop.volunteer[:] = False
+    pop.volunteer[registered[moment > 0]] = True
     available(pop.volunteer, p["volunteer_availability"], rng)
     return _ration(pop.volunteer, pop, ctx.positions, rng)
 
@@ -326,12 +331,14 @@ def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> No
     """Keep in ``willing`` only those free for this month's dated occasion: each resident is
     free with probability ``share``, drawn afresh every month and apart from her pull
     (shifts, family, travel: episodic volunteering, Macduff 2005; Cnaan & Handy 2005).
-    One draw per resident, however many are willing, so the month's later draws stay
-    aligned between scenarios (common random numbers); none when nobody is willing or
-    everyone is always free (``share`` 1)."""
-    if share >= 1.0 or not willing.any():
+    One single-precision draw per willing resident, none for the others (they stay out
+    whatever it says); none when nobody is willing or everyone is always free (``share``
+    1)."""
+    if share >= 1.0:
         return
-    willing &= rng.random(willing.size) < share
+    who = np.flatnonzero(willing)
+    if who.size:
+        willing[who[rng.random(who.size, dtype=np.float32) >= share]] = False
 
 
 def _rank_in_community(who: np.ndarray, community: np.ndarray, communities: int,
