@@ -31,11 +31,11 @@ class Young:
 def test_legitimacy_protects_young_sos():
     p = params()
     so = Young()
-    exposed = ecology.death_chance(so, p)
+    exposed = ecology.death_chances([so], p)[0]
     so.ever_incubated = True
-    assert ecology.death_chance(so, p) < exposed
+    assert ecology.death_chances([so], p)[0] < exposed
     so.age = 1000
-    assert ecology.death_chance(so, p) == 0.0
+    assert ecology.death_chances([so], p)[0] == 0.0
 
 
 def test_rating_rises_with_capacity():
@@ -48,11 +48,10 @@ def test_rating_rises_with_capacity():
 
 def test_training_grows_capacity():
     p = params()
-    a, b = Young(), Young()
-    for _ in range(12):
-        ecology.grow_capacity(a, 0.0, 0.0, p)
-        ecology.grow_capacity(b, 0.0, 1.0, p)
-    assert b.capacity > a.capacity + 0.1
+    capacity = np.full(2, Young().capacity)
+    for _ in range(12):  # one SO untrained, one trained
+        capacity = ecology.grow_capacity(capacity, np.zeros(2), np.array([0.0, 1.0]), p)
+    assert capacity[1] > capacity[0] + 0.1
 
 
 def test_pay_and_training_keep_social_workers():

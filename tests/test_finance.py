@@ -3,6 +3,8 @@ contract's account, the SO draws what the contract cost it, the rest goes back."
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -37,7 +39,7 @@ def test_the_buyer_pays_a_twelfth_into_the_account_not_to_the_so():
     model, so, salary = _agency()
     contract = _contract(so)
     cash = so.cash
-    finance.draw_on_contracts(model, so, salary)
+    finance.draw_on_contracts(model, [so], salary)[0]
     assert contract.balance == pytest.approx(VALUE / 12)  # idle: nothing drawn
     assert so.cash == cash and model.gov_month == 0.0
     assert contract.months_left == 11
@@ -51,7 +53,7 @@ def test_the_so_draws_what_the_contract_cost_it_and_spending_counts_the_draw():
     activity = p["activity_cost_share"] * p["unit_cost"] * 4.0
     cost = (staff + activity) * (1.0 + p["contract_overhead_share"])
     assert 0 < cost < VALUE / 12
-    covered = finance.draw_on_contracts(model, so, salary)
+    covered = finance.draw_on_contracts(model, [so], salary)[0]
     assert model.gov_month == pytest.approx(cost)
     assert contract.balance == pytest.approx(VALUE / 12 - cost)
     assert so.ledger.month["purchase"] == pytest.approx(cost)
@@ -64,15 +66,17 @@ def test_the_so_draws_what_the_contract_cost_it_and_spending_counts_the_draw():
 def test_group_org_draws_are_group_spending_not_government_spending():
     model, so, salary = _agency()
     _contract(so, buyer="group_org", effort=0.2)
-    finance.draw_on_contracts(model, so, salary)
+    finance.draw_on_contracts(model, [so], salary)[0]
     assert model.group_month > 0 and model.gov_month == 0.0
 
 
 def test_the_so_never_draws_more_than_the_balance():
     model, so, salary = _agency()
     contract = _contract(so, value=1_200.0, effort=1.0, units=10.0)  # 100 a month in
-    assert finance.charges(so, contract, model.p, salary).total > 100.0
-    finance.draw_on_contracts(model, so, salary)
+    bill = finance.salary_bills([so], model.p, salary)[0]
+    charge = finance.charges(bill, contract.effort, contract.units_charged, model.p)
+    assert charge.total > 100.0
+    finance.draw_on_contracts(model, [so], salary)[0]
     assert model.gov_month == pytest.approx(100.0)
     assert contract.balance == 0.0
 
@@ -82,19 +86,19 @@ def test_the_balance_returns_to_the_buyer_when_the_contract_ends():
     contract = _contract(so, effort=0.1)
     for _ in range(12):
         contract.effort = 0.1
-        finance.draw_on_contracts(model, so, salary)
+        finance.draw_on_contracts(model, [so], salary)[0]
     spent = model.gov_month
     assert 0 < spent < VALUE
     assert model.returned_month == pytest.approx(VALUE - spent)
     assert contract.balance == 0.0 and contract.months_left == 0
-    finance.draw_on_contracts(model, so, salary)  # ended: no more money in or out
+    finance.draw_on_contracts(model, [so], salary)[0]  # ended: no more money in or out
     assert model.gov_month == spent and contract.balance == 0.0
 
 
 def test_a_closing_so_returns_what_its_accounts_hold():
     model, so, salary = _agency()
     contract = _contract(so)
-    finance.draw_on_contracts(model, so, salary)
+    finance.draw_on_contracts(model, [so], salary)[0]
     ecology.close(model, so)
     assert model.returned_month == pytest.approx(VALUE / 12)
     assert contract.balance == 0.0
@@ -104,7 +108,7 @@ def test_an_idle_contract_costs_the_government_nothing():
     model, so, salary = _agency()
     _contract(so)
     for _ in range(12):
-        finance.draw_on_contracts(model, so, salary)
+        finance.draw_on_contracts(model, [so], salary)[0]
     assert model.gov_month == 0.0
     assert model.returned_month == pytest.approx(VALUE)
 
@@ -137,6 +141,28 @@ def test_volunteers_units_on_a_contract_are_charged_its_activity_cost():
     services._credit(model, offers, delivery)
     assert contract.units_charged > 0  # charged to the contract's account
     assert contract.served == 0.0  # though not in its record
-    charge = finance.charges(so, contract, model.p, salary)
+    charge = finance.charges(finance.salary_bills([so], model.p, salary)[0], contract.effort,
+                             contract.units_charged, model.p)
     assert charge.activity == pytest.approx(
         model.p["activity_cost_share"] * model.p["unit_cost"] * contract.units_charged)
+
+
+def test_several_sos_draw_on_their_contracts_as_each_would_alone():
+    """The month's draws over all SOs at once move the same money as SO by SO: each SO's
+    covered costs and cash, and the buyers' spending summed in the order of the SOs."""
+    model, so, salary = _agency()
+    other = next(s for s in model.sos if s is not so and not s.is_community and s.staff)
+    other.contracts = []
+    for agency, effort in ((so, 0.3), (other, 0.6)):
+        _contract(agency, effort=effort, units=2.0)
+        _contract(agency, buyer="group_org", value=2_400.0, effort=effort / 2, units=1.0)
+    alone = copy.deepcopy((model, so, other))  # the same district, drawn SO by SO
+    covered = [finance.draw_on_contracts(alone[0], [agency], salary)[0]
+               for agency in alone[1:]]
+    both = finance.draw_on_contracts(model, [so, other], salary)
+    assert both.tolist() == covered and covered[0] != covered[1] > 0
+    assert [s.cash for s in alone[1:]] == [so.cash, other.cash]
+    assert [c.balance for s in alone[1:] for c in s.contracts] == [
+        c.balance for s in (so, other) for c in s.contracts]
+    assert (alone[0].gov_month, alone[0].group_month) == (model.gov_month, model.group_month)
+    assert model.group_month > 0 and model.gov_month > 0

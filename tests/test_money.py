@@ -133,13 +133,13 @@ def _district(**overrides) -> CommunityGovernanceModel:
     return model
 
 
-def _gifts(model: CommunityGovernanceModel) -> dict[int, float]:
-    from sanshe.sim.mechanisms import finance, priorities
+def _gifts(model: CommunityGovernanceModel) -> np.ndarray:
+    """This month's gifts to the district's SOs if no contract covered any cost."""
+    from sanshe.sim.mechanisms import finance
 
     salary = float(model.v["policy.social_work.salary_index"])
-    free = priorities.free_space(model)
-    rents = {so.unique_id: priorities.rent_factor(model, so, free) for so in model.sos}
-    return finance.donations(model, salary, rents, {})  # no contract covers any cost
+    books = finance.open_books(model, salary)
+    return finance.donations(model, finance.asks(model, books, np.zeros(len(model.sos))))
 
 
 def test_contract_money_crowds_out_fundraising_effort():
@@ -154,28 +154,28 @@ def test_contract_money_crowds_out_fundraising_effort():
     so.contracts = []
     p, salary = model.p, float(model.v["policy.social_work.salary_index"])
     costs = so.monthly_costs(p, salary, 1.0)
-    assert costs > 0 and finance.fundraising_effort(so, p, salary, 1.0, 0.0, 0.0) == 1.0
+    assert costs > 0 and finance.fundraising_effort(costs, 0.0, 0.0, 0.0) == 1.0
     idle = Contract("purchase", 0, 0, 24 * costs, 1.0)  # paid in plenty, nothing done
     so.contracts = [idle]
-    covered = finance.draw_on_contracts(model, so, salary)
-    assert covered == 0.0 and finance.fundraising_effort(so, p, salary, 1.0, 0.0, covered) == 1.0
+    covered = finance.draw_on_contracts(model, [so], salary)[0]
+    assert covered == 0.0 and finance.fundraising_effort(costs, 0.0, 0.0, covered) == 1.0
     busy = Contract("purchase", 0, 0, 24 * costs, 1.0)  # its staff time: half the costs
-    busy.effort = costs / 2 / (finance.salary_bill(so, p, salary)
+    busy.effort = costs / 2 / (finance.salary_bills([so], p, salary)[0]
                                * (1 + p["contract_overhead_share"]))
     so.contracts = [busy]
-    covered = finance.draw_on_contracts(model, so, salary)
+    covered = finance.draw_on_contracts(model, [so], salary)[0]
     assert covered == pytest.approx(costs / 2)
-    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0, covered) == pytest.approx(0.5)
-    assert finance.fundraising_effort(so, p, salary, 1.0, 0.0, 2 * costs) == 0.0
+    assert finance.fundraising_effort(costs, 0.0, 0.0, covered) == pytest.approx(0.5)
+    assert finance.fundraising_effort(costs, 0.0, 0.0, 2 * costs) == 0.0
 
 
 def test_donors_give_what_is_asked_up_to_a_pool_per_resident():
     model = _district(**{"parameters.donor_pool": 60, "parameters.donation_rate": 0.15})
-    asked = sum(_gifts(model).values())  # a large pool: every ask is met
+    asked = sum(_gifts(model))  # a large pool: every ask is met
     assert 0 < asked < 60 * model.pop.size / 12.0  # and it does not bind
     model.p["donor_pool"] = 0.5 * asked * 12.0 / model.pop.size  # a pool of half the asks
-    assert sum(_gifts(model).values()) == pytest.approx(0.5 * asked)  # binds: shared out
+    assert sum(_gifts(model)) == pytest.approx(0.5 * asked)  # binds: shared out
     without = _district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15,
                            "policy.linkage.info_platform": False})
     pool = 2 * without.pop.size / 12.0
-    assert sum(_gifts(without).values()) <= pool * without.p["donor_reach_base"] + 1e-9
+    assert sum(_gifts(without)) <= pool * without.p["donor_reach_base"] + 1e-9

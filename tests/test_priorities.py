@@ -28,9 +28,9 @@ def test_landing_lets_agencies_use_community_space() -> None:
     space = {"policy.community.space_share_for_sos": 0.5}
     plain, landed = _model(**space), _model(**space, **{"policy.four_priorities.landing": True})
     agency = next(so for so in plain.sos if not so.is_community)
-    assert priorities.rent_factor(plain, agency, priorities.free_space(plain)) == 1.0
+    assert priorities.rent_factors(plain, [agency]) == [1.0]
     agency = next(so for so in landed.sos if not so.is_community)
-    assert priorities.rent_factor(landed, agency, priorities.free_space(landed)) < 1.0
+    assert priorities.rent_factors(landed, [agency])[0] < 1.0
 
 
 def test_the_projects_priority_shares_an_agency_lot_with_a_local_community_so() -> None:

@@ -1,5 +1,6 @@
 """The district's SOs indexed by where and in what they work (one directory for a year's
-round: procurement's lots, group organisations' projects).
+round: procurement's lots, group organisations' projects), and their attributes as columns
+for the rules that treat every SO alike (finance, closures).
 
 A lot or project looks up who can take it instead of scanning every SO. A community SO works
 in its own community and domain; a professional agency anywhere. Every list keeps the order
@@ -8,8 +9,10 @@ of ``model.sos``, because the draws of an award or a jury follow it.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -46,3 +49,9 @@ class SODirectory:
         if not local:
             return [so for _, so in agencies]
         return [so for _, so in sorted(local + agencies, key=itemgetter(0))]
+
+
+def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:
+    """Attribute ``name`` of every SO of ``sos``, in their order (one array for a rule
+    applied to all SOs at once instead of SO by SO)."""
+    return np.fromiter(map(attrgetter(name), sos), dtype, count=len(sos))

@@ -16,6 +16,7 @@ import numpy as np
 from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, SocialOrganization
 from sanshe.sim.mechanisms import needs, priorities, workforce
 from sanshe.sim.population import D
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -48,12 +49,13 @@ def founding_domain(needs: np.ndarray, p: dict[str, float], rng: np.random.Gener
     return int(rng.choice(weights.size, p=weights / weights.sum()))
 
 
-def death_chance(so: SocialOrganization, p: dict[str, float]) -> float:
-    """Monthly hazard from newness, cut by legitimacy (registration, rating, incubation)."""
-    if so.age >= p["newness_months"]:
-        return 0.0
-    protected = so.ever_incubated or so.rating >= 3 or not so.is_community
-    return p["newness_hazard"] * (1.0 - p["legitimacy_protection"] * protected)
+def death_chances(sos: list[SocialOrganization], p: dict[str, float]) -> np.ndarray:
+    """Each SO's monthly hazard from newness, cut by legitimacy (registration, rating,
+    incubation)."""
+    protected = (column(sos, "ever_incubated", bool) | (column(sos, "rating", np.int64) >= 3)
+                 | ~column(sos, "is_community", bool))
+    return np.where(column(sos, "age", np.int64) >= p["newness_months"], 0.0,
+                    p["newness_hazard"] * (1.0 - p["legitimacy_protection"] * protected))
 
 
 def rating_score(so: SocialOrganization, p: dict[str, float]) -> float:
@@ -88,13 +90,14 @@ def rate(so: SocialOrganization, p: dict[str, float]) -> int:
     return 0
 
 
-def grow_capacity(so: SocialOrganization, served: float, training: float,
-                  p: dict[str, float]) -> None:
-    """Capacity grows by doing and by training, and erodes without either."""
-    doing = p["capacity_learning"] * min(served / p["learning_full_services"], 1.0)
+def grow_capacity(capacity: np.ndarray, served: np.ndarray, training: np.ndarray,
+                  p: dict[str, float]) -> np.ndarray:
+    """SOs' capacity after a month: it grows by doing (``served``) and by training, and
+    erodes without either."""
+    doing = p["capacity_learning"] * np.minimum(served / p["learning_full_services"], 1.0)
     schooled = p["training_gain"] * training
-    so.capacity += (doing + schooled) * (1.0 - so.capacity) - p["capacity_decay"] * so.capacity
-    so.capacity = min(max(so.capacity, 0.0), 1.0)
+    grown = capacity + ((doing + schooled) * (1.0 - capacity) - p["capacity_decay"] * capacity)
+    return np.minimum(np.maximum(grown, 0.0), 1.0)
 
 
 # --- the life cycle in the model ----------------------------------------------------------
@@ -256,20 +259,18 @@ def rate_year(model: CommunityGovernanceModel, evaluated: set[int]) -> None:
 
 
 def closures(model: CommunityGovernanceModel) -> None:
-    """SOs close when money runs out, when idle too long, or by the newness hazard."""
-    rng = model.streams[STREAM]
+    """SOs close when money runs out (debts beyond ``debt_months_to_close`` months of
+    costs), when idle too long, or by the newness hazard, drawn one SO after another for
+    those neither broke nor idle."""
+    p, rng, sos = model.p, model.streams[STREAM], model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    for so in list(model.sos):
-        if _closes(so, salary, model.p, rng):
-            close(model, so)
-
-
-def _closes(so: SocialOrganization, salary: float, p: dict[str, float],
-            rng: np.random.Generator) -> bool:
-    costs = so.monthly_costs(p, salary, 1.0)
-    broke = so.cash < -p["debt_months_to_close"] * max(costs, 1.0)
-    idle = so.idle_months >= p["inactive_months_to_close"]
-    return broke or idle or rng.random() < death_chance(so, p)
+    costs = np.array([so.monthly_costs(p, salary, 1.0) for so in sos], dtype=float)
+    closing = ((column(sos, "cash") < -p["debt_months_to_close"] * np.maximum(costs, 1.0))
+               | (column(sos, "idle_months", np.int64) >= p["inactive_months_to_close"]))
+    exposed = np.flatnonzero(~closing)
+    closing[exposed] = rng.random(exposed.size) < death_chances(sos, p)[exposed]
+    for so in [sos[i] for i in np.flatnonzero(closing).tolist()]:
+        close(model, so)
 
 
 def close(model: CommunityGovernanceModel, so: SocialOrganization) -> None:

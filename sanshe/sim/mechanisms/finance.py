@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sanshe.sim.agents.social_org import SOURCES
 from sanshe.sim.mechanisms import ecology, group_orgs, priorities
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
-    from sanshe.sim.agents.social_org import Contract, SocialOrganization
+    from sanshe.sim.agents.social_org import SocialOrganization
     from sanshe.sim.model import CommunityGovernanceModel
 
 #: Money moves by rule: this mechanism draws nothing.
@@ -35,165 +37,226 @@ STREAM: str | None = None
 
 
 def monthly(model: CommunityGovernanceModel) -> None:
-    """Every SO's month of money and growth, then government and group-org spending."""
+    """Every SO's month of money and growth, then government and group-org spending.
+
+    The rules that treat every SO alike (fees and dues, fundraising, gifts, settling,
+    capacity) are written once, over all SOs at once: with tens of thousands of SOs in a
+    city a loop that looked up the month's constants SO by SO was a large part of the month
+    (docs/performance.md). Money that is summed one SO or contract after another (spending,
+    gifts, an SO's cash) is summed in that order still, so the numbers are the same."""
+    sos = model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    free = priorities.free_space(model).tolist()  # plain floats: the loops below are scalar
-    members = np.bincount(model.pop.member_of[model.pop.member_of >= 0]).tolist()
-    rents, covered = {}, {}
-    for so in model.sos:
-        so.members = members[so.unique_id] if so.unique_id < len(members) else 0
-        rents[so.unique_id] = priorities.rent_factor(model, so, free)
-        so.ledger.month = dict.fromkeys(so.ledger.month, 0.0)
-        covered[so.unique_id] = draw_on_contracts(model, so, salary)
-    gifts = donations(model, salary, rents, covered)
-    training = float(model.v["policy.incubation.training"])
-    for so in model.sos:
-        _settle(model, so, salary, rents[so.unique_id], gifts.get(so.unique_id, 0.0),
-                training)
+    books = open_books(model, salary)
+    covered = draw_on_contracts(model, sos, salary)
+    _settle(model, sos, books, donations(model, asks(model, books, covered)))
 
 
-def _settle(model: CommunityGovernanceModel, so: SocialOrganization, salary: float,
-            rent_factor: float, gift: float, training: float) -> None:
-    """One SO's month after its contracts' draws: gifts, fees and dues in, costs out,
-    capacity grows (``training``: the incubators' training level, for an incubated SO)."""
+class Books(NamedTuple):
+    """Every SO's month outside its contracts' accounts, in the order of ``model.sos``."""
+
+    served: np.ndarray  # needs it met this month
+    members: np.ndarray  # its members this month
+    costs: np.ndarray  # salaries and rent
+    fees: np.ndarray  # fees on its services
+    dues: np.ndarray  # members' dues (a community SO)
+
+
+def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
+    """A new month in every SO's ledger, with its members, needs met, costs, fees and dues
+    (these do not change while the contracts' accounts are drawn on)."""
+    p, sos = model.p, model.sos
+    members = count_members(model)
+    served_by = model.served_by_so
+    served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
+    costs = np.array([so.monthly_costs(p, salary, rent)
+                      for so, rent in zip(sos, priorities.rent_factors(model, sos),
+                                          strict=True)], dtype=float)
+    fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p)
+    blank = dict.fromkeys(SOURCES, 0.0)
+    for so in sos:
+        so.ledger.month = blank.copy()
+    return Books(served, members, costs, fees, dues)
+
+
+def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> np.ndarray:
+    """What every SO asks of donors this month, ``covered`` being the part of its costs
+    its contracts' draws paid (:func:`fundraising_effort`, :func:`ask`)."""
+    sos = model.sos
+    effort = fundraising_effort(books.costs, books.fees, books.dues, covered)
+    # donors' response to the government share matters only where the SO asks at all
+    # (most community SOs' dues cover their small costs): a zero effort asks nothing
+    shares = np.zeros(len(sos))
+    for i in np.flatnonzero(effort > 0).tolist():
+        shares[i] = sos[i].ledger.government_share()
+    return ask(effort, column(sos, "reputation"), books.served, books.members, shares,
+               model.p)
+
+
+def count_members(model: CommunityGovernanceModel) -> np.ndarray:
+    """Every SO's members this month (residents whose ``member_of`` is its id), set on the
+    SOs and returned in the order of ``model.sos``."""
+    ids = column(model.sos, "unique_id", np.int64)
+    member_of = model.pop.member_of
+    counts = np.bincount(member_of[member_of >= 0],
+                         minlength=int(ids.max()) + 1 if ids.size else 0)
+    members = counts[ids]
+    for so, count in zip(model.sos, members.tolist(), strict=True):
+        so.members = count
+    return members
+
+
+def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], books: Books,
+            gifts: np.ndarray) -> None:
+    """Every SO's month after its contracts' draws: ``gifts``, fees and dues in (gifts net
+    of the cost of raising them), costs out; capacity grows (an incubated SO's with the
+    incubators' training), age and incubation count on, and SOs with nothing to do count
+    idle months."""
     p = model.p
-    served = model.served_by_so.get(so.unique_id, 0.0)
-    income = _fees_and_dues(model, so, served) + gift * (1.0 - p["fundraising_cost"])
-    so.ledger.receive("donations", gift)
-    model.nongov_month += gift
-    so.cash += income - so.monthly_costs(p, salary, rent_factor)
-    ecology.grow_capacity(so, served, training if so.incubated else 0.0, p)
-    so.age += 1
-    so.incubated_months = max(so.incubated_months - 1, 0)
-    active = served > 0 or so.members >= p["min_members"] or bool(so.contracts)
-    so.idle_months = 0 if active else so.idle_months + 1
+    takings = books.fees + books.dues
+    income = takings + gifts * (1.0 - p["fundraising_cost"])
+    cash = column(sos, "cash") + (income - books.costs)
+    incubated = column(sos, "incubated_months", np.int64)
+    training = float(model.v["policy.incubation.training"]) * (incubated > 0)
+    capacity = ecology.grow_capacity(column(sos, "capacity"), books.served, training, p)
+    active = ((books.served > 0) | (books.members >= p["min_members"])
+              | column(sos, "contracts", bool))
+    idle = np.where(active, 0, column(sos, "idle_months", np.int64) + 1)
+    incubated = np.maximum(incubated - 1, 0)
+    # gifts and takings count one SO after the other, as the SOs were settled
+    model.nongov_month = float(np.add.accumulate(np.concatenate(
+        ([model.nongov_month], np.column_stack((takings, gifts)).ravel())))[-1])
+    for so, row in zip(sos, zip(cash.tolist(), capacity.tolist(), incubated.tolist(),
+                                idle.tolist(), books.fees.tolist(), books.dues.tolist(),
+                                gifts.tolist(), strict=True), strict=True):
+        so.cash, so.capacity, so.incubated_months, so.idle_months = row[:4]
+        so.age += 1
+        ledger = so.ledger
+        ledger.receive("fees", row[4])
+        ledger.receive("dues", row[5])
+        if row[6]:  # most SOs ask nothing: a zero gift changes no entry
+            ledger.receive("donations", row[6])
 
 
 class Charge(NamedTuple):
-    """What one contract cost its SO this month, by part (yuan)."""
+    """What contracts cost their SOs this month, by part (yuan; one value per contract)."""
 
-    staff: float  # salaries for the staff time spent on it
-    activity: float  # materials, venues, insurance of the units delivered on it
-    overhead: float  # management fee (管理费) on those direct costs
+    staff: np.ndarray  # salaries for the staff time spent on it
+    activity: np.ndarray  # materials, venues, insurance of the units delivered on it
+    overhead: np.ndarray  # management fee (管理费) on those direct costs
 
     @property
-    def total(self) -> float:
+    def total(self) -> np.ndarray:
         return self.staff + self.activity + self.overhead
 
     @property
-    def own_costs(self) -> float:
+    def own_costs(self) -> np.ndarray:
         """The part that pays the SO's own costs (salaries, rent, running); the activity
         costs pass through to suppliers."""
         return self.staff + self.overhead
 
 
-def salary_bill(so: SocialOrganization, p: dict[str, float], salary: float) -> float:
-    """The SO's salaries this month."""
-    return len(so.staff) * salary * p["local_wage"]
+def salary_bills(sos: list[SocialOrganization], p: dict[str, float], salary: float
+                 ) -> np.ndarray:
+    """Each SO's salaries this month."""
+    return np.array([len(so.staff) for so in sos]) * salary * p["local_wage"]
 
 
-def charges(so: SocialOrganization, contract: Contract, p: dict[str, float],
-            salary: float) -> Charge:
-    """What ``contract`` cost ``so`` this month: its share of the staff's time, the
-    activity costs of every unit delivered on it (volunteers' units use materials,
-    venues and insurance too) and the management fee on both."""
-    staff = salary_bill(so, p, salary) * contract.effort
-    activity = p["activity_cost_share"] * p["unit_cost"] * contract.units_charged
+def charges(bill: np.ndarray, effort: np.ndarray, units: np.ndarray,
+            p: dict[str, float]) -> Charge:
+    """What contracts cost their SOs this month: the share ``effort`` of the staff's time
+    (of the SO's salary ``bill``: :func:`salary_bills`), the activity costs of every unit
+    delivered on it (``units``: volunteers' units use materials, venues and insurance too)
+    and the management fee on both."""
+    staff = bill * effort
+    activity = p["activity_cost_share"] * p["unit_cost"] * units
     return Charge(staff, activity, p["contract_overhead_share"] * (staff + activity))
 
 
-def draw_on_contracts(model: CommunityGovernanceModel, so: SocialOrganization,
-                      salary: float) -> float:
+def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganization],
+                      salary: float) -> np.ndarray:
     """专款专用: each buyer pays a twelfth of the value into the contract's account; the
     SO draws what the contract cost it, as far as the balance goes (a draw short of the
     cost pays each part pro rata: the SO buys the materials the account pays for and
     carries the rest of its salaries itself); at the contract's end the balance returns to
-    the buyer. Returns the part of the SO's own costs the draws covered, which is what it
-    keeps (and what crowds out its fundraising)."""
-    covered = 0.0
-    for contract in so.contracts:
-        if contract.months_left <= 0:  # ended: its account is closed
-            continue
-        contract.balance += contract.monthly_payment
-        charge = charges(so, contract, model.p, salary)
-        drawn = min(charge.total, contract.balance)
-        contract.balance -= drawn
-        so.ledger.receive(contract.buyer, drawn)
-        own = drawn * charge.own_costs / charge.total if drawn > 0 else 0.0
-        so.cash += own  # the rest buys the activities' materials
-        covered += own
-        _spent(model, contract.buyer, drawn)
+    the buyer. Returns, for each SO of ``sos``, the part of its own costs the draws
+    covered, which is what it keeps (and what crowds out its fundraising). The charges
+    are worked out for all open contracts at once; the money moves contract by contract,
+    in order, as the accounts are kept."""
+    p = model.p
+    held = [(i, so, contract) for i, so in enumerate(sos) for contract in so.contracts
+            if contract.months_left > 0]  # an ended contract's account is closed
+    covered = [0.0] * len(sos)
+    if not held:
+        return np.array(covered)
+    who = np.array([i for i, _, _ in held])
+    bills = salary_bills(sos, p, salary)
+    contracts = [contract for _, _, contract in held]
+    balance = column(contracts, "balance") + column(contracts, "value") / 12.0
+    charge = charges(bills[who], column(contracts, "effort"), column(contracts,
+                     "units_charged"), p)
+    total = charge.total
+    drawn = np.minimum(total, balance)
+    own = np.divide(drawn * charge.own_costs, total, out=np.zeros_like(total),
+                    where=drawn > 0)  # the rest buys the activities' materials
+    gov, group, returned = model.gov_month, model.group_month, model.returned_month
+    for (i, so, contract), left, paid, kept in zip(
+            held, (balance - drawn).tolist(), drawn.tolist(), own.tolist(), strict=True):
+        contract.balance = left
+        so.ledger.receive(contract.buyer, paid)
+        so.cash += kept
+        covered[i] += kept
+        if contract.buyer == "group_org":  # group-org money is not government money
+            group += paid
+        else:
+            gov += paid
         contract.units_charged = 0.0  # charged once
         contract.months_left -= 1
         if contract.months_left <= 0:  # the balance goes back to the buyer
-            model.returned_month += contract.close_account()
-    return covered
+            returned += contract.close_account()
+    model.gov_month, model.group_month, model.returned_month = gov, group, returned
+    return np.array(covered)
 
 
-def _spent(model: CommunityGovernanceModel, buyer: str, amount: float) -> None:
-    """Count money drawn as spent by its buyer; group-org money is not government money."""
-    if buyer == "group_org":
-        model.group_month += amount
-    else:
-        model.gov_month += amount
-
-
-def fees_and_dues(so: SocialOrganization, p: dict[str, float],
-                  served: float) -> tuple[float, float]:
-    """This month's fees on services, and a community SO's members' dues."""
+def fees_and_dues(community: np.ndarray, members: np.ndarray, served: np.ndarray,
+                  p: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """This month's fees on services (``served``), and a community SO's members' dues."""
     fees = p["fee_share"] * served * p["unit_cost"]
-    dues = p["member_dues"] * so.members if so.is_community else 0.0
+    dues = np.where(community, p["member_dues"] * members, 0.0)
     return fees, dues
 
 
-def _fees_and_dues(model: CommunityGovernanceModel, so: SocialOrganization,
-                   served: float) -> float:
-    """Fees and dues received this month."""
-    fees, dues = fees_and_dues(so, model.p, served)
-    so.ledger.receive("fees", fees)
-    so.ledger.receive("dues", dues)
-    model.nongov_month += fees + dues
-    return fees + dues
-
-
-def fundraising_effort(so: SocialOrganization, p: dict[str, float], salary: float,
-                       rent_factor: float, served: float, covered: float) -> float:
-    """Share of full effort an SO puts into fundraising: the part of its costs that its
-    contracts' draws (``covered``: staff time and management fee, not what an account
+def fundraising_effort(costs: np.ndarray, fees: np.ndarray, dues: np.ndarray,
+                       covered: np.ndarray) -> np.ndarray:
+    """Share of full effort each SO puts into fundraising: the part of its ``costs`` that
+    its contracts' draws (``covered``: staff time and management fee, not what an account
     holds unspent), fees and dues leave uncovered (grants crowd out effort: Andreoni &
     Payne 2011); an SO with no costs does not fundraise."""
-    costs = so.monthly_costs(p, salary, rent_factor)
-    if costs <= 0:
-        return 0.0
-    fees, dues = fees_and_dues(so, p, served)
-    other = covered + fees + dues
-    return min(max(1.0 - other / costs, 0.0), 1.0)
+    costing = np.asarray(costs) > 0
+    share = (covered + fees + dues) / np.where(costing, costs, 1.0)
+    return np.where(costing, np.minimum(np.maximum(1.0 - share, 0.0), 1.0), 0.0)
 
 
-def donations(model: CommunityGovernanceModel, salary: float, rents: dict[int, float],
-              covered: dict[int, float]) -> dict[int, float]:
-    """This month's gifts by SO id. Each SO asks in proportion to its effort, reputation
+def ask(effort: np.ndarray, reputation: np.ndarray, served: np.ndarray,
+        members: np.ndarray, government_share: np.ndarray, p: dict[str, float]
+        ) -> np.ndarray:
+    """What each SO asks of donors this month: in proportion to its ``effort``, reputation
     and record (needs met + members), scaled by donors' response to its government share
-    (``covered``: by SO id, the part of its costs its contracts' draws paid this month);
-    donors give what is asked up to the month's pool (``donor_pool`` per resident, the
-    share ``donor_reach_base`` of it without the platform) and ration it pro rata when
-    asks exceed it."""
+    (``crowding``: Heutel 2014)."""
+    response = np.maximum(1.0 + p["crowding"] * government_share, 0.0)
+    return effort * p["donation_rate"] * reputation * (served + members) * p["unit_cost"] * (
+        response)
+
+
+def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
+    """This month's gifts, one for each ask (:func:`ask`): donors give what is asked up to
+    the month's pool (``donor_pool`` per resident, the share ``donor_reach_base`` of it
+    without the platform) and ration it pro rata when asks exceed it."""
     p = model.p
-    asks: dict[int, float] = {}
-    crowding, rate, unit = p["crowding"], p["donation_rate"], p["unit_cost"]
-    served_by = model.served_by_so
-    for so in model.sos:
-        served = served_by.get(so.unique_id, 0.0)
-        effort = fundraising_effort(so, p, salary, rents[so.unique_id], served,
-                                    covered.get(so.unique_id, 0.0))
-        response = max(1.0 + crowding * so.ledger.government_share(), 0.0)
-        asks[so.unique_id] = (effort * rate * so.reputation
-                              * (served + so.members) * unit * response)
     reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
     pool = p["donor_pool"] * model.pop.size / 12.0 * reach
-    total = sum(asks.values())
+    total = sum(asks.tolist())  # one ask after the other
     given = min(total, pool) / total if total > 0 else 0.0
-    return {k: a * given for k, a in asks.items()}
+    return asks * given
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:

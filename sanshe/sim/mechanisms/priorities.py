@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -40,12 +41,14 @@ def venue(model: CommunityGovernanceModel) -> np.ndarray:
     return base + (1.0 - base) * free_space(model)
 
 
-def rent_factor(model: CommunityGovernanceModel, so: SocialOrganization,
-                free: np.ndarray) -> float:
-    """Share of its rent an SO pays: community space is given to community SOs, and to
-    agencies too when they land in the community (社会组织优先落地社区)."""
+def rent_factors(model: CommunityGovernanceModel, sos: list[SocialOrganization]
+                 ) -> list[float]:
+    """Share of its rent each SO of ``sos`` pays: community space is given to community
+    SOs, and to agencies too when they land in the community (社会组织优先落地社区)."""
     landing = bool(model.v["policy.four_priorities.landing"])
-    return 1.0 - (free[so.community] if (so.is_community or landing) else 0.0)
+    free = free_space(model).tolist()  # plain floats: one per SO below
+    return [1.0 - (free[so.community] if (so.is_community or landing) else 0.0)
+            for so in sos]
 
 
 def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
@@ -58,26 +61,32 @@ def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
 
 
 def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
-    """SOs present in each community through the landing priority (优先落地社区)."""
+    """SOs present in each community through the landing priority (优先落地社区): its
+    community SOs, and an agency for each contract it holds there."""
     if not model.v["policy.four_priorities.landing"]:
         return np.zeros(model.pop.communities)
-    present = np.zeros(model.pop.communities)
-    for so in model.sos:
-        if so.is_community:
-            present[so.community] += 1
-        else:
-            for contract in so.contracts:
-                present[contract.community] += 1
+    sos = model.sos
+    homes = column(sos, "community", np.int64)[column(sos, "is_community", bool)]
+    sites = [contract.community for so in sos if not so.is_community
+             for contract in so.contracts]
+    present = np.bincount(np.concatenate([homes, np.array(sites, dtype=np.int64)]),
+                          minlength=model.pop.communities).astype(float)
     return 1.0 - np.exp(-present / model.p["landing_saturation"])
 
 
 def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None:
-    """Residents come to trust SOs they see working in their community (seed 001)."""
+    """Residents come to trust SOs they see working in their community (seed 001).
+    Community by community, in place: each block of residents is small enough to stay in
+    the processor's cache, where a city-wide pass is not."""
     if model.v["policy.four_priorities.landing"]:
         pop = model.pop
-        room = 1 - pop.trust  # in place: one temporary for a city of millions, not three
-        room *= pop.per_resident(model.p["landing_trust_gain"] * presence)
-        pop.trust += room
+        gain = (model.p["landing_trust_gain"] * presence).tolist()
+        offsets = pop.offsets.tolist()
+        for c, g in enumerate(gain):
+            trust = pop.trust[offsets[c]:offsets[c + 1]]
+            room = 1 - trust
+            room *= g
+            trust += room
 
 
 def outreach(model: CommunityGovernanceModel) -> np.ndarray:

@@ -67,7 +67,9 @@ def monthly(model: CommunityGovernanceModel) -> None:
         p["certification_support_mult"] if v["policy.social_work.certification_support"]
         else 1.0)
     for employer in employers:
-        employer.staff = _stayers(model, employer.staff, quit_chance, certify, training, rng)
+        if employer.staff:  # most community SOs have no paid staff
+            employer.staff = _stayers(model, employer.staff, quit_chance, certify, training,
+                                      rng)
     fill = fill_probability(p, salary)
     for employer in employers:
         for _ in range(employer.posts_to_fill(p, salary)):
