@@ -144,9 +144,3 @@ def test_residents_grouped_by_community_keep_their_order_and_get_their_rank():
         ranked = keys[order]
         expected = np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left")
         assert np.array_equal(rank_in_group(ranked, groups), expected)
-
-
-def test_per_resident_gives_each_resident_her_communitys_value():
-    pop = make(sizes=(100, 0, 150, 80), rural=(False, False, False, True))
-    values = np.array([0.5, 9.0, 1.5, 2.5])  # the empty community has nobody to give it to
-    assert np.array_equal(pop.per_resident(values), values[pop.community])

@@ -51,7 +51,7 @@ PROVIDERS: dict[str, tuple[str, str]] = {
 
 def provider_kind(provider: object) -> str:
     """The kind of one offer's provider (see :data:`PROVIDERS`)."""
-    if isinstance(provider, tuple):  # (social organization, contract or None, on spec)
+    if isinstance(provider, tuple):  # (SO, contract or None, on spec, charged)
         so, contract = provider[0], provider[1]
         if not so.is_community:
             return "professional_so"

@@ -180,7 +180,7 @@ class SocialOrganization(mesa.Agent):
         """Salaries, rent (less any free space) and running costs."""
         salaries = len(self.staff) * salary_index * p["local_wage"]
         fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
-        rent = 0.0 if self.incubated_months > 0 else fixed * rent_factor  # (incubated)
+        rent = 0.0 if self.incubated else fixed * rent_factor
         return salaries + rent
 
     def staff_needed(self, p: dict[str, float]) -> int:
@@ -259,11 +259,13 @@ class SocialOrganization(mesa.Agent):
                                           open_expressed[c] if responsive > 0 else (),
                                           responsive))
             for d, slots in real.items():
-                offers.add((self, contract, d == contract.domain), c, d, slots, quality, True)
+                offers.add((self, contract, d == contract.domain, contract), c, d, slots, quality,
+                           True)
             contract.showcase += scale * contract.slots * (1 - o)
         spare = max(effort - needed, 0.0)
         if self.is_community:
-            offers.add((self, None, True), self.community, self.domain, spare, quality, True)
+            offers.add((self, None, True, None), self.community, self.domain, spare, quality,
+                       True)
         return quality
 
 

@@ -347,8 +347,10 @@ def _rank_in_community(who: np.ndarray, community: np.ndarray, communities: int,
     ``communities``), and each one's rank in its community (one sort of the candidates,
     no scan per community)."""
     who = rng.permutation(who)
-    who = who[order_by_group(community[who], communities)]
-    return who, rank_in_group(community[who], communities)
+    keys = community[who]
+    order = order_by_group(keys, communities)
+    who, keys = who[order], keys[order]
+    return who, rank_in_group(keys, communities)
 
 
 def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray,

@@ -186,16 +186,16 @@ def _split(counts: np.ndarray) -> np.ndarray:
 def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
     """Credit each contract and SO with the needs it met and at what quality (plain floats:
     numpy scalars would make every later sum on the SO slow), and charge each contract the
-    units delivered on it — volunteers' on its placement too (a fourth element of an SO's
-    provider tuple), though they count in no contract's record."""
+    units delivered on it — volunteers' on its placement too, though they count in no
+    contract's record. An SO's provider is (SO, contract or None, on spec, contract
+    charged or None)."""
     by_so: dict[int, float] = {}
     community_served = 0.0
     for provider, served, quality in zip(offers.provider, delivery.offer_served.tolist(),
                                          offers.quality, strict=True):
         if not isinstance(provider, tuple):
             continue
-        so, contract, on_spec = provider[:3]
-        charged = provider[3] if len(provider) > 3 else contract
+        so, contract, on_spec, charged = provider
         if charged is not None:  # the contract whose account pays the units' materials
             charged.units_charged += served
         key = so.unique_id
