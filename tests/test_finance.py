@@ -4,10 +4,12 @@ contract's account, the SO draws what the contract cost it, the rest goes back."
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from sanshe.sim import measures
 from sanshe.sim.agents.social_org import Contract, SocialOrganization
 from sanshe.sim.mechanisms import ecology, finance, services
 from sanshe.sim.mechanisms.participation import Placement
@@ -93,6 +95,15 @@ def test_the_balance_returns_to_the_buyer_when_the_contract_ends():
     assert contract.balance == 0.0 and contract.months_left == 0
     finance.draw_on_contracts(model, [so], salary)[0]  # ended: no more money in or out
     assert model.gov_month == spent and contract.balance == 0.0
+
+
+def test_the_returned_money_is_reported_as_an_outcome():
+    model, so, salary = _agency()
+    _contract(so)
+    for _ in range(12):
+        finance.draw_on_contracts(model, [so], salary)[0]
+    delivery = SimpleNamespace(served=np.zeros(0, int))
+    assert measures._money(model, delivery)["returned_funds"] == pytest.approx(VALUE)
 
 
 def test_a_closing_so_returns_what_its_accounts_hold():

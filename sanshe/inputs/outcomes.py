@@ -143,6 +143,8 @@ OUTCOMES: tuple[Outcome, ...] = (
             "rate", False),
     Outcome("gov_spending", "政府支出", "Government spending", "yuan", "flow"),
     Outcome("group_org_spending", "群团组织支出", "Group-organization spending", "yuan", "flow"),
+    # 结余资金: contract balances that go back to their buyers unspent (专款专用)
+    Outcome("returned_funds", "结余资金退回", "Unspent contract money returned", "yuan", "flow"),
     Outcome("non_gov_funds", "撬动社会资金", "Non-government funds mobilised", "yuan", "flow",
             True),
     Outcome("leverage_ratio", "社会资金撬动比", "Leverage (non-gov per gov yuan)", "ratio", "rate",

@@ -144,6 +144,7 @@ def _money(model: CommunityGovernanceModel, delivery: services.Delivery) -> dict
     return {
         "gov_spending": float(model.gov_month),
         "group_org_spending": float(model.group_month),
+        "returned_funds": float(model.returned_month),
         "non_gov_funds": float(model.nongov_month),
         "leverage_ratio": _ratio(model.nongov_month, model.gov_month),
         "cost_per_need_met": _ratio(spent, delivery.served.size),
