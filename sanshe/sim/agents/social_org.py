@@ -178,10 +178,13 @@ class SocialOrganization(mesa.Agent):
 
     def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
         """Salaries, rent (less any free space) and running costs."""
-        salaries = len(self.staff) * salary_index * p["local_wage"]
+        return len(self.staff) * salary_index * p["local_wage"] + self.overhead(p, rent_factor)
+
+    def overhead(self, p: dict[str, float], rent_factor: float) -> float:
+        """Rent (an agency's office) or running costs (a community SO), less any free space
+        (``rent_factor``), nothing while incubated: the costs no contract pays by the unit."""
         fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
-        rent = 0.0 if self.incubated else fixed * rent_factor
-        return salaries + rent
+        return 0.0 if self.incubated else fixed * rent_factor
 
     def staff_needed(self, p: dict[str, float]) -> int:
         """Social workers an SO wants to deliver its contracts and, landed, its outreach (a
