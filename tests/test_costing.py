@@ -128,3 +128,25 @@ def test_a_contract_of_the_old_kind_would_underpay_real_casework():
     assert p["unit_cost"] < costing.unit_price(p, 1.0)
     contract = Contract("purchase", 0, 0, 132_000, slots=costing.units_bought(132_000, 1100.0))
     assert contract.monthly_payment == pytest.approx(contract.slots * 1100.0)
+
+
+def _market(rent: float) -> tuple[CommunityGovernanceModel, SocialOrganization]:
+    """A tiny district whose only possible bidder is one capable agency, bidding always."""
+    model = CommunityGovernanceModel("purchase_only", seed=3, **TINY)
+    model.sos[:] = [so for so in model.sos if so.is_community]
+    for so in model.sos:
+        so.capacity = 0.0  # too weak to bid
+    agency = SocialOrganization(model, PROFESSIONAL, 0, 0, 0.8, 0.0, 0.0)
+    model.sos.append(agency)
+    model.p.update(bid_probability=1.0, rent_per_month=rent, max_contract_load=float("inf"))
+    model.bureau.purchase_budget = 300_000.0
+    return model, agency
+
+
+def test_procurement_awards_competitive_lots_only_to_sos_they_pay():
+    model, agency = _market(3000.0)
+    procurement.procure(model)
+    assert agency.contracts and model.bureau.unawarded == 0.0
+    model, agency = _market(30_000.0)  # 500 a unit over five workers' caseload
+    procurement.procure(model)
+    assert not agency.contracts and model.bureau.unawarded == pytest.approx(300_000.0)
