@@ -253,7 +253,9 @@ LEVER_CHANGES: tuple[LeverChange, ...] = (
     _L("policy.community.service_fund", 100_000, frozenset({"funding"})),
     _L("policy.community.deliberation", True, frozenset({"affairs", "participation"})),
     _L("policy.community.volunteer_points", True, frozenset({"participation"})),
-    _L("policy.social_work.salary_index", 1.5, frozenset({"workforce", "finance", "ecology"})),
+    # the pay level also prices purchased units (成本核算): contracts and group-org projects
+    _L("policy.social_work.salary_index", 1.5,
+       frozenset({"workforce", "finance", "ecology", "procurement", "funding", "group_orgs"})),
     _L("policy.social_work.certification_support", True, frozenset({"workforce"})),
     _L("policy.social_work.training", 0.8, frozenset({"workforce"})),
 )

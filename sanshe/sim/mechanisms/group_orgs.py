@@ -116,19 +116,20 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
                 rng: np.random.Generator, sos: SODirectory) -> None:
     """Buy the project from a local SO in the domain, or run it with own volunteers."""
     p = model.p
-    slots = costing.units_bought(org.project_value * p["group_project_slots_share"],
-                                 costing.price(model))
+    value = org.project_value * p["group_project_slots_share"]
     local = sos.serving(c, d)
     if not local and model.v["policy.four_priorities.projects"]:
         # 公益项目优先落地社区: the project goes to a community SO of that community
         local = list(sos.community.get(c, []))
     if local:
         so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
+        slots = costing.units_bought(value, costing.price_for(model, so))
         contract = Contract("group_org", c, d, org.project_value, slots)
         so.contracts.append(contract)
         model.group_offers.append((org, contract, c, d, slots))
-    else:
-        model.group_offers.append((org, None, c, d, slots))
+    else:  # its own staff organise it: the price of paid staff's units
+        model.group_offers.append((org, None, c, d,
+                                   costing.units_bought(value, costing.price(model))))
 
 
 def offer_own_projects(model: CommunityGovernanceModel, offers: Offers) -> None:
