@@ -124,7 +124,7 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
     if local:
         so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
         slots = costing.units_bought(value, costing.price_for(model, so))
-        contract = Contract("group_org", c, d, org.project_value, slots)
+        contract = Contract("group_org", c, d, value, slots)  # the part reaching services
         so.contracts.append(contract)
         model.group_offers.append((org, contract, c, d, slots))
     else:  # its own staff organise it: the price of paid staff's units
@@ -140,10 +140,16 @@ def offer_own_projects(model: CommunityGovernanceModel, offers: Offers) -> None:
 
 
 def pay_own_projects(model: CommunityGovernanceModel) -> None:
-    """This month's spending on self-run projects; finished bought projects leave the list."""
+    """This month's spending of group organisations' own: a self-run project whole; of a
+    bought one, the part that does not reach services (``group_project_slots_share``: the
+    organisation's own organising, publicity and management of it), while it runs — the
+    SO's account holds the rest; finished bought projects leave the list."""
+    own_share = 1.0 - model.p["group_project_slots_share"]
     for org, contract, *_ in model.group_offers:
         if contract is None:
             model.group_month += org.project_value / 12.0
+        else:  # running, or in its last month (drawn before this)
+            model.group_month += org.project_value * own_share / 12.0
     model.group_offers = [g for g in model.group_offers
                           if g[1] is None or g[1].months_left > 0]
 
