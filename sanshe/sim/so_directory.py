@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanshe.sim.agents import social_org
+
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
 
@@ -49,6 +51,19 @@ class SODirectory:
         if not local:
             return [so for _, so in agencies]
         return [so for _, so in sorted(local + agencies, key=itemgetter(0))]
+
+
+def staff_counts(sos: list[SocialOrganization]) -> np.ndarray:
+    """Paid social workers of every SO of ``sos``, in their order."""
+    return np.fromiter(map(len, map(attrgetter("staff"), sos)), np.int64, count=len(sos))
+
+
+def running_costs(sos: list[SocialOrganization], salary_index: float,
+                  rent_factor: np.ndarray | float, p: dict[str, float]) -> np.ndarray:
+    """Every SO's month of salaries, rent and running costs
+    (:func:`~sanshe.sim.agents.social_org.running_costs`), in the order of ``sos``."""
+    return social_org.running_costs(staff_counts(sos), column(sos, "is_community", bool),
+                 column(sos, "incubated_months", np.int64) > 0, salary_index, rent_factor, p)
 
 
 def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:

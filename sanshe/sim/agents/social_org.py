@@ -36,6 +36,25 @@ ADMINISTRATIVE: tuple[str, ...] = ("campaign", "report", "inspection")
 DELIVERABLES: tuple[str, ...] = (EVENT,) + ADMINISTRATIVE
 
 
+def salaries(staff: int | np.ndarray, salary_index: float, p: dict[str, float]
+             ) -> float | np.ndarray:
+    """Monthly salaries of ``staff`` social workers (a count, or one per employer) at the
+    district's salary index times the local wage — the one salary rule of SOs, stations
+    and contracts' staff time."""
+    return staff * salary_index * p["local_wage"]
+
+
+def running_costs(staff: np.ndarray, community: np.ndarray, incubated: np.ndarray,
+                  salary_index: float, rent_factor: np.ndarray | float, p: dict[str, float]
+                  ) -> np.ndarray:
+    """Each SO's salaries, rent (less any free space: ``rent_factor``) and running costs
+    in a month, one value per SO (``staff`` counts, whether a community SO, whether
+    incubated: an incubator houses it for free)."""
+    fixed = np.where(community, p["community_so_cost"], p["rent_per_month"])
+    rent = np.where(incubated, 0.0, fixed * rent_factor)
+    return salaries(staff, salary_index, p) + rent
+
+
 @dataclass(frozen=True)
 class Lot:
     """One contract on offer: where, what and for how much."""
@@ -182,11 +201,9 @@ class SocialOrganization(mesa.Agent):
         return contracted / max(self.output(p) if output is None else output, 1e-9)
 
     def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
-        """Salaries, rent (less any free space) and running costs."""
-        salaries = len(self.staff) * salary_index * p["local_wage"]
-        fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
-        rent = 0.0 if self.incubated else fixed * rent_factor
-        return salaries + rent
+        """Salaries, rent (less any free space) and running costs (:func:`running_costs`)."""
+        return float(running_costs(np.array(len(self.staff)), np.array(self.is_community),
+                                   np.array(self.incubated), salary_index, rent_factor, p))
 
     def staff_needed(self, p: dict[str, float]) -> int:
         """Social workers an SO wants to deliver its contracts and, landed, its outreach (a
@@ -217,7 +234,7 @@ class SocialOrganization(mesa.Agent):
             return 0
         income = sum(c.monthly_payment for c in self.contracts)
         reserve = self.cash / p["reserve_spending_months"]
-        affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
+        affordable = int(max(income + reserve, 0) // salaries(1, salary_index, p))
         return max(min(needed, affordable - len(self.staff)), 0)
 
     def share_effort(self, p: dict[str, float], output: float, on_contracts: float,

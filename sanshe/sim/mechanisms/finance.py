@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import SOURCES
+from sanshe.sim.agents.social_org import SOURCES, salaries
 from sanshe.sim.mechanisms import ecology, group_orgs, priorities
-from sanshe.sim.so_directory import column
+from sanshe.sim.so_directory import column, running_costs, staff_counts
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -68,9 +68,7 @@ def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
     members = count_members(model)
     served_by = model.served_by_so
     served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
-    costs = np.array([so.monthly_costs(p, salary, rent)
-                      for so, rent in zip(sos, priorities.rent_factors(model, sos),
-                                          strict=True)], dtype=float)
+    costs = running_costs(sos, salary, np.array(priorities.rent_factors(model, sos)), p)
     fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p)
     blank = dict.fromkeys(SOURCES, 0.0)
     for so in sos:
@@ -158,7 +156,7 @@ class Charge(NamedTuple):
 def salary_bills(sos: list[SocialOrganization], p: dict[str, float], salary: float
                  ) -> np.ndarray:
     """Each SO's salaries this month."""
-    return np.array([len(so.staff) for so in sos]) * salary * p["local_wage"]
+    return salaries(staff_counts(sos), salary, p)
 
 
 def charges(bill: np.ndarray, effort: np.ndarray, units: np.ndarray,
@@ -264,5 +262,5 @@ def public_spending(model: CommunityGovernanceModel) -> None:
     salary = float(model.v["policy.social_work.salary_index"])
     for committee in model.committees:
         model.gov_month += committee.admin_budget
-        model.gov_month += len(committee.staff) * salary * model.p["local_wage"]
+        model.gov_month += salaries(len(committee.staff), salary, model.p)
     group_orgs.pay_own_projects(model)
