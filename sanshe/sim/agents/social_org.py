@@ -110,10 +110,12 @@ class Ledger:
         self.month[source] += amount
         self.year[source] += amount
 
-    def government_share(self) -> float:
-        """Share of this year's revenue that came from government."""
+    def government_share(self, total: float | None = None) -> float:
+        """Share of this year's revenue that came from government (``total``: this year's
+        revenue, ``sum(year.values())``, when the caller has it)."""
         year = self.year
-        total = sum(year.values())
+        if total is None:
+            total = sum(year.values())
         return sum(map(year.__getitem__, GOVERNMENT_SOURCES)) / total if total > 0 else 0.0
 
 
