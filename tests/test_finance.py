@@ -11,7 +11,7 @@ import pytest
 
 from sanshe.sim import measures
 from sanshe.sim.agents.social_org import Contract, SocialOrganization
-from sanshe.sim.mechanisms import ecology, finance, services
+from sanshe.sim.mechanisms import costing, ecology, finance, services
 from sanshe.sim.mechanisms.participation import Placement
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import D
@@ -52,7 +52,7 @@ def test_the_so_draws_what_the_contract_cost_it_and_spending_counts_the_draw():
     contract = _contract(so, effort=0.5, units=4.0)
     p, cash = model.p, so.cash
     staff = 0.5 * len(so.staff) * salary * p["local_wage"]
-    activity = p["activity_cost_share"] * p["unit_cost"] * 4.0
+    activity = costing.activity_cost(p) * 4.0  # 成本核算: materials of a unit
     cost = (staff + activity) * (1.0 + p["contract_overhead_share"])
     assert 0 < cost < VALUE / 12
     covered = finance.draw_on_contracts(model, [so], salary)[0]
@@ -155,7 +155,7 @@ def test_volunteers_units_on_a_contract_are_charged_its_activity_cost():
     charge = finance.charges(finance.salary_bills([so], model.p, salary)[0], contract.effort,
                              contract.units_charged, model.p)
     assert charge.activity == pytest.approx(
-        model.p["activity_cost_share"] * model.p["unit_cost"] * contract.units_charged)
+        costing.activity_cost(model.p) * contract.units_charged)
 
 
 def test_several_sos_draw_on_their_contracts_as_each_would_alone():
@@ -194,7 +194,7 @@ def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch)
     wage = salary * model.p["local_wage"]
     assert so.monthly_costs(model.p, salary, 1.0) == pytest.approx(before[0] + staff * wage)
     assert finance.salary_bills([so], model.p, salary)[0] == pytest.approx(2 * before[1])
-    costs = ecology.running_costs(model.sos, salary, 1.0, model.p)
+    costs = ecology.running_costs(model.sos, salary, [1.0] * len(model.sos), model.p)
     assert costs == pytest.approx([s.monthly_costs(model.p, salary, 1.0) for s in model.sos])
     model.gov_month = 0.0
     monkeypatch.setattr(finance.group_orgs, "pay_own_projects", lambda model: None)

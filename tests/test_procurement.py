@@ -136,9 +136,10 @@ def test_responsive_service_follows_the_communitys_expressed_needs():
 def test_every_unit_a_lot_buys_costs_the_same_whatever_it_is():
     """No share of a contract vanishes: officials' deliverables are paid, priced and
     contracted like services (only what they do for residents differs)."""
-    p = params(unit_cost=1000)
-    plain = procurement.sign(FakeSO(1), procurement.Lot(0, 0, 120_000), "purchase", p)
-    report = procurement.sign(FakeSO(2), procurement.Lot(0, 0, 120_000, "report"), "purchase", p)
+    p = params()
+    plain = procurement.sign(FakeSO(1), procurement.Lot(0, 0, 120_000), "purchase", p, 1000.0)
+    report = procurement.sign(FakeSO(2), procurement.Lot(0, 0, 120_000, "report"), "purchase",
+                              p, 1000.0)
     assert plain.slots == report.slots == pytest.approx(10.0)
     assert (plain.kind, report.kind) == ("service", "report")
 

@@ -59,11 +59,14 @@ def staff_counts(sos: list[SocialOrganization]) -> np.ndarray:
 
 
 def running_costs(sos: list[SocialOrganization], salary_index: float,
-                  rent_factor: np.ndarray | float, p: dict[str, float]) -> np.ndarray:
-    """Every SO's month of salaries, rent and running costs
-    (:func:`~sanshe.sim.agents.social_org.running_costs`), in the order of ``sos``."""
-    return social_org.running_costs(staff_counts(sos), column(sos, "is_community", bool),
-                 column(sos, "incubated_months", np.int64) > 0, salary_index, rent_factor, p)
+                  rent_factors: list[float], p: dict[str, float]) -> np.ndarray:
+    """Every SO's month of salaries (:func:`~sanshe.sim.agents.social_org.salaries`, for
+    all at once) and rent or running costs (:meth:`SocialOrganization.overhead`, less the
+    share ``rent_factors`` of free space), in the order of ``sos``."""
+    overheads = np.fromiter((so.overhead(p, rent) for so, rent in zip(sos, rent_factors,
+                                                                      strict=True)),
+                            float, count=len(sos))
+    return social_org.salaries(staff_counts(sos), salary_index, p) + overheads
 
 
 def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sanshe.sim.mechanisms import ecology, funding, group_orgs, incubation, procurement
+from sanshe.sim.mechanisms import costing, ecology, funding, group_orgs, incubation, procurement
 
 if TYPE_CHECKING:
     from sanshe.sim.mechanisms.services import Offers
@@ -86,7 +86,8 @@ class CommunityCommittee(mesa.Agent):
         domains residents ask for (``open_expressed``: this community's, by domain)."""
         c = self.index
         split = _split(open_expressed).tolist()  # plain floats for the scalar loops
-        admin_slots = self.admin_budget / p["unit_cost"] * p["admin_efficiency"]
+        # its fund buys fewer units than an SO's price (成本核算) would
+        admin_slots = self.admin_budget / costing.price(self.model) * p["admin_efficiency"]
         offers.add_split(self, c, [admin_slots * s for s in split], p["admin_quality"], False)
         unskilled = p["unskilled_productivity"]
         for worker in self.staff:

@@ -44,17 +44,6 @@ def salaries(staff: int | np.ndarray, salary_index: float, p: dict[str, float]
     return staff * salary_index * p["local_wage"]
 
 
-def running_costs(staff: np.ndarray, community: np.ndarray, incubated: np.ndarray,
-                  salary_index: float, rent_factor: np.ndarray | float, p: dict[str, float]
-                  ) -> np.ndarray:
-    """Each SO's salaries, rent (less any free space: ``rent_factor``) and running costs
-    in a month, one value per SO (``staff`` counts, whether a community SO, whether
-    incubated: an incubator houses it for free)."""
-    fixed = np.where(community, p["community_so_cost"], p["rent_per_month"])
-    rent = np.where(incubated, 0.0, fixed * rent_factor)
-    return salaries(staff, salary_index, p) + rent
-
-
 @dataclass(frozen=True)
 class Lot:
     """One contract on offer: where, what and for how much."""
@@ -203,9 +192,14 @@ class SocialOrganization(mesa.Agent):
         return contracted / max(self.output(p) if output is None else output, 1e-9)
 
     def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
-        """Salaries, rent (less any free space) and running costs (:func:`running_costs`)."""
-        return float(running_costs(np.array(len(self.staff)), np.array(self.is_community),
-                                   np.array(self.incubated), salary_index, rent_factor, p))
+        """Salaries, rent (less any free space) and running costs."""
+        return salaries(len(self.staff), salary_index, p) + self.overhead(p, rent_factor)
+
+    def overhead(self, p: dict[str, float], rent_factor: float) -> float:
+        """Rent (an agency's office) or running costs (a community SO), less any free space
+        (``rent_factor``), nothing while incubated: the costs no contract pays by the unit."""
+        fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
+        return 0.0 if self.incubated else fixed * rent_factor
 
     def staff_needed(self, p: dict[str, float]) -> int:
         """Social workers an SO wants to deliver its contracts and, landed, its outreach (a

@@ -264,7 +264,7 @@ def closures(model: CommunityGovernanceModel) -> None:
     those neither broke nor idle."""
     p, rng, sos = model.p, model.streams[STREAM], model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    costs = running_costs(sos, salary, 1.0, p)
+    costs = running_costs(sos, salary, [1.0] * len(sos), p)
     closing = ((column(sos, "cash") < -p["debt_months_to_close"] * np.maximum(costs, 1.0))
                | (column(sos, "idle_months", np.int64) >= p["inactive_months_to_close"]))
     exposed = np.flatnonzero(~closing)

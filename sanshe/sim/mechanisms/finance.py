@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sanshe.sim.agents.social_org import SOURCES, salaries
-from sanshe.sim.mechanisms import ecology, group_orgs, priorities
+from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities
 from sanshe.sim.so_directory import column, running_costs, staff_counts
 
 if TYPE_CHECKING:
@@ -68,8 +68,9 @@ def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
     members = count_members(model)
     served_by = model.served_by_so
     served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
-    costs = running_costs(sos, salary, np.array(priorities.rent_factors(model, sos)), p)
-    fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p)
+    costs = running_costs(sos, salary, priorities.rent_factors(model, sos), p)
+    fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p,
+                               costing.unit_price(p, salary))
     blank = dict.fromkeys(SOURCES, 0.0)
     for so in sos:
         so.ledger.month = blank.copy()
@@ -166,7 +167,7 @@ def charges(bill: np.ndarray, effort: np.ndarray, units: np.ndarray,
     delivered on it (``units``: volunteers' units use materials, venues and insurance too)
     and the management fee on both."""
     staff = bill * effort
-    activity = p["activity_cost_share"] * p["unit_cost"] * units
+    activity = costing.activity_cost(p) * units
     return Charge(staff, activity, p["contract_overhead_share"] * (staff + activity))
 
 
@@ -216,9 +217,10 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
 
 
 def fees_and_dues(community: np.ndarray, members: np.ndarray, served: np.ndarray,
-                  p: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """This month's fees on services (``served``), and a community SO's members' dues."""
-    fees = p["fee_share"] * served * p["unit_cost"]
+                  p: dict[str, float], price: float) -> tuple[np.ndarray, np.ndarray]:
+    """This month's fees on services (``served``: ``fee_share`` of a unit's ``price``,
+    成本核算), and a community SO's members' dues."""
+    fees = p["fee_share"] * served * price
     dues = np.where(community, p["member_dues"] * members, 0.0)
     return fees, dues
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from sanshe.inputs import money
 from sanshe.sim.agents.social_org import Lot, SocialOrganization
-from sanshe.sim.mechanisms import ecology, needs, priorities, procurement
+from sanshe.sim.mechanisms import costing, ecology, needs, priorities, procurement
 from sanshe.sim.population import D
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ def community_funds(model: CommunityGovernanceModel) -> None:
             domain = int(rng.choice(D, p=weights / weights.sum()))
             matching = [so for so in local if so.domain == domain] or local
             so = matching[int(rng.integers(len(matching)))]
-            procurement.sign(so, Lot(c, domain, to_sos / count), "community_fund", p)
+            procurement.sign(so, Lot(c, domain, to_sos / count), "community_fund", p,
+                             costing.price(model))
             spent += to_sos / count
         committee.admin_budget = (fund - spent) / 12.0
 
@@ -73,7 +74,8 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
     founders = ecology.programme_applicants(
         model, ecology.cost_cover(p["venture_grant"], 0.0, p), rng)
     for so in ecology.admit(model, "venture", [*young, *founders], grants, rng):
-        procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p)
+        procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p,
+                         costing.price(model))
 
 
 def _grant_count(budget: float, grant: float, rng: np.random.Generator) -> int:

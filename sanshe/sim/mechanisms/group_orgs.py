@@ -18,7 +18,7 @@ import numpy as np
 
 from sanshe.sim.agents.group_org import GroupOrganization
 from sanshe.sim.agents.social_org import Contract
-from sanshe.sim.mechanisms import needs
+from sanshe.sim.mechanisms import costing, needs
 from sanshe.sim.population import D
 from sanshe.sim.so_directory import SODirectory
 
@@ -116,7 +116,8 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
                 rng: np.random.Generator, sos: SODirectory) -> None:
     """Buy the project from a local SO in the domain, or run it with own volunteers."""
     p = model.p
-    slots = org.project_value * p["group_project_slots_share"] / 12.0 / p["unit_cost"]
+    slots = costing.units_bought(org.project_value * p["group_project_slots_share"],
+                                 costing.price(model))
     local = sos.serving(c, d)
     if not local and model.v["policy.four_priorities.projects"]:
         # 公益项目优先落地社区: the project goes to a community SO of that community

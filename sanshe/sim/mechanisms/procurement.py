@@ -15,6 +15,7 @@ quality; a satisfaction weight rewards meeting real needs (seeds 001, 002, 004).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from sanshe.sim.agents.social_org import (  # noqa: F401 (Lot, responsive_split:
     SocialOrganization,
     responsive_split,
 )
-from sanshe.sim.mechanisms import needs, priorities
+from sanshe.sim.mechanisms import costing, needs, priorities
 from sanshe.sim.population import DOMAINS, D
 from sanshe.sim.so_directory import SODirectory
 
@@ -88,17 +89,39 @@ def procure(model: CommunityGovernanceModel) -> None:
     for so_id, c, d in model.incumbents:
         held.setdefault((c, d), set()).add(so_id)
     partners = priorities.partner_index(model)
+    price = costing.price(model)
+    bids = bid_rule(model, price)
     for lot in lots:
         candidates = bidders.serving(lot.community, lot.domain, any_domain=True)
         incumbents = held.get((lot.community, lot.domain), set())
-        winner = award(lot, candidates, rng.random() < directed_share, incumbents, p, rng)
+        winner = award(lot, candidates, rng.random() < directed_share, incumbents, p, rng,
+                       bids)
         if winner is None:
             model.bureau.unawarded += lot.value
             continue
         for so, part in priorities.project_partners(model, winner, lot, partners):
-            sign(so, replace(part, kind=lot.kind), "purchase", p)
+            sign(so, replace(part, kind=lot.kind), "purchase", p, price)
             model.year_contract_value[so.unique_id] = (
                 model.year_contract_value.get(so.unique_id, 0.0) + part.value)
+
+
+def bid_rule(model: CommunityGovernanceModel, price: float
+             ) -> Callable[[SocialOrganization, Lot], bool]:
+    """Whether an SO bids on a competitive lot, as far as money goes: only when the price
+    pays its way (:func:`costing.pays_its_way`: its staff time, activity costs and its
+    rent, less free space, shared over what it can carry)."""
+    p, salary = model.p, float(model.v["policy.social_work.salary_index"])
+    space = dict(zip([so.unique_id for so in model.sos],
+                     priorities.rent_factors(model, model.sos), strict=True))
+
+    def bids(so: SocialOrganization, lot: Lot) -> bool:
+        overhead = so.overhead(p, space.get(so.unique_id, 1.0))
+        return costing.pays_its_way(so, lot, price, p, salary, overhead)
+    return bids
+
+
+def _always(so: SocialOrganization, lot: Lot) -> bool:
+    return True
 
 
 def needs_list(mode: str, demand: np.ndarray, supply: np.ndarray, projects_priority: bool,
@@ -211,20 +234,23 @@ def eligible(so: SocialOrganization, lot: Lot, min_capacity: float) -> bool:
 
 
 def award(lot: Lot, candidates: list[SocialOrganization], directed: bool,
-          incumbents: set[int], p: dict[str, float],
-          rng: np.random.Generator) -> SocialOrganization | None:
+          incumbents: set[int], p: dict[str, float], rng: np.random.Generator,
+          pays: Callable[[SocialOrganization, Lot], bool] = _always,
+          ) -> SocialOrganization | None:
     """The winner of ``lot`` among ``candidates``, or None when nobody can take it.
 
-    Competitive: only SOs that bid and are not overloaded, ranked on reputation with a
-    residual incumbency weight. Directed: the buyer entrusts whom it trusts — ties and
-    incumbency decide and load is ignored.
+    Competitive: only SOs that bid — with ``bid_probability`` (few bidders), when the
+    price pays their way (``pays``: :func:`bid_rule`) — and are not overloaded, ranked on
+    reputation with a residual incumbency weight. Directed: the buyer entrusts whom it
+    trusts — ties and incumbency decide, load and price are ignored (an SO entrusted by
+    its patron rarely refuses).
     """
     if directed:
         pool = candidates
     else:
         bids = rng.random(len(candidates)) < p["bid_probability"]
         pool = [so for so, bid in zip(candidates, bids, strict=True)
-                if bid and so.load(p) < p["max_contract_load"]]
+                if bid and so.load(p) < p["max_contract_load"] and pays(so, lot)]
     if not pool:
         return None
     incumbent = np.array([so.unique_id in incumbents for so in pool], float)
@@ -240,10 +266,12 @@ def award(lot: Lot, candidates: list[SocialOrganization], directed: bool,
     return pool[int(np.argmax(score))]
 
 
-def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float]) -> Contract:
+def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float],
+         price: float) -> Contract:
     """Contract ``lot`` to ``so``; working for the buyer also builds ties (relationships).
-    Every unit, service or officials' deliverable, is priced at ``unit_cost``."""
-    slots = lot.value / 12.0 / p["unit_cost"]
+    Every unit, service or officials' deliverable (the same effort, §7.5), is priced at
+    ``price`` (成本核算: :func:`costing.unit_price`)."""
+    slots = costing.units_bought(lot.value, price)
     contract = Contract(buyer=buyer, community=lot.community, domain=lot.domain,
                         value=lot.value, slots=slots, kind=lot.kind)
     so.contracts.append(contract)
