@@ -194,8 +194,6 @@ def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch)
     wage = salary * model.p["local_wage"]
     assert so.monthly_costs(model.p, salary, 1.0) == pytest.approx(before[0] + staff * wage)
     assert finance.salary_bills([so], model.p, salary)[0] == pytest.approx(2 * before[1])
-    costs = ecology.running_costs(model.sos, salary, [1.0] * len(model.sos), model.p)
-    assert costs == pytest.approx([s.monthly_costs(model.p, salary, 1.0) for s in model.sos])
     model.gov_month = 0.0
     monkeypatch.setattr(finance.group_orgs, "pay_own_projects", lambda model: None)
     finance.public_spending(model)

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.agents import social_org
-
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
 
@@ -56,17 +54,6 @@ class SODirectory:
 def staff_counts(sos: list[SocialOrganization]) -> np.ndarray:
     """Paid social workers of every SO of ``sos``, in their order."""
     return np.fromiter(map(len, map(attrgetter("staff"), sos)), np.int64, count=len(sos))
-
-
-def running_costs(sos: list[SocialOrganization], salary_index: float,
-                  rent_factors: list[float], p: dict[str, float]) -> np.ndarray:
-    """Every SO's month of salaries (:func:`~sanshe.sim.agents.social_org.salaries`, for
-    all at once) and rent or running costs (:meth:`SocialOrganization.overhead`, less the
-    share ``rent_factors`` of free space), in the order of ``sos``."""
-    overheads = np.fromiter((so.overhead(p, rent) for so, rent in zip(sos, rent_factors,
-                                                                      strict=True)),
-                            float, count=len(sos))
-    return social_org.salaries(staff_counts(sos), salary_index, p) + overheads
 
 
 def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:

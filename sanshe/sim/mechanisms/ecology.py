@@ -16,7 +16,7 @@ import numpy as np
 from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, SocialOrganization
 from sanshe.sim.mechanisms import needs, priorities, workforce
 from sanshe.sim.population import D
-from sanshe.sim.so_directory import column, running_costs
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -264,7 +264,7 @@ def closures(model: CommunityGovernanceModel) -> None:
     those neither broke nor idle."""
     p, rng, sos = model.p, model.streams[STREAM], model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    costs = running_costs(sos, salary, [1.0] * len(sos), p)
+    costs = np.array([so.monthly_costs(p, salary, 1.0) for so in sos], dtype=float)
     closing = ((column(sos, "cash") < -p["debt_months_to_close"] * np.maximum(costs, 1.0))
                | (column(sos, "idle_months", np.int64) >= p["inactive_months_to_close"]))
     exposed = np.flatnonzero(~closing)

@@ -26,7 +26,7 @@ import numpy as np
 
 from sanshe.sim.agents.social_org import SOURCES, salaries
 from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities
-from sanshe.sim.so_directory import column, running_costs, staff_counts
+from sanshe.sim.so_directory import column, staff_counts
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -68,7 +68,9 @@ def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
     members = count_members(model)
     served_by = model.served_by_so
     served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
-    costs = running_costs(sos, salary, priorities.rent_factors(model, sos), p)
+    costs = np.array([so.monthly_costs(p, salary, rent)
+                      for so, rent in zip(sos, priorities.rent_factors(model, sos),
+                                          strict=True)], dtype=float)
     fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p,
                                costing.unit_price(p, salary))
     blank = dict.fromkeys(SOURCES, 0.0)
