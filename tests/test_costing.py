@@ -51,6 +51,34 @@ def test_the_price_follows_the_wage_and_pay_level_and_the_units_follow_the_price
     assert costing.unit_price(params(unit_cost=500), 1.0) == costing.unit_price(p, 1.0)
 
 
+def test_volunteers_units_are_priced_without_a_staff_line():
+    """A volunteer-run community SO's budget counts the activities and the fee only: the
+    same money buys it four times the units of paid real casework (275 against 1,100)."""
+    p = params()
+    assert costing.unit_price(p, 1.0, volunteer_run=True) == pytest.approx(275.0)
+    model = CommunityGovernanceModel("full_linkage", seed=3, **TINY)
+    so = next(s for s in model.sos if s.is_community)
+    so.staff = []
+    assert costing.volunteer_run(so)
+    assert costing.price_for(model, so) == pytest.approx(275.0)
+    so.staff = [object()]  # a community SO that employs a social worker is priced as staff
+    assert costing.price_for(model, so) == pytest.approx(costing.price(model))
+    agency = SocialOrganization(model, PROFESSIONAL, 0, 0, 0.8, 0.0, 0.0)
+    assert not agency.staff and costing.price_for(model, agency) == costing.price(model)
+
+
+def test_a_volunteer_run_so_reckons_no_staff_time_when_it_bids():
+    p = params()
+    volunteers = Bidder(community=True, output=5.0)
+    volunteers.staff = []
+    lot = Lot(0, 0, 20_000)
+    cheap = costing.unit_price(p, 1.0, volunteer_run=True)
+    # 50 yuan of running costs over five units: 10 a unit, inside the 25 yuan fee
+    assert costing.pays_its_way(volunteers, lot, cheap, p, 1.0, 50.0)
+    # running costs of 300 a month over five units: 60 a unit, more than the fee pays
+    assert not costing.pays_its_way(volunteers, lot, cheap, p, 1.0, 300.0)
+
+
 def test_a_contract_pays_the_real_casework_it_buys_at_cost():
     """The price is what the contract's account charges for a unit of real casework by a
     fully skilled social worker: such a contract's draws equal its monthly payment."""
@@ -114,11 +142,11 @@ def test_the_model_bid_rule_counts_the_agencys_rent_and_free_space():
     agency = SocialOrganization(model, PROFESSIONAL, 0, 0, 0.8, 0.0, 0.0)
     model.sos.append(agency)
     lot = Lot(0, 0, 100_000)
-    assert procurement.bid_rule(model, costing.price(model))(agency, lot)
+    assert procurement.bid_rule(model)(agency, lot)
     model.p["rent_per_month"] = 20_000.0  # 333 a unit over five workers' caseload
-    assert not procurement.bid_rule(model, costing.price(model))(agency, lot)
+    assert not procurement.bid_rule(model)(agency, lot)
     agency.incubated_months = 3  # an incubated agency pays no rent
-    assert procurement.bid_rule(model, costing.price(model))(agency, lot)
+    assert procurement.bid_rule(model)(agency, lot)
 
 
 def test_a_contract_of_the_old_kind_would_underpay_real_casework():

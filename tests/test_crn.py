@@ -52,10 +52,11 @@ SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 
 #: What the month calls: (module, function). Each is a phase of the schedule.
 PHASES: tuple[tuple[ModuleType, str], ...] = (
-    (procurement, "evaluate_year"), (ecology, "rate_year"), (procurement, "procure"),
+    (procurement, "evaluate_year"), (ecology, "rate_year"), (ecology, "professional_entry"),
+    (procurement, "procure"),
     (funding, "community_funds"), (group_orgs, "yearly"), (funding, "venture_philanthropy"),
     (incubation, "incubate"), (priorities, "outreach"), (ecology, "found_community_sos"),
-    (ecology, "professional_entry"), (priorities, "landing_presence"),
+    (priorities, "landing_presence"),
     (needs, "arise_and_express"), (priorities, "landing_trust"), (workforce, "monthly"),
     (services, "monthly"), (needs, "lapse_unmet"), (finance, "monthly"),
     (ecology, "closures"), (finance, "public_spending"), (affairs, "monthly"),
@@ -253,7 +254,9 @@ LEVER_CHANGES: tuple[LeverChange, ...] = (
     _L("policy.community.service_fund", 100_000, frozenset({"funding"})),
     _L("policy.community.deliberation", True, frozenset({"affairs", "participation"})),
     _L("policy.community.volunteer_points", True, frozenset({"participation"})),
-    _L("policy.social_work.salary_index", 1.5, frozenset({"workforce", "finance", "ecology"})),
+    # the pay level also prices purchased units (成本核算): contracts and group-org projects
+    _L("policy.social_work.salary_index", 1.5,
+       frozenset({"workforce", "finance", "ecology", "procurement", "funding", "group_orgs"})),
     _L("policy.social_work.certification_support", True, frozenset({"workforce"})),
     _L("policy.social_work.training", 0.8, frozenset({"workforce"})),
 )

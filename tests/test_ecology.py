@@ -89,3 +89,20 @@ def test_a_closing_so_frees_its_members_and_nobody_elses():
     assert np.all(model.pop.member_of[members] == -1)
     assert np.all(model.pop.member_of[kept] == stays.unique_id)
     assert gone not in model.sos
+
+
+def test_agencies_enter_as_the_call_for_bids_opens():
+    """Founders register to bid: new agencies appear in the yearly round's month, in time
+    for its purchase, and not in the months between calls."""
+    model = CommunityGovernanceModel("purchase_only", seed=4, **SMALL,
+                                     **{"policy.purchase.annual_budget": 12e6})
+    known = {so.unique_id for so in model.sos if not so.is_community}
+    entered = set()
+    for _ in range(25):
+        month = model.month
+        model.step()
+        new = [so for so in model.sos if not so.is_community and so.unique_id not in known]
+        known |= {so.unique_id for so in new}
+        if new:
+            entered.add(month)
+    assert entered and entered <= {0, 12, 24}

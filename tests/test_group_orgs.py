@@ -105,3 +105,21 @@ def test_group_needs_seen_are_the_groups_expressed_unmet_needs(model):
     waiting = pop.groups["elderly"] & (pop.need_domain >= 0) & pop.need_expressed
     assert seen.sum() == waiting.sum()
     assert seen.shape == (pop.communities, D)
+
+
+def test_a_bought_project_funds_its_services_and_the_organisation_spends_the_rest(model):
+    """The share reaching services goes into the SO's account; the organisation spends the
+    rest itself while the project runs, as it spends a self-run project whole."""
+    from sanshe.sim.so_directory import SODirectory
+
+    so = next(s for s in model.sos if s.is_community)
+    buyer = org(model, "womens_federation", [True] * 4, 1)
+    share = model.p["group_project_slots_share"]
+    so.contracts, model.group_offers = [], []
+    group_orgs._commission(model, buyer, so.community, so.domain, np.random.default_rng(0),
+                           SODirectory([so]))
+    (contract,) = so.contracts
+    assert contract.value == pytest.approx(buyer.project_value * share)
+    model.group_month = 0.0
+    group_orgs.pay_own_projects(model)
+    assert model.group_month == pytest.approx(buyer.project_value * (1 - share) / 12)

@@ -217,7 +217,6 @@ class CommunityGovernanceModel(mesa.Model):
             self.bureau.run_yearly_round()
         outreach = priorities.outreach(self)  # founding and entry below leave it unchanged
         ecology.found_community_sos(self, outreach)
-        ecology.professional_entry(self)
         presence = priorities.landing_presence(self)
         needs.arise_and_express(self, needs.Channels(
             platform=bool(self.v["policy.linkage.info_platform"]), landing=presence,

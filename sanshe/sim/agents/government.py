@@ -37,12 +37,14 @@ class DistrictBureau(mesa.Agent):
 
     def run_yearly_round(self) -> None:
         """The district's year, in the order of docs/ODD.md: close and evaluate last year's
-        contracts, rate SOs, buy this year's services, let committees and group
-        organisations fund their projects, give venture grants, take an incubator cohort;
-        planners then start a new year's tally of expressed needs."""
+        contracts, rate SOs, let new agencies register for the call, buy this year's
+        services, let committees and group organisations fund their projects, give
+        venture grants, take an incubator cohort; planners then start a new year's tally
+        of expressed needs."""
         model = self.model
         evaluated = procurement.evaluate_year(model)
         ecology.rate_year(model, evaluated)
+        ecology.professional_entry(model)  # agencies register to bid in this call
         procurement.procure(model)
         funding.community_funds(model)
         group_orgs.yearly(model)

@@ -46,18 +46,35 @@ def activity_cost(p: dict[str, float]) -> float:
     return staff_cost(p, 1.0, p["real_service_cost"]) * share / (1.0 - share)
 
 
-def unit_price(p: dict[str, float], salary_index: float) -> float:
+def unit_price(p: dict[str, float], salary_index: float, volunteer_run: bool = False) -> float:
     """成本核算: the price of a unit of purchased service — the staff time of the real
     casework the buyer specifies at the SO pay level, activity costs, and the management
     fee ``contract_overhead_share`` on both. An SO that turns to showcase work spends less
-    than this a unit and draws less; the balance returns to the buyer (结余资金)."""
-    direct = staff_cost(p, salary_index, p["real_service_cost"]) + activity_cost(p)
-    return direct * (1.0 + p["contract_overhead_share"])
+    than this a unit and draws less; the balance returns to the buyer (结余资金).
+
+    A ``volunteer_run`` provider's budget has no staff line (志愿服务 is unpaid): its unit
+    costs the activities and the fee, so the same money buys it more units — as many as
+    its members then turn out for; what they do not deliver returns."""
+    staff = 0.0 if volunteer_run else staff_cost(p, salary_index, p["real_service_cost"])
+    return (staff + activity_cost(p)) * (1.0 + p["contract_overhead_share"])
 
 
 def price(model: CommunityGovernanceModel) -> float:
-    """This district's price of a unit of service (:func:`unit_price` at its pay level)."""
+    """This district's price of a unit of service by paid staff (:func:`unit_price` at its
+    pay level)."""
     return unit_price(model.p, float(model.v["policy.social_work.salary_index"]))
+
+
+def volunteer_run(so: SocialOrganization) -> bool:
+    """A community SO without paid staff: its members volunteer the work."""
+    return so.is_community and not so.staff
+
+
+def price_for(model: CommunityGovernanceModel, so: SocialOrganization) -> float:
+    """The price of a unit ``so`` would deliver (:func:`unit_price`): a budget is
+    reckoned on who does the work, paid staff or volunteers."""
+    return unit_price(model.p, float(model.v["policy.social_work.salary_index"]),
+                      volunteer_run(so))
 
 
 def units_bought(value: float, unit_price_: float) -> float:
@@ -69,10 +86,11 @@ def own_unit_cost(so: SocialOrganization, p: dict[str, float], salary_index: flo
                   overhead: float, extra_units: float) -> float:
     """What a unit costs ``so`` if it takes ``extra_units`` more a month: its staff time
     per unit at its orientation (real casework ``real_service_cost``, showcase one effort
-    unit) at its pay, the activity costs, and its monthly ``overhead`` (rent, less free
-    space) shared over the units it can carry (:func:`carried_units`)."""
+    unit) at its pay (none if volunteers do the work), the activity costs, and its monthly
+    ``overhead`` (rent, less free space) shared over the units it can carry
+    (:func:`carried_units`)."""
     o = so.orientation
-    effort = o * p["real_service_cost"] + (1.0 - o)
+    effort = 0.0 if volunteer_run(so) else o * p["real_service_cost"] + (1.0 - o)
     units = carried_units(so, p, extra_units)
     return staff_cost(p, salary_index, effort) + activity_cost(p) + overhead / units
 

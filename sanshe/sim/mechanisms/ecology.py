@@ -236,15 +236,22 @@ def found_community_sos(model: CommunityGovernanceModel, outreach: np.ndarray) -
         pop.member_of[who] = so.unique_id
 
 
-def professional_entry(model: CommunityGovernanceModel) -> None:
-    """Agencies enter when the purchase market can feed more of them (Guangzhou)."""
+def professional_entry(model: CommunityGovernanceModel, months: int = 12) -> None:
+    """Agencies enter when the purchase market can feed more of them (Guangzhou): over the
+    ``months`` since the last call for bids, each month's would-be agency registers when
+    the room left tempts it. Founders register to bid, so they enter as the year's call
+    opens (the yearly round), not in a month when there is nothing to bid for and the
+    rent runs."""
     p, rng = model.p, model.streams[STREAM]
     professionals = sum(1 for so in model.sos if not so.is_community)
-    room = model.bureau.purchase_budget / p["market_per_agency"] - professionals
-    if room > 0 and rng.random() < p["professional_entry_rate"] * room:
+    for _ in range(months):
+        room = model.bureau.purchase_budget / p["market_per_agency"] - professionals
+        if not (room > 0 and rng.random() < p["professional_entry_rate"] * room):
+            continue
         c = int(rng.integers(model.pop.communities))
         so = found(model, PROFESSIONAL, int(rng.integers(D)), c, rng, ties=p["ties_new_agency"])
         workforce.hire(model, so, rng)
+        professionals += 1
 
 
 def rate_year(model: CommunityGovernanceModel, evaluated: set[int]) -> None:

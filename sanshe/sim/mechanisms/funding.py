@@ -53,7 +53,7 @@ def community_funds(model: CommunityGovernanceModel) -> None:
             matching = [so for so in local if so.domain == domain] or local
             so = matching[int(rng.integers(len(matching)))]
             procurement.sign(so, Lot(c, domain, to_sos / count), "community_fund", p,
-                             costing.price(model))
+                             costing.price_for(model, so))
             spent += to_sos / count
         committee.admin_budget = (fund - spent) / 12.0
 
@@ -75,7 +75,7 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
         model, ecology.cost_cover(p["venture_grant"], 0.0, p), rng)
     for so in ecology.admit(model, "venture", [*young, *founders], grants, rng):
         procurement.sign(so, Lot(so.community, so.domain, p["venture_grant"]), "venture", p,
-                         costing.price(model))
+                         costing.price_for(model, so))
 
 
 def _grant_count(budget: float, grant: float, rng: np.random.Generator) -> int:

@@ -116,19 +116,20 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
                 rng: np.random.Generator, sos: SODirectory) -> None:
     """Buy the project from a local SO in the domain, or run it with own volunteers."""
     p = model.p
-    slots = costing.units_bought(org.project_value * p["group_project_slots_share"],
-                                 costing.price(model))
+    value = org.project_value * p["group_project_slots_share"]
     local = sos.serving(c, d)
     if not local and model.v["policy.four_priorities.projects"]:
         # 公益项目优先落地社区: the project goes to a community SO of that community
         local = list(sos.community.get(c, []))
     if local:
         so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
-        contract = Contract("group_org", c, d, org.project_value, slots)
+        slots = costing.units_bought(value, costing.price_for(model, so))
+        contract = Contract("group_org", c, d, value, slots)  # the part reaching services
         so.contracts.append(contract)
         model.group_offers.append((org, contract, c, d, slots))
-    else:
-        model.group_offers.append((org, None, c, d, slots))
+    else:  # its own staff organise it: the price of paid staff's units
+        model.group_offers.append((org, None, c, d,
+                                   costing.units_bought(value, costing.price(model))))
 
 
 def offer_own_projects(model: CommunityGovernanceModel, offers: Offers) -> None:
@@ -139,10 +140,16 @@ def offer_own_projects(model: CommunityGovernanceModel, offers: Offers) -> None:
 
 
 def pay_own_projects(model: CommunityGovernanceModel) -> None:
-    """This month's spending on self-run projects; finished bought projects leave the list."""
+    """This month's spending of group organisations' own: a self-run project whole; of a
+    bought one, the part that does not reach services (``group_project_slots_share``: the
+    organisation's own organising, publicity and management of it), while it runs — the
+    SO's account holds the rest; finished bought projects leave the list."""
+    own_share = 1.0 - model.p["group_project_slots_share"]
     for org, contract, *_ in model.group_offers:
         if contract is None:
             model.group_month += org.project_value / 12.0
+        else:  # running, or in its last month (drawn before this)
+            model.group_month += org.project_value * own_share / 12.0
     model.group_offers = [g for g in model.group_offers
                           if g[1] is None or g[1].months_left > 0]
 

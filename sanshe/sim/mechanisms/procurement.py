@@ -89,8 +89,7 @@ def procure(model: CommunityGovernanceModel) -> None:
     for so_id, c, d in model.incumbents:
         held.setdefault((c, d), set()).add(so_id)
     partners = priorities.partner_index(model)
-    price = costing.price(model)
-    bids = bid_rule(model, price)
+    bids = bid_rule(model)
     for lot in lots:
         candidates = bidders.serving(lot.community, lot.domain, any_domain=True)
         incumbents = held.get((lot.community, lot.domain), set())
@@ -100,23 +99,24 @@ def procure(model: CommunityGovernanceModel) -> None:
             model.bureau.unawarded += lot.value
             continue
         for so, part in priorities.project_partners(model, winner, lot, partners):
-            sign(so, replace(part, kind=lot.kind), "purchase", p, price)
+            sign(so, replace(part, kind=lot.kind), "purchase", p, costing.price_for(model, so))
             model.year_contract_value[so.unique_id] = (
                 model.year_contract_value.get(so.unique_id, 0.0) + part.value)
 
 
-def bid_rule(model: CommunityGovernanceModel, price: float
-             ) -> Callable[[SocialOrganization, Lot], bool]:
+def bid_rule(model: CommunityGovernanceModel) -> Callable[[SocialOrganization, Lot], bool]:
     """Whether an SO bids on a competitive lot, as far as money goes: only when the price
-    pays its way (:func:`costing.pays_its_way`: its staff time, activity costs and its
-    rent, less free space, shared over what it can carry)."""
+    of its units (:func:`costing.price_for`) pays its way (:func:`costing.pays_its_way`:
+    its staff time, activity costs and its rent, less free space, shared over what it can
+    carry)."""
     p, salary = model.p, float(model.v["policy.social_work.salary_index"])
     space = dict(zip([so.unique_id for so in model.sos],
                      priorities.rent_factors(model, model.sos), strict=True))
 
     def bids(so: SocialOrganization, lot: Lot) -> bool:
         overhead = so.overhead(p, space.get(so.unique_id, 1.0))
-        return costing.pays_its_way(so, lot, price, p, salary, overhead)
+        return costing.pays_its_way(so, lot, costing.price_for(model, so), p, salary,
+                                    overhead)
     return bids
 
 
