@@ -177,3 +177,30 @@ def test_several_sos_draw_on_their_contracts_as_each_would_alone():
         c.balance for s in (so, other) for c in s.contracts]
     assert (alone[0].gov_month, alone[0].group_month) == (model.gov_month, model.group_month)
     assert model.group_month > 0 and model.gov_month > 0
+
+
+def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch):
+    """Salaries are one rule (social_org.salaries): an SO's costs, its contracts' staff
+    time, the stations' pay and what posts an SO can afford all follow a change to it."""
+    from sanshe.sim.agents import social_org
+
+    model, so, salary = _agency()
+    staff = len(so.staff)
+    before = (so.monthly_costs(model.p, salary, 1.0),
+              finance.salary_bills([so], model.p, salary)[0])
+    doubled = social_org.salaries
+    monkeypatch.setattr(social_org, "salaries", lambda n, s, p: 2 * doubled(n, s, p))
+    monkeypatch.setattr(finance, "salaries", social_org.salaries)
+    wage = salary * model.p["local_wage"]
+    assert so.monthly_costs(model.p, salary, 1.0) == pytest.approx(before[0] + staff * wage)
+    assert finance.salary_bills([so], model.p, salary)[0] == pytest.approx(2 * before[1])
+    model.gov_month = 0.0
+    monkeypatch.setattr(finance.group_orgs, "pay_own_projects", lambda model: None)
+    finance.public_spending(model)
+    paid = sum(c.admin_budget + 2 * len(c.staff) * wage for c in model.committees)
+    assert model.gov_month == pytest.approx(paid)
+    # the twelfth pays 10 workers at the old wage, 5 at the doubled one; the work needs more
+    so.contracts = [Contract("purchase", so.community, so.domain, 12 * (10 * wage + 1), 1e4)]
+    so.cash = 0.0
+    assert so.staff_needed(model.p) > 10
+    assert so.posts_to_fill(model.p, salary) == 5 - staff

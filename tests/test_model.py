@@ -137,3 +137,24 @@ def test_a_month_counts_residents_ties_once():
     model.pop.ties = CountingTies(model.pop.ties)
     model.run(3)
     assert CountingTies.products == 3
+
+
+def test_the_cycle_collector_pauses_during_a_month_and_resumes_after(monkeypatch):
+    """Collections during a month walked every object of the district (docs/performance.md);
+    the month runs with the collector paused, and a caller that paused it keeps it paused."""
+    import gc
+
+    seen = []
+    monthly = ecology.closures
+    monkeypatch.setattr(ecology, "closures",
+                        lambda model: (seen.append(gc.isenabled()), monthly(model))[1])
+    model = small_model()
+    assert gc.isenabled()
+    model.step()
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        model.step()
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()

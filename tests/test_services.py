@@ -86,3 +86,33 @@ def test_volunteers_of_an_so_serve_at_the_quality_its_own_offers_were_made_at():
     by_so = [(prov[0].unique_id, q) for prov, q in zip(offers.provider, offers.quality,
                                                        strict=True) if isinstance(prov, tuple)]
     assert by_so and all(q == rated[uid] for uid, q in by_so)
+
+
+def test_credit_adds_each_sos_rows_in_the_order_offered():
+    """An SO's year is credited row after row in the order of the offers (floating-point
+    sums depend on it), its contract's record with the contract's rows, and volunteers'
+    rows charge their placement's contract without entering its record."""
+    from types import SimpleNamespace
+
+    def so(uid, community):
+        return SimpleNamespace(unique_id=uid, is_community=community, year_served=1e16,
+                               year_quality=0.0)
+
+    def contract():
+        return SimpleNamespace(units_charged=0.0, served=0.0, served_spec=0.0,
+                               quality_sum=0.0)
+
+    a, b, k, placed = so(1, True), so(2, False), contract(), contract()
+    offers = services.Offers()
+    rows = [((a, None, True, None), 1.0), ((b, k, True, k), 3.0), ((a, None, True, placed), 1.0),
+            ("committee", 5.0), ((b, k, False, k), 2.5), ((a, None, True, None), 1.0)]
+    for provider, _ in rows:
+        offers.add(provider, 0, 0, 10.0, 0.5, True)
+    delivery = SimpleNamespace(offer_served=np.array([used for _, used in rows]))
+    model = SimpleNamespace(community_so_served=0.0, served_by_so=None)
+    services._credit(model, offers, delivery)
+    assert a.year_served == ((1e16 + 1.0) + 1.0) + 1.0 != 1e16 + 3.0
+    assert b.year_served == (1e16 + 3.0) + 2.5 and b.year_quality == 1.5 + 1.25
+    assert model.served_by_so == {1: 3.0, 2: 5.5} and model.community_so_served == 3.0
+    assert (k.served, k.served_spec, k.units_charged, k.quality_sum) == (5.5, 3.0, 5.5, 2.75)
+    assert (placed.units_charged, placed.served) == (1.0, 0.0)

@@ -93,7 +93,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     for so in sos:  # one pass; sums in the order of model.sos as before
         year = so.ledger.year
         total = sum(year.values())
-        own = so.ledger.government_share() * total
+        own = so.ledger.government_share(total) * total
         revenue += total
         government += own
         if year["purchase"] > 0:  # held a purchase contract

@@ -51,6 +51,11 @@ class SODirectory:
         return [so for _, so in sorted(local + agencies, key=itemgetter(0))]
 
 
+def staff_counts(sos: list[SocialOrganization]) -> np.ndarray:
+    """Paid social workers of every SO of ``sos``, in their order."""
+    return np.fromiter(map(len, map(attrgetter("staff"), sos)), np.int64, count=len(sos))
+
+
 def column(sos: list[SocialOrganization], name: str, dtype: type = float) -> np.ndarray:
     """Attribute ``name`` of every SO of ``sos``, in their order (one array for a rule
     applied to all SOs at once instead of SO by SO)."""

@@ -36,6 +36,14 @@ ADMINISTRATIVE: tuple[str, ...] = ("campaign", "report", "inspection")
 DELIVERABLES: tuple[str, ...] = (EVENT,) + ADMINISTRATIVE
 
 
+def salaries(staff: int | np.ndarray, salary_index: float, p: dict[str, float]
+             ) -> float | np.ndarray:
+    """Monthly salaries of ``staff`` social workers (a count, or one per employer) at the
+    district's salary index times the local wage — the one salary rule of SOs, stations
+    and contracts' staff time."""
+    return staff * salary_index * p["local_wage"]
+
+
 @dataclass(frozen=True)
 class Lot:
     """One contract on offer: where, what and for how much."""
@@ -91,10 +99,12 @@ class Ledger:
         self.month[source] += amount
         self.year[source] += amount
 
-    def government_share(self) -> float:
-        """Share of this year's revenue that came from government."""
+    def government_share(self, total: float | None = None) -> float:
+        """Share of this year's revenue that came from government (``total``: this year's
+        revenue, ``sum(year.values())``, when the caller has it)."""
         year = self.year
-        total = sum(year.values())
+        if total is None:
+            total = sum(year.values())
         return sum(map(year.__getitem__, GOVERNMENT_SOURCES)) / total if total > 0 else 0.0
 
 
@@ -139,12 +149,14 @@ class SocialOrganization(mesa.Agent):
         staff = self.staff
         return sum([w.skill for w in staff]) / len(staff) if staff else 0.0
 
-    def quality(self, p: dict[str, float], output: float | None = None) -> float:
+    def quality(self, p: dict[str, float], output: float | None = None,
+                contracted: float | None = None) -> float:
         """Quality of a service delivered now: capacity and staff skill, diluted by overload
-        (``output``: this month's :meth:`output`, when the caller has it)."""
+        (``output``: this month's :meth:`output`, ``contracted``: :meth:`contracted`, when
+        the caller has them)."""
         w = p["sw_quality_weight"] if self.staff else 0.0
         base = (1.0 - w) * self.capacity + w * self.skill()
-        load = self.load(p, output)
+        load = self.load(p, output, contracted)
         return base * min(1.0, 1.0 / load) ** p["overload_penalty"] if load > 0 else base
 
     # --- production -------------------------------------------------------------------
@@ -170,15 +182,18 @@ class SocialOrganization(mesa.Agent):
     def contracted(self) -> float:
         return sum([c.slots for c in self.contracts])
 
-    def load(self, p: dict[str, float], output: float | None = None) -> float:
+    def load(self, p: dict[str, float], output: float | None = None,
+             contracted: float | None = None) -> float:
         """Contracted services relative to what the SO can produce."""
         if not self.contracts:
             return 0.0
-        return self.contracted() / max(self.output(p) if output is None else output, 1e-9)
+        if contracted is None:
+            contracted = self.contracted()
+        return contracted / max(self.output(p) if output is None else output, 1e-9)
 
     def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
         """Salaries, rent (less any free space) and running costs."""
-        return len(self.staff) * salary_index * p["local_wage"] + self.overhead(p, rent_factor)
+        return salaries(len(self.staff), salary_index, p) + self.overhead(p, rent_factor)
 
     def overhead(self, p: dict[str, float], rent_factor: float) -> float:
         """Rent (an agency's office) or running costs (a community SO), less any free space
@@ -215,10 +230,11 @@ class SocialOrganization(mesa.Agent):
             return 0
         income = sum(c.monthly_payment for c in self.contracts)
         reserve = self.cash / p["reserve_spending_months"]
-        affordable = int(max(income + reserve, 0) // (salary_index * p["local_wage"]))
+        affordable = int(max(income + reserve, 0) // salaries(1, salary_index, p))
         return max(min(needed, affordable - len(self.staff)), 0)
 
-    def share_effort(self, p: dict[str, float], output: float, on_contracts: float) -> None:
+    def share_effort(self, p: dict[str, float], output: float, on_contracts: float,
+                     contracted: float | None = None) -> None:
         """Each contract's share of this month's staff time, which its account pays in
         salaries (专款专用), and a fresh count of the units charged to it. Paid staff are
         hired for the contracts (:meth:`posts_to_fill`), so contracted work falls on them
@@ -228,7 +244,7 @@ class SocialOrganization(mesa.Agent):
         busy = min(on_contracts, staff) / staff if staff > 0 else 0.0
         outreach = self.outreach_share(p)
         share = outreach + (1.0 - outreach) * busy
-        total = self.contracted()
+        total = self.contracted() if contracted is None else contracted
         for contract in self.contracts:
             contract.effort = share * contract.slots / total if total > 0 else 0.0
             contract.units_charged = 0.0
@@ -243,12 +259,19 @@ class SocialOrganization(mesa.Agent):
         ``open_expressed`` counts open expressed needs by (community, domain). Returns the
         quality offered (the volunteers it coordinates serve at it too)."""
         effort = self.output(p)
-        quality = self.quality(p, effort)
+        if not self.contracts:  # most community SOs: their own activity only
+            quality = self.quality(p, effort)
+            if self.is_community:
+                offers.add((self, None, True, None), self.community, self.domain,
+                           max(effort, 0.0), quality, True)
+            return quality
+        contracted = self.contracted()
+        quality = self.quality(p, effort, contracted)
         o = self.orientation
         per_slot = o * p["real_service_cost"] + (1 - o)
-        needed = self.contracted() * per_slot
+        needed = contracted * per_slot
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
-        self.share_effort(p, effort, min(effort, needed))
+        self.share_effort(p, effort, min(effort, needed), contracted)
         responsive = self.responsiveness
         for contract in self.contracts:
             c = contract.community

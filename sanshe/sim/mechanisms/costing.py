@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sanshe.sim.agents.social_org import salaries
+
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import Lot, SocialOrganization
     from sanshe.sim.model import CommunityGovernanceModel
@@ -32,7 +34,7 @@ STREAM: str | None = None
 def staff_cost(p: dict[str, float], salary_index: float, effort: float) -> float:
     """Yuan of social-work time in a unit that takes ``effort`` effort units: a social
     worker's month (the SO pay level × ``local_wage``) over her ``slots_per_sw`` units."""
-    return salary_index * p["local_wage"] * effort / p["slots_per_sw"]
+    return salaries(1, salary_index, p) * effort / p["slots_per_sw"]
 
 
 def activity_cost(p: dict[str, float]) -> float:

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import SOURCES
+from sanshe.sim.agents.social_org import SOURCES, salaries
 from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities
-from sanshe.sim.so_directory import column
+from sanshe.sim.so_directory import column, staff_counts
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -159,7 +159,7 @@ class Charge(NamedTuple):
 def salary_bills(sos: list[SocialOrganization], p: dict[str, float], salary: float
                  ) -> np.ndarray:
     """Each SO's salaries this month."""
-    return np.array([len(so.staff) for so in sos]) * salary * p["local_wage"]
+    return salaries(staff_counts(sos), salary, p)
 
 
 def charges(bill: np.ndarray, effort: np.ndarray, units: np.ndarray,
@@ -266,5 +266,5 @@ def public_spending(model: CommunityGovernanceModel) -> None:
     salary = float(model.v["policy.social_work.salary_index"])
     for committee in model.committees:
         model.gov_month += committee.admin_budget
-        model.gov_month += len(committee.staff) * salary * model.p["local_wage"]
+        model.gov_month += salaries(len(committee.staff), salary, model.p)
     group_orgs.pay_own_projects(model)

@@ -45,6 +45,7 @@ from sanshe.sim.population import (
     peer_counts,
     rank_in_group,
 )
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import Contract
@@ -184,7 +185,8 @@ def placements(model: CommunityGovernanceModel) -> list[Placement]:
     for so in model.sos:
         if so.is_community:
             own = next((k for k in so.contracts
-                        if (k.community, k.domain) == (so.community, so.domain)), None)
+                        if (k.community, k.domain) == (so.community, so.domain)),
+                       None) if so.contracts else None  # most hold none
             out.append(Placement(so, so.community, so.domain,
                                  venue[so.community] + len(so.staff), contract=own))
         elif landing and so.contracts:
@@ -235,14 +237,14 @@ def so_room(model: CommunityGovernanceModel) -> Room:
     sos = [so for so in model.sos if so.is_community]
     if not sos:
         return Room.empty()
-    top = max(so.unique_id for so in model.sos) + 1
+    top = int(column(model.sos, "unique_id", np.int64).max()) + 1
     members = np.bincount(member_of[member_of >= 0], minlength=top)
-    ids = np.array([so.unique_id for so in sos])
+    ids = column(sos, "unique_id", np.int64)
     served = np.array([model.served_by_so.get(so.unique_id, 0.0) for so in sos])
     room = p["min_members"] + served / p["slots_per_volunteer"]
     free = np.floor(room).astype(np.int64) - members[ids]
     keep = free > 0
-    where = np.array([so.community for so in sos])
+    where = column(sos, "community", np.int64)
     return Room(ids[keep], where[keep], free[keep])
 
 

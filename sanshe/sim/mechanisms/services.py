@@ -172,9 +172,8 @@ def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
             continue
         staff = provider.staff
         quality = float(np.mean([w.skill for w in staff])) if staff else model.p["admin_quality"]
-        split = _split(open_expressed[c])
-        for d in range(D):
-            offers.add(provider, c, d, slots * split[d], quality, False)
+        offers.add_split(provider, c, (slots * _split(open_expressed[c])).tolist(), quality,
+                         False)
 
 
 def _split(counts: np.ndarray) -> np.ndarray:
