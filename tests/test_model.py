@@ -158,3 +158,20 @@ def test_the_cycle_collector_pauses_during_a_month_and_resumes_after(monkeypatch
         assert seen == [False, False] and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_finished_runs_are_freed():
+    """A worker runs many models one after the other: none may stay in memory (Mesa 3.3
+    kept every model in Agent._ids, mesa/mesa#3179; the run engine discards each)."""
+    import gc
+
+    from sanshe.experiments.experiment import plan
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, CommunityGovernanceModel) for o in gc.get_objects())
+
+    before = alive()
+    for spec in plan(["full_linkage"], replications=3, seed=5, months=2, overrides=SMALL):
+        run_single(spec)
+    assert alive() == before

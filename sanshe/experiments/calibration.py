@@ -281,7 +281,7 @@ def calibration_run(spec: Any) -> RunResult:
     over the last year (who volunteered at all; in how many months; per registered
     volunteer)."""
     from sanshe.inputs.outcomes import OUTCOME_NAMES, finals
-    from sanshe.sim.model import CommunityGovernanceModel
+    from sanshe.sim.model import CommunityGovernanceModel, discard
 
     started = time.perf_counter()
     sim = CommunityGovernanceModel(scenario=spec.scenario, seed=spec.seed)
@@ -293,6 +293,7 @@ def calibration_run(spec: Any) -> RunResult:
             months_volunteered += sim.pop.volunteer
             registered += sim.pop.registered.sum() / VOLUNTEER_YEAR
     series = sim.series()
+    discard(sim)
     final = finals(series)
     final.update(volunteer_statistics(months_volunteered, registered))
     final["cal_residents"] = float(months_volunteered.size)

@@ -71,12 +71,13 @@ def run_single(spec: RunSpec) -> RunResult:
 
     A top-level function so process pools and Dask can pickle it.
     """
-    from sanshe.sim.model import CommunityGovernanceModel  # local: keeps workers' imports lean
+    from sanshe.sim.model import CommunityGovernanceModel, discard  # local: lean workers
 
     started = time.perf_counter()
     sim = CommunityGovernanceModel(scenario=spec.scenario, seed=spec.seed)
     sim.run(spec.months)
     series = sim.series()
+    discard(sim)  # a worker runs many models: free each (Mesa 3.3 would keep them all)
     return RunResult(
         scenario=spec.scenario.name,
         replication=spec.replication,
