@@ -617,6 +617,13 @@ def run_arms(arms: Sequence[Arm], replications: int | dict[str, int] = REPLICATI
     return results
 
 
+def _mean_of_defined(values: Sequence[float]) -> float:
+    """Mean of the values that are defined; NaN, without a warning, when none is (an
+    outcome such as turnover is undefined in a run without social workers)."""
+    defined = [v for v in values if not math.isnan(v)]
+    return float(np.mean(defined)) if defined else math.nan
+
+
 def measure(check: Check, results: dict[str, list[RunResult]],
             replications: int | None = None, cap: Cap = None) -> CheckResult:
     """The check's statistic in each of its replications, with mean, 95% CI and raw p."""
@@ -626,7 +633,7 @@ def measure(check: Check, results: dict[str, list[RunResult]],
         {role: results[a.key][r].final for role, a in check.arms.items()}, check))
         for r in range(reps)]
     mean, low, high = t_interval(values)
-    arm_means = {role: {k: float(np.nanmean([res.final[k] for res in results[a.key][:reps]]))
+    arm_means = {role: {k: _mean_of_defined([res.final[k] for res in results[a.key][:reps]])
                         for k in results[a.key][0].final}
                  for role, a in check.arms.items()}
     p = one_sided_p(values, check.direction) if check.kind == "emergent" else math.nan

@@ -152,3 +152,12 @@ def test_the_default_test_run_caps_market_checks_apart():
     counts = validation.arm_replications(validation.CHECKS, cap=cap)
     assert all(counts[a.key] <= validation.CI_MARKET_REPLICATIONS
                for c in validation.CHECKS if c.district == "market" for a in c.arms.values())
+
+
+def test_arm_means_skip_undefined_runs_quietly():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # np.nanmean warned "Mean of empty slice" here
+        assert math.isnan(validation._mean_of_defined([math.nan, math.nan]))
+        assert validation._mean_of_defined([1.0, math.nan, 3.0]) == 2.0
