@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, SocialOrganization, salaries
+from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, SocialOrganization
 from sanshe.sim.mechanisms import needs, priorities, workforce
 from sanshe.sim.population import D
 from sanshe.sim.so_directory import column
@@ -113,9 +113,8 @@ def found(model: CommunityGovernanceModel, kind: str, domain: int, community: in
                  else "initial_capacity_professional"]
     capacity = min(max(capacity + float(rng.normal(0, p["capacity_spread"])),
                        p["capacity_floor_new"]), p["capacity_ceiling_new"])
-    salary = float(model.v["policy.social_work.salary_index"])
     fixed = p["community_so_cost"] if kind == COMMUNITY else (
-        p["rent_per_month"] + salaries(1, salary, p))  # an office and its first worker
+        p["rent_per_month"] + p["local_wage"])
     so = SocialOrganization(model, kind, domain, community, capacity,
                             cash=p["cash_months_initial"] * fixed, ties=ties)
     model.sos.append(so)
