@@ -29,6 +29,8 @@ class Bidder:
     def load(self, p):
         return 0.0
 
+    effort_per_unit = SocialOrganization.effort_per_unit  # the SO's own rule
+
 
 def test_a_unit_is_priced_at_the_staff_time_activity_and_fee_it_costs():
     p = params()

@@ -201,14 +201,19 @@ class SocialOrganization(mesa.Agent):
         fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
         return 0.0 if self.incubated else fixed * rent_factor
 
+    def effort_per_unit(self, p: dict[str, float]) -> float:
+        """Effort units a contracted unit takes at the SO's orientation: real casework
+        ``real_service_cost``, showcase work one."""
+        o = self.orientation
+        return o * p["real_service_cost"] + (1 - o)
+
     def staff_needed(self, p: dict[str, float]) -> int:
         """Social workers an SO wants to deliver its contracts and, landed, its outreach (a
         community SO only once it holds contracts: money becomes output through paid
         staff); what it can afford limits the posts it opens (:meth:`posts_to_fill`)."""
         if self.is_community and not self.contracts:
             return 0
-        effort = self.contracted() * (self.orientation * p["real_service_cost"]
-                                      + (1 - self.orientation))
+        effort = self.contracted() * self.effort_per_unit(p)
         volunteer_part = p["slots_per_volunteer"] * self.members
         per_worker = p["slots_per_sw"] * (1.0 - self.outreach_share(p))  # outreach too
         needed = math.ceil(max(effort - volunteer_part, 0) / per_worker)
@@ -268,8 +273,7 @@ class SocialOrganization(mesa.Agent):
         contracted = self.contracted()
         quality = self.quality(p, effort, contracted)
         o = self.orientation
-        per_slot = o * p["real_service_cost"] + (1 - o)
-        needed = contracted * per_slot
+        needed = contracted * self.effort_per_unit(p)
         scale = min(1.0, effort / needed) if needed > 0 else 0.0
         self.share_effort(p, effort, min(effort, needed), contracted)
         responsive = self.responsiveness

@@ -89,8 +89,7 @@ def own_unit_cost(so: SocialOrganization, p: dict[str, float], salary_index: flo
     unit) at its pay (none if volunteers do the work), the activity costs, and its monthly
     ``overhead`` (rent, less free space) shared over the units it can carry
     (:func:`carried_units`)."""
-    o = so.orientation
-    effort = 0.0 if volunteer_run(so) else o * p["real_service_cost"] + (1.0 - o)
+    effort = 0.0 if volunteer_run(so) else so.effort_per_unit(p)
     units = carried_units(so, p, extra_units)
     return staff_cost(p, salary_index, effort) + activity_cost(p) + overhead / units
 
