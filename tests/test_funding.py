@@ -110,3 +110,19 @@ def test_funding_draws_only_from_its_own_stream() -> None:
     funding.venture_philanthropy(model)
     moved = {k for k, g in model.streams.items() if g.bit_generator.state != before[k]}
     assert moved == {funding.STREAM}
+
+
+def test_committees_record_the_fund_offered_and_what_sos_drew_on_it() -> None:
+    """What founders read (ecology.open_work): each committee's offer to SOs this year and
+    the yuan its SOs drew on their community-fund contracts, kept for a year; the draws
+    never exceed the offer, and every yuan drawn is government spending."""
+    model = _model(**{"policy.community.service_fund": 33_000,
+                      "policy.four_priorities.services": True})
+    model.run(12)
+    assert all(c.fund_offered == 33_000 for c in model.committees)
+    drawn = [c.fund_drawn for c in model.committees]
+    assert sum(drawn) > 0
+    assert all(d <= 33_000 for d in drawn)
+    model.run(1)  # the new year's round moves the record to last year
+    assert [c.fund_drawn_last for c in model.committees] == drawn
+    assert all(c.fund_offered_last == 33_000 for c in model.committees)

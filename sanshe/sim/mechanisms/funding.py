@@ -40,6 +40,9 @@ def community_funds(model: CommunityGovernanceModel) -> None:
     for committee in model.committees:
         c = committee.index
         to_sos = priorities.services_to_sos(model, fund)
+        committee.fund_offered_last, committee.fund_drawn_last = (committee.fund_offered,
+                                                                  committee.fund_drawn)
+        committee.fund_offered, committee.fund_drawn = to_sos, 0.0
         local = able.get(c, [])
         spent = 0.0
         weights = known[c] + 1e-9
