@@ -95,11 +95,11 @@ def test_venture_money_nobody_applies_for_stays_unspent() -> None:
 def test_a_pool_worth_part_of_a_grant_pays_one_at_that_chance() -> None:
     """A small district's 30,000 yuan pays a 100,000 grant in about 3 years of 10."""
     rng = np.random.default_rng(0)
-    counts = [funding._grant_count(30_000, 100_000, rng) for _ in range(4000)]
+    counts = [funding.whole_projects(30_000, 100_000, rng) for _ in range(4000)]
     assert set(counts) == {0, 1}
     assert abs(np.mean(counts) - 0.3) < 0.03
-    assert funding._grant_count(0, 100_000, rng) == 0
-    assert funding._grant_count(200_000, 100_000, rng) == 2
+    assert funding.whole_projects(0, 100_000, rng) == 0
+    assert funding.whole_projects(200_000, 100_000, rng) == 2
 
 
 def test_funding_draws_only_from_its_own_stream() -> None:
