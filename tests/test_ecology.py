@@ -106,3 +106,32 @@ def test_agencies_enter_as_the_call_for_bids_opens():
         if new:
             entered.add(month)
     assert entered and entered <= {0, 12, 24}
+
+
+def test_work_left_undone_raises_founding_and_none_leaves_it():
+    """Community-fund work offered to SOs that nobody took up is a niche: it raises the
+    founding chance in proportion, and without it (or with the effect at zero) founding is
+    what it was."""
+    p = params()
+    zero = np.zeros(1)
+    base = ecology.founding_chance(zero, False, zero, zero, p)
+    assert ecology.founding_chance(zero, False, zero, zero, p, zero) == base
+    undone = ecology.founding_chance(zero, False, zero, zero, p, np.array([20.0]))
+    assert undone == pytest.approx(base * (1 + 20.0 * p["open_work_founding_effect"]))
+    off = params(open_work_founding_effect=0.0)
+    assert ecology.founding_chance(zero, False, zero, zero, off, np.array([20.0])) == \
+        ecology.founding_chance(zero, False, zero, zero, off)
+
+
+def test_open_work_is_last_years_offer_less_what_sos_drew_per_resident():
+    """Founders see last year's record: a committee whose SOs drew nothing of the fund it
+    offered shows all of it undone; one whose SOs drew it all shows none."""
+    model = CommunityGovernanceModel("baseline", seed=2, **SMALL)
+    first, second = model.committees[:2]
+    first.fund_offered, first.fund_drawn = 10_000.0, 0.0
+    second.fund_offered, second.fund_drawn = 10_000.0, 10_000.0
+    first.fund_offered_last, first.fund_drawn_last = first.fund_offered, first.fund_drawn
+    second.fund_offered_last, second.fund_drawn_last = second.fund_offered, second.fund_drawn
+    undone = ecology.open_work(model)
+    assert undone[0] == pytest.approx(10_000.0 / model.sizes[0])
+    assert undone[1] == 0.0

@@ -95,11 +95,11 @@ def test_venture_money_nobody_applies_for_stays_unspent() -> None:
 def test_a_pool_worth_part_of_a_grant_pays_one_at_that_chance() -> None:
     """A small district's 30,000 yuan pays a 100,000 grant in about 3 years of 10."""
     rng = np.random.default_rng(0)
-    counts = [funding._grant_count(30_000, 100_000, rng) for _ in range(4000)]
+    counts = [funding.whole_projects(30_000, 100_000, rng) for _ in range(4000)]
     assert set(counts) == {0, 1}
     assert abs(np.mean(counts) - 0.3) < 0.03
-    assert funding._grant_count(0, 100_000, rng) == 0
-    assert funding._grant_count(200_000, 100_000, rng) == 2
+    assert funding.whole_projects(0, 100_000, rng) == 0
+    assert funding.whole_projects(200_000, 100_000, rng) == 2
 
 
 def test_funding_draws_only_from_its_own_stream() -> None:
@@ -110,3 +110,19 @@ def test_funding_draws_only_from_its_own_stream() -> None:
     funding.venture_philanthropy(model)
     moved = {k for k, g in model.streams.items() if g.bit_generator.state != before[k]}
     assert moved == {funding.STREAM}
+
+
+def test_committees_record_the_fund_offered_and_what_sos_drew_on_it() -> None:
+    """What founders read (ecology.open_work): each committee's offer to SOs this year and
+    the yuan its SOs drew on their community-fund contracts, kept for a year; the draws
+    never exceed the offer, and every yuan drawn is government spending."""
+    model = _model(**{"policy.community.service_fund": 33_000,
+                      "policy.four_priorities.services": True})
+    model.run(12)
+    assert all(c.fund_offered == 33_000 for c in model.committees)
+    drawn = [c.fund_drawn for c in model.committees]
+    assert sum(drawn) > 0
+    assert all(d <= 33_000 for d in drawn)
+    model.run(1)  # the new year's round moves the record to last year
+    assert [c.fund_drawn_last for c in model.committees] == drawn
+    assert all(c.fund_offered_last == 33_000 for c in model.committees)

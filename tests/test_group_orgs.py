@@ -123,3 +123,23 @@ def test_a_bought_project_funds_its_services_and_the_organisation_spends_the_res
     model.group_month = 0.0
     group_orgs.pay_own_projects(model)
     assert model.group_month == pytest.approx(buyer.project_value * (1 - share) / 12)
+
+
+def test_a_budget_worth_part_of_a_project_funds_one_in_that_share_of_years():
+    """Money per resident means the same at any district size: an organisation whose
+    yearly budget is 30% of a project (a small district's share) funds one project in
+    about 3 years of 10, not none ever; a budget of whole projects draws nothing extra."""
+    model = CommunityGovernanceModel("baseline", seed=5, **TINY)
+    size = model.p["group_project_size"]
+    for o in model.group_orgs:
+        o.budget = 0.3 * size
+    counts = []
+    for _ in range(300):
+        group_orgs.yearly(model)
+        counts += [o.project_count for o in model.group_orgs]
+    assert set(counts) == {0, 1}
+    assert abs(np.mean(counts) - 0.3) < 0.05
+    for o in model.group_orgs:
+        o.budget = 2 * size
+    group_orgs.yearly(model)
+    assert [o.project_count for o in model.group_orgs] == [2] * len(model.group_orgs)

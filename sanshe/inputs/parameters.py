@@ -161,6 +161,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("density_legitimation", 3.0, 0.5, 10.0, "SOs per 1,000 residents", "Hannan & Carroll 1992: legitimation"),
     _P("density_competition", 12.0, 4.0, 40.0, "SOs per 1,000 residents", "Hannan & Carroll 1992: competition"),
     _P("space_founding_mult", 1.5, 1.0, 3.0, "ratio", "free space lowers founding cost (seed 001)"),
+    _P("open_work_founding_effect", 0.02, 0.0, 0.1, "per yuan per resident-year", "founding rises with last year's community-fund work offered to SOs that they left undone (McPherson 1983: unused resources are niches; Baum & Oliver 1996: resources and institutional linkages open to a population raise foundings); 0.02: 50 yuan per resident a year left undone doubles founding; assumption"),
     _P("professional_entry_rate", 0.02, 0.0, 0.1, "per month", "agencies enter as purchase markets grow (Guangzhou 10→267)"),
     _P("market_per_agency", 300_000, 100_000, 1_000_000, "yuan/year", "purchase money one agency needs to enter"),
     _P("venture_grant", 100_000, 30_000, 300_000, "yuan", "Taicang: 1.5M → 13 projects (seed 004)"),

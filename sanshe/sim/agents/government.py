@@ -75,6 +75,10 @@ class CommunityCommittee(mesa.Agent):
         self.posts = 0  # funded social-work posts (社工站)
         self.staff: list = []  # SocialWorker agents in the station
         self.admin_budget = 0.0  # yuan per month the committee spends on services itself
+        # community-fund work offered to SOs (yuan) and what they drew on it: this year's
+        # and last year's (what would-be founders saw go undone: ecology.open_work)
+        self.fund_offered = self.fund_drawn = 0.0
+        self.fund_offered_last = self.fund_drawn_last = 0.0
         self.meetings_decided = 0
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:

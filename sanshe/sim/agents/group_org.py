@@ -58,6 +58,7 @@ class GroupOrganization(mesa.Agent):
         self.reach = reach  # bool per community: its channels (组织触角)
         self.budget = budget
         self.informed = True  # cadre knows the communities; lost on cadre turnover
+        self.extra_project = 0  # this year's project on the fraction of one (yearly draw)
         self.projects: list[tuple[int, int]] = []  # (community, domain) this year
 
     @property
@@ -67,7 +68,9 @@ class GroupOrganization(mesa.Agent):
 
     @property
     def project_count(self) -> int:
-        return max(int(self.budget // self.project_value), 0)
+        """Projects this year: the whole ones the budget pays, and the one a fraction of a
+        project's money pays in the years its chance comes up (:attr:`extra_project`)."""
+        return max(int(self.budget // self.project_value), 0) + self.extra_project
 
     def cells(self, communities: int) -> np.ndarray:
         """(community, domain) cells it can fund: its two domains where its channels reach."""

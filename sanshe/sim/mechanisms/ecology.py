@@ -33,14 +33,28 @@ def density_factor(count: np.ndarray, p: dict[str, float]) -> np.ndarray:
 
 
 def founding_chance(count: np.ndarray, low_threshold: bool, free_space: np.ndarray,
-                    outreach: np.ndarray, p: dict[str, float]) -> np.ndarray:
+                    outreach: np.ndarray, p: dict[str, float],
+                    open_work: np.ndarray | None = None) -> np.ndarray:
     """Monthly chance that an active leader in each community founds a community SO;
-    ``count`` is community SOs per 1,000 residents."""
+    ``count`` is community SOs per 1,000 residents, ``open_work`` the yuan per resident of
+    last year's work offered to SOs that they left undone (:func:`open_work`)."""
     rate = p["founding_rate"] * density_factor(count, p)
     rate *= p["founding_threshold_low_mult"] if low_threshold else 1.0
     rate *= 1.0 + (p["space_founding_mult"] - 1.0) * free_space
     rate *= 1.0 + p["outreach_leader_effect"] * outreach  # social workers coach leaders
+    if open_work is not None:  # resources open to SOs that no SO takes up (a niche)
+        rate *= 1.0 + p["open_work_founding_effect"] * open_work
     return np.minimum(rate, 1.0)
+
+
+def open_work(model: CommunityGovernanceModel) -> np.ndarray:
+    """Yuan per resident, in each community, of last year's community-fund work offered to
+    SOs that they left undone: micro-projects nobody able took, and what the SOs that took
+    one did not draw (结余, returned). Would-be founders see the committee's projects go
+    begging; an unused resource is a niche a new organisation can fill (McPherson 1983;
+    Baum & Oliver 1996: resources open to a population raise its founding rate)."""
+    undone = [max(c.fund_offered_last - c.fund_drawn_last, 0.0) for c in model.committees]
+    return np.array(undone) / model.sizes
 
 
 def founding_domain(needs: np.ndarray, p: dict[str, float], rng: np.random.Generator) -> int:
@@ -158,7 +172,8 @@ def founding_chances(model: CommunityGovernanceModel, outreach: np.ndarray,
     return founding_chance(
         community_so_counts(model) * 1000.0 / model.sizes,
         model.v["policy.incubation.registration_threshold"] == "low",
-        np.maximum(priorities.free_space(model), covered), outreach, model.p)
+        np.maximum(priorities.free_space(model), covered), outreach, model.p,
+        open_work(model))
 
 
 def programme_applicants(model: CommunityGovernanceModel, covered: float,

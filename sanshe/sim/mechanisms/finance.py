@@ -210,6 +210,8 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
             group += paid
         else:
             gov += paid
+        if contract.buyer == "community_fund":  # the committee sees its projects done
+            model.committees[contract.community].fund_drawn += paid
         contract.units_charged = 0.0  # charged once
         contract.months_left -= 1
         if contract.months_left <= 0:  # the balance goes back to the buyer

@@ -40,6 +40,9 @@ def community_funds(model: CommunityGovernanceModel) -> None:
     for committee in model.committees:
         c = committee.index
         to_sos = priorities.services_to_sos(model, fund)
+        committee.fund_offered_last, committee.fund_drawn_last = (committee.fund_offered,
+                                                                  committee.fund_drawn)
+        committee.fund_offered, committee.fund_drawn = to_sos, 0.0
         local = able.get(c, [])
         spent = 0.0
         weights = known[c] + 1e-9
@@ -65,7 +68,7 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
     SO's expected capacity) with noise and funds as many as the budget pays for; money
     nobody applies for stays unspent."""
     p, rng = model.p, model.streams[STREAM]
-    grants = _grant_count(model.bureau.venture_budget, p["venture_grant"], rng)
+    grants = whole_projects(model.bureau.venture_budget, p["venture_grant"], rng)
     if grants <= 0:
         return
     floor = p["small_project_capacity_share"] * p["min_bid_capacity"]
@@ -78,10 +81,10 @@ def venture_philanthropy(model: CommunityGovernanceModel) -> None:
                          costing.price_for(model, so))
 
 
-def _grant_count(budget: float, grant: float, rng: np.random.Generator) -> int:
-    """Whole grants the pool pays this year. A pool worth a fraction of a grant (a small
-    district's share of a city round, as Taicang's 1.5M for 13 projects) pays one more
-    grant with that fraction as its chance, so the money per resident is right on
-    average at any district size."""
+def whole_projects(budget: float, grant: float, rng: np.random.Generator) -> int:
+    """Whole grants (or projects) a yearly budget pays. A budget worth a fraction of one
+    (a small district's share of a city round, as Taicang's 1.5M for 13 projects) pays one
+    more with that fraction as its chance, so the money per resident is right on average
+    at any district size."""
     whole, part = divmod(budget / grant, 1.0)
     return int(whole) + int(part > 0 and rng.random() < part)

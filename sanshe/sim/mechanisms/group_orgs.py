@@ -18,7 +18,7 @@ import numpy as np
 
 from sanshe.sim.agents.group_org import GroupOrganization
 from sanshe.sim.agents.social_org import Contract
-from sanshe.sim.mechanisms import costing, needs
+from sanshe.sim.mechanisms import costing, funding, needs
 from sanshe.sim.population import D
 from sanshe.sim.so_directory import SODirectory
 
@@ -49,6 +49,9 @@ def yearly(model: CommunityGovernanceModel) -> None:
     orgs = [model.group_orgs[int(i)] for i in rng.permutation(len(model.group_orgs))]
     for org in orgs:  # a new cadre does not know the communities yet
         org.informed = rng.random() >= model.p["cadre_turnover"]
+    for org in model.group_orgs:  # a budget worth part of a project pays one at that chance
+        org.extra_project = int(funding.whole_projects(org.budget % org.project_value,
+                                                       org.project_value, rng))
     seen = {target: seen_need(model, target) for target in {o.kind.target for o in orgs}}
     plan = joint_plan if model.v["policy.linkage.group_coordination"] else silo_plans
     sos = SODirectory(model.sos)
