@@ -350,7 +350,8 @@ KNOWN_FAILURES: dict[str, str] = {
                    "MME (14.4 vs 11.3 community SOs: founding responds to the community-fund work "
                    "left undone, docs/ODD.md 7.1), but at n 8 the interval is wide and the test is "
                    "not significant after Holm: a district of 3,000 residents has about 11 "
-                   "community SOs and 0-2 births a run, so a couple of SOs decide each replication.",
+                   "community SOs and 0-2 births a run, so a couple of SOs decide each "
+                   "replication.",
     "5-services-activity": "+0.26 [+0.0989, +0.421], MME 0.2231, n 13, Holm p 0.058: below the MME "
                             "and not significant after Holm (+0.222 at p 0.0007 with the former "
                             "prices): with volunteer-run SOs' units priced at their activity cost "
