@@ -143,3 +143,26 @@ def test_a_budget_worth_part_of_a_project_funds_one_in_that_share_of_years():
         o.budget = 2 * size
     group_orgs.yearly(model)
     assert [o.project_count for o in model.group_orgs] == [2] * len(model.group_orgs)
+
+
+def test_target_tables_hold_each_organisations_channels_times_its_target_group(model):
+    """One array for all organisations (first axis), each layer the organisation's reach
+    by community times whether a combination of special groups includes its target; and
+    residents' mobilisation adds the organisations' pulls one after another, exactly as
+    the formula written organisation by organisation."""
+    from sanshe.sim.mechanisms import participation, priorities
+
+    pop, orgs = model.pop, model.group_orgs
+    orgs[0].reach = np.array([True, False, True, False])
+    tables = group_orgs.target_tables(model)
+    assert tables.shape == (len(orgs), pop.communities, pop.need_table.shape[0])
+    for table, organisation in zip(tables, orgs, strict=True):
+        assert np.array_equal(table, np.outer(organisation.reach,
+                                              pop.profile_has(organisation.kind.target)))
+    assert not tables[0][[1, 3]].any()  # no channels there, whoever lives there
+    outreach, p = priorities.outreach(model), model.p
+    pull = p["sw_mobilisation"] * outreach[:, None]
+    for table in tables:
+        pull = (pull + p["group_mobilisation"] * table / len(orgs)
+                * p["group_mobilisation_scale"])
+    assert np.array_equal(participation.mobilisation(model, outreach), pop.by_profile(pull))

@@ -116,3 +116,14 @@ def test_credit_adds_each_sos_rows_in_the_order_offered():
     assert model.served_by_so == {1: 3.0, 2: 5.5} and model.community_so_served == 3.0
     assert (k.served, k.served_spec, k.units_charged, k.quality_sum) == (5.5, 3.0, 5.5, 2.75)
     assert (placed.units_charged, placed.served) == (1.0, 0.0)
+
+
+def test_a_stations_mean_skill_is_numpys_mean_to_the_last_bit():
+    """The station's volunteers are rated at their workers' mean skill without building an
+    array for a few workers: the same double as ``np.mean`` for any number of them (NumPy
+    adds fewer than eight one after another, and pairwise from eight on)."""
+    rng = np.random.default_rng(7)
+    for n in range(1, 20):
+        for _ in range(200):
+            skills = rng.random(n).tolist()
+            assert services._mean(skills) == float(np.mean(skills))

@@ -57,7 +57,7 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
         "registered_volunteer_rate": _share(pop.registered),
         "deliberation_rate": _share(pop.deliberating),
         # diagnostic: where coordinators' time or SOs' member places held someone out
-        "capacity_bound_share": float(model.capacity_bound.mean()),
+        "capacity_bound_share": _share(model.capacity_bound),
         "mean_satisfaction": float(pop.satisfaction.mean()),
         "trust_in_sos": float(pop.trust.mean()),
     }
@@ -78,7 +78,8 @@ def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
     coverages = []
     for group in SPECIAL_GROUPS:
         flags = pop.groups[group]
-        hit, miss = flags[met].sum(), flags[gone].sum()
+        # counts (whole numbers: the ratio is the same double as from the flags' sums)
+        hit, miss = np.count_nonzero(flags[met]), np.count_nonzero(flags[gone])
         out[f"coverage_{group}"] = _ratio(hit, hit + miss)
         coverages.append(out[f"coverage_{group}"])
     valid = [c for c in coverages if not np.isnan(c)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -51,6 +52,15 @@ def age_effect(age: np.ndarray, p: dict[str, float]) -> np.ndarray:
     by_age = np.zeros(max(YOUNG, ELDERLY) + 1)
     by_age[YOUNG], by_age[ELDERLY] = p["age_effect_young"], p["age_effect_elderly"]
     return by_age[age]
+
+
+@functools.lru_cache(maxsize=64)
+def _profile_bits(profiles: int, group: str) -> np.ndarray:
+    """Which of ``profiles`` combinations of special groups include ``group``: fixed by
+    the list of groups, so worked out once (group organisations ask twice a month)."""
+    bits = (np.arange(profiles) >> SPECIAL_GROUPS.index(group)) & 1 == 1
+    bits.flags.writeable = False
+    return bits
 
 
 def order_by_group(keys: np.ndarray, groups: int) -> np.ndarray:
@@ -132,9 +142,8 @@ class Population:
 
     def profile_has(self, group: str) -> np.ndarray:
         """Per combination of special groups (a row of ``need_table``): whether it
-        includes ``group``."""
-        bit = SPECIAL_GROUPS.index(group)
-        return (np.arange(self.need_table.shape[0]) >> bit) & 1 == 1
+        includes ``group`` (read-only: the same table for every caller)."""
+        return _profile_bits(self.need_table.shape[0], group)
 
     def by_profile(self, table: np.ndarray) -> np.ndarray:
         """Per resident, her cell of a (community, combination of special groups) table:

@@ -86,14 +86,18 @@ class CommunityCommittee(mesa.Agent):
         return max(self.posts - len(self.staff), 0)
 
     def offer_services(self, offers: Offers, open_expressed: np.ndarray,
-                       p: dict[str, float]) -> None:
+                       p: dict[str, float], price: float | None = None) -> None:
         """The committee serves with what is left of its fund (行政化: at administrative
         quality) and its station's social workers do casework, both spread over the
-        domains residents ask for (``open_expressed``: this community's, by domain)."""
+        domains residents ask for (``open_expressed``: this community's, by domain).
+        ``price``: this month's :func:`costing.price`, when the caller has it (it is the
+        same for every committee of the district)."""
         c = self.index
         split = _split(open_expressed).tolist()  # plain floats for the scalar loops
         # its fund buys fewer units than an SO's price (成本核算) would
-        admin_slots = self.admin_budget / costing.price(self.model) * p["admin_efficiency"]
+        if price is None:
+            price = costing.price(self.model)
+        admin_slots = self.admin_budget / price * p["admin_efficiency"]
         offers.add_split(self, c, [admin_slots * s for s in split], p["admin_quality"], False)
         unskilled = p["unskilled_productivity"]
         for worker in self.staff:

@@ -157,13 +157,19 @@ def pay_own_projects(model: CommunityGovernanceModel) -> None:
                           if g[1] is None or g[1].months_left > 0]
 
 
-def target_tables(model: CommunityGovernanceModel) -> list[np.ndarray]:
-    """Per group organisation, by (community, combination of special groups): whether such
-    residents are its target group in a community its own channels reach; coordination
-    divides work, it lends no channels. Residents read their cell (``Population.by_profile``),
-    so the rule is applied once per cell, not once per resident."""
-    pop = model.pop
-    return [np.outer(org.reach, pop.profile_has(org.kind.target)) for org in model.group_orgs]
+def target_tables(model: CommunityGovernanceModel) -> np.ndarray:
+    """Per group organisation (first axis), by (community, combination of special groups):
+    whether such residents are its target group in a community its own channels reach;
+    coordination divides work, it lends no channels. Residents read their cell
+    (``Population.by_profile``), so the rule is applied once per cell, not once per
+    resident; and once for all organisations (one array operation, not one per
+    organisation: a month asks twice)."""
+    pop, orgs = model.pop, model.group_orgs
+    if not orgs:
+        return np.zeros((0, pop.communities, pop.need_table.shape[0]), bool)
+    reach = np.array([org.reach for org in orgs], bool)
+    targeted = np.array([pop.profile_has(org.kind.target) for org in orgs], bool)
+    return reach[:, :, None] & targeted[:, None, :]
 
 
 def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
@@ -174,4 +180,4 @@ def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
 
 def reached(model: CommunityGovernanceModel) -> np.ndarray:
     """Residents whose special group some group organisation reaches where they live."""
-    return model.pop.by_profile(np.logical_or.reduce(target_tables(model)))
+    return model.pop.by_profile(np.logical_or.reduce(target_tables(model), axis=0))

@@ -169,9 +169,13 @@ def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.nd
     pop, p = model.pop, model.p
     # the same for residents of a community with the same special groups: one value a cell
     pull = p["sw_mobilisation"] * outreach[:, None]
-    for target in group_orgs.target_tables(model):
-        pull = (pull + p["group_mobilisation"] * target / len(model.group_orgs)
-                * p["group_mobilisation_scale"])
+    # each organisation's term cell by cell for all at once; added one organisation after
+    # another, in their order, as the formula reads
+    terms = group_orgs.target_tables(model) * p["group_mobilisation"]
+    terms /= max(len(model.group_orgs), 1)
+    terms *= p["group_mobilisation_scale"]
+    for term in terms:
+        pull = pull + term
     return pop.by_profile(np.broadcast_to(pull, (pop.communities, pop.need_table.shape[0])))
 
 

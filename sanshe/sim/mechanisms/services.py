@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.mechanisms import group_orgs, needs, participation, satisfaction
+from sanshe.sim.mechanisms import costing, group_orgs, needs, participation, satisfaction
 from sanshe.sim.population import D, Population, order_by_group, rank_in_group
 
 if TYPE_CHECKING:
@@ -135,8 +135,9 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     open_expressed = needs.open_counts(model.pop, expressed=True)
     quality_of = {so.unique_id: so.offer_services(offers, open_expressed, model.p)
                   for so in model.sos}
+    price = costing.price(model)  # one district price for every committee's fund
     for committee in model.committees:
-        committee.offer_services(offers, open_expressed[committee.index], model.p)
+        committee.offer_services(offers, open_expressed[committee.index], model.p, price)
     group_orgs.offer_own_projects(model, offers)
     offer_volunteer_hours(model, offers, open_expressed, quality_of)
     delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
@@ -171,9 +172,16 @@ def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
                            quality, True)
             continue
         staff = provider.staff
-        quality = float(np.mean([w.skill for w in staff])) if staff else model.p["admin_quality"]
+        quality = _mean([w.skill for w in staff]) if staff else model.p["admin_quality"]
         offers.add_split(provider, c, (slots * _split(open_expressed[c])).tolist(), quality,
                          False)
+
+
+def _mean(values: list[float]) -> float:
+    """``float(np.mean(values))`` without building an array for a station's few workers:
+    NumPy adds fewer than eight numbers one after another, as ``sum`` does (the same
+    double); from eight on it adds pairwise, so it is asked then."""
+    return sum(values) / len(values) if len(values) < 8 else float(np.mean(values))
 
 
 def _split(counts: np.ndarray) -> np.ndarray:
