@@ -211,7 +211,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("certified_skill_bonus", 0.1, 0.0, 0.2, "0-1", "certificate signals training"),
     _P("sw_quality_weight", 0.5, 0.2, 0.8, "share", "staff skill in service quality vs organisation capacity"),
     # --- group organizations (群团) -----------------------------------------------------------
-    _P("group_budget", 2_000, 500, 8_000, "yuan per 1,000 residents per year", "each group organisation's community-project money grows with the district it serves; small (seed 000: 经费得不到保障): one project (group_project_size) a year per 10,000 residents, all eight together ~16 yuan per resident, about a third of the government's (Yuhuatai ~41, seed 001); the upper end is the 64 yuan per resident of the flat 80,000 yuan before issue 14; assumption", True),
+    _P("group_budget", 2_000, 0, 8_000, "yuan per 1,000 residents per year", "each group organisation's community-project money grows with the district it serves; small, and not assured (seed 000: 经费得不到保障: the range starts at none): one project (group_project_size) a year per 10,000 residents, all eight together ~16 yuan per resident, about a third of the government's (Yuhuatai ~41, seed 001); the upper end is the 64 yuan per resident of the flat 80,000 yuan before issue 14; assumption", True),
     _P("group_project_size", 20_000, 5_000, 50_000, "yuan", "one group-organisation community project (seed 000: small budgets); assumption"),
     _P("union_reach", 0.3, 0.0, 1.0, "share", "seed 000: unions reach communities via enterprises"),
     _P("group_reach_partial", 0.5, 0.1, 1.0, "share", "communities reached by the science association, family-planning association and Red Cross (seed 000: uneven reach); assumption"),
