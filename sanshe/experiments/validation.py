@@ -287,7 +287,7 @@ def default_run_cap(check: Check) -> int:
 
 #: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
 #: the protocol's replications and seed, as the default test run decides them; the
-#: market-district checks 2b-4c, 9a, 9b with their full replications, Holm over the family
+#: market-district checks 2b-4c, 9a, 9b, 10a with their full replications, Holm over the family
 #: of 52 with the other checks counted as untested: docs/validation.md).
 #: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
 #: noticed.
