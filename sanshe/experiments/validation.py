@@ -434,13 +434,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "9b": "+0.00994 [-0.0109, +0.0308], MME 0.05, n 5, Holm p 1 (market district): coverage 0.282 "
            "vs 0.272, short of the MME: purchased services are a small part of needs met at the "
            "sources' money.",
-    "10a": "+0.00468 [-0.0027, +0.0121], MME 0.00833, n 44, Holm p 1: the curvature is near zero, "
-            "not the diminishing returns the pattern states (+0.0042 now, +0.0039 before cost "
-            "accounting, -0.006 and +0.0102 earlier): agencies enter as the budget leaves room "
-            "(one per market_per_agency, 300,000 yuan), so providers grow with the money — on the "
-            "library district 1.2, 5.5, 8.2 and 15.3 agencies at 1, 3, 6 and 12 M yuan (6 "
-            "replications, 72 months) — and SO capacity rarely becomes the bottleneck the pattern "
-            "names; coverage per million falls only as needs run out.",
 }
 
 PATTERNS = {
