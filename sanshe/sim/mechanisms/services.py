@@ -179,9 +179,15 @@ def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
 
 def _mean(values: list[float]) -> float:
     """``float(np.mean(values))`` without building an array for a station's few workers:
-    NumPy adds fewer than eight numbers one after another, as ``sum`` does (the same
-    double); from eight on it adds pairwise, so it is asked then."""
-    return sum(values) / len(values) if len(values) < 8 else float(np.mean(values))
+    NumPy adds fewer than eight numbers one after another, as the loop here does (the same
+    double; not ``sum``, which compensates its rounding from Python 3.12 on); from eight on
+    it adds pairwise, so it is asked then."""
+    if len(values) >= 8:
+        return float(np.mean(values))
+    total = 0.0
+    for value in values:
+        total += value
+    return total / len(values)
 
 
 def _split(counts: np.ndarray) -> np.ndarray:
