@@ -29,7 +29,6 @@ from hypothesis import strategies as st
 
 from sanshe.inputs.schema import BY_KEY
 from sanshe.sim import streams as stream_table
-from sanshe.sim.agents.social_org import DELIVERABLES, SERVICE
 from sanshe.sim.mechanisms import (
     affairs,
     ecology,
@@ -87,13 +86,6 @@ def _numbers(rows: list[list[float]]) -> np.ndarray:
     return np.array([x for row in rows for x in row], float)
 
 
-#: What a contract bought and who pays, as numbers for the digest (a lot's kind — service
-#: or an officials' deliverable — is what government-led allocation changes, even where
-#: its lots fall on the same community, domain and value as the demand-driven ones).
-KINDS = (SERVICE, *DELIVERABLES)
-BUYERS = ("purchase", "venture", "community_fund", "group_org")
-
-
 def world(model: CommunityGovernanceModel) -> str:
     """Digest of everything a mechanism can read: residents, organisations, workers,
     committees, group organisations and the yearly records."""
@@ -109,14 +101,18 @@ def world(model: CommunityGovernanceModel) -> str:
             *(x for c in so.contracts for x in (c.community, c.domain, c.value, c.slots,
                                                  c.months_left, c.served, c.served_spec,
                                                  c.showcase, c.quality_sum, c.evaluated,
-                                                 KINDS.index(c.kind), BUYERS.index(c.buyer),
                                                  c.deliverables, c.balance))]
            for so in model.sos]
+    # what each contract bought and who pays: a lot's kind (service or an officials'
+    # deliverable) is what government-led allocation changes, even where its lots fall on
+    # the same community, domain and value as the demand-driven ones
+    bought = np.array([f"{c.kind}/{c.buyer}" for so in model.sos for c in so.contracts],
+                      dtype=str)
     committees = [[c.admin_budget, *(x for w in c.staff for x in (w.skill, w.certified))]
                   for c in model.committees]
     groups = [[g.informed, *g.reach] for g in model.group_orgs]
     records = [[model.month, *(x for t in sorted(model.incumbents) for x in t)]]
-    return _hash(*people, _numbers(sos), _numbers(committees), _numbers(groups),
+    return _hash(*people, _numbers(sos), bought, _numbers(committees), _numbers(groups),
                  model.expressed_year, _numbers(records))
 
 
