@@ -41,7 +41,7 @@ from sanshe.sim.population import (
     keep_freed_memory,
     peer_counts,
 )
-from sanshe.sim.streams import make_streams
+from sanshe.sim.streams import make_streams, whole_count
 
 #: The district is built from this stream (residents, seeded organisations, reach).
 CONSTRUCTION_STREAM = "population"
@@ -186,8 +186,9 @@ class CommunityGovernanceModel(mesa.Model):
     def _seed_community_sos(self, c: int, rural: bool, rng: np.random.Generator) -> None:
         """Community SOs of community ``c`` that predate the policy, with a few members."""
         p = self.p
-        for _ in range(int(p["seeded_community_sos_rural" if rural
-                             else "seeded_community_sos_urban"])):
+        expected = p["seeded_community_sos_per_1000"] * self.sizes[c] / 1000.0
+        for _ in range(whole_count(expected * (p["seeded_rural_so_share"] if rural else 1.0),
+                                   rng)):
             so = ecology.found(self, COMMUNITY, int(rng.integers(D)), c, rng,
                                ties=p["ties_seeded_community_so"])
             so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),

@@ -47,3 +47,11 @@ def stream(seed: int, name: str) -> np.random.Generator:
 def make_streams(seed: int) -> dict[str, np.random.Generator]:
     """One independent Generator per name in :data:`STREAM_NAMES`, all derived from ``seed``."""
     return {name: stream(seed, name) for name in STREAM_NAMES}
+
+
+def whole_count(expected: float, rng: np.random.Generator) -> int:
+    """A whole number of things whose mean is ``expected``: its whole part, and one more
+    with the fraction as its chance (no draw when there is no fraction), so that a rate per
+    resident or per yuan is right on average at any district size."""
+    whole, part = divmod(expected, 1.0)
+    return int(whole) + int(part > 0 and rng.random() < part)

@@ -18,6 +18,7 @@ from sanshe.inputs import money
 from sanshe.sim.agents.social_org import Lot, SocialOrganization
 from sanshe.sim.mechanisms import costing, ecology, needs, priorities, procurement
 from sanshe.sim.population import D
+from sanshe.sim.streams import whole_count
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -86,5 +87,4 @@ def whole_projects(budget: float, grant: float, rng: np.random.Generator) -> int
     (a small district's share of a city round, as Taicang's 1.5M for 13 projects) pays one
     more with that fraction as its chance, so the money per resident is right on average
     at any district size."""
-    whole, part = divmod(budget / grant, 1.0)
-    return int(whole) + int(part > 0 and rng.random() < part)
+    return whole_count(budget / grant, rng)
