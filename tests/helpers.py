@@ -10,6 +10,7 @@ import numpy as np
 
 from sanshe.experiments.experiment import plan, run_single
 from sanshe.inputs.parameters import defaults
+from sanshe.sim.mechanisms import ecology
 
 #: A small district: 5 communities of 200 residents (fast, still every mechanism).
 SMALL = {
@@ -17,6 +18,21 @@ SMALL = {
     "district.communities_per_street": 5,
     "district.residents_per_community": 200,
 }
+
+
+def with_community_sos(model, per_community: int = 2, seed: int = 0):
+    """``model`` with ``per_community`` more pre-policy community SOs in every community.
+
+    A unit test's precondition on districts too small for the status quo's seeding (0.41
+    per 1,000 residents) to give each community an SO. Drawn from a generator of its own,
+    so no stream of the model moves; ``model`` is returned for chaining.
+    """
+    rng = np.random.default_rng(seed)
+    for c in range(model.pop.communities):
+        for _ in range(per_community):
+            ecology.seed_community_so(model, c, rng)
+    model.births_month = 0
+    return model
 
 
 def params(**changes: float) -> dict[str, float]:

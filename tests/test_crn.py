@@ -44,6 +44,7 @@ from sanshe.sim.mechanisms import (
     workforce,
 )
 from sanshe.sim.model import CONSTRUCTION_STREAM, CommunityGovernanceModel
+from tests.helpers import with_community_sos
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 120, "district.rural_share": 0.34}
@@ -173,6 +174,7 @@ def traced_run(scenario: str, seed: int, overrides: dict[str, Any]) -> tuple[lis
     with tracing() as calls:
         model = CommunityGovernanceModel(scenario, seed=seed, **TINY, **overrides)
         built = _states(model)
+        with_community_sos(model)  # the tiny district is below the status quo's seeding
         model.run(MONTHS)
     return calls, built
 

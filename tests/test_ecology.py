@@ -4,7 +4,7 @@ import pytest
 from sanshe import CommunityGovernanceModel
 from sanshe.sim.mechanisms import ecology
 from sanshe.sim.mechanisms.workforce import exit_probability, fill_probability
-from tests.helpers import SMALL, params
+from tests.helpers import SMALL, params, with_community_sos
 
 
 def test_founding_is_an_inverted_u_in_density():
@@ -76,7 +76,7 @@ def test_social_evaluation_follows_what_residents_got():
 
 
 def test_a_closing_so_frees_its_members_and_nobody_elses():
-    model = CommunityGovernanceModel("baseline", seed=3, **SMALL)
+    model = with_community_sos(CommunityGovernanceModel("baseline", seed=3, **SMALL))
     model.run(3)
     community = [so for so in model.sos if so.is_community]
     gone, stays = community[0], community[1]

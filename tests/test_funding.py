@@ -6,6 +6,7 @@ import numpy as np
 
 from sanshe.sim.mechanisms import funding
 from sanshe.sim.model import CommunityGovernanceModel
+from tests.helpers import with_community_sos
 
 # Money amounts here are for the tiny district itself (reference 0 = as it stands).
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
@@ -14,7 +15,9 @@ TINY = {"district.streets": 1, "district.communities_per_street": 3,
 
 
 def _model(**overrides: object) -> CommunityGovernanceModel:
-    return CommunityGovernanceModel("baseline", seed=4, **TINY, **overrides)
+    """The tiny district with two community SOs in each community (below the status quo's
+    seeding per resident, so given here)."""
+    return with_community_sos(CommunityGovernanceModel("baseline", seed=4, **TINY, **overrides))
 
 
 def _fund_contracts(model: CommunityGovernanceModel) -> list:

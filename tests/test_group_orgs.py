@@ -10,6 +10,7 @@ from sanshe.sim.agents.group_org import GROUP_ORG_KINDS, GroupOrganization
 from sanshe.sim.mechanisms import group_orgs
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import DOMAIN_INDEX, D
+from tests.helpers import with_community_sos
 
 TINY = {"district.streets": 1, "district.communities_per_street": 4,
         "district.residents_per_community": 150, "district.rural_share": 0.25}
@@ -19,7 +20,7 @@ CHILDREN = DOMAIN_INDEX["children_youth"]
 
 @pytest.fixture
 def model() -> CommunityGovernanceModel:
-    return CommunityGovernanceModel("baseline", seed=3, **TINY)
+    return with_community_sos(CommunityGovernanceModel("baseline", seed=3, **TINY))
 
 
 def org(model: CommunityGovernanceModel, name: str, reach: list[bool],

@@ -9,6 +9,7 @@ from sanshe.experiments.experiment import plan, run_single
 from sanshe.inputs import money
 from sanshe.inputs.scenario import Scenario
 from sanshe.sim.model import CommunityGovernanceModel
+from tests.helpers import with_community_sos
 
 BUDGET = "policy.purchase.annual_budget"
 FUND = "policy.community.service_fund"
@@ -126,9 +127,9 @@ def test_scenarios_show_prints_the_reference_and_money_per_resident():
 
 # --- donors and firms (sanshe/sim/mechanisms/finance.py) ---------------------------------
 def _district(**overrides) -> CommunityGovernanceModel:
-    model = CommunityGovernanceModel("full_linkage", seed=2, **{
+    model = with_community_sos(CommunityGovernanceModel("full_linkage", seed=2, **{
         "district.streets": 1, "district.communities_per_street": 3,
-        "district.residents_per_community": 300, **overrides})
+        "district.residents_per_community": 300, **overrides}))
     model.run(13)
     return model
 

@@ -3,7 +3,7 @@ import numpy as np
 from sanshe.sim.mechanisms import participation, services
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import build_population, representative_seats
-from tests.helpers import SMALL, params
+from tests.helpers import SMALL, params, with_community_sos
 
 
 def setup(n=3000, seed=0, communities=1, **changes):
@@ -275,7 +275,10 @@ def test_member_places_in_one_community_go_only_to_its_residents():
 
 
 def small_model(**overrides):
-    return CommunityGovernanceModel("four_priorities", seed=3, **SMALL, **overrides)
+    """The small district with two community SOs in each community (given: its communities
+    of 200 are below the status quo's seeding per resident)."""
+    return with_community_sos(CommunityGovernanceModel("four_priorities", seed=3, **SMALL,
+                                                       **overrides))
 
 
 def test_an_so_has_room_as_its_activities_occupy_members():
@@ -327,8 +330,11 @@ def test_volunteer_hours_raise_delivery_net_of_coordination():
 
 def test_coordinators_time_binds_in_some_community_months_not_all():
     """A real limit (MODEL.md): in the status quo, coordinators' time sends volunteers home
-    in some communities and months and not in others — never the outcome everywhere."""
-    model = CommunityGovernanceModel("baseline", seed=1, **SMALL)
+    in some communities and months and not in others — never the outcome everywhere
+    (communities of 1,000: those of 200 start with no community SO, so only the station's
+    coordinators take volunteers)."""
+    model = CommunityGovernanceModel("baseline", seed=1, **{
+        **SMALL, "district.residents_per_community": 1000})
     bound = []
     for month in range(30):
         model.step()

@@ -3,7 +3,7 @@ import numpy as np
 from sanshe.sim.mechanisms import services
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import build_population
-from tests.helpers import SMALL, params
+from tests.helpers import SMALL, params, with_community_sos
 
 
 def setup(seed=0):
@@ -72,7 +72,7 @@ def test_an_offer_split_over_domains_is_the_same_rows_as_one_offer_per_domain():
 def test_volunteers_of_an_so_serve_at_the_quality_its_own_offers_were_made_at():
     """An SO rates its services once a month: offering them returns that quality, and the
     volunteers it coordinates are offered at it (not rated again)."""
-    model = CommunityGovernanceModel("full_linkage", seed=3, **SMALL).run(8)
+    model = with_community_sos(CommunityGovernanceModel("full_linkage", seed=3, **SMALL)).run(8)
     expressed = np.ones((model.pop.communities, 6))
     quality_of = {}
     for so in model.sos:

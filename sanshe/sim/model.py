@@ -21,7 +21,7 @@ from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.inputs.scenario import Scenario
 from sanshe.sim.agents.government import CommunityCommittee, DistrictBureau, StreetOffice
 from sanshe.sim.agents.group_org import GROUP_ORG_KINDS, GroupOrganization
-from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, Contract, SocialOrganization
+from sanshe.sim.agents.social_org import PROFESSIONAL, Contract, SocialOrganization
 from sanshe.sim.measures import measure
 from sanshe.sim.mechanisms import (
     affairs,
@@ -184,17 +184,12 @@ class CommunityGovernanceModel(mesa.Model):
         self.births_month = 0
 
     def _seed_community_sos(self, c: int, rural: bool, rng: np.random.Generator) -> None:
-        """Community SOs of community ``c`` that predate the policy, with a few members."""
+        """Community SOs of community ``c`` that predate the policy, per 1,000 residents."""
         p = self.p
         expected = p["seeded_community_sos_per_1000"] * self.sizes[c] / 1000.0
         for _ in range(whole_count(expected * (p["seeded_rural_so_share"] if rural else 1.0),
                                    rng)):
-            so = ecology.found(self, COMMUNITY, int(rng.integers(D)), c, rng,
-                               ties=p["ties_seeded_community_so"])
-            so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),
-                                      int(p["seeded_community_so_age_high"])))
-            members = int(p["min_members"]) + int(p["seeded_extra_members"])
-            ecology.recruit_members(self, so, members, rng)
+            ecology.seed_community_so(self, c, rng)
 
     def _seed_agency(self, rng: np.random.Generator) -> None:
         """A professional agency that predates the policy, close to officials, with staff."""

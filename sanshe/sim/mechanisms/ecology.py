@@ -136,6 +136,19 @@ def found(model: CommunityGovernanceModel, kind: str, domain: int, community: in
     return so
 
 
+def seed_community_so(model: CommunityGovernanceModel, community: int,
+                      rng: np.random.Generator) -> SocialOrganization:
+    """A community SO that predates the policy (the status quo's), some years old, with a
+    few members."""
+    p = model.p
+    so = found(model, COMMUNITY, int(rng.integers(D)), community, rng,
+               ties=p["ties_seeded_community_so"])
+    so.age = int(rng.integers(int(p["seeded_community_so_age_low"]),
+                              int(p["seeded_community_so_age_high"])))
+    recruit_members(model, so, int(p["min_members"]) + int(p["seeded_extra_members"]), rng)
+    return so
+
+
 def recruit_members(model: CommunityGovernanceModel, so: SocialOrganization, count: int,
                     rng: np.random.Generator) -> None:
     """Residents of the SO's community (not yet members) join it, the civic-minded first."""
