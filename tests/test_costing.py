@@ -6,7 +6,7 @@ import pytest
 from sanshe.sim.agents.social_org import PROFESSIONAL, Contract, Lot, SocialOrganization
 from sanshe.sim.mechanisms import costing, finance, procurement
 from sanshe.sim.model import CommunityGovernanceModel
-from tests.helpers import params
+from tests.helpers import params, with_community_sos
 
 TINY = {"district.streets": 1, "district.communities_per_street": 2,
         "district.residents_per_community": 100}
@@ -58,7 +58,7 @@ def test_volunteers_units_are_priced_without_a_staff_line():
     same money buys it four times the units of paid real casework (275 against 1,100)."""
     p = params()
     assert costing.unit_price(p, 1.0, volunteer_run=True) == pytest.approx(275.0)
-    model = CommunityGovernanceModel("full_linkage", seed=3, **TINY)
+    model = with_community_sos(CommunityGovernanceModel("full_linkage", seed=3, **TINY))
     so = next(s for s in model.sos if s.is_community)
     so.staff = []
     assert costing.volunteer_run(so)

@@ -14,7 +14,7 @@ ON = {"policy.incubation.enabled": True, "policy.incubation.places": 4,
 
 
 def _model(**overrides: object) -> CommunityGovernanceModel:
-    return CommunityGovernanceModel("baseline", seed=2, **TINY, **overrides)
+    return CommunityGovernanceModel("baseline", seed=2, **{**TINY, **overrides})
 
 
 def _activate_leaders(model: CommunityGovernanceModel) -> np.ndarray:
@@ -26,8 +26,10 @@ def _activate_leaders(model: CommunityGovernanceModel) -> np.ndarray:
 
 def test_many_applicants_compete_for_the_places() -> None:
     """Would-be founders who would found on the incubator's terms apply; with more of them
-    than places, the places bind and the admitted founders found their SOs."""
-    model = _model(**ON, **{"parameters.founding_rate": 0.02})
+    than places, the places bind and the admitted founders found their SOs. Communities of
+    1,000: about 60 leaders, of whom 10-23 apply (seeds 2-5); at 300, 2-4 apply."""
+    model = _model(**ON, **{"parameters.founding_rate": 0.02,
+                            "district.residents_per_community": 1000})
     pool = _activate_leaders(model)
     before = {so.unique_id for so in model.sos}
     incubation.incubate(model)

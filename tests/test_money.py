@@ -172,6 +172,13 @@ def test_contract_money_crowds_out_fundraising_effort():
 
 def test_donors_give_what_is_asked_up_to_a_pool_per_resident():
     model = _district(**{"parameters.donor_pool": 60, "parameters.donation_rate": 0.15})
+    # precondition: someone asks. Dues and fees cover a volunteer-run community SO's small
+    # costs, and a district of 900 may have lost its seeded agencies by month 13: one
+    # community SO employs a social worker its fees and dues do not pay for
+    from sanshe.sim.mechanisms import workforce
+
+    workforce.hire(model, next(so for so in model.sos if so.is_community),
+                   np.random.default_rng(0))
     asked = sum(_gifts(model))  # a large pool: every ask is met
     assert 0 < asked < 60 * model.pop.size / 12.0  # and it does not bind
     model.p["donor_pool"] = 0.5 * asked * 12.0 / model.pop.size  # a pool of half the asks

@@ -7,13 +7,14 @@ import numpy as np
 from sanshe.sim.agents.social_org import Contract, Lot
 from sanshe.sim.mechanisms import priorities
 from sanshe.sim.model import CommunityGovernanceModel
+from tests.helpers import with_community_sos
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 150}
 
 
 def _model(**overrides: object) -> CommunityGovernanceModel:
-    return CommunityGovernanceModel("baseline", seed=5, **TINY, **overrides)
+    return with_community_sos(CommunityGovernanceModel("baseline", seed=5, **TINY, **overrides))
 
 
 def test_the_resources_priority_hands_over_the_space_set_aside() -> None:
