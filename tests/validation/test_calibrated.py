@@ -23,6 +23,11 @@ TARGETS = Path(__file__).resolve().parents[2] / "calibration" / "yuhuatai_target
 #: at which it reports each fitted figure. Two were too few for the turnover figure, whose
 #: per-run sd (about 0.05) is over twice its tolerance (0.02), so its verdict was the draw's.
 REPLICATIONS = int(calibration.load_joint().design["confirm"])
+#: The turnover figure's setting runs more: its per-run sd (0.053 over 20 replications at the
+#: library's constants) is over twice its tolerance (0.02), so at 6 replications (se 0.022) a
+#: constant that fits it exactly misses about one time in three. At 40 the se is 0.008 and
+#: such a miss one time in sixty; the runs are cheap (the status quo at 54,000 residents).
+NOISY_REPLICATIONS = {"sw_turnover": 40}
 
 #: Figures the library's constants miss, with the diagnosis (docs/validation.md, joint
 #: calibration). The tests require the misses to be exactly these: a mechanism change that
@@ -39,10 +44,13 @@ KNOWN_MISSES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def library_runs() -> dict[str, list[RunResult]]:
     """Each setting of the joint targets with the library's constants (no overrides),
-    REPLICATIONS at the calibration's seed, run with the calibration's extra statistics."""
+    REPLICATIONS (a noisy figure's setting more) at the calibration's seed, run with the calibration's extra statistics."""
     spec = calibration.load_joint()
     seed = int(spec.design["seed"])
-    jobs = {key: plan([fig.scenario], replications=REPLICATIONS, seed=seed, months=fig.months,
+    jobs = {key: plan([fig.scenario], seed=seed, months=fig.months,
+                      replications=max(REPLICATIONS, *(NOISY_REPLICATIONS.get(f.name, 0)
+                                                       for f in spec.figures
+                                                       if f.setting == key)),
                       overrides=fig.overrides() or None)
             for key, fig in spec.settings().items()}
     with ProcessPoolExecutor(max_workers=2) as pool:
