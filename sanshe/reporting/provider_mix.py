@@ -100,7 +100,8 @@ def provider_mix(
         for month_served, month_weighted in getattr(model, "mix_log", [])[-FINAL_WINDOW:]:
             served, weighted, count = served + month_served, weighted + month_weighted, count + 1
         quality = model.series()["mean_service_quality"][-FINAL_WINDOW:]
-        finals.append(float(np.nanmean(quality)) if quality else math.nan)
+        rated = [q for q in quality if not math.isnan(q)]  # no SO served: undefined
+        finals.append(float(np.mean(rated)) if rated else math.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_quality = np.where(served > 0, weighted / served, np.nan)
     frame = pd.DataFrame(

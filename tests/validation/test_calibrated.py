@@ -44,7 +44,8 @@ KNOWN_MISSES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def library_runs() -> dict[str, list[RunResult]]:
     """Each setting of the joint targets with the library's constants (no overrides),
-    REPLICATIONS (a noisy figure's setting more) at the calibration's seed, run with the calibration's extra statistics."""
+    REPLICATIONS (a noisy figure's setting more) at the calibration's seed, run with the
+    calibration's extra statistics."""
     spec = calibration.load_joint()
     seed = int(spec.design["seed"])
     jobs = {key: plan([fig.scenario], seed=seed, months=fig.months,
