@@ -285,6 +285,14 @@ def default_run_cap(check: Check) -> int:
     """The most replications the default test run gives ``check``."""
     return CI_MARKET_REPLICATIONS if check.district == "market" else CI_MAX_REPLICATIONS
 
+#: The diagnosis shared by the four-priorities-vs-one checks on participation.
+_PACKAGE_PARTICIPATION = (
+    "at the refit constants (threshold_mean 0.571, disposition_mean 0.148) and with about six "
+    "community SOs on 10,000 residents, participation in the status quo is about 0.9% of "
+    "residents in a month and a priority moves it by a few hundredths of a point, far below "
+    "the MME (0.02, a survey's resolution at a share near 0.1); the package's participation "
+    "is no higher than one priority's.")
+
 #: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
 #: the protocol's replications and seed, as the default test run decides them; the checks
 #: on the market district and those beyond the default run's cap with their full
@@ -378,40 +386,20 @@ KNOWN_FAILURES: dict[str, str] = {
                                 "participation in the status quo is about 0.9% of residents in a "
                                 "month and a priority moves it by a few hundredths of a point, far"
                                 " below the MME (0.02, a survey's resolution at a share near 0.1).",
-    "5-four-vs-resources": "-0.00263 [-0.00529, +3.67e-05], MME 0.02, n 5, Holm p 1: at the refit "
-                           "constants (threshold_mean 0.571, disposition_mean 0.148) and with "
-                           "about six community SOs on 10,000 residents, participation in the "
-                           "status quo is about 0.9% of residents in a month and a priority moves "
-                           "it by a few hundredths of a point, far below the MME (0.02, a survey's"
-                           " resolution at a share near 0.1); the package's participation is no "
-                           "higher than one priority's.",
-    "5-four-vs-services": "-0.00531 [-0.0099, -0.000713], MME 0.02, n 5, Holm p 1: at the refit "
-                          "constants (threshold_mean 0.571, disposition_mean 0.148) and with about"
-                          " six community SOs on 10,000 residents, participation in the status quo"
-                          " is about 0.9% of residents in a month and a priority moves it by a few"
-                          " hundredths of a point, far below the MME (0.02, a survey's resolution "
-                          "at a share near 0.1); the package's participation is no higher than one"
-                          " priority's.",
+    "5-four-vs-resources": "-0.00263 [-0.00529, +3.67e-05], MME 0.02, n 5, Holm p 1: "
+                           + _PACKAGE_PARTICIPATION,
+    "5-four-vs-services": "-0.00531 [-0.0099, -0.000713], MME 0.02, n 5, Holm p 1: "
+                          + _PACKAGE_PARTICIPATION,
     "5-four-vs-services-activity": "-0.108 [-0.226, +0.00981], MME 0.2231, n 70, Holm p 1: the "
                                    "services priority alone buys community SOs about as much work "
                                    "as the package (needs met 26.1 vs 25.1 a month, n 45 at the "
                                    "default run's cap): the fund offered to SOs first is the "
                                    "priority that pays for SOs' activity, and the three others add"
                                    " little on top of it.",
-    "5-four-vs-landing": "-0.00343 [-0.00683, -1.97e-05], MME 0.02, n 5, Holm p 1: at the refit "
-                         "constants (threshold_mean 0.571, disposition_mean 0.148) and with about "
-                         "six community SOs on 10,000 residents, participation in the status quo "
-                         "is about 0.9% of residents in a month and a priority moves it by a few "
-                         "hundredths of a point, far below the MME (0.02, a survey's resolution at"
-                         " a share near 0.1); the package's participation is no higher than one "
-                         "priority's.",
-    "5-four-vs-projects": "-0.00299 [-0.00796, +0.00198], MME 0.02, n 5, Holm p 1: at the refit "
-                          "constants (threshold_mean 0.571, disposition_mean 0.148) and with about"
-                          " six community SOs on 10,000 residents, participation in the status quo"
-                          " is about 0.9% of residents in a month and a priority moves it by a few"
-                          " hundredths of a point, far below the MME (0.02, a survey's resolution "
-                          "at a share near 0.1); the package's participation is no higher than one"
-                          " priority's.",
+    "5-four-vs-landing": "-0.00343 [-0.00683, -1.97e-05], MME 0.02, n 5, Holm p 1: "
+                         + _PACKAGE_PARTICIPATION,
+    "5-four-vs-projects": "-0.00299 [-0.00796, +0.00198], MME 0.02, n 5, Holm p 1: "
+                          + _PACKAGE_PARTICIPATION,
     "6b": "+2.83e-05 [-0.0107, +0.0108], MME 0.05, n 7, Holm p 1: group organisations' projects "
           "are few and needs outrun services in every cell, so a project's slots are used wherever"
           " it lands; coordination re-places few projects (coverage of special groups 0.076 vs "
