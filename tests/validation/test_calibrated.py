@@ -20,8 +20,7 @@ pytestmark = pytest.mark.validation
 
 TARGETS = Path(__file__).resolve().parents[2] / "calibration" / "yuhuatai_targets.toml"
 #: Replications per setting: the calibration's own confirmation count ([design] confirm = 6),
-#: at which it reports each fitted figure. Two were too few for the turnover figure, whose
-#: per-run sd (about 0.05) is over twice its tolerance (0.02), so its verdict was the draw's.
+#: at which it reports each fitted figure.
 REPLICATIONS = int(calibration.load_joint().design["confirm"])
 #: The turnover figure's setting runs more: its per-run sd (0.053 over 20 replications at the
 #: library's constants) is over twice its tolerance (0.02), so at 6 replications (se 0.022) a
@@ -41,6 +40,12 @@ KNOWN_MISSES: dict[str, str] = {
 }
 
 
+def _replications(spec: calibration.JointSpec, setting: str) -> int:
+    """REPLICATIONS, or more where a figure of ``setting`` is noisy."""
+    return max([REPLICATIONS, *(NOISY_REPLICATIONS.get(f.name, 0) for f in spec.figures
+                                if f.setting == setting)])
+
+
 @pytest.fixture(scope="module")
 def library_runs() -> dict[str, list[RunResult]]:
     """Each setting of the joint targets with the library's constants (no overrides),
@@ -48,11 +53,8 @@ def library_runs() -> dict[str, list[RunResult]]:
     calibration's extra statistics."""
     spec = calibration.load_joint()
     seed = int(spec.design["seed"])
-    jobs = {key: plan([fig.scenario], seed=seed, months=fig.months,
-                      replications=max(REPLICATIONS, *(NOISY_REPLICATIONS.get(f.name, 0)
-                                                       for f in spec.figures
-                                                       if f.setting == key)),
-                      overrides=fig.overrides() or None)
+    jobs = {key: plan([fig.scenario], replications=_replications(spec, key), seed=seed,
+                      months=fig.months, overrides=fig.overrides() or None)
             for key, fig in spec.settings().items()}
     with ProcessPoolExecutor(max_workers=2) as pool:
         return {key: list(pool.map(calibration.calibration_run, specs))
