@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sanshe.sim.so_directory import column, staff_counts
+
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_worker import SocialWorker
     from sanshe.sim.mechanisms.services import Offers
@@ -42,6 +44,23 @@ def salaries(staff: int | np.ndarray, salary_index: float, p: dict[str, float]
     district's salary index times the local wage — the one salary rule of SOs, stations
     and contracts' staff time."""
     return staff * salary_index * p["local_wage"]
+
+
+def monthly_costs(sos: list[SocialOrganization], p: dict[str, float], salary_index: float,
+                  rent_factor: np.ndarray | float) -> np.ndarray:
+    """Every SO's salaries and :func:`overheads` (``rent_factor``: one per SO, or one for
+    all), in their order: a rule over all SOs at once (tens of thousands in a city)."""
+    return salaries(staff_counts(sos), salary_index, p) + overheads(sos, p, rent_factor)
+
+
+def overheads(sos: list[SocialOrganization], p: dict[str, float],
+              rent_factor: np.ndarray | float) -> np.ndarray:
+    """Every SO's rent (an agency's office) or running costs (a community SO), less any
+    free space (``rent_factor``), nothing while incubated: the costs no contract pays by
+    the unit."""
+    fixed = np.where(column(sos, "is_community", bool), p["community_so_cost"],
+                     p["rent_per_month"])
+    return np.where(column(sos, "incubated_months", np.int64) > 0, 0.0, fixed * rent_factor)
 
 
 @dataclass(frozen=True)
@@ -192,14 +211,12 @@ class SocialOrganization(mesa.Agent):
         return contracted / max(self.output(p) if output is None else output, 1e-9)
 
     def monthly_costs(self, p: dict[str, float], salary_index: float, rent_factor: float) -> float:
-        """Salaries, rent (less any free space) and running costs."""
-        return salaries(len(self.staff), salary_index, p) + self.overhead(p, rent_factor)
+        """Salaries, rent (less any free space) and running costs (:func:`monthly_costs`)."""
+        return float(monthly_costs([self], p, salary_index, rent_factor)[0])
 
     def overhead(self, p: dict[str, float], rent_factor: float) -> float:
-        """Rent (an agency's office) or running costs (a community SO), less any free space
-        (``rent_factor``), nothing while incubated: the costs no contract pays by the unit."""
-        fixed = p["community_so_cost"] if self.is_community else p["rent_per_month"]
-        return 0.0 if self.incubated else fixed * rent_factor
+        """Rent or running costs less free space (:func:`overheads`)."""
+        return float(overheads([self], p, rent_factor)[0])
 
     def effort_per_unit(self, p: dict[str, float]) -> float:
         """Effort units a contracted unit takes at the SO's orientation: real casework

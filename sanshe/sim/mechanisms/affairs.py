@@ -30,6 +30,7 @@ Service matters go to SOs present in the community; what neither settles is refe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,6 +64,11 @@ class Agenda:
     household_community: np.ndarray  # per household: its community
     contact_until: np.ndarray  # per household: last month a visit's line to the station holds
     visit_time: np.ndarray  # per community: staff time (coordinator-months) visiting this month
+
+    @cached_property
+    def first_member(self) -> np.ndarray:
+        """Per household: its first resident (households are runs of residents)."""
+        return np.flatnonzero(np.diff(self.household, prepend=-1))
 
     @classmethod
     def build(cls, pop: Population, p: dict[str, float], rng: np.random.Generator) -> Agenda:
@@ -183,8 +189,7 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     as many as their time allows (a rule, no draw); a visit's line lasts
     ``visit_contact_months``. Records the time spent; returns who has a live line."""
     ag, month = model.agenda, model.month
-    unheard = np.zeros(ag.contact_until.size, bool)
-    unheard[ag.household[~heard]] = True
+    unheard = ~np.logical_and.reduceat(heard, ag.first_member)  # someone in it unheard
     due = np.flatnonzero(unheard & (ag.contact_until < month))
     # by community, then longest unvisited (contact_until in -1..month-1), then household
     # (the given order): one stable sort of a combined key

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import COMMUNITY, PROFESSIONAL, SocialOrganization
+from sanshe.sim.agents.social_org import (
+    COMMUNITY,
+    PROFESSIONAL,
+    SocialOrganization,
+    monthly_costs,
+)
 from sanshe.sim.mechanisms import needs, priorities, workforce
 from sanshe.sim.population import D
 from sanshe.sim.so_directory import column
@@ -299,7 +304,7 @@ def closures(model: CommunityGovernanceModel) -> None:
     those neither broke nor idle."""
     p, rng, sos = model.p, model.streams[STREAM], model.sos
     salary = float(model.v["policy.social_work.salary_index"])
-    costs = np.array([so.monthly_costs(p, salary, 1.0) for so in sos], dtype=float)
+    costs = monthly_costs(sos, p, salary, 1.0)
     closing = ((column(sos, "cash") < -p["debt_months_to_close"] * np.maximum(costs, 1.0))
                | (column(sos, "idle_months", np.int64) >= p["inactive_months_to_close"]))
     exposed = np.flatnonzero(~closing)

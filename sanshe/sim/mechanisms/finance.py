@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import SOURCES, salaries
+from sanshe.sim.agents.social_org import SOURCES, monthly_costs, salaries
 from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities
 from sanshe.sim.so_directory import column, staff_counts
 
@@ -68,9 +68,7 @@ def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
     members = count_members(model)
     served_by = model.served_by_so
     served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
-    costs = np.array([so.monthly_costs(p, salary, rent)
-                      for so, rent in zip(sos, priorities.rent_factors(model, sos),
-                                          strict=True)], dtype=float)
+    costs = monthly_costs(sos, p, salary, np.array(priorities.rent_factors(model, sos), float))
     fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p,
                                costing.unit_price(p, salary))
     blank = dict.fromkeys(SOURCES, 0.0)

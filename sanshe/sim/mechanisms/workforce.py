@@ -71,7 +71,8 @@ def monthly(model: CommunityGovernanceModel) -> None:
             employer.staff = _stayers(model, employer.staff, quit_chance, certify, training,
                                       rng)
     fill = fill_probability(p, salary)
-    for employer in employers:
+    for employer in (*[so for so in model.sos if so.contracts or so.staff], *model.committees):
+        # an SO with no contract and no staff opens no post and lets nobody go
         for _ in range(employer.posts_to_fill(p, salary)):
             if rng.random() < fill:
                 hire(model, employer, rng)
