@@ -4,10 +4,12 @@ import numpy as np
 
 from sanshe.sim.population import (
     DOMAIN_INDEX,
+    ELDERLY,
     GROUP_DOMAIN,
     PACKED_DEGREE,
     D,
     _ties,
+    age_effect,
     build_population,
     keep_freed_memory,
     order_by_group,
@@ -144,3 +146,28 @@ def test_residents_grouped_by_community_keep_their_order_and_get_their_rank():
         ranked = keys[order]
         expected = np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left")
         assert np.array_equal(rank_in_group(ranked, groups), expected)
+
+
+def test_settled_pull_is_age_and_disposition_and_follows_the_age_constants():
+    p = params()
+    pop = build_population(np.array([300, 200]), np.array([False, True]), p,
+                           np.random.default_rng(3))
+    first = pop.settled_pull(p)
+    assert np.array_equal(first, age_effect(pop.age, p) + pop.disposition)
+    first += 5.0  # a caller's month: the settled part stays as it was
+    assert np.array_equal(pop.settled_pull(p), age_effect(pop.age, p) + pop.disposition)
+    older = {**p, "age_effect_elderly": p["age_effect_elderly"] + 0.3}
+    elderly = pop.age == ELDERLY
+    assert elderly.any()
+    moved = pop.settled_pull(older) - pop.settled_pull(p)
+    assert np.allclose(moved[elderly], 0.3) and np.allclose(moved[~elderly], 0.0)
+
+
+def test_tie_counts_count_each_kind_of_tie():
+    pop = build_population(np.array([400]), np.array([False]), params(),
+                           np.random.default_rng(4))
+    rng = np.random.default_rng(5)
+    flags = [rng.random(pop.size) < share for share in (0.1, 0.5, 0.9)]
+    counts = tie_counts(pop, *flags)
+    for flag, count in zip(flags, counts, strict=True):
+        assert np.array_equal(count, pop.ties @ flag.astype(float))

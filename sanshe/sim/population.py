@@ -10,7 +10,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -124,10 +125,25 @@ class Population:
     communities: int
     offsets: np.ndarray  # community c's residents are rows offsets[c]:offsets[c + 1]
     profile_key: np.ndarray  # int32, community × profiles + need_profile (see by_profile)
+    # (constants, array) of settled_pull: age and disposition do not change in a run
+    _settled: tuple[tuple[float, float], np.ndarray] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def size(self) -> int:
         return int(self.community.size)
+
+    def settled_pull(self, p: dict[str, float]) -> np.ndarray:
+        """Per resident: the terms of her pull to take part that stay as they are through a
+        run — her age class's (:func:`age_effect`) plus her civic disposition — worked out
+        once for ``p``'s age effects (twice a month otherwise) and returned as a fresh
+        array, to which a caller adds the month's terms in place."""
+        key = (p["age_effect_young"], p["age_effect_elderly"])
+        if self._settled is None or self._settled[0] != key:
+            settled = age_effect(self.age, p)
+            settled += self.disposition
+            self._settled = (key, settled)
+        return self._settled[1].copy()
 
     @property
     def need_weights(self) -> np.ndarray:
@@ -187,7 +203,8 @@ PACKED_DEGREE = 255
 
 def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
     """How many of each resident's ties do each of ``doing`` (at most three flags): one
-    sparse product for all of them (a month's tie products cost more than its arithmetic)."""
+    sparse product for all of them (a month's tie products cost more than its arithmetic).
+    Counts are whole numbers; read them, do not write them (they may share one buffer)."""
     if len(doing) > 3:
         raise ValueError("at most three kinds of tie count at once")
     if pop.degree.size == 0 or pop.degree.max() > PACKED_DEGREE:
@@ -197,10 +214,10 @@ def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
     packed = np.zeros(pop.size, np.float32)
     for k, flags in enumerate(doing):  # 0/1 times the kind's byte: a masked add costs 15x more
         packed += np.asarray(flags, bool).view(np.uint8) * np.float32(256**k)
-    total = (pop.ties @ packed).astype(np.int32)
-    last = len(doing) - 1  # nothing above the last kind: no mask
-    return [total >> (8 * k) if k == last else (total >> (8 * k)) & 255
-            for k in range(len(doing))]
+    total = (pop.ties @ packed).astype(np.uint32)
+    if sys.byteorder == "little":  # each kind's count is a byte of the sum: a view, no copy
+        return [total.view(np.uint8).reshape(-1, 4)[:, k] for k in range(len(doing))]
+    return [(total >> (8 * k)) & 255 for k in range(len(doing))]
 
 
 class Peers(NamedTuple):

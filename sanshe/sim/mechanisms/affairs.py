@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import ELDERLY, Peers, Population, age_effect, peer_counts, rank_in_group
+from sanshe.sim.population import ELDERLY, Peers, Population, peer_counts, rank_in_group
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -156,8 +156,7 @@ def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndar
     """线上协商 (seed 001): a resident on the community's online platform posts her matter
     when speaking up clears her threshold (the participation pull: disposition, age, trust,
     efficacy) less ``online_post_ease``, what a post saves over joining in. No draw."""
-    pull = age_effect(pop.age, p)
-    pull += pop.disposition  # the terms added in place, in the order of the formula
+    pull = pop.settled_pull(p)  # age and disposition; the terms added in place, in order
     trust = pop.trust - p["trust_initial"]
     trust *= p["trust_weight"]
     pull += trust

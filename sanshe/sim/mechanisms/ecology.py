@@ -229,17 +229,22 @@ def admit(model: CommunityGovernanceModel, programme: str,
     chosen = select_applicants(scores, places, p["venture_selection_noise"], rng)
     model.bureau.record_round(programme, int(scores.size), places)
     admitted = [applicants[i] for i in sorted(chosen)]
-    return [a if isinstance(a, SocialOrganization) else leader_founds(model, int(a), rng)
+    # what planners know of needs: founding changes nobody's need, so it is read once
+    founders = [a for a in admitted if not isinstance(a, SocialOrganization)]
+    known = needs.known_demand(model) if founders else None
+    return [a if isinstance(a, SocialOrganization) else leader_founds(model, int(a), rng, known)
             for a in admitted]
 
 
-def leader_founds(model: CommunityGovernanceModel, who: int,
-                  rng: np.random.Generator) -> SocialOrganization:
+def leader_founds(model: CommunityGovernanceModel, who: int, rng: np.random.Generator,
+                  known: np.ndarray | None = None) -> SocialOrganization:
     """Leader ``who``, selected by a programme (an incubator place, a venture grant),
-    founds her community SO with a few members."""
+    founds her community SO with a few members (``known``: :func:`needs.known_demand`, if
+    the caller has it)."""
     pop = model.pop
     c = int(pop.community[who])
-    domain = founding_domain(needs.known_demand(model)[c], model.p, rng)
+    known = needs.known_demand(model) if known is None else known
+    domain = founding_domain(known[c], model.p, rng)
     so = found(model, COMMUNITY, domain, c, rng, ties=model.p["ties_programme_community_so"])
     pop.founder[who] = True
     pop.member_of[who] = so.unique_id

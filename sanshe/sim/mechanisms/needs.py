@@ -146,5 +146,16 @@ def open_counts(pop: Population, expressed: bool | None = None) -> np.ndarray:
     mask = pop.need_domain >= 0
     if expressed is not None:
         mask &= pop.need_expressed == expressed
-    key = pop.community[mask] * D + pop.need_domain[mask]
-    return np.bincount(key, minlength=pop.communities * D).reshape(pop.communities, D)
+    return pool_counts(pop, pop.community[mask] * D + pop.need_domain[mask])
+
+
+def pool_counts(pop: Population, keys: np.ndarray) -> np.ndarray:
+    """Needs per (community, domain) from their pools' ``keys`` (community × D + domain)."""
+    return np.bincount(keys, minlength=pop.communities * D).reshape(pop.communities, D)
+
+
+def waiting(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Residents whose open need providers know of (expressed), in order, and the pool of
+    each (community × D + domain): what services draw on this month."""
+    who = np.flatnonzero((pop.need_domain >= 0) & pop.need_expressed)
+    return who, pop.community[who] * D + pop.need_domain[who]

@@ -40,7 +40,6 @@ from sanshe.sim.mechanisms import affairs, group_orgs, priorities
 from sanshe.sim.population import (
     Peers,
     Population,
-    age_effect,
     order_by_group,
     peer_counts,
     rank_in_group,
@@ -254,8 +253,7 @@ def so_room(model: CommunityGovernanceModel) -> Room:
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
     """Intrinsic pull towards taking part, before peers and thresholds."""
-    drive = age_effect(pop.age, p)
-    drive += pop.disposition
+    drive = pop.settled_pull(p)  # age and disposition
     # the terms added one at a time, in place, in the order of the formula
     for attitude, weight, start in ((pop.trust, "trust_weight", "trust_initial"),
                                     (pop.satisfaction, "satisfaction_weight_part",

@@ -26,6 +26,7 @@ from sanshe.sim.agents.social_org import (  # noqa: F401 (Lot, responsive_split:
     Contract,
     Lot,
     SocialOrganization,
+    overheads,
     responsive_split,
 )
 from sanshe.sim.mechanisms import costing, needs, priorities
@@ -110,11 +111,14 @@ def bid_rule(model: CommunityGovernanceModel) -> Callable[[SocialOrganization, L
     its staff time, activity costs and its rent, less free space, shared over what it can
     carry)."""
     p, salary = model.p, float(model.v["policy.social_work.salary_index"])
-    space = dict(zip([so.unique_id for so in model.sos],
-                     priorities.rent_factors(model, model.sos), strict=True))
+    rent = np.array(priorities.rent_factors(model, model.sos), float)
+    overhead_of = dict(zip([so.unique_id for so in model.sos],
+                           overheads(model.sos, p, rent).tolist(), strict=True))
 
     def bids(so: SocialOrganization, lot: Lot) -> bool:
-        overhead = so.overhead(p, space.get(so.unique_id, 1.0))
+        overhead = overhead_of.get(so.unique_id)
+        if overhead is None:  # founded since the round began: no free space yet
+            overhead = so.overhead(p, 1.0)
         return costing.pays_its_way(so, lot, costing.price_for(model, so), p, salary,
                                     overhead)
     return bids

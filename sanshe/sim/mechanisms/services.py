@@ -77,8 +77,10 @@ class Delivery:
 
 
 def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
-            quality_noise: float = 0.05) -> Delivery:
-    """Serve expressed needs from the offered slots, in random order within each pool."""
+            quality_noise: float = 0.05,
+            waiting: tuple[np.ndarray, np.ndarray] | None = None) -> Delivery:
+    """Serve expressed needs from the offered slots, in random order within each pool
+    (``waiting``: :func:`~sanshe.sim.mechanisms.needs.waiting`, if the caller has it)."""
     size = pop.communities * D
     key_of_offer = np.asarray(offers.community, int) * D + np.asarray(offers.domain, int)
     slots = np.asarray(offers.slots, float)
@@ -93,9 +95,9 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     # Fractional slots are kept in expectation by stochastic rounding.
     capacity = np.floor(pool_slots + rng.random(size)).astype(int)
 
-    waiting = np.flatnonzero((pop.need_domain >= 0) & pop.need_expressed)
-    waiting = rng.permutation(waiting)
-    keys = pop.community[waiting] * D + pop.need_domain[waiting]
+    waiting, keys = needs.waiting(pop) if waiting is None else waiting
+    shuffled = rng.permutation(waiting.size)  # the draws of rng.permutation(waiting)
+    waiting, keys = waiting[shuffled], keys[shuffled]
     order = order_by_group(keys, size)
     waiting, keys = waiting[order], keys[order]
     rank = rank_in_group(keys, size)
@@ -132,7 +134,8 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     """Providers offer, expressed needs are served, residents feel it, providers are
     credited (each SO with the needs it met, each contract with its record)."""
     offers = Offers()
-    open_expressed = needs.open_counts(model.pop, expressed=True)
+    waiting = needs.waiting(model.pop)  # nobody's need changes while providers offer
+    open_expressed = needs.pool_counts(model.pop, waiting[1])
     quality_of = {so.unique_id: so.offer_services(offers, open_expressed, model.p)
                   for so in model.sos}
     price = costing.price(model)  # one district price for every committee's fund
@@ -140,7 +143,8 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
         committee.offer_services(offers, open_expressed[committee.index], model.p, price)
     group_orgs.offer_own_projects(model, offers)
     offer_volunteer_hours(model, offers, open_expressed, quality_of)
-    delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"])
+    delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"],
+                       waiting)
     model.offers_this_month = offers  # public record of who offered what, for views
     experience(model.pop, delivery, model.p)
     _credit(model, offers, delivery)
