@@ -213,7 +213,7 @@ class DashboardModel(CommunityGovernanceModel):
     def community_participation(self) -> np.ndarray:
         """Share of each community's residents taking part this month."""
         pop = self.pop
-        return pop.per_community(pop.participating.astype(float)) / pop.counts()
+        return pop.per_community(pop.participating) / pop.counts()
 
     def changed_levers(self) -> list[str]:
         """The page's levers whose value differs from the picked scenario's this month

@@ -12,6 +12,8 @@ import mesa
 class SocialWorker(mesa.Agent):
     """One social worker: employer, skill, certificate and months in post."""
 
+    __slots__ = ("employer", "certified", "skill", "tenure")  # as SocialOrganization's
+
     def __init__(self, model: mesa.Model, employer: object, certified: bool,
                  skill: float) -> None:
         super().__init__(model)

@@ -210,10 +210,10 @@ def meeting(pop: Population, quorum_share: float, heard: np.ndarray | None = Non
     reps, present = attending_representatives(pop)
     heard = in_person(pop) if heard is None else heard
     return Meeting(
-        attendees=pop.per_community(here.astype(float)),
+        attendees=pop.per_community(here),
         quorate=quorate_meetings(reps, present, quorum_share),
         needed=quorum_needed(reps, quorum_share),
-        reach=pop.per_community(heard.astype(float)) / np.maximum(pop.counts(), 1),
+        reach=pop.per_community(heard) / np.maximum(pop.counts(), 1),
     )
 
 

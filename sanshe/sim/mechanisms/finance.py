@@ -130,9 +130,12 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
         so.cash, so.capacity, so.incubated_months, so.idle_months = row[:4]
         so.age += 1
         ledger = so.ledger
-        ledger.receive("fees", row[4])
-        ledger.receive("dues", row[5])
-        if row[6]:  # most SOs ask nothing: a zero gift changes no entry
+        # a zero (no services sold, no members, no gift: most SOs some month) changes no entry
+        if row[4]:
+            ledger.receive("fees", row[4])
+        if row[5]:
+            ledger.receive("dues", row[5])
+        if row[6]:
             ledger.receive("donations", row[6])
 
 

@@ -396,7 +396,7 @@ def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
     """Places are limited (coordinators for volunteers): beyond a community's places, a
     random set of those who turned out is sent home this month. Returns where the limit
     held someone out."""
-    count = pop.per_community(active.astype(float))
+    count = pop.per_community(active)
     bound = count > np.floor(places)
     if bound.any():
         who, rank = _rank_in_community(np.flatnonzero(active), pop.community,
