@@ -343,7 +343,11 @@ def representatives(group: np.ndarray, disposition: np.ndarray, sizes: np.ndarra
     """The most civic-minded residents of each residents' group are its representatives
     (楼栋长, 居民小组长, 居民代表: seed 001's 睦邻互助会). A rule, not a draw: no stream is
     used."""
-    order = np.lexsort((-disposition, group))  # by group, most disposed first
+    # by group, most disposed first (ties in the given order): np.lexsort((-disposition,
+    # group)), as one sort of a unique whole-number key (group, place in that order)
+    keen = np.empty(group.size, np.int64)
+    keen[np.argsort(-disposition, kind="stable")] = np.arange(group.size)
+    order = np.argsort(group.astype(np.int64) * group.size + keen)
     rank = np.arange(group.size) - np.searchsorted(group[order], group[order], side="left")
     chosen = np.zeros(group.size, bool)
     chosen[order] = rank < group_seats(sizes, p)[group[order]]

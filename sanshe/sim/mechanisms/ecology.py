@@ -315,18 +315,22 @@ def closures(model: CommunityGovernanceModel) -> None:
     exposed = np.flatnonzero(~closing)
     closing[exposed] = rng.random(exposed.size) < death_chances(sos, p)[exposed]
     for so in [sos[i] for i in np.flatnonzero(closing).tolist()]:
-        close(model, so)
+        close(model, so, unlist=False)
+    sos[:] = [so for so, gone in zip(sos, closing.tolist(), strict=True) if not gone]
 
 
-def close(model: CommunityGovernanceModel, so: SocialOrganization) -> None:
+def close(model: CommunityGovernanceModel, so: SocialOrganization, unlist: bool = True
+          ) -> None:
     """An SO closes: staff leave, members are free, contracts lapse and what their
-    accounts hold goes back to the buyers (结余资金收回)."""
+    accounts hold goes back to the buyers (结余资金收回). ``unlist=False``: the caller
+    takes it off ``model.sos`` (many at once, in one pass)."""
     model.returned_month += sum([contract.close_account() for contract in so.contracts])
     for worker in so.staff:
         worker.remove()
     so.staff = []
     members = model.pop.member_of[model.pop.block(so.community)]  # they live where it works
     members[members == so.unique_id] = -1
-    model.sos.remove(so)
+    if unlist:
+        model.sos.remove(so)
     so.remove()
     model.closures_month += 1

@@ -68,7 +68,7 @@ class Room:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
 
 
-@dataclass
+@dataclass(slots=True)
 class Placement:
     """Volunteers one provider coordinates in one community (domain −1: the station's,
     spread over what residents ask for); read by services next month."""
