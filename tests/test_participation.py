@@ -602,3 +602,17 @@ def test_availability_is_drawn_only_for_the_willing_in_single_precision():
     participation.available(willing, 0.5, rng)
     reference.random(100, dtype=np.float32)
     assert rng.bit_generator.state == reference.bit_generator.state
+
+
+def test_members_of_an_idle_so_volunteer_through_the_coordinators():
+    """A member's hours count in her SO's output as far as its activities occupy her; the
+    rest of the members who turned out serve through the coordinators like non-members."""
+    pop = setup(n=100)
+    pop.volunteer[:] = False
+    pop.volunteer[:30] = True
+    pop.member_of[:10] = 7  # a busy SO: its activities occupy all 10
+    pop.member_of[10:30] = 8  # an idle one: 5 of its 20 members occupied
+    r = room([7, 8], [10.0, 5.0], [10, 20])
+    assert participation.free_volunteers(pop, r).tolist() == [20 * 0.75]
+    pop.member_of[:30] = -1
+    assert participation.free_volunteers(pop, r).tolist() == [30]

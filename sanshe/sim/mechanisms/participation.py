@@ -163,10 +163,22 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     rng = model.streams[STREAM]
     model.limits_bound = decide(pop, ctx, p, rng)
     model.capacity_bound = model.limits_bound.volunteers
-    # a member's hours already count in her SO's output (members × slots_per_volunteer)
-    extra = pop.volunteer & (pop.member_of < 0)
-    model.volunteering = assign(places, pop.per_community(extra))
+    model.volunteering = assign(places, free_volunteers(pop, ctx.so_room))
     emerge_leaders(pop, outreach, p, rng)
+
+
+def free_volunteers(pop: Population, room: Room) -> np.ndarray:
+    """Volunteers who turned out this month and serve through the coordinators, per
+    community: non-members, and members as far as their SO's activities leave them idle.
+    A member's hours count in her SO's output (members × ``slots_per_volunteer``, §7.3),
+    but where its domain's needs are met it has nothing for them; she then comes to the
+    station's or another provider's occasions like anyone (a share, no draw)."""
+    count = pop.per_community(pop.volunteer & (pop.member_of < 0))
+    members = np.flatnonzero(pop.volunteer & (pop.member_of >= 0))
+    if members.size == 0:
+        return count
+    idle = room.idle(pop.member_of[members])
+    return count + np.bincount(pop.community[members], weights=idle, minlength=pop.communities)
 
 
 def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
