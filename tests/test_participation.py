@@ -228,30 +228,52 @@ def test_efficacy_decays_and_rewards_decisions():
     assert np.all(np.abs(pop.efficacy[:20]) < p["efficacy_gain"])  # and fades without meetings
 
 
-def room(ids, free, community=0):
-    return participation.Room(np.array(ids), np.full(len(ids), community), np.array(free))
+def room(ids, occupied, members, community=0):
+    return participation.Room(np.array(ids), np.full(len(ids), community),
+                              np.array(occupied, float), np.array(members))
 
 
-def test_joiners_never_overfill_an_organisation():
-    """Each SO takes at most its free places, however many residents want to join."""
-    pop = setup()
-    pop.member_of[:200] = 11  # a full SO whose members ask their neighbours
-    ctx = context(pop, mobilisation=1.0)
-    ctx.so_room = room([7, 9], [3, 5])
-    bound = participation.decide(pop, ctx, params(reconsider_rate=1.0, membership_attachment=1),
-                                 np.random.default_rng(2))
-    assert (pop.member_of == 7).sum() == 3 and (pop.member_of == 9).sum() == 5
-    assert bound.members.tolist() == [True]
+def test_an_idle_organisation_recruits_fewer_and_loses_more_than_a_busy_one():
+    """Nobody is turned away, but a recruit weighs how little a group would give her to do
+    and a member how little it gives her: the same residents and draws, only the SO's
+    activity (members its services occupy) differs."""
+    joined, stayed = {}, {}
+    for occupied in (5.0, 400.0):
+        pop = setup()
+        pop.member_of[:200] = 7  # members who ask their neighbours
+        ctx = context(pop, mobilisation=0.3)
+        ctx.so_room = room([7], [occupied], [200])
+        participation.decide(pop, ctx, params(reconsider_rate=1.0), np.random.default_rng(2))
+        joined[occupied] = int((pop.member_of[200:] == 7).sum())
+        stayed[occupied] = int((pop.member_of[:200] == 7).sum())
+    assert joined[400.0] > joined[5.0] + 20
+    assert stayed[400.0] > stayed[5.0] + 20
+
+
+def test_without_the_cost_of_idleness_every_willing_recruit_joins():
+    """No member places: with ``idle_member_cost`` 0 the same recruits join an idle SO as a
+    busy one, however many they are."""
+    counts = []
+    for occupied in (5.0, 400.0):
+        pop = setup()
+        pop.member_of[:200] = 7
+        ctx = context(pop, mobilisation=1.0)
+        ctx.so_room = room([7], [occupied], [200])
+        participation.decide(pop, ctx, params(reconsider_rate=1.0, idle_member_cost=0.0),
+                             np.random.default_rng(2))
+        counts.append(int((pop.member_of == 7).sum()))
+    assert counts[0] == counts[1] > 400
 
 
 def test_only_residents_asked_by_a_member_join():
     """Recruitment through ties: with no member anywhere, nobody joins however willing."""
     pop = setup()
     ctx = context(pop, mobilisation=1.0)
-    ctx.so_room = room([7], [50])
+    ctx.so_room = room([7], [50.0], [0])
     participation.decide(pop, ctx, params(reconsider_rate=1.0), np.random.default_rng(2))
     assert (pop.member_of >= 0).sum() == 0
     pop.member_of[:30] = 7
+    ctx.so_room = room([7], [50.0], [30])
     participation.decide(pop, ctx, params(reconsider_rate=1.0), np.random.default_rng(2))
     joined = np.flatnonzero(pop.member_of[30:] == 7) + 30
     assert joined.size > 0
@@ -259,19 +281,40 @@ def test_only_residents_asked_by_a_member_join():
     assert knows.all()
 
 
-def test_member_places_in_one_community_go_only_to_its_residents():
+def test_recruits_join_an_so_of_their_own_community_in_proportion_to_its_members():
     pop = setup(n=1000, communities=2)
-    pop.member_of[pop.community == 0] = 5
-    pop.member_of[(pop.community == 1) & (np.arange(pop.size) % 4 == 0)] = 6
+    pop.member_of[(pop.community == 0) & (np.arange(pop.size) % 5 == 0)] = 5
+    pop.member_of[(pop.community == 1) & (np.arange(pop.size) % 5 == 0)] = 6
+    pop.member_of[(pop.community == 1) & (np.arange(pop.size) % 5 == 1)] = 8
     ctx = context(pop, mobilisation=1.0)
-    ctx.so_room = participation.Room(np.array([5, 6]), np.array([0, 1]), np.array([0, 40]))
-    before = (pop.member_of == 6).sum()
-    bound = participation.decide(pop, ctx, params(reconsider_rate=1.0,
-                                                  membership_attachment=1.0),
-                                 np.random.default_rng(5))
-    assert (pop.member_of == 6).sum() == before + 40
-    assert np.all(pop.community[pop.member_of == 6] == 1)
-    assert bound.members.tolist() == [False, True]
+    ctx.so_room = participation.Room(np.array([5, 6, 8]), np.array([0, 1, 1]),
+                                     np.full(3, 1e4), np.array([200, 200, 200]))
+    before = np.bincount(pop.member_of[pop.member_of >= 0], minlength=9)
+    participation.decide(pop, ctx, params(reconsider_rate=1.0, membership_attachment=1.0),
+                         np.random.default_rng(5))
+    after = np.bincount(pop.member_of[pop.member_of >= 0], minlength=9)
+    assert np.all(pop.community[pop.member_of == 5] == 0)
+    assert np.all(pop.community[np.isin(pop.member_of, [6, 8])] == 1)
+    gained = after - before
+    assert gained[5] > 0 and gained[6] > 0 and gained[8] > 0
+    assert 0.6 < gained[6] / gained[8] < 1.6  # equal members: about equal recruits
+
+
+def test_recruiters_are_drawn_in_proportion_to_members_and_none_where_no_so_has_any():
+    r = participation.Room(np.array([3, 4, 9]), np.array([0, 0, 1]), np.zeros(3),
+                           np.array([30, 10, 0]))
+    picks = r.recruiters(np.zeros(20_000, np.int64), np.random.default_rng(0))
+    assert set(picks.tolist()) == {3, 4}
+    assert abs((picks == 3).mean() - 0.75) < 0.02
+    assert np.all(r.recruiters(np.array([1, 2]), np.random.default_rng(0)) == -1)
+
+
+def test_idle_share_is_the_members_activities_do_not_occupy():
+    r = participation.Room(np.array([3, 4]), np.array([0, 0]), np.array([5.0, 30.0]),
+                           np.array([20, 10]))
+    assert np.allclose(r.idle(np.array([3, 4, 99])), [0.75, 0.0, 0.0])
+    assert np.allclose(r.idle(np.array([3])), 1 - 5 / 20)
+    assert np.allclose(r.idle(np.array([3]), joining=True), 1 - 5 / 21)
 
 
 def small_model(**overrides):
@@ -281,7 +324,7 @@ def small_model(**overrides):
                                                        **overrides))
 
 
-def test_an_so_has_room_as_its_activities_occupy_members():
+def test_an_so_s_activities_occupy_members_as_it_serves():
     model = small_model()
     model.run(6)
     sos = [so for so in model.sos if so.is_community]
@@ -289,11 +332,11 @@ def test_an_so_has_room_as_its_activities_occupy_members():
     idle = participation.so_room(model)
     model.served_by_so = {so.unique_id: 30.0 for so in sos}
     busy = participation.so_room(model)
-    assert busy.free.sum() > idle.free.sum() + len(sos) * 30
+    assert np.all(idle.occupied == model.p["min_members"])
+    assert np.allclose(busy.occupied - idle.occupied, 30.0 / model.p["slots_per_volunteer"])
     members = np.bincount(model.pop.member_of[model.pop.member_of >= 0],
                           minlength=max(so.unique_id for so in sos) + 1)
-    for so_id, free in zip(idle.so_id, idle.free, strict=True):
-        assert members[so_id] + free == model.p["min_members"]
+    assert np.array_equal(idle.members, members[idle.so_id])
 
 
 def test_no_coordinator_takes_volunteers_who_cost_more_than_they_give():
@@ -346,11 +389,10 @@ def test_coordinators_time_binds_in_some_community_months_not_all():
     assert not came[~registered].any() and came.sum() < registered.sum()
 
 
-def test_the_diagnostic_reports_communities_where_either_limit_binds():
+def test_the_diagnostic_reports_communities_where_coordinators_held_volunteers_out():
     model = small_model()
     model.run(4)
-    bound = model.limits_bound
-    assert np.array_equal(model.capacity_bound, bound.volunteers | bound.members)
+    assert np.array_equal(model.capacity_bound, model.limits_bound.volunteers)
     assert model.current["capacity_bound_share"] == model.capacity_bound.mean()
 
 
@@ -560,3 +602,17 @@ def test_availability_is_drawn_only_for_the_willing_in_single_precision():
     participation.available(willing, 0.5, rng)
     reference.random(100, dtype=np.float32)
     assert rng.bit_generator.state == reference.bit_generator.state
+
+
+def test_members_of_an_idle_so_volunteer_through_the_coordinators():
+    """A member's hours count in her SO's output as far as its activities occupy her; the
+    rest of the members who turned out serve through the coordinators like non-members."""
+    pop = setup(n=100)
+    pop.volunteer[:] = False
+    pop.volunteer[:30] = True
+    pop.member_of[:10] = 7  # a busy SO: its activities occupy all 10
+    pop.member_of[10:30] = 8  # an idle one: 5 of its 20 members occupied
+    r = room([7, 8], [10.0, 5.0], [10, 20])
+    assert participation.free_volunteers(pop, r).tolist() == [20 * 0.75]
+    pop.member_of[:30] = -1
+    assert participation.free_volunteers(pop, r).tolist() == [30]

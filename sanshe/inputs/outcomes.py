@@ -92,9 +92,10 @@ OUTCOMES: tuple[Outcome, ...] = (
             "rate", True),
     Outcome("deliberation_rate", "议事协商参与率", "Deliberation attendance", "share", "rate",
             True),
-    # diagnostic: volunteer coordinators or SO member places held willing residents out
-    Outcome("capacity_bound_share", "参与容量受限社区占比",
-            "Communities where a participation capacity limit binds", "share", "rate"),
+    # diagnostic: coordinators' time (the one capacity limit on taking part; SOs turn no
+    # member away) held volunteers who turned out at home this month
+    Outcome("capacity_bound_share", "志愿协调能力受限社区占比",
+            "Communities where coordinators' time held volunteers out", "share", "rate"),
     Outcome("need_coverage", "需求满足率", "Need coverage", "share", "rate", True),
     Outcome("hidden_need_share", "隐性需求占比", "Hidden-need share", "share", "rate", False),
     Outcome("mean_service_quality", "平均服务质量", "Mean service quality", "0-1", "rate", True),

@@ -56,7 +56,7 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
         "volunteer_rate": _share(pop.volunteer),  # turned out this month
         "registered_volunteer_rate": _share(pop.registered),
         "deliberation_rate": _share(pop.deliberating),
-        # diagnostic: where coordinators' time or SOs' member places held someone out
+        # diagnostic: where coordinators' time held volunteers who turned out at home
         "capacity_bound_share": _share(model.capacity_bound),
         "mean_satisfaction": float(pop.satisfaction.mean()),
         "trust_in_sos": float(pop.trust.mean()),

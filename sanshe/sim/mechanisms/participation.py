@@ -15,8 +15,10 @@ month, when coordinators hold occasions (活动) — the station's social worker
 SOs' organisers and staff, landed agencies' staff — and the month's pull clears the cost of
 a dated occasion. Each volunteer who turns out takes ``volunteer_supervision`` of a
 coordinator's month, so a provider takes as many as its coordinators' time allows; those
-beyond stay out this month and stay registered. A community SO keeps as many members as
-its activities occupy (the services it delivers) and takes them through its members' ties.
+beyond stay out this month and stay registered. A community SO takes members through its
+members' ties and turns nobody away; its activities (the services it delivers) occupy so
+many of them, and a member with nothing to do there weighs leaving as a recruit weighs not
+joining (role underload), so membership follows both willingness and activity.
 
 Attending the deliberation meeting (议事会) is a critical-mass choice (Granovetter 1978;
 Oliver, Marwell & Teixeira 1985): a resident weighs her motivation against her threshold
@@ -57,15 +59,48 @@ STREAM = "participation"
 
 @dataclass
 class Room:
-    """Free member places, one row per community SO with room."""
+    """Community SOs' activity against their membership, one row per community SO: the
+    members its activities occupy this month (``occupied``) and those it has."""
 
     so_id: np.ndarray
     community: np.ndarray
-    free: np.ndarray
+    occupied: np.ndarray
+    members: np.ndarray
 
     @classmethod
     def empty(cls) -> Room:
-        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
+
+    def idle(self, so_ids: np.ndarray, joining: bool = False) -> np.ndarray:
+        """Share of the members of each SO in ``so_ids`` whom its activities leave with
+        nothing to do (counting one more member if ``joining``); 0 for an SO not listed."""
+        top = int(max(self.so_id.max(initial=-1), so_ids.max(initial=-1))) + 1
+        members = np.zeros(top)
+        occupied = np.zeros(top)
+        members[self.so_id] = self.members + joining
+        occupied[self.so_id] = self.occupied
+        m, o = members[so_ids], occupied[so_ids]
+        return np.where(m > 0, np.maximum(1.0 - o / np.maximum(m, 1.0), 0.0), 0.0)
+
+    def recruiters(self, community: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For residents of ``community`` asked to join, the SO of the member who asks: one
+        of their community's SOs, in proportion to its members (a member's ties reach
+        recruits: McPherson et al. 1992); −1 where the community has none with members. One
+        draw per resident."""
+        order = np.lexsort((self.so_id, self.community))
+        weight = np.cumsum(self.members[order].astype(float))
+        comm = self.community[order]
+        communities = int(max(comm.max(initial=-1), community.max(initial=-1))) + 1
+        end = np.searchsorted(comm, np.arange(communities), side="right")
+        start = np.searchsorted(comm, np.arange(communities), side="left")
+        cum = np.concatenate(([0.0], weight))
+        base, total = cum[start], cum[end] - cum[start]
+        u = rng.random(community.size)
+        pick = np.searchsorted(weight, base[community] + u * total[community], side="right")
+        has = total[community] > 0
+        out = np.full(community.size, -1, np.int64)
+        out[has] = self.so_id[order][np.minimum(pick[has], weight.size - 1)]
+        return out
 
 
 @dataclass(slots=True)
@@ -82,10 +117,12 @@ class Placement:
 
 
 class Bound(NamedTuple):
-    """Per community: whether each limit held a willing resident out this month."""
+    """Per community, this month: whether coordinators' time (the one capacity limit)
+    held a volunteer who turned out at home, and whether a willing recruit stayed out of
+    the SOs (none with members, or too little to do there: a cost, not a limit)."""
 
     volunteers: np.ndarray  # coordinators' time
-    members: np.ndarray  # community SOs' member places
+    deterred: np.ndarray  # recruits who weighed the SOs' idleness and stayed out
 
 
 @dataclass
@@ -96,7 +133,7 @@ class Context:
     positions: np.ndarray  # per community: volunteers coordinators can supervise
     deliberation: bool  # a deliberation platform exists
     volunteer_points: bool
-    so_room: Room  # free member places of community SOs
+    so_room: Room  # community SOs' activity against their members
     convened: np.ndarray | None = None  # per resident: visited before the next meeting
     peers: Peers | None = None  # last month's choices of her ties (counted if not given)
 
@@ -125,11 +162,23 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     )
     rng = model.streams[STREAM]
     model.limits_bound = decide(pop, ctx, p, rng)
-    model.capacity_bound = model.limits_bound.volunteers | model.limits_bound.members
-    # a member's hours already count in her SO's output (members × slots_per_volunteer)
-    extra = pop.volunteer & (pop.member_of < 0)
-    model.volunteering = assign(places, pop.per_community(extra))
+    model.capacity_bound = model.limits_bound.volunteers
+    model.volunteering = assign(places, free_volunteers(pop, ctx.so_room))
     emerge_leaders(pop, outreach, p, rng)
+
+
+def free_volunteers(pop: Population, room: Room) -> np.ndarray:
+    """Volunteers who turned out this month and serve through the coordinators, per
+    community: non-members, and members as far as their SO's activities leave them idle.
+    A member's hours count in her SO's output (members × ``slots_per_volunteer``, §7.3),
+    but where its domain's needs are met it has nothing for them; she then comes to the
+    station's or another provider's occasions like anyone (a share, no draw)."""
+    count = pop.per_community(pop.volunteer & (pop.member_of < 0))
+    members = np.flatnonzero(pop.volunteer & (pop.member_of >= 0))
+    if members.size == 0:
+        return count
+    idle = room.idle(pop.member_of[members])
+    return count + np.bincount(pop.community[members], weights=idle, minlength=pop.communities)
 
 
 def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
@@ -232,10 +281,10 @@ def assign(places: list[Placement], active: np.ndarray) -> list[Placement]:
 
 
 def so_room(model: CommunityGovernanceModel) -> Room:
-    """Free member places of community SOs: an SO keeps as many members as its activities
-    occupy — a core of ``min_members`` who run it, and one member per
-    ``slots_per_volunteer`` services it delivered this month. Where its domain's needs are
-    met and its services go unused, it has no room; where they outrun it, it grows."""
+    """Community SOs' activity against their membership: an SO's activities occupy a core
+    of ``min_members`` who run it and one member per ``slots_per_volunteer`` services it
+    delivered this month. Where its domain's needs are met and its services go unused,
+    members have little to do; where needs outrun it, all are busy."""
     member_of, p = model.pop.member_of, model.p
     sos = [so for so in model.sos if so.is_community]
     if not sos:
@@ -244,11 +293,8 @@ def so_room(model: CommunityGovernanceModel) -> Room:
     members = np.bincount(member_of[member_of >= 0], minlength=top)
     ids = column(sos, "unique_id", np.int64)
     served = np.array([model.served_by_so.get(so.unique_id, 0.0) for so in sos])
-    room = p["min_members"] + served / p["slots_per_volunteer"]
-    free = np.floor(room).astype(np.int64) - members[ids]
-    keep = free > 0
-    where = column(sos, "community", np.int64)
-    return Room(ids[keep], where[keep], free[keep])
+    occupied = p["min_members"] + served / p["slots_per_volunteer"]
+    return Room(ids, column(sos, "community", np.int64), occupied, members[ids])
 
 
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
@@ -284,8 +330,8 @@ def choice_noise(rng: np.random.Generator, size: int, p: dict[str, float]) -> np
 def decide(pop: Population, ctx: Context, p: dict[str, float],
            rng: np.random.Generator) -> Bound:
     """Residents who reconsider this month choose what to take part in, and registered
-    volunteers whether to turn out; returns, per community, whether a capacity limit
-    (coordinators, member places) held someone out."""
+    volunteers whether to turn out; returns, per community, whether coordinators' time held
+    a volunteer out and whether a willing recruit stayed out of the SOs (:class:`Bound`)."""
     n = pop.size
     # last month's choices of each resident's ties, counted once: taking part, attending,
     # membership (turning out and attending below leave membership as it was)
@@ -304,11 +350,11 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     points = p["points_effect"] if ctx.volunteer_points else 0.0
     pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
     attend(pop, ctx, p, drive, revisit, attending, rng)
-    members_bound = _membership(pop, pull, revisit, members, ctx, p, rng)
+    deterred = _membership(pop, pull, revisit, members, ctx, p, rng)
     # Turning out is drawn last (it reads none of the choices above, nor they it): its draws
     # are as many as the registered, which differ between scenarios, and drawn earlier they
     # would shift attending's and membership's shocks (common random numbers).
-    return Bound(turn_out(pop, ctx, pull + points, p, rng), members_bound)
+    return Bound(turn_out(pop, ctx, pull + points, p, rng), deterred)
 
 
 def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
@@ -407,31 +453,28 @@ def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
 
 def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members: np.ndarray,
                 ctx: Context, p: dict[str, float], rng: np.random.Generator) -> np.ndarray:
-    """Residents who reconsider (``revisit``: their indices) join a community SO with room
-    when a member among their ties (``members``: each resident's ties who are members)
-    asks, or leave the one joined; returns where joiners outnumbered the free places."""
+    """Residents who reconsider (``revisit``: their indices) join a community SO when a
+    member among their ties (``members``: each resident's ties who are members) asks, or
+    leave the one joined. Both weigh how idle the SO leaves its members
+    (``idle_member_cost`` × the share its activities do not occupy): nobody is turned away,
+    but a group with nothing to do keeps only the keen. Returns where a willing resident
+    stayed out for want of an SO with something to do."""
     member = pop.member_of[revisit] >= 0
     join_pull = pull[revisit] + choice_noise(rng, revisit.size, p)
-    stay_pull = join_pull + p["membership_attachment"]
-    pop.member_of[revisit[member & (stay_pull < 0) & ~pop.founder[revisit]]] = -1
+    cost = p["idle_member_cost"]
+    mine = revisit[member]
+    stay_pull = (join_pull[member] + p["membership_attachment"]
+                 - cost * ctx.so_room.idle(pop.member_of[mine]))
+    pop.member_of[mine[(stay_pull < 0) & ~pop.founder[mine]]] = -1
     # recruitment runs through networks: one hears of a group, and is asked, by a member
     # among one's ties (Snow, Zurcher & Ekland-Olson 1980; McPherson et al. 1992)
-    asked = members[revisit] > 0
-    joining = revisit[~member & asked & (join_pull > 0)]
-    room = ctx.so_room
-    free = np.bincount(room.community, weights=room.free, minlength=pop.communities)
-    bound = np.bincount(pop.community[joining], minlength=pop.communities) > free
-    if joining.size == 0 or room.free.sum() == 0:
-        return bound
-    # one entry per free place, shuffled and grouped by community like the joiners
-    places, _ = _rank_in_community(np.repeat(np.arange(room.free.size), room.free),
-                                   room.community, pop.communities, rng)
-    who, rank = _rank_in_community(joining, pop.community, pop.communities, rng)
-    start = np.searchsorted(room.community[places], np.arange(pop.communities))
-    c = pop.community[who]
-    gets = rank < free[c]
-    pop.member_of[who[gets]] = room.so_id[places[start[c[gets]] + rank[gets]]]
-    return bound
+    willing = ~member & (members[revisit] > 0) & (join_pull > 0)
+    who = revisit[willing]
+    so = ctx.so_room.recruiters(pop.community[who], rng)
+    idle = ctx.so_room.idle(np.maximum(so, 0), joining=True)
+    joins = (so >= 0) & (join_pull[willing] - cost * idle > 0)
+    pop.member_of[who[joins]] = so[joins]
+    return np.bincount(pop.community[who[~joins]], minlength=pop.communities) > 0
 
 
 def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
