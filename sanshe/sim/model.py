@@ -155,7 +155,6 @@ class CommunityGovernanceModel(mesa.Model):
         self.expressed_year = np.zeros((n_comm, D))
         self.volunteering: list[participation.Placement] = []  # who coordinates volunteers
         self.capacity_bound = np.zeros(n_comm, bool)  # coordinators held volunteers out
-        self.limits_bound = participation.Bound(self.capacity_bound, np.zeros(n_comm, bool))
 
     def _build_government(self, per_street: int, rural: np.ndarray) -> None:
         """The bureau with its budgets, the street offices, and a committee per community

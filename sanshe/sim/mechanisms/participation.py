@@ -34,7 +34,7 @@ it, so turnout feeds on itself in both directions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -87,14 +87,12 @@ class Room:
         of their community's SOs, in proportion to its members (a member's ties reach
         recruits: McPherson et al. 1992); −1 where the community has none with members. One
         draw per resident."""
-        order = np.lexsort((self.so_id, self.community))
+        communities = int(max(self.community.max(initial=-1), community.max(initial=-1))) + 1
+        order = order_by_group(self.community, communities)
         weight = np.cumsum(self.members[order].astype(float))
-        comm = self.community[order]
-        communities = int(max(comm.max(initial=-1), community.max(initial=-1))) + 1
-        end = np.searchsorted(comm, np.arange(communities), side="right")
-        start = np.searchsorted(comm, np.arange(communities), side="left")
-        cum = np.concatenate(([0.0], weight))
-        base, total = cum[start], cum[end] - cum[start]
+        cum = np.concatenate(([0.0], weight))[
+            np.searchsorted(self.community[order], np.arange(communities + 1))]
+        base, total = cum[:-1], np.diff(cum)
         u = rng.random(community.size)
         pick = np.searchsorted(weight, base[community] + u * total[community], side="right")
         has = total[community] > 0
@@ -114,15 +112,6 @@ class Placement:
     coordinators: float  # full-time equivalents of organisers' time
     volunteers: float = 0.0
     contract: Contract | None = None  # the contract the volunteers serve on, if any
-
-
-class Bound(NamedTuple):
-    """Per community, this month: whether coordinators' time (the one capacity limit)
-    held a volunteer who turned out at home, and whether a willing recruit stayed out of
-    the SOs (none with members, or too little to do there: a cost, not a limit)."""
-
-    volunteers: np.ndarray  # coordinators' time
-    deterred: np.ndarray  # recruits who weighed the SOs' idleness and stayed out
 
 
 @dataclass
@@ -161,8 +150,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
         peers=peers,
     )
     rng = model.streams[STREAM]
-    model.limits_bound = decide(pop, ctx, p, rng)
-    model.capacity_bound = model.limits_bound.volunteers
+    model.capacity_bound = decide(pop, ctx, p, rng)
     model.volunteering = assign(places, free_volunteers(pop, ctx.so_room))
     emerge_leaders(pop, outreach, p, rng)
 
@@ -328,10 +316,10 @@ def choice_noise(rng: np.random.Generator, size: int, p: dict[str, float]) -> np
 
 
 def decide(pop: Population, ctx: Context, p: dict[str, float],
-           rng: np.random.Generator) -> Bound:
+           rng: np.random.Generator) -> np.ndarray:
     """Residents who reconsider this month choose what to take part in, and registered
-    volunteers whether to turn out; returns, per community, whether coordinators' time held
-    a volunteer out and whether a willing recruit stayed out of the SOs (:class:`Bound`)."""
+    volunteers whether to turn out; returns, per community, whether coordinators' time (the
+    one capacity limit on taking part: SOs turn no member away) held a volunteer out."""
     n = pop.size
     # last month's choices of each resident's ties, counted once: taking part, attending,
     # membership (turning out and attending below leave membership as it was)
@@ -350,11 +338,11 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     points = p["points_effect"] if ctx.volunteer_points else 0.0
     pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
     attend(pop, ctx, p, drive, revisit, attending, rng)
-    deterred = _membership(pop, pull, revisit, members, ctx, p, rng)
+    _membership(pop, pull, revisit, members, ctx, p, rng)
     # Turning out is drawn last (it reads none of the choices above, nor they it): its draws
     # are as many as the registered, which differ between scenarios, and drawn earlier they
     # would shift attending's and membership's shocks (common random numbers).
-    return Bound(turn_out(pop, ctx, pull + points, p, rng), deterred)
+    return turn_out(pop, ctx, pull + points, p, rng)
 
 
 def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
@@ -452,13 +440,12 @@ def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
 
 
 def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members: np.ndarray,
-                ctx: Context, p: dict[str, float], rng: np.random.Generator) -> np.ndarray:
+                ctx: Context, p: dict[str, float], rng: np.random.Generator) -> None:
     """Residents who reconsider (``revisit``: their indices) join a community SO when a
     member among their ties (``members``: each resident's ties who are members) asks, or
     leave the one joined. Both weigh how idle the SO leaves its members
     (``idle_member_cost`` × the share its activities do not occupy): nobody is turned away,
-    but a group with nothing to do keeps only the keen. Returns where a willing resident
-    stayed out for want of an SO with something to do."""
+    but a group with nothing to do keeps only the keen."""
     member = pop.member_of[revisit] >= 0
     join_pull = pull[revisit] + choice_noise(rng, revisit.size, p)
     cost = p["idle_member_cost"]
@@ -474,7 +461,6 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members:
     idle = ctx.so_room.idle(np.maximum(so, 0), joining=True)
     joins = (so >= 0) & (join_pull[willing] - cost * idle > 0)
     pop.member_of[who[joins]] = so[joins]
-    return np.bincount(pop.community[who[~joins]], minlength=pop.communities) > 0
 
 
 def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
