@@ -317,6 +317,41 @@ def test_idle_share_is_the_members_activities_do_not_occupy():
     assert np.allclose(r.idle(np.array([3]), joining=True), 1 - 5 / 21)
 
 
+def test_members_an_so_leaves_idle_belong_but_do_not_take_part():
+    """An SO whose activities occupy 50 of its 400 members: about an eighth of them take
+    part this month (and show it to their ties), all still belong; a busy SO's members all
+    take part; members of an SO founded since the month's room count as busy."""
+    pop = setup(n=3000)
+    pop.member_of[:400] = 7
+    pop.member_of[400:500] = 8
+    pop.member_of[500:520] = 9  # not in the room: founded this month
+    r = room([7, 8], [50.0, 500.0], [400, 100])
+    participation.occupy_members(pop, r, np.random.default_rng(4))
+    taking_part = pop.participating
+    assert abs(taking_part[:400].mean() - 50 / 400) < 0.05
+    assert taking_part[400:520].all() and not taking_part[520:].any()
+    assert pop.engaged[:520].all()  # idle members are still committed to their group
+    pop.member_of[:400] = -1  # leaving the SO ends taking part through it
+    assert not pop.participating[:400].any()
+
+
+def test_idle_members_do_not_pull_their_ties_into_taking_part():
+    """The peer term reads ties' taking part: the same members and draws, but an idle SO's
+    members show their neighbours nothing, so fewer of them register."""
+    registered = {}
+    for occupied in (5.0, 1000.0):
+        pop = setup()
+        pop.member_of[:1000] = 7
+        participation.occupy_members(pop, room([7], [occupied], [1000]),
+                                     np.random.default_rng(1))
+        ctx = context(pop)
+        ctx.so_room = room([7], [occupied], [1000])
+        participation.decide(pop, ctx, params(reconsider_rate=1.0, peer_weight=1.0),
+                             np.random.default_rng(2))
+        registered[occupied] = int(pop.registered[1000:].sum())
+    assert registered[1000.0] > registered[5.0] + 20
+
+
 def small_model(**overrides):
     """The small district with two community SOs in each community (given: its communities
     of 200 are below the status quo's seeding per resident)."""

@@ -115,6 +115,7 @@ class Population:
     volunteer: np.ndarray  # bool, turned out to volunteer this month
     deliberating: np.ndarray  # bool, attends deliberation meetings
     member_of: np.ndarray  # int32, unique_id of the community SO joined, -1 if none
+    member_occupied: np.ndarray  # bool, if a member: her SO's activities occupy her this month
     founder: np.ndarray  # bool, has founded an SO
     ties: sp.csr_matrix  # symmetric tie matrix inside communities
     degree: np.ndarray
@@ -154,7 +155,13 @@ class Population:
     @property
     def participating(self) -> np.ndarray:
         """Residents taking part in any way this month."""
-        return self.volunteer | self.deliberating | (self.member_of >= 0)
+        return self.volunteer | self.deliberating | self.occupied_member
+
+    @property
+    def occupied_member(self) -> np.ndarray:
+        """Members whose SO's activities occupy them this month: a member of a group with
+        nothing for her to do belongs, but does not take part (§7.11)."""
+        return (self.member_of >= 0) & self.member_occupied
 
     def profile_has(self, group: str) -> np.ndarray:
         """Per combination of special groups (a row of ``need_table``): whether it
@@ -288,6 +295,7 @@ def build_population(
         volunteer=np.zeros(n, bool),
         deliberating=np.zeros(n, bool),
         member_of=np.full(n, -1, dtype=np.int32),
+        member_occupied=np.ones(n, bool),
         founder=np.zeros(n, bool),
         ties=ties,
         degree=np.maximum(np.asarray(ties.sum(axis=1)).ravel(), 1.0),

@@ -33,7 +33,7 @@ it, so turnout feeds on itself in both directions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -339,10 +339,13 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
     attend(pop, ctx, p, drive, revisit, attending, rng)
     _membership(pop, pull, revisit, members, ctx, p, rng)
-    # Turning out is drawn last (it reads none of the choices above, nor they it): its draws
-    # are as many as the registered, which differ between scenarios, and drawn earlier they
-    # would shift attending's and membership's shocks (common random numbers).
-    return turn_out(pop, ctx, pull + points, p, rng)
+    # Turning out is drawn after them (it reads none of the choices above, nor they it): its
+    # draws are as many as the registered, which differ between scenarios, and drawn earlier
+    # they would shift attending's and membership's shocks (common random numbers); which
+    # members their SOs occupy, as many draws as members, comes last for the same reason.
+    bound = turn_out(pop, ctx, pull + points, p, rng)
+    occupy_members(pop, ctx.so_room, rng)
+    return bound
 
 
 def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
@@ -363,6 +366,21 @@ def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float
     pop.volunteer[registered[moment > 0]] = True
     available(pop.volunteer, p["volunteer_availability"], rng)
     return _ration(pop.volunteer, pop, ctx.positions, rng)
+
+
+def occupy_members(pop: Population, room: Room, rng: np.random.Generator) -> None:
+    """Which members their SO's activities occupy this month: each member of an SO with
+    the month's members (after joining and leaving) is busy with chance 1 − its idle share
+    (:meth:`Room.idle`), so an SO with more members than its activities need has idle ones,
+    who belong but do not take part this month (nor show their ties that they do). One
+    single-precision draw per member; members of an SO founded since ``room`` are busy."""
+    pop.member_occupied[:] = True
+    members = np.flatnonzero(pop.member_of >= 0)
+    if members.size == 0 or room.so_id.size == 0:
+        return
+    now = np.bincount(pop.member_of[members], minlength=int(room.so_id.max()) + 1)
+    idle = replace(room, members=now[room.so_id]).idle(pop.member_of[members])
+    pop.member_occupied[members] = rng.random(members.size, dtype=np.float32) >= idle
 
 
 def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> None:
