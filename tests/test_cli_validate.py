@@ -152,6 +152,12 @@ def test_robustness_draws_vary_every_assumption_and_report_shares(tmp_path):
     assert all(0.0 <= float(r["sign_share"]) <= 1.0 and int(r["draws"]) == 3 for r in rows)
     assert "robustness over 3 joint draws" in result.stdout
     assert not (tmp_path / "report.html").exists()  # --draws-only: no checks, no report
+    with open(tmp_path / "robustness_constants.csv", encoding="utf-8") as fh:
+        drawn = list(csv.DictReader(fh))  # what each draw drew, to trace a failing one
+    assert [int(r["draw"]) for r in drawn] == [1, 2, 3]
+    assert set(drawn[0]) == names | {"draw"}
+    assert [float(r["founding_rate"]) for r in drawn] == [
+        d["founding_rate"] for d in robustness.draw_constants(3)]  # the protocol's seed
 
 
 def test_share_interval_is_exact():

@@ -106,6 +106,11 @@ class Robustness:
         return [{"draw": i + 1, "check": c.check_id, "mean": float(self.means[i, j])}
                 for i in range(len(self.draws)) for j, c in enumerate(self.checks)]
 
+    def constants(self) -> list[dict[str, Any]]:
+        """The wide table of what was drawn: one row per draw, one column per constant, so a
+        failing draw can be traced to the constants it drew (join on ``draw``)."""
+        return [{"draw": i + 1, **values} for i, values in enumerate(self.draws)]
+
 
 def share_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
     """Share ``k / n`` with its exact (Clopper–Pearson) interval."""
@@ -166,10 +171,13 @@ def format_summary(result: Robustness) -> str:
               f"[{r['effect_min']:+.3g}, {r['effect_max']:+.3g}]",
               f"{r['sign_share']:.2f} [{r['sign_ci_low']:.2f}, {r['sign_ci_high']:.2f}]",
               f"{r['meaningful_share']:.2f} [{r['meaningful_ci_low']:.2f}, "
-              f"{r['meaningful_ci_high']:.2f}]"] for r in rows]
+              f"{r['meaningful_ci_high']:.2f}]",
+              str(len(result.draws) - r["draws"])] for r in rows]
     head = (f"robustness over {len(result.draws)} joint draws of "
             f"{len(result.draws[0]) if result.draws else 0} assumption constants, "
-            f"{result.replications} replications each ({result.seconds:.0f} s)")
+            f"{result.replications} replications each ({result.seconds:.0f} s); a draw where "
+            "the statistic is undefined (a run failed, or a ratio over zero) counts as not "
+            "holding")
     return head + "\n" + tables.format_table(
-        ["check", "median effect", "range", "sign holds (95% CI)", "≥ MME (95% CI)"], cells,
-        align="lrrrr")
+        ["check", "median effect", "range", "sign holds (95% CI)", "≥ MME (95% CI)",
+         "undefined"], cells, align="lrrrrr")

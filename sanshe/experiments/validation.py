@@ -843,8 +843,10 @@ def _write_csv(path: Any, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def write_robustness(result: Any, out: Any) -> None:
-    """The robustness draws' two CSVs: per check the shares holding, and per draw the means."""
+    """The robustness draws' three CSVs: per check the shares holding, per draw the means,
+    and per draw the constants drawn."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / "robustness_draws_summary.csv", result.summary())
     _write_csv(out / "robustness_draws.csv", result.per_draw())
+    _write_csv(out / "robustness_constants.csv", result.constants())
