@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -59,8 +61,10 @@ def test_pay_and_training_keep_social_workers():
     assert exit_probability(p, 0.6, 0.0) > exit_probability(p, 0.8, 0.0) > exit_probability(
         p, 1.2, 0.0)
     assert exit_probability(p, 0.8, 1.0) < exit_probability(p, 0.8, 0.0)
-    annual = 1 - (1 - exit_probability(p, 0.8, 0.0)) ** 12
-    assert abs(annual - p["turnover_annual"]) < 1e-9
+    # the hazard is a rate: a twelfth of it a month, continuously (leavers a year / staff)
+    monthly = exit_probability(p, 0.8, 0.0)
+    assert abs(-12 * math.log1p(-monthly) - p["turnover_annual"]) < 1e-9
+    assert 12 * monthly == pytest.approx(p["turnover_annual"], rel=0.01)
     assert fill_probability(p, 1.2) > fill_probability(p, 0.6)
 
 

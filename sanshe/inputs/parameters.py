@@ -194,7 +194,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("venture_small_capacity", 0.4, 0.2, 0.6, "0-1", "capacity under which an SO counts as small for venture grants; assumption"),
     _P("incubation_young_months", 24, 6, 48, "months", "age under which a community SO may enter the incubator; assumption"),
     # --- social workers (社工) ----------------------------------------------------------------
-    _P("turnover_annual", 0.2081, 0.12, 0.30, "per year at salary index 0.8", "Shenzhen 17.6-22.2%; ~20% elsewhere; fitted to that figure alone (sanshe calibrate with the sw_turnover target and this constant free, 39 runs), after the joint fit's sparse 6-constant design left it at 0.16 (turnover 0.12), its loss dominated by the volunteering misses (docs/validation.md)", True),
+    _P("turnover_annual", 0.2081, 0.12, 0.30, "hazard per year at salary index 0.8", "Shenzhen 17.6-22.2%; ~20% elsewhere (leavers a year over staff, a rate: a month's chance is 1 - exp(-hazard/12)); fitted to that figure alone (sanshe calibrate with the sw_turnover target and this constant free, 39 runs), after the joint fit's sparse 6-constant design left it at 0.16 (turnover 0.12), its loss dominated by the volunteering misses; since the hazard is read as a rate the figure is 0.198 at 40 replications (docs/validation.md)", True),
     _P("pay_elasticity_turnover", 1.5, 0.5, 3.0, "elasticity", "pay drives exit (seeds 000, 004)"),
     _P("salary_index_today", 0.8, 0.5, 1.0, "ratio", "social workers' pay today relative to the local wage, where turnover_annual and hire_fill_rate hold (seeds 000, 004: ~3,000 yuan in Shenzhen 2014)"),
     _P("turnover_floor", 0.01, 0.0, 0.05, "per year", "some leave whatever the pay (moves, family); assumption"),
