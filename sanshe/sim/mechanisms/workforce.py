@@ -8,6 +8,7 @@ Vacancies are filled now and then, more often when pay is better.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +38,7 @@ def exit_probability(p: dict[str, float], salary_index: float, training: float) 
     annual = p["turnover_annual"] * relative ** (-p["pay_elasticity_turnover"])
     annual *= 1.0 - p["training_retention"] * training
     annual = min(max(annual, p["turnover_floor"]), p["turnover_ceiling"])
-    return float(-np.expm1(-annual / 12.0))
+    return -math.expm1(-annual / 12.0)
 
 
 def fill_probability(p: dict[str, float], salary_index: float) -> float:
