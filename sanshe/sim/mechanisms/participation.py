@@ -74,13 +74,12 @@ class Room:
     def idle(self, so_ids: np.ndarray, joining: bool = False) -> np.ndarray:
         """Share of the members of each SO in ``so_ids`` whom its activities leave with
         nothing to do (counting one more member if ``joining``); 0 for an SO not listed."""
-        top = int(max(self.so_id.max(initial=-1), so_ids.max(initial=-1))) + 1
-        members = np.zeros(top)
-        occupied = np.zeros(top)
-        members[self.so_id] = self.members + joining
-        occupied[self.so_id] = self.occupied
-        m, o = members[so_ids], occupied[so_ids]
-        return np.where(m > 0, np.maximum(1.0 - o / np.maximum(m, 1.0), 0.0), 0.0)
+        # the share is worked out once per SO and gathered per member (members ≫ SOs)
+        m = self.members + joining
+        share = np.where(m > 0, np.maximum(1.0 - self.occupied / np.maximum(m, 1.0), 0.0), 0.0)
+        by_id = np.zeros(int(max(self.so_id.max(initial=-1), so_ids.max(initial=-1))) + 1)
+        by_id[self.so_id] = share
+        return by_id[so_ids]
 
     def recruiters(self, community: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """For residents of ``community`` asked to join, the SO of the member who asks: one
