@@ -88,7 +88,7 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     quality = np.asarray(offers.quality, float)
     pool_slots = np.bincount(key_of_offer, weights=slots, minlength=size)
     pool_quality = np.bincount(key_of_offer, weights=slots * quality, minlength=size)
-    pool_so = np.bincount(key_of_offer, weights=slots * np.asarray(offers.by_so, float),
+    pool_so = np.bincount(key_of_offer, weights=slots * np.asarray(offers.by_so, bool),
                           minlength=size)
     offered = pool_slots > 0  # pools with no slots have no quality and no SO share
     mean_quality = np.divide(pool_quality, pool_slots, out=np.zeros(size), where=offered)
