@@ -111,7 +111,7 @@ def test_credit_adds_each_sos_rows_in_the_order_offered():
     rows = [((a, None, True, None), 1.0), ((b, k, True, k), 3.0), ((a, None, True, placed), 1.0),
             ("committee", 5.0), ((b, k, False, k), 2.5), ((a, None, True, None), 1.0)]
     for provider, _ in rows:
-        offers.add(provider, 0, 0, 10.0, 0.5, True)
+        offers.add(provider, 0, 0, 10.0, 0.5, isinstance(provider, tuple))
     delivery = SimpleNamespace(offer_served=np.array([used for _, used in rows]))
     model = SimpleNamespace(community_so_served=0.0, served_by_so=None)
     services._credit(model, offers, delivery)

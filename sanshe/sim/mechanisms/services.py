@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -238,15 +239,12 @@ def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery)
     """Credit each contract and SO with the needs it met and at what quality (plain floats:
     numpy scalars would make every later sum on the SO slow), and charge each contract the
     units delivered on it — volunteers' on its placement too, though they count in no
-    contract's record. An SO's provider is (SO, contract or None, on spec, contract
-    charged or None)."""
+    contract's record. An SO's rows (``by_so``) have as provider (SO, contract or None, on
+    spec, contract charged or None); the others are passed over in C."""
     by_so: dict[int, float] = {}
     community_served = 0.0
-    for provider, served, quality in zip(offers.provider, delivery.offer_served.tolist(),
-                                         offers.quality, strict=True):
-        if not isinstance(provider, tuple):
-            continue
-        so, contract, on_spec, charged = provider
+    rows = zip(offers.provider, delivery.offer_served.tolist(), offers.quality, strict=True)
+    for (so, contract, on_spec, charged), served, quality in compress(rows, offers.by_so):
         if charged is not None:  # the contract whose account pays the units' materials
             charged.units_charged += served
         key = so.unique_id
