@@ -58,15 +58,19 @@ def test_good_service_raises_satisfaction_and_trust():
     assert pop.trust[delivery.served].mean() > before_trust.mean() + 0.03
 
 
-def test_an_offer_split_over_domains_is_the_same_rows_as_one_offer_per_domain():
-    one_by_one, split = services.Offers(), services.Offers()
-    slots = [3.0, 0.0, 1.5, -1.0, 2.0, 0.5]
-    for d, amount in enumerate(slots):
-        one_by_one.add("station", np.int64(1), d, amount, 0.6, False)
-    split.add_split("station", np.int64(1), slots, 0.6, False)
-    assert split == one_by_one
-    assert split.domain == [0, 2, 4, 5]  # nothing offered where there are no slots
-    assert all(type(c) is int for c in split.community)
+def test_offers_spread_over_domains_are_the_same_rows_as_one_offer_per_domain():
+    one_by_one, spread = services.Offers(), services.Offers()
+    slots = np.array([[3.0, 0.0, 1.5, -1.0, 2.0, 0.5], [0.0, 4.0, 0.0, 0.0, 0.0, 1.0]])
+    providers, where = ["station", "so"], np.array([1, 0])
+    quality, by_so = [0.6, 0.7], [False, True]
+    for i, provider in enumerate(providers):
+        for d, amount in enumerate(slots[i].tolist()):
+            one_by_one.add(provider, np.int64(where[i]), d, amount, quality[i], by_so[i])
+    spread.add_spread(providers, where, slots, quality, by_so)
+    assert spread == one_by_one
+    assert spread.domain == [0, 2, 4, 5, 1, 5]  # nothing offered where there are no slots
+    assert all(type(c) is int for c in spread.community)
+    assert all(type(q) is float for q in spread.quality)
 
 
 def test_volunteers_of_an_so_serve_at_the_quality_its_own_offers_were_made_at():
@@ -107,7 +111,7 @@ def test_credit_adds_each_sos_rows_in_the_order_offered():
     rows = [((a, None, True, None), 1.0), ((b, k, True, k), 3.0), ((a, None, True, placed), 1.0),
             ("committee", 5.0), ((b, k, False, k), 2.5), ((a, None, True, None), 1.0)]
     for provider, _ in rows:
-        offers.add(provider, 0, 0, 10.0, 0.5, True)
+        offers.add(provider, 0, 0, 10.0, 0.5, isinstance(provider, tuple))
     delivery = SimpleNamespace(offer_served=np.array([used for _, used in rows]))
     model = SimpleNamespace(community_so_served=0.0, served_by_so=None)
     services._credit(model, offers, delivery)

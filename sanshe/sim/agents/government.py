@@ -8,15 +8,9 @@ the service fund, office space, the deliberation platform and the social-work st
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
-import numpy as np
 
 from sanshe.sim.mechanisms import costing, ecology, funding, group_orgs, incubation, procurement
-
-if TYPE_CHECKING:
-    from sanshe.sim.mechanisms.services import Offers
 
 
 class DistrictBureau(mesa.Agent):
@@ -85,28 +79,21 @@ class CommunityCommittee(mesa.Agent):
         """Funded station posts without a social worker (the station always recruits)."""
         return max(self.posts - len(self.staff), 0)
 
-    def offer_services(self, offers: Offers, open_expressed: np.ndarray,
-                       p: dict[str, float], price: float | None = None) -> None:
-        """The committee serves with what is left of its fund (行政化: at administrative
-        quality) and its station's social workers do casework, both spread over the
-        domains residents ask for (``open_expressed``: this community's, by domain).
-        ``price``: this month's :func:`costing.price`, when the caller has it (it is the
-        same for every committee of the district)."""
+    def offer_services(self, p: dict[str, float], price: float | None = None
+                       ) -> list[tuple[object, int, float, float]]:
+        """What the committee serves with what is left of its fund (行政化: at administrative
+        quality) and what its station's social workers offer in casework, as (provider,
+        community, services, quality): services.monthly spreads every committee's over the
+        domains residents ask for at once. ``price``: this month's :func:`costing.price`,
+        when the caller has it (it is the same for every committee of the district)."""
         c = self.index
-        split = _split(open_expressed).tolist()  # plain floats for the scalar loops
         # its fund buys fewer units than an SO's price (成本核算) would
         if price is None:
             price = costing.price(self.model)
-        admin_slots = self.admin_budget / price * p["admin_efficiency"]
-        offers.add_split(self, c, [admin_slots * s for s in split], p["admin_quality"], False)
+        rows: list[tuple[object, int, float, float]] = [
+            (self, c, self.admin_budget / price * p["admin_efficiency"], p["admin_quality"])]
         unskilled = p["unskilled_productivity"]
-        for worker in self.staff:
-            casework = p["station_casework_share"] * p["slots_per_sw"] * (
-                unskilled + (1.0 - unskilled) * worker.skill)
-            offers.add_split(worker, c, [casework * s for s in split], worker.skill, False)
-
-
-def _split(counts: np.ndarray) -> np.ndarray:
-    """Shares across domains in proportion to ``counts`` (even when there are none)."""
-    total = counts.sum()
-    return counts / total if total > 0 else np.full(counts.size, 1.0 / counts.size)
+        per_worker = p["station_casework_share"] * p["slots_per_sw"]
+        rows += [(worker, c, per_worker * (unskilled + (1.0 - unskilled) * worker.skill),
+                  worker.skill) for worker in self.staff]
+        return rows

@@ -181,8 +181,12 @@ class SocialOrganization(mesa.Agent):
         """Quality of a service delivered now: capacity and staff skill, diluted by overload
         (``output``: this month's :meth:`output`, ``contracted``: :meth:`contracted`, when
         the caller has them)."""
-        w = p["sw_quality_weight"] if self.staff else 0.0
-        base = (1.0 - w) * self.capacity + w * self.skill()
+        base = self.capacity  # an SO without staff: its capacity alone (the same double)
+        if self.staff:
+            w = p["sw_quality_weight"]
+            base = (1.0 - w) * base + w * self.skill()
+        if not self.contracts:  # nothing contracted, no overload (most community SOs)
+            return base
         load = self.load(p, output, contracted)
         return base * min(1.0, 1.0 / load) ** p["overload_penalty"] if load > 0 else base
 

@@ -11,7 +11,9 @@ they take.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,20 +51,20 @@ class Offers:
         self.quality.append(float(quality))
         self.by_so.append(bool(by_so))
 
-    def add_split(self, provider: object, community: int, slots: list[float],
-                  quality: float, by_so: bool) -> None:
-        """Offer ``slots[d]`` services in each domain ``d`` of ``community`` (one call for
-        a provider spread over the domains; the same rows as :meth:`add` domain by
-        domain)."""
-        community, quality, by_so = int(community), float(quality), bool(by_so)
-        for d, amount in enumerate(slots):
-            if amount > 0:
-                self.provider.append(provider)
-                self.community.append(community)
-                self.domain.append(d)
-                self.slots.append(float(amount))
-                self.quality.append(quality)
-                self.by_so.append(by_so)
+    def add_spread(self, providers: Sequence[object], community: np.ndarray,
+                   slots: np.ndarray, quality: Sequence[float], by_so: Sequence[bool]) -> None:
+        """Offer ``slots[i, d]`` services in each domain ``d`` of ``community[i]`` by
+        ``providers[i]`` at ``quality[i]``: the rows :meth:`add` would add provider after
+        provider and domain after domain, for many providers in one call (the committees
+        and stations of a district spread over the domains residents ask for)."""
+        row, domain = np.nonzero(slots > 0)  # row-major: provider after provider
+        rows = row.tolist()
+        self.provider += map(providers.__getitem__, rows)
+        self.community += np.asarray(community)[row].tolist()
+        self.domain += domain.tolist()
+        self.slots += slots[row, domain].tolist()
+        self.quality += np.asarray(quality, float)[row].tolist()
+        self.by_so += map(by_so.__getitem__, rows)
 
 
 @dataclass
@@ -87,11 +89,11 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     quality = np.asarray(offers.quality, float)
     pool_slots = np.bincount(key_of_offer, weights=slots, minlength=size)
     pool_quality = np.bincount(key_of_offer, weights=slots * quality, minlength=size)
-    pool_so = np.bincount(key_of_offer, weights=slots * np.asarray(offers.by_so, float),
+    pool_so = np.bincount(key_of_offer, weights=slots * np.asarray(offers.by_so, bool),
                           minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_quality = np.where(pool_slots > 0, pool_quality / pool_slots, 0.0)
-        so_share = np.where(pool_slots > 0, pool_so / pool_slots, 0.0)
+    offered = pool_slots > 0  # pools with no slots have no quality and no SO share
+    mean_quality = np.divide(pool_quality, pool_slots, out=np.zeros(size), where=offered)
+    so_share = np.divide(pool_so, pool_slots, out=np.zeros(size), where=offered)
     # Fractional slots are kept in expectation by stochastic rounding.
     capacity = np.floor(pool_slots + rng.random(size)).astype(int)
 
@@ -105,9 +107,9 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     served, served_keys = waiting[hit], keys[hit]
 
     used = np.bincount(served_keys, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        offer_served = np.where(pool_slots[key_of_offer] > 0,
-                                used[key_of_offer] * slots / pool_slots[key_of_offer], 0.0)
+    offer_pool = pool_slots[key_of_offer]
+    offer_served = np.divide(used[key_of_offer] * slots, offer_pool, out=np.zeros(slots.size),
+                             where=offer_pool > 0)
     noise = rng.normal(0.0, quality_noise, served.size)
     return Delivery(
         served=served,
@@ -138,11 +140,10 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     open_expressed = needs.pool_counts(model.pop, waiting[1])
     quality_of = {so.unique_id: so.offer_services(offers, open_expressed, model.p)
                   for so in model.sos}
-    price = costing.price(model)  # one district price for every committee's fund
-    for committee in model.committees:
-        committee.offer_services(offers, open_expressed[committee.index], model.p, price)
+    shares = _shares(open_expressed)
+    offer_public_services(model, offers, shares)
     group_orgs.offer_own_projects(model, offers)
-    offer_volunteer_hours(model, offers, open_expressed, quality_of)
+    offer_volunteer_hours(model, offers, open_expressed, quality_of, shares)
     delivery = deliver(model.pop, offers, model.streams[STREAM], model.p["service_quality_noise"],
                        waiting)
     model.offers_this_month = offers  # public record of who offered what, for views
@@ -151,34 +152,66 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     return delivery
 
 
+def offer_public_services(model: CommunityGovernanceModel, offers: Offers,
+                          shares: np.ndarray) -> None:
+    """Every committee's fund and its station's casework
+    (:meth:`~sanshe.sim.agents.government.CommunityCommittee.offer_services`), spread over
+    the domains residents ask for in its community (``shares``: :func:`_shares`), all
+    committees of the district in one block."""
+    price = costing.price(model)  # one district price for every committee's fund
+    rows = [row for committee in model.committees
+            for row in committee.offer_services(model.p, price)]
+    if not rows:
+        return
+    providers, community, slots, quality = zip(*rows, strict=True)
+    where = np.array(community)
+    offers.add_spread(providers, where, np.array(slots)[:, None] * shares[where], quality,
+                      [False] * len(rows))
+
+
 def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
                           open_expressed: np.ndarray,
-                          quality_of: dict[int, float] | None = None) -> None:
+                          quality_of: dict[int, float] | None = None,
+                          shares: np.ndarray | None = None) -> None:
     """Volunteers serve through the provider that coordinates them (社工+义工, seed 004):
     each adds ``slots_per_volunteer`` less the coordinator time she takes
     (``volunteer_supervision`` of a caseload), at the provider's quality — an SO's in its
     domain (credited to it), the station's over the domains residents ask for.
     ``quality_of``: this month's quality of every SO in the district, by id (what its own
-    offers were made at; rated here if not given)."""
+    offers were made at; rated here if not given); ``shares``: :func:`_shares` of
+    ``open_expressed``, if the caller has them."""
     per_volunteer = participation.net_slots(model.p)
     if per_volunteer <= 0:
         return
     if quality_of is None:
         quality_of = {so.unique_id: so.quality(model.p) for so in model.sos}
+    if shares is None:
+        shares = _shares(open_expressed)
+    providers, where, domain, volunteers, quality, by_so = [], [], [], [], [], []
     for place in model.volunteering:
-        slots = place.volunteers * per_volunteer
-        provider, c = place.provider, place.community
+        provider = place.provider
         if place.domain >= 0:
-            quality = quality_of.get(provider.unique_id)
-            if quality is not None:  # an SO that closed since takes nobody's hours
-                # volunteers on a contract's placement: its account pays their materials
-                offers.add((provider, None, True, place.contract), c, place.domain, slots,
-                           quality, True)
-            continue
-        staff = provider.staff
-        quality = _mean([w.skill for w in staff]) if staff else model.p["admin_quality"]
-        offers.add_split(provider, c, (slots * _split(open_expressed[c])).tolist(), quality,
-                         False)
+            rated = quality_of.get(provider.unique_id)
+            if rated is None:  # an SO that closed since takes nobody's hours
+                continue
+            # volunteers on a contract's placement: its account pays their materials
+            providers.append((provider, None, True, place.contract))
+        else:
+            staff = provider.staff
+            rated = _mean([w.skill for w in staff]) if staff else model.p["admin_quality"]
+            providers.append(provider)
+        where.append(place.community)
+        domain.append(place.domain)
+        volunteers.append(place.volunteers)
+        quality.append(rated)
+        by_so.append(place.domain >= 0)
+    if not providers:
+        return
+    where, domain = np.array(where), np.array(domain)
+    # an SO's volunteers in its domain, the station's spread over the domains asked for
+    spread = np.where((domain < 0)[:, None], shares[where], np.eye(D)[domain])
+    offers.add_spread(providers, where, (np.array(volunteers) * per_volunteer)[:, None] * spread,
+                      quality, by_so)
 
 
 def _mean(values: list[float]) -> float:
@@ -194,25 +227,24 @@ def _mean(values: list[float]) -> float:
     return total / len(values)
 
 
-def _split(counts: np.ndarray) -> np.ndarray:
-    """Shares across domains in proportion to ``counts`` (even when there are none)."""
-    total = counts.sum()
-    return counts / total if total > 0 else np.full(counts.size, 1.0 / counts.size)
+def _shares(counts: np.ndarray) -> np.ndarray:
+    """Each community's shares across domains in proportion to ``counts`` (community ×
+    domain; even shares where there are none)."""
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.full(counts.shape, 1.0 / counts.shape[1]),
+                     where=total > 0)
 
 
 def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
     """Credit each contract and SO with the needs it met and at what quality (plain floats:
     numpy scalars would make every later sum on the SO slow), and charge each contract the
     units delivered on it — volunteers' on its placement too, though they count in no
-    contract's record. An SO's provider is (SO, contract or None, on spec, contract
-    charged or None)."""
+    contract's record. An SO's rows (``by_so``) have as provider (SO, contract or None, on
+    spec, contract charged or None); the others are passed over in C."""
     by_so: dict[int, float] = {}
     community_served = 0.0
-    for provider, served, quality in zip(offers.provider, delivery.offer_served.tolist(),
-                                         offers.quality, strict=True):
-        if not isinstance(provider, tuple):
-            continue
-        so, contract, on_spec, charged = provider
+    rows = zip(offers.provider, delivery.offer_served.tolist(), offers.quality, strict=True)
+    for (so, contract, on_spec, charged), served, quality in compress(rows, offers.by_so):
         if charged is not None:  # the contract whose account pays the units' materials
             charged.units_charged += served
         key = so.unique_id
