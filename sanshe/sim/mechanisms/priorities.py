@@ -115,11 +115,10 @@ def reach(model: CommunityGovernanceModel) -> np.ndarray:
             for contract in so.contracts:
                 workers[contract.community] += share
                 skill[contract.community] += share * staff_skill
-    workers, skill = np.array(workers), np.array(skill)
-    covered = np.minimum(1.0, workers * p["outreach_residents_per_sw"] / model.sizes)
-    mean_skill = np.divide(skill, workers, out=np.zeros_like(skill), where=workers > 0)
-    unskilled = p["unskilled_productivity"]
-    return np.where(workers > 0, covered * (unskilled + (1.0 - unskilled) * mean_skill), 0.0)
+    per_worker, unskilled = p["outreach_residents_per_sw"], p["unskilled_productivity"]
+    return np.array([  # a few numbers per community: plain floats, as summed above
+        min(1.0, w * per_worker / n) * (unskilled + (1.0 - unskilled) * (s / w)) if w > 0
+        else 0.0 for w, s, n in zip(workers, skill, model.sizes.tolist(), strict=True)])
 
 
 def landing(model: CommunityGovernanceModel) -> bool:
