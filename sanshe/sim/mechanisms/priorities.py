@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.social_org import Lot
-from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -65,13 +64,14 @@ def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
     community SOs, and an agency for each contract it holds there."""
     if not model.v["policy.four_priorities.landing"]:
         return np.zeros(model.pop.communities)
-    sos = model.sos
-    homes = column(sos, "community", np.int64)[column(sos, "is_community", bool)]
-    sites = [contract.community for so in sos if not so.is_community
-             for contract in so.contracts]
-    present = np.bincount(np.concatenate([homes, np.array(sites, dtype=np.int64)]),
-                          minlength=model.pop.communities).astype(float)
-    return 1.0 - np.exp(-present / model.p["landing_saturation"])
+    present = [0.0] * model.pop.communities  # a few dozen SOs: counted one by one
+    for so in model.sos:
+        if so.is_community:
+            present[so.community] += 1.0
+        else:
+            for contract in so.contracts:
+                present[contract.community] += 1.0
+    return 1.0 - np.exp(-np.array(present) / model.p["landing_saturation"])
 
 
 def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None:
