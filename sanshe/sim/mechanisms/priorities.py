@@ -12,6 +12,7 @@ The priorities decide nothing by chance, so this module owns no random stream.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 #: Draws nothing: every effect of a priority is deterministic given the state.
 STREAM: str | None = None
+#: Residents a per-resident rule updates in one pass (half a megabyte of float64: the
+#: processor's cache holds them).
+CACHE_RUN = 1 << 16
 
 
 def free_space(model: CommunityGovernanceModel) -> np.ndarray:
@@ -76,17 +80,30 @@ def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
 
 def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None:
     """Residents come to trust SOs they see working in their community (seed 001).
-    Community by community, in place: each block of residents is small enough to stay in
-    the processor's cache, where a city-wide pass is not."""
+    In place, a run of communities at a time: each run of residents is small enough to
+    stay in the processor's cache, where a city-wide pass is not, and a district is one run
+    (a pass per community costs more in calls than in arithmetic)."""
     if model.v["policy.four_priorities.landing"]:
         pop = model.pop
-        gain = (model.p["landing_trust_gain"] * presence).tolist()
-        offsets = pop.offsets.tolist()
-        for c, g in enumerate(gain):
-            trust = pop.trust[offsets[c]:offsets[c + 1]]
+        gain = model.p["landing_trust_gain"] * presence
+        counts, offsets = pop.counts(), pop.offsets.tolist()
+        for first, stop in community_runs(offsets, CACHE_RUN):
+            trust = pop.trust[offsets[first]:offsets[stop]]
             room = 1 - trust
-            room *= g
+            room *= np.repeat(gain[first:stop], counts[first:stop])
             trust += room
+
+
+def community_runs(offsets: list[int], limit: int) -> Iterator[tuple[int, int]]:
+    """Runs ``first``..``stop`` − 1 of consecutive communities with at most ``limit``
+    residents together (a larger community is a run alone); ``offsets``: where each
+    community's block of residents starts."""
+    first = 0
+    for c in range(1, len(offsets) - 1):
+        if offsets[c + 1] - offsets[first] > limit:
+            yield first, c
+            first = c
+    yield first, len(offsets) - 1
 
 
 def outreach(model: CommunityGovernanceModel) -> np.ndarray:
