@@ -120,8 +120,9 @@ def monthly(model: CommunityGovernanceModel, peers: Peers) -> AffairsResult:
                     meeting(model.pop, model.p["quorum_share"], agenda_reach(model, peers)),
                     so_strength(model), bool(model.v["policy.community.deliberation"]),
                     model.p, model.streams[STREAM])
+    referral = result.referral.tolist()
     for committee in model.committees:
-        committee.street.referrals += int(result.referral[committee.index])
+        committee.street.referrals += referral[committee.index]
     return result
 
 
