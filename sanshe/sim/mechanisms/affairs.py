@@ -70,6 +70,16 @@ class Agenda:
         """Per household: its first resident (households are runs of residents)."""
         return np.flatnonzero(np.diff(self.household, prepend=-1))
 
+    @cached_property
+    def members(self) -> np.ndarray:
+        """(largest household size, households): each household's residents, its first
+        one repeated where it is smaller, so a rule over a household's members is one
+        gather and one reduction over a few rows, not a pass segment by segment."""
+        first = self.first_member
+        size = np.diff(first, append=self.household.size)
+        slot = np.arange(size.max(initial=0))[:, None]
+        return first + np.where(slot < size, slot, 0)
+
     @classmethod
     def build(cls, pop: Population, p: dict[str, float], rng: np.random.Generator) -> Agenda:
         """Households are runs of ``household_size`` residents in storage order (a rule);
@@ -110,8 +120,9 @@ def monthly(model: CommunityGovernanceModel, peers: Peers) -> AffairsResult:
                     meeting(model.pop, model.p["quorum_share"], agenda_reach(model, peers)),
                     so_strength(model), bool(model.v["policy.community.deliberation"]),
                     model.p, model.streams[STREAM])
+    referral = result.referral.tolist()
     for committee in model.committees:
-        committee.street.referrals += int(result.referral[committee.index])
+        committee.street.referrals += referral[committee.index]
     return result
 
 
@@ -136,8 +147,9 @@ def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) ->
     if not model.v["policy.community.deliberation"]:
         return heard
     if model.v["policy.linkage.info_platform"]:
-        heard = heard | posting(model.pop, model.agenda.online, model.p)
-    return heard | visited(model, heard)
+        heard |= posting(model.pop, model.agenda.online, model.p)
+    heard |= visited(model, heard)
+    return heard
 
 
 def in_person(pop: Population, peers: Peers | None = None) -> np.ndarray:
@@ -145,11 +157,12 @@ def in_person(pop: Population, peers: Peers | None = None) -> np.ndarray:
     attends and she or a tie takes part (邻里事邻里议). ``peers``: her ties' choices
     (:func:`~sanshe.sim.population.peer_counts`; counted here if not given)."""
     here = pop.deliberating
-    speaking = here & pop.representative
-    active = pop.participating
     peers = peer_counts(pop) if peers is None else peers
-    near_attending, near_active = peers.attending > 0, peers.taking_part > 0
-    return here | near_attending | ((active | near_active) & represented(pop, speaking))
+    heard = pop.participating | (peers.taking_part > 0)  # known to someone active
+    heard &= represented(pop, here & pop.representative)
+    heard |= here
+    heard |= peers.attending > 0
+    return heard
 
 
 def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndarray:
@@ -188,7 +201,7 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     as many as their time allows (a rule, no draw); a visit's line lasts
     ``visit_contact_months``. Records the time spent; returns who has a live line."""
     ag, month = model.agenda, model.month
-    unheard = ~np.logical_and.reduceat(heard, ag.first_member)  # someone in it unheard
+    unheard = ~heard[ag.members].min(axis=0)  # someone in it unheard
     due = np.flatnonzero(unheard & (ag.contact_until < month))
     # by community, then longest unvisited (contact_until in -1..month-1), then household
     # (the given order): one stable sort of a combined key

@@ -65,7 +65,7 @@ def arise_and_express(model: CommunityGovernanceModel, channels: Channels) -> No
     pop = model.pop
     arise(pop, model.streams[STREAM])
     newly = express(pop, channels, model.p, model.streams[EXPRESSION_STREAM])
-    np.add.at(model.expressed_year, (pop.community[newly], pop.need_domain[newly]), 1.0)
+    model.expressed_year += pool_counts(pop, pop.community[newly] * D + pop.need_domain[newly])
 
 
 def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarray:
@@ -84,12 +84,13 @@ def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
     # only a draw below the highest chance can start a need: read those few residents'
     # groups, not every resident's
     maybe = np.flatnonzero(draw < chance.max())
-    profile = pop.need_profile[free[maybe]]
-    new = draw[maybe] < chance[profile]
-    idx = free[maybe[new]]
-    cumulative = np.cumsum(pop.need_table, axis=1)[profile[new]]
-    pick = draw[maybe[new]][:, None] < cumulative  # reuse the draw: below total → a domain
-    pop.need_domain[idx] = np.argmax(pick, axis=1).astype(np.int8)
+    who, draw = free[maybe], draw[maybe]
+    profile = pop.need_profile[who]
+    new = draw < chance[profile]
+    idx, draw, profile = who[new], draw[new], profile[new]
+    cumulative = np.cumsum(pop.need_table, axis=1)
+    pick = draw[:, None] < cumulative[profile]  # reuse the draw: below total → a domain
+    pop.need_domain[idx] = np.argmax(pick, axis=1)
     pop.need_expressed[idx] = False
     return idx
 
@@ -100,16 +101,14 @@ def express(pop: Population, channels: Channels, p: dict[str, float],
     residents whose need was expressed now (in index order)."""
     hidden = np.flatnonzero((pop.need_domain >= 0) & ~pop.need_expressed)
     c = pop.community[hidden]
-    chance = (
-        p["expression_base"]
-        + p["expression_platform"] * channels.platform
-        + p["expression_trust"] * pop.trust[hidden]
-        + p["expression_landing"] * channels.landing[c]
-        + p["expression_outreach"] * channels.outreach[c]
-        + p["expression_deliberation"] * pop.deliberating[hidden]
-        + p["expression_group"] * channels.group_reach[hidden]
-    )
-    newly = hidden[rng.random(hidden.size) < np.minimum(chance, 1.0)]
+    # the terms in this order, summed in place (community terms weighted per community)
+    chance = p["expression_trust"] * pop.trust[hidden]
+    chance += p["expression_base"] + p["expression_platform"] * channels.platform
+    chance += (p["expression_landing"] * channels.landing)[c]
+    chance += (p["expression_outreach"] * channels.outreach)[c]
+    chance += p["expression_deliberation"] * pop.deliberating[hidden]
+    chance += p["expression_group"] * channels.group_reach[hidden]
+    newly = hidden[rng.random(hidden.size) < np.minimum(chance, 1.0, out=chance)]
     pop.need_expressed[newly] = True
     return newly
 
