@@ -118,6 +118,20 @@ class Ledger:
         self.month[source] += amount
         self.year[source] += amount
 
+    def takings(self, fees: float, dues: float, donations: float) -> None:
+        """The month's fees, dues and gifts, in that order, at once (every SO takes them
+        every month; a zero changes no entry and is skipped)."""
+        month, year = self.month, self.year
+        if fees:
+            month["fees"] += fees
+            year["fees"] += fees
+        if dues:
+            month["dues"] += dues
+            year["dues"] += dues
+        if donations:
+            month["donations"] += donations
+            year["donations"] += donations
+
     def government_share(self, total: float | None = None) -> float:
         """Share of this year's revenue that came from government (``total``: this year's
         revenue, ``sum(year.values())``, when the caller has it)."""

@@ -122,21 +122,18 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
     idle = np.where(active, 0, column(sos, "idle_months", np.int64) + 1)
     incubated = np.maximum(incubated - 1, 0)
     # gifts and takings count one SO after the other, as the SOs were settled
-    model.nongov_month = float(np.add.accumulate(np.concatenate(
-        ([model.nongov_month], np.column_stack((takings, gifts)).ravel())))[-1])
-    for so, row in zip(sos, zip(cash.tolist(), capacity.tolist(), incubated.tolist(),
-                                idle.tolist(), books.fees.tolist(), books.dues.tolist(),
-                                gifts.tolist(), strict=True), strict=True):
-        so.cash, so.capacity, so.incubated_months, so.idle_months = row[:4]
+    nongov = model.nongov_month
+    for so, cash_, capacity_, incubated_, idle_, fees, dues, taking, gift in zip(
+            sos, cash.tolist(), capacity.tolist(), incubated.tolist(), idle.tolist(),
+            books.fees.tolist(), books.dues.tolist(), takings.tolist(), gifts.tolist(),
+            strict=True):
+        so.cash, so.capacity, so.incubated_months, so.idle_months = (
+            cash_, capacity_, incubated_, idle_)
         so.age += 1
-        ledger = so.ledger
-        # a zero (no services sold, no members, no gift: most SOs some month) changes no entry
-        if row[4]:
-            ledger.receive("fees", row[4])
-        if row[5]:
-            ledger.receive("dues", row[5])
-        if row[6]:
-            ledger.receive("donations", row[6])
+        so.ledger.takings(fees, dues, gift)
+        nongov += taking
+        nongov += gift
+    model.nongov_month = nongov
 
 
 class Charge(NamedTuple):
