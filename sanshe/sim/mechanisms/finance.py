@@ -92,16 +92,13 @@ def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> 
 
 
 def count_members(model: CommunityGovernanceModel) -> np.ndarray:
-    """Every SO's members this month (residents whose ``member_of`` is its id), set on the
-    SOs and returned in the order of ``model.sos``."""
+    """Every SO's members this month (residents whose ``member_of`` is its id), in the
+    order of ``model.sos`` (:func:`_settle` sets them on the SOs)."""
     ids = column(model.sos, "unique_id", np.int64)
     member_of = model.pop.member_of
     counts = np.bincount(member_of[member_of >= 0],
                          minlength=int(ids.max()) + 1 if ids.size else 0)
-    members = counts[ids]
-    for so, count in zip(model.sos, members.tolist(), strict=True):
-        so.members = count
-    return members
+    return counts[ids]
 
 
 def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], books: Books,
@@ -109,7 +106,7 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
     """Every SO's month after its contracts' draws: ``gifts``, fees and dues in (gifts net
     of the cost of raising them), costs out; capacity grows (an incubated SO's with the
     incubators' training), age and incubation count on, and SOs with nothing to do count
-    idle months."""
+    idle months. The SOs' new state is set in one pass over them, members too."""
     p = model.p
     takings = books.fees + books.dues
     income = takings + gifts * (1.0 - p["fundraising_cost"])
@@ -123,12 +120,12 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
     incubated = np.maximum(incubated - 1, 0)
     # gifts and takings count one SO after the other, as the SOs were settled
     nongov = model.nongov_month
-    for so, cash_, capacity_, incubated_, idle_, fees, dues, taking, gift in zip(
+    for so, cash_, capacity_, incubated_, idle_, members, fees, dues, taking, gift in zip(
             sos, cash.tolist(), capacity.tolist(), incubated.tolist(), idle.tolist(),
-            books.fees.tolist(), books.dues.tolist(), takings.tolist(), gifts.tolist(),
-            strict=True):
-        so.cash, so.capacity, so.incubated_months, so.idle_months = (
-            cash_, capacity_, incubated_, idle_)
+            books.members.tolist(), books.fees.tolist(), books.dues.tolist(),
+            takings.tolist(), gifts.tolist(), strict=True):
+        so.cash, so.capacity, so.incubated_months, so.idle_months, so.members = (
+            cash_, capacity_, incubated_, idle_, members)
         so.age += 1
         so.ledger.takings(fees, dues, gift)
         nongov += taking
