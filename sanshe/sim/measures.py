@@ -7,6 +7,7 @@ the final value of a rate averages the months that have one.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,7 +85,7 @@ def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
         hit, miss = np.count_nonzero(flags[met]), np.count_nonzero(flags[gone])
         out[f"coverage_{group}"] = _ratio(hit, hit + miss)
         coverages.append(out[f"coverage_{group}"])
-    valid = [c for c in coverages if not np.isnan(c)]
+    valid = [c for c in coverages if not math.isnan(c)]  # plain floats: no NumPy call
     out["equity_gap"] = float(max(valid) - min(valid)) if len(valid) > 1 else float("nan")
     return out
 
