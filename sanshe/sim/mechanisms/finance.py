@@ -184,12 +184,11 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
     covered = [0.0] * len(sos)
     if not held:
         return np.array(covered)
-    who = np.array([i for i, _, _ in held])
-    bills = salary_bills(sos, p, salary)
+    bills = salary_bills([so for _, so, _ in held], p, salary)  # its SO's, per contract
     contracts = [contract for _, _, contract in held]
     balance = column(contracts, "balance") + column(contracts, "value") / 12.0
-    charge = charges(bills[who], column(contracts, "effort"), column(contracts,
-                     "units_charged"), p)
+    charge = charges(bills, column(contracts, "effort"), column(contracts, "units_charged"),
+                     p)
     total = charge.total
     drawn = np.minimum(total, balance)
     own = np.divide(drawn * charge.own_costs, total, out=np.zeros_like(total),
