@@ -7,13 +7,16 @@ the final value of a rate averages the months that have one.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
+from sanshe.sim.agents.social_org import year_revenue
 from sanshe.sim.mechanisms import affairs, group_orgs, procurement, services
 from sanshe.sim.population import ELDERLY, YOUNG
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -82,7 +85,7 @@ def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
         hit, miss = np.count_nonzero(flags[met]), np.count_nonzero(flags[gone])
         out[f"coverage_{group}"] = _ratio(hit, hit + miss)
         coverages.append(out[f"coverage_{group}"])
-    valid = [c for c in coverages if not np.isnan(c)]
+    valid = [c for c in coverages if not math.isnan(c)]  # plain floats: no NumPy call
     out["equity_gap"] = float(max(valid) - min(valid)) if len(valid) > 1 else float("nan")
     return out
 
@@ -93,8 +96,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     revenue = government = winners_revenue = winners_government = 0.0
     for so in sos:  # one pass; sums in the order of model.sos as before
         year = so.ledger.year
-        total = sum(year.values())
-        own = so.ledger.government_share(total) * total
+        total, own = year_revenue(year)
         revenue += total
         government += own
         if year["purchase"] > 0:  # held a purchase contract
@@ -110,7 +112,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
         "professional_so_count": float(len(sos) - community),
         "so_births": float(model.births_month),
         "so_closures": float(model.closures_month),
-        "mean_so_capacity": float(np.mean([so.capacity for so in sos])) if sos else 0.0,
+        "mean_so_capacity": float(column(sos, "capacity").mean()) if sos else 0.0,
         "high_rated_so_count": float(high),
         "rated_so_count": float(rated),
         "gov_revenue_share": _ratio(government, revenue),

@@ -107,6 +107,16 @@ class Contract:
         return left
 
 
+def year_revenue(year: dict[str, float]) -> tuple[float, float]:
+    """A year's revenue (``year``: a :class:`Ledger`'s entries) and the part of it from
+    government, as :meth:`Ledger.government_share` times the revenue (the measures sum
+    these over every SO every month, so the government sources are spelt out)."""
+    total = sum(year.values())
+    if total <= 0:
+        return total, 0.0
+    return total, (year["purchase"] + year["venture"] + year["community_fund"]) / total * total
+
+
 @dataclass(slots=True)
 class Ledger:
     """Money in and out; ``month`` is reset every month, ``year`` every year."""
@@ -118,12 +128,24 @@ class Ledger:
         self.month[source] += amount
         self.year[source] += amount
 
-    def government_share(self, total: float | None = None) -> float:
-        """Share of this year's revenue that came from government (``total``: this year's
-        revenue, ``sum(year.values())``, when the caller has it)."""
+    def takings(self, fees: float, dues: float, donations: float) -> None:
+        """The month's fees, dues and gifts, in that order, at once (every SO takes them
+        every month; a zero changes no entry and is skipped)."""
+        month, year = self.month, self.year
+        if fees:
+            month["fees"] += fees
+            year["fees"] += fees
+        if dues:
+            month["dues"] += dues
+            year["dues"] += dues
+        if donations:
+            month["donations"] += donations
+            year["donations"] += donations
+
+    def government_share(self) -> float:
+        """Share of this year's revenue that came from government."""
         year = self.year
-        if total is None:
-            total = sum(year.values())
+        total = sum(year.values())
         return sum(map(year.__getitem__, GOVERNMENT_SOURCES)) / total if total > 0 else 0.0
 
 

@@ -92,16 +92,13 @@ def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> 
 
 
 def count_members(model: CommunityGovernanceModel) -> np.ndarray:
-    """Every SO's members this month (residents whose ``member_of`` is its id), set on the
-    SOs and returned in the order of ``model.sos``."""
+    """Every SO's members this month (residents whose ``member_of`` is its id), in the
+    order of ``model.sos`` (:func:`_settle` sets them on the SOs)."""
     ids = column(model.sos, "unique_id", np.int64)
     member_of = model.pop.member_of
     counts = np.bincount(member_of[member_of >= 0],
                          minlength=int(ids.max()) + 1 if ids.size else 0)
-    members = counts[ids]
-    for so, count in zip(model.sos, members.tolist(), strict=True):
-        so.members = count
-    return members
+    return counts[ids]
 
 
 def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], books: Books,
@@ -109,7 +106,7 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
     """Every SO's month after its contracts' draws: ``gifts``, fees and dues in (gifts net
     of the cost of raising them), costs out; capacity grows (an incubated SO's with the
     incubators' training), age and incubation count on, and SOs with nothing to do count
-    idle months."""
+    idle months. The SOs' new state is set in one pass over them, members too."""
     p = model.p
     takings = books.fees + books.dues
     income = takings + gifts * (1.0 - p["fundraising_cost"])
@@ -122,21 +119,18 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
     idle = np.where(active, 0, column(sos, "idle_months", np.int64) + 1)
     incubated = np.maximum(incubated - 1, 0)
     # gifts and takings count one SO after the other, as the SOs were settled
-    model.nongov_month = float(np.add.accumulate(np.concatenate(
-        ([model.nongov_month], np.column_stack((takings, gifts)).ravel())))[-1])
-    for so, row in zip(sos, zip(cash.tolist(), capacity.tolist(), incubated.tolist(),
-                                idle.tolist(), books.fees.tolist(), books.dues.tolist(),
-                                gifts.tolist(), strict=True), strict=True):
-        so.cash, so.capacity, so.incubated_months, so.idle_months = row[:4]
+    nongov = model.nongov_month
+    for so, cash_, capacity_, incubated_, idle_, members, fees, dues, taking, gift in zip(
+            sos, cash.tolist(), capacity.tolist(), incubated.tolist(), idle.tolist(),
+            books.members.tolist(), books.fees.tolist(), books.dues.tolist(),
+            takings.tolist(), gifts.tolist(), strict=True):
+        so.cash, so.capacity, so.incubated_months, so.idle_months, so.members = (
+            cash_, capacity_, incubated_, idle_, members)
         so.age += 1
-        ledger = so.ledger
-        # a zero (no services sold, no members, no gift: most SOs some month) changes no entry
-        if row[4]:
-            ledger.receive("fees", row[4])
-        if row[5]:
-            ledger.receive("dues", row[5])
-        if row[6]:
-            ledger.receive("donations", row[6])
+        so.ledger.takings(fees, dues, gift)
+        nongov += taking
+        nongov += gift
+    model.nongov_month = nongov
 
 
 class Charge(NamedTuple):
@@ -190,12 +184,11 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
     covered = [0.0] * len(sos)
     if not held:
         return np.array(covered)
-    who = np.array([i for i, _, _ in held])
-    bills = salary_bills(sos, p, salary)
+    bills = salary_bills([so for _, so, _ in held], p, salary)  # its SO's, per contract
     contracts = [contract for _, _, contract in held]
     balance = column(contracts, "balance") + column(contracts, "value") / 12.0
-    charge = charges(bills[who], column(contracts, "effort"), column(contracts,
-                     "units_charged"), p)
+    charge = charges(bills, column(contracts, "effort"), column(contracts, "units_charged"),
+                     p)
     total = charge.total
     drawn = np.minimum(total, balance)
     own = np.divide(drawn * charge.own_costs, total, out=np.zeros_like(total),
