@@ -5,6 +5,10 @@ Cases (``--cases``, comma-separated; default ``library,1M``):
 - ``library``: the baseline and the full package (``full_linkage``) at their library
   district (10 communities × 1,000 residents), 120 months, against a trivial one-line Mesa
   agent model of the same size run in the same benchmark (``--scenario`` runs one);
+- ``sizes``: the full package and the trivial agent at 1,000, 10,000 and 30,000 residents
+  (the library's 10 communities of 100, 1,000 and 3,000 residents), 120 months: how the
+  ratio moves with the district, because part of a month's cost is fixed (a few hundred
+  NumPy and Python calls whatever the residents) and part grows with residents;
 - ``100k``: the full package at 100,000 residents (10 × 10 communities of 1,000), 120
   months, against the trivial agent of that size (issue 2's target: ≤ 15 s, ≤ 1 GB);
 - ``1M``: the full package in a district of 1,000,000 residents (5 streets × 20 communities
@@ -46,7 +50,9 @@ COMMUNITY = 10_000
 #: Trivial-agent sizes measured directly; larger cases use the rate at the largest.
 TRIVIAL_SIZES = (10_000, 100_000)
 GROWTH = (1_000_000, 2_000_000, 4_000_000, 10_000_000)
-CASES = ("library", "100k", "1M", "growth", "city")
+CASES = ("library", "sizes", "100k", "1M", "growth", "city")
+#: Residents per community of the ``sizes`` case (10 communities each).
+SIZES = (100, 1_000, 3_000)
 HUNDRED_K = {"district.streets": 10, "district.communities_per_street": 10,
              "district.residents_per_community": 1000}
 
@@ -234,6 +240,11 @@ def main() -> None:
     if "library" in cases:
         scenarios = [args.scenario] if args.scenario else ["baseline", "full_linkage"]
         against_trivial("library district", LIBRARY, scenarios, args.months, args.repeat)
+    if "sizes" in cases:
+        for per_community in SIZES:
+            against_trivial(f"{10 * per_community:,} residents",
+                            {**LIBRARY, "district.residents_per_community": per_community},
+                            ["full_linkage"], args.months, args.repeat)
     if "100k" in cases:
         against_trivial("100,000 residents", HUNDRED_K, ["full_linkage"], args.months, 1)
     if {"1M", "growth", "city"} & set(cases):
