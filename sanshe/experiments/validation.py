@@ -405,15 +405,14 @@ KNOWN_FAILURES: dict[str, str] = {
           "before, library district, 8 seeds) that remainder sits at the rule's edge.",
     "9a": "+0.028 [-0.00477, +0.0607], MME 0.1054, n 8, Holm p 1 (market district): the outcome "
           "divides all government and group spending by all needs met, and purchase meets few "
-          "of them. Over 72 months at seeds 1-3, purchase pays 7.2 M yuan into contracts (a third "
-          "of that spending; at seed 1, 3.7-3.8 M of contract money came back unspent in each arm) "
-          "and its contracts meet "
-          "2,110-2,480 needs demand-driven against 1,350-1,420 government-led: ln purchase cost "
-          "per need met -0.51. But 68,000-80,000 needs are met in all, most by community SOs' own "
-          "activity (their members' hours), which purchase does not pay for, so the gap moves "
-          "the ratio by about 1.5% and the spread between seeds covers it. At a purchase-heavy "
-          "district (300 yuan per resident) the direction holds at every end of every constant "
-          "of the rule (tests/test_linkage_range.py).",
+          "of them. Over 72 months at seeds 1-3, SOs draw 4.5-5.0 M yuan from purchase contracts "
+          "(a fifth of that spending), and those contracts meet 2,110-2,480 needs demand-driven "
+          "against 1,350-1,420 government-led: ln purchase money drawn per need met -0.47. But "
+          "68,000-80,000 needs are met in all, most by community SOs' own activity (their "
+          "members' hours), which purchase does not pay for, so the gap moves the ratio by about "
+          "1.5% and the spread between seeds covers it. At a purchase-heavy district (300 yuan "
+          "per resident) the direction holds at every end of every constant of the rule "
+          "(tests/test_linkage_range.py).",
     "9b": "+0.00126 [-0.00527, +0.00779], MME 0.05, n 5, Holm p 1 (market district): purchased "
           "services are a small part of needs met at the sources' money.",
 }
