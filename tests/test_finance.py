@@ -72,6 +72,42 @@ def test_group_org_draws_are_group_spending_not_government_spending():
     assert model.group_month > 0 and model.gov_month == 0.0
 
 
+def test_purchase_spending_counts_the_draws_on_purchase_contracts_only():
+    model, so, salary = _agency()
+    model.purchase_drawn = 0.0
+    purchase = _contract(so, effort=0.3, units=2.0)
+    _contract(so, buyer="venture", effort=0.3, units=2.0)
+    _contract(so, buyer="group_org", effort=0.3, units=2.0)
+    finance.draw_on_contracts(model, [so], salary)
+    drawn = VALUE / 12 - purchase.balance
+    assert drawn > 0
+    assert model.purchase_drawn == pytest.approx(drawn)
+    assert model.gov_month > model.purchase_drawn  # venture money is government money too
+    delivery = SimpleNamespace(served=np.zeros(0, int))
+    assert measures._money(model, delivery)["purchase_spending"] == pytest.approx(drawn)
+
+
+def test_needs_met_by_purchased_services_are_those_on_purchase_contracts_record():
+    model, so, _ = _agency()
+    model.purchase_served = 0.0
+    purchase, venture = _contract(so), _contract(so, buyer="venture")
+    c, d = purchase.community, purchase.domain
+    pop = model.pop
+    pop.need_domain[:] = -1
+    pop.need_domain[pop.block(c)] = d
+    pop.need_expressed[pop.block(c)] = True
+    offers = services.Offers()
+    for contract in (purchase, venture):
+        offers.add((so, contract, True, contract), c, d, 10.0, 0.5, True)
+    model.volunteering = [Placement(so, c, d, 1.0, volunteers=20.0, contract=purchase)]
+    services.offer_volunteer_hours(model, offers, np.zeros((pop.communities, D)))
+    delivery = services.deliver(pop, offers, np.random.default_rng(0))
+    services._credit(model, offers, delivery)
+    assert purchase.served > 0 and venture.served > 0
+    # the contract's record only: its volunteers' hours are charged to it, not counted
+    assert model.purchase_served == pytest.approx(purchase.served)
+
+
 def test_the_so_never_draws_more_than_the_balance():
     model, so, salary = _agency()
     contract = _contract(so, value=1_200.0, effort=1.0, units=10.0)  # 100 a month in

@@ -116,6 +116,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("community_so_count", "社区社会组织数", "Community SOs", "count", "stock", True),
     Outcome("community_so_services", "社区社会组织服务量", "Needs met by community SOs",
             "per month", "rate", True),
+    Outcome("purchase_services", "购买服务满足需求量", "Needs met by purchased services",
+            "per month", "rate", True),
     Outcome("professional_so_count", "专业社会组织数", "Professional SOs", "count", "stock", True),
     Outcome("so_births", "新成立社会组织", "SO births", "per year", "flow"),
     Outcome("so_closures", "注销社会组织", "SO closures", "per year", "flow", False),
@@ -152,6 +154,9 @@ OUTCOMES: tuple[Outcome, ...] = (
             True),
     Outcome("cost_per_need_met", "每满足一项需求成本", "Cost per need met", "yuan", "rate", False,
             "yuan per need met", "元/项需求"),
+    # what SOs drew from purchase contracts (购买服务), part of government spending: with
+    # purchase_services, the purchase's own cost of a need met
+    Outcome("purchase_spending", "购买服务支出", "Purchase-of-service spending", "yuan", "flow"),
 )
 
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)

@@ -109,6 +109,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
         "so_count": float(len(sos)),
         "community_so_count": float(community),
         "community_so_services": float(model.community_so_served),
+        "purchase_services": float(model.purchase_served),
         "professional_so_count": float(len(sos) - community),
         "so_births": float(model.births_month),
         "so_closures": float(model.closures_month),
@@ -151,4 +152,5 @@ def _money(model: CommunityGovernanceModel, delivery: services.Delivery) -> dict
         "non_gov_funds": float(model.nongov_month),
         "leverage_ratio": _ratio(model.nongov_month, model.gov_month),
         "cost_per_need_met": _ratio(spent, delivery.served.size),
+        "purchase_spending": float(model.purchase_drawn),
     }

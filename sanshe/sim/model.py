@@ -213,6 +213,8 @@ class CommunityGovernanceModel(mesa.Model):
         self.nongov_month = 0.0
         self.returned_month = 0.0  # contract balances returned to their buyers (结余资金)
         self.community_so_served = 0.0  # needs met by community SOs (their activity)
+        self.purchase_drawn = 0.0  # yuan SOs drew from purchase contracts (购买服务)
+        self.purchase_served = 0.0  # needs met on purchase contracts' record
 
     # ------------------------------------------------------------------ the month
     @cyclic_gc_paused

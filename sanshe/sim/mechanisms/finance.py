@@ -194,6 +194,7 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
     own = np.divide(drawn * charge.own_costs, total, out=np.zeros_like(total),
                     where=drawn > 0)  # the rest buys the activities' materials
     gov, group, returned = model.gov_month, model.group_month, model.returned_month
+    purchase = model.purchase_drawn
     for (i, so, contract), left, paid, kept in zip(
             held, (balance - drawn).tolist(), drawn.tolist(), own.tolist(), strict=True):
         contract.balance = left
@@ -204,6 +205,8 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
             group += paid
         else:
             gov += paid
+        if contract.buyer == "purchase":
+            purchase += paid
         if contract.buyer == "community_fund":  # the committee sees its projects done
             model.committees[contract.community].fund_drawn += paid
         contract.units_charged = 0.0  # charged once
@@ -211,6 +214,7 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
         if contract.months_left <= 0:  # the balance goes back to the buyer
             returned += contract.close_account()
     model.gov_month, model.group_month, model.returned_month = gov, group, returned
+    model.purchase_drawn = purchase
     return np.array(covered)
 
 

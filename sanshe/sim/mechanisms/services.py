@@ -242,7 +242,7 @@ def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery)
     contract's record. An SO's rows (``by_so``) have as provider (SO, contract or None, on
     spec, contract charged or None); the others are passed over in C."""
     by_so: dict[int, float] = {}
-    community_served = 0.0
+    community_served = purchase_served = 0.0
     rows = zip(offers.provider, delivery.offer_served.tolist(), offers.quality, strict=True)
     for (so, contract, on_spec, charged), served, quality in compress(rows, offers.by_so):
         if charged is not None:  # the contract whose account pays the units' materials
@@ -258,5 +258,8 @@ def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery)
             if on_spec:
                 contract.served_spec += served
             contract.quality_sum += served * quality
+            if contract.buyer == "purchase":
+                purchase_served += served
     model.served_by_so = by_so
     model.community_so_served += community_served
+    model.purchase_served += purchase_served
