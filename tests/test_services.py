@@ -95,7 +95,8 @@ def test_volunteers_of_an_so_serve_at_the_quality_its_own_offers_were_made_at():
 def test_credit_adds_each_sos_rows_in_the_order_offered():
     """An SO's year is credited row after row in the order of the offers (floating-point
     sums depend on it), its contract's record with the contract's rows, and volunteers'
-    rows charge their placement's contract without entering its record."""
+    rows charge their placement's contract without entering its record (nor the needs met
+    by purchased services)."""
     from types import SimpleNamespace
 
     def so(uid, community):
@@ -104,7 +105,7 @@ def test_credit_adds_each_sos_rows_in_the_order_offered():
 
     def contract():
         return SimpleNamespace(units_charged=0.0, served=0.0, served_spec=0.0,
-                               quality_sum=0.0)
+                               quality_sum=0.0, buyer="purchase")
 
     a, b, k, placed = so(1, True), so(2, False), contract(), contract()
     offers = services.Offers()
@@ -113,13 +114,14 @@ def test_credit_adds_each_sos_rows_in_the_order_offered():
     for provider, _ in rows:
         offers.add(provider, 0, 0, 10.0, 0.5, isinstance(provider, tuple))
     delivery = SimpleNamespace(offer_served=np.array([used for _, used in rows]))
-    model = SimpleNamespace(community_so_served=0.0, served_by_so=None)
+    model = SimpleNamespace(community_so_served=0.0, served_by_so=None, purchase_served=0.0)
     services._credit(model, offers, delivery)
     assert a.year_served == ((1e16 + 1.0) + 1.0) + 1.0 != 1e16 + 3.0
     assert b.year_served == (1e16 + 3.0) + 2.5 and b.year_quality == 1.5 + 1.25
     assert model.served_by_so == {1: 3.0, 2: 5.5} and model.community_so_served == 3.0
     assert (k.served, k.served_spec, k.units_charged, k.quality_sum) == (5.5, 3.0, 5.5, 2.75)
     assert (placed.units_charged, placed.served) == (1.0, 0.0)
+    assert model.purchase_served == 5.5  # k's record; the placement's volunteers are not in it
 
 
 def test_a_stations_mean_skill_is_numpys_mean_to_the_last_bit():
