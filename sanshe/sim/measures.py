@@ -96,7 +96,9 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
     revenue = government = winners_revenue = winners_government = 0.0
     for so in sos:  # one pass; sums in the order of model.sos as before
         year = so.ledger.year
-        total, own = year_revenue(year)
+        total, government_part = year_revenue(year)
+        # its share times its revenue, as the measure has always summed it (the same bits)
+        own = government_part / total * total if total > 0 else 0.0
         revenue += total
         government += own
         if year["purchase"] > 0:  # held a purchase contract

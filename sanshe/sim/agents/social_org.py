@@ -109,12 +109,8 @@ class Contract:
 
 def year_revenue(year: dict[str, float]) -> tuple[float, float]:
     """A year's revenue (``year``: a :class:`Ledger`'s entries) and the part of it from
-    government, as :meth:`Ledger.government_share` times the revenue (the measures sum
-    these over every SO every month, so the government sources are spelt out)."""
-    total = sum(year.values())
-    if total <= 0:
-        return total, 0.0
-    return total, (year["purchase"] + year["venture"] + year["community_fund"]) / total * total
+    government (``GOVERNMENT_SOURCES``)."""
+    return sum(year.values()), sum(map(year.__getitem__, GOVERNMENT_SOURCES))
 
 
 @dataclass(slots=True)
@@ -132,21 +128,15 @@ class Ledger:
         """The month's fees, dues and gifts, in that order, at once (every SO takes them
         every month; a zero changes no entry and is skipped)."""
         month, year = self.month, self.year
-        if fees:
-            month["fees"] += fees
-            year["fees"] += fees
-        if dues:
-            month["dues"] += dues
-            year["dues"] += dues
-        if donations:
-            month["donations"] += donations
-            year["donations"] += donations
+        for source, amount in (("fees", fees), ("dues", dues), ("donations", donations)):
+            if amount:
+                month[source] += amount
+                year[source] += amount
 
     def government_share(self) -> float:
         """Share of this year's revenue that came from government."""
-        year = self.year
-        total = sum(year.values())
-        return sum(map(year.__getitem__, GOVERNMENT_SOURCES)) / total if total > 0 else 0.0
+        total, government = year_revenue(self.year)
+        return government / total if total > 0 else 0.0
 
 
 class SocialOrganization(mesa.Agent):
