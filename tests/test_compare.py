@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,12 @@ from sanshe.experiments.comparison import (
     paired_test,
     summary_table,
     table_rows,
-    with_spending_per_resident,
+    with_derived,
 )
 from sanshe.inputs.errors import InputError
+from sanshe.inputs.outcomes import BY_NAME, REPORT_OUTCOMES
 from sanshe.inputs.scenario import Scenario
+from sanshe.reporting.conclusions import warnings_for
 from tests.helpers import sanshe
 
 SMALL = {"district.residents_per_community": 200}
@@ -105,12 +108,33 @@ def test_intervals_respect_bounds_with_two_replications() -> None:
     assert "[0.0%, 100.0%]" in text
 
 
+def test_purchase_cost_per_need_met_divides_the_years_draws_by_its_needs() -> None:
+    runs = _two_replications().assign(purchase_spending=[0.0, 600.0, 2400.0, 1200.0],
+                                      purchase_services=[0.0, 0.5, 2.0, 0.25])
+    derived = with_derived(runs, {})
+    # a year's draws over twelve months' mean needs met; no need met: undefined, not 0 or inf
+    assert derived.purchase_cost_per_need_met.tolist()[1:] == [100.0, 100.0, 400.0]
+    assert math.isnan(derived.purchase_cost_per_need_met.iloc[0])
+    table = summary_table(derived, ["a", "b"], ["purchase_cost_per_need_met"])
+    assert table.n.tolist() == [1, 2]  # the undefined run is left out, and counted so
+    shown = SimpleNamespace(runs=derived, scenarios=["a", "b"])
+    assert warnings_for(shown, table, levers=False)[-1].startswith(
+        "Purchase cost per need met is undefined in 1 of 4 runs")
+    assert "4 次运行中有 1 次无定义" in warnings_for(shown, table, "zh", levers=False)[-1]
+    assert "purchase_cost_per_need_met" in Comparison.report_outcomes(derived)
+    none = with_derived(runs.assign(purchase_services=0.0), {})
+    assert none.purchase_cost_per_need_met.isna().all()
+    assert Comparison.report_outcomes(none) == [
+        n for n in REPORT_OUTCOMES if n != "purchase_cost_per_need_met"]
+    assert with_derived(_two_replications(), {}).purchase_cost_per_need_met.isna().all()
+
+
 def test_rows_carry_their_units_and_spending_per_resident() -> None:
     parameters = {
         s: {"district": {"streets": 1, "communities_per_street": 2, "residents_per_community": 50}}
         for s in ("a", "b")
     }
-    runs = with_spending_per_resident(_two_replications(), parameters)
+    runs = with_derived(_two_replications(), parameters)
     assert runs.gov_spending_per_resident.tolist() == [10.0, 10.0, 90.0, 92.0]
     assert runs.total_spending_per_resident.tolist() == [10.0, 10.0, 91.5, 93.5]
     outcomes = ["need_coverage", "cost_per_need_met", "gov_spending_per_resident"]
@@ -208,7 +232,8 @@ def test_a_failing_run_is_stored_and_the_rest_go_on(
     assert "RuntimeError: model exploded in month 3" in error
     # the failure reaches the report's table as a smaller n, not a crash
     table = broken.table()
-    assert set(table[table.scenario == "full_linkage"].n) == {2}
+    measured = table[(table.scenario == "full_linkage") & (table.outcome.isin(BY_NAME))]
+    assert set(measured.n) == {2}  # (a ratio may also be undefined in a finished run)
 
     monkeypatch.setattr(comparison_module, "run_single", real)
     calls = []

@@ -15,7 +15,7 @@ from sanshe.experiments.comparison import (
     Comparison,
     compare,
     summary_table,
-    with_spending_per_resident,
+    with_derived,
 )
 from sanshe.experiments.store import ResultStore
 from sanshe.inputs import lever_checks
@@ -108,7 +108,7 @@ def test_report_writes_every_file(english: Path) -> None:
         assert "incubation_only/r5" in text and "ValueError: no residents" in text
         assert "Need coverage" in text
         assert "Government spending per resident in the final year: baseline " in text
-        assert "levels of well-funded" in text
+        assert "levels of scenarios far above that" in text and "purchase cost per need met" in text
         assert "(yuan per resident per year)" in text and "(yuan per need met)" in text
         assert "(annual) (per year)" not in text and "cut at the outcome" in text
     # warnings (none here: five replications), then what it means, before the details
@@ -215,7 +215,7 @@ def _fabricated(gov_b: list[float]) -> pd.DataFrame:
 def _meaning(gov_b: list[float], lang: str, sized: bool = True) -> list[str]:
     district = {"streets": 1, "communities_per_street": 1, "residents_per_community": 100}
     parameters = {s: {"district": district} for s in "ab"} if sized else {}
-    runs = with_spending_per_resident(_fabricated(gov_b), parameters)
+    runs = with_derived(_fabricated(gov_b), parameters)
     outcomes = ["need_coverage", "participation_rate", "mean_satisfaction",
                 "gov_spending_per_resident"]
     [(heading, sentences)] = meaning(summary_table(runs, ["a", "b"], outcomes, lang), lang)

@@ -31,7 +31,9 @@ from sanshe.inputs import timeline
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import (
     BY_NAME,
+    FINAL_WINDOW,
     KEY_OUTCOMES,
+    RATIO_PARTS,
     REPORT_OUTCOMES,
     SPECIAL_GROUPS,
     SPENDING_PARTS,
@@ -138,10 +140,10 @@ def bands_of(series: pd.DataFrame, bounds: Bounds = UNBOUNDED) -> pd.DataFrame:
     return _bands(series, bounds)
 
 
-def with_spending_per_resident(
-    runs: pd.DataFrame, parameters: dict[str, dict[str, Any]]
-) -> pd.DataFrame:
-    """``runs`` with the derived money-per-resident columns (NaN where the size is unknown)."""
+def with_derived(runs: pd.DataFrame, parameters: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``runs`` with the derived columns: money per resident (NaN where the district's size
+    is unknown) and the ratios of :data:`RATIO_PARTS` (NaN where the divisor's year is
+    zero, or a run lacks either final)."""
     residents = runs.scenario.map(
         lambda s: residents_of(parameters.get(s, {}).get("district", {})) or math.nan
     )
@@ -150,6 +152,12 @@ def with_spending_per_resident(
         present = [p for p in parts if p in runs]
         total = runs[present].sum(axis=1, min_count=len(parts)) if present else math.nan
         out[name] = total / residents
+    for name, (flow, rate) in RATIO_PARTS.items():
+        if flow in runs and rate in runs:
+            year = runs[rate] * FINAL_WINDOW
+            out[name] = runs[flow] / year.where(year > 0)
+        else:
+            out[name] = math.nan
     return out
 
 
@@ -288,11 +296,19 @@ class Comparison:
     def table(self, lang: str = "en", outcomes: Sequence[str] | None = None) -> pd.DataFrame:
         """Key outcomes × scenarios: mean, 95% CI, paired difference from the first, p.
 
-        By default the report's rows: the key outcomes and spending per resident.
+        By default the report's rows: the key outcomes, spending per resident, and a ratio
+        (the purchase's cost per need met) where some run defines it.
         """
-        chosen = list(dict.fromkeys(outcomes or REPORT_OUTCOMES))
-        runs = with_spending_per_resident(self.runs, self.parameters)
+        runs = with_derived(self.runs, self.parameters)
+        chosen = list(dict.fromkeys(outcomes or self.report_outcomes(runs)))
         return summary_table(runs, self.scenarios, chosen, lang)
+
+    @staticmethod
+    def report_outcomes(runs: pd.DataFrame) -> list[str]:
+        """The report's rows for ``runs`` (:func:`with_derived`): a ratio that no run
+        defines (no need met through purchase anywhere) would be a row of blanks."""
+        return [name for name in REPORT_OUTCOMES
+                if name not in RATIO_PARTS or runs[name].notna().any()]
 
     def format_table(self, lang: str = "en") -> str:
         """The key table as the console prints it."""
@@ -337,7 +353,8 @@ class Comparison:
         words = plotting.WORDS[lang]
         groups = [f"coverage_{g}" for g in SPECIAL_GROUPS]
         affairs = [name for name, _ in plotting.AFFAIRS]
-        table = self.table(lang, [*REPORT_OUTCOMES, *groups, *affairs])
+        key = self.report_outcomes(with_derived(self.runs, self.parameters))
+        table = self.table(lang, [*key, *groups, *affairs])
         return {
             "trajectories": plotting.trajectories(
                 {o: self.bands(o) for o in KEY_OUTCOMES},
@@ -347,7 +364,7 @@ class Comparison:
                 title=words["trajectories"],
                 changes=self.change_months(),
             ),
-            "finals": plotting.finals(table, self.scenarios, REPORT_OUTCOMES, lang),
+            "finals": plotting.finals(table, self.scenarios, key, lang),
             "coverage_groups": plotting.groups(table, self.scenarios, lang),
             "so_dynamics": plotting.trajectories(
                 {o: self.bands(o) for o in plotting.SO_OUTCOMES},

@@ -177,14 +177,20 @@ KEY_OUTCOMES: tuple[str, ...] = (
     "cost_per_need_met",
 )
 
-#: Outcomes the reports derive from the finals and the district's size (not measured
-#: monthly, so not in OUTCOMES): money per resident makes districts of any size comparable.
+#: Outcomes the reports derive from the finals (not measured monthly, so not in OUTCOMES):
+#: money per resident makes districts of any size comparable; a ratio reads two finals.
 DERIVED: tuple[Outcome, ...] = (
     Outcome("gov_spending_per_resident", "人均政府支出", "Government spending per resident",
             "yuan", "flow", None, "yuan per resident per year", "元/人·年"),
     # government, group organizations and non-government funds together
     Outcome("total_spending_per_resident", "人均总支出", "Total spending per resident", "yuan",
             "flow", None, "yuan per resident per year", "元/人·年"),
+    # the purchase's own cost of a need met (pattern 9 where it acts): the district's
+    # cost_per_need_met divides all spending by all needs met, most of them by community
+    # SOs' own activity, which purchase does not pay for
+    Outcome("purchase_cost_per_need_met", "购买服务每满足一项需求成本",
+            "Purchase cost per need met", "yuan", "rate", False, "yuan per need met",
+            "元/项需求"),
 )
 
 #: The outcomes each derived outcome sums before dividing by the residents.
@@ -193,7 +199,15 @@ SPENDING_PARTS: dict[str, tuple[str, ...]] = {
     "total_spending_per_resident": ("gov_spending", "group_org_spending", "non_gov_funds"),
 }
 
-#: The rows of the report's key table: the key outcomes and what they cost per resident.
+#: Derived outcomes that divide a year's flow by a rate's year: (flow, rate). A flow's final
+#: sums the last FINAL_WINDOW months and a rate's is their monthly mean, so the rate is
+#: multiplied by FINAL_WINDOW; undefined (NaN) in a run where the rate's year is zero.
+RATIO_PARTS: dict[str, tuple[str, str]] = {
+    "purchase_cost_per_need_met": ("purchase_spending", "purchase_services"),
+}
+
+#: The rows of the report's key table: the key outcomes and what they cost; a ratio's row
+#: only where some run defines it (Comparison.table).
 REPORT_OUTCOMES: tuple[str, ...] = (*KEY_OUTCOMES, *(o.name for o in DERIVED))
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sanshe.inputs.outcomes import SPENDING_PARTS, describe
+from sanshe.inputs.outcomes import RATIO_PARTS, SPENDING_PARTS, describe
 from sanshe.reporting.stats import MIN_REPLICATIONS, t_multiplier, too_few
 from sanshe.reporting.tables import format_value
 
@@ -71,6 +71,10 @@ WORDS = {
             "above 100%, a count below zero) and were cut at that limit: these runs are too "
             "few or too scattered to pin them down."
         ),
+        "undefined": (
+            "{label} is undefined in {missing} of {runs} runs (no need met through purchase "
+            "in their final year): its mean and interval are over the other runs only."
+        ),
     },
     "zh": {
         "heading": "{scenario} 与 {ref} 相比",
@@ -113,6 +117,10 @@ WORDS = {
         "cut": (
             "{labels} 的95%置信区间超出了可能的取值范围(比例低于0%或高于100%,数量低于0),"
             "已截断在该界限:这些运行太少或太分散,无法确定其取值。"
+        ),
+        "undefined": (
+            "{label}在 {runs} 次运行中有 {missing} 次无定义(期末一年没有通过购买服务满足任何"
+            "需求):其均值和置信区间只来自其余的运行。"
         ),
     },
 }
@@ -281,6 +289,17 @@ def warnings_for(
     if not cut.empty:
         labels = list(dict.fromkeys(describe(n).label(lang) for n in cut.outcome))
         found.append(words["cut"].format(labels=("、" if lang == "zh" else ", ").join(labels)))
+    return found + _undefined_ratios(table, len(comparison.runs), lang)
+
+
+def _undefined_ratios(table: pd.DataFrame, runs: int, lang: str) -> list[str]:
+    """A ratio's row whose runs did not all define it (RATIO_PARTS: a divisor of zero)."""
+    found = []
+    for name, rows in table[table.outcome.isin(RATIO_PARTS)].groupby("outcome", sort=False):
+        missing = runs - int(rows.n.sum())
+        if missing > 0:
+            found.append(WORDS[lang]["undefined"].format(label=describe(str(name)).label(lang),
+                                                         missing=missing, runs=runs))
     return found
 
 

@@ -75,11 +75,14 @@ TEXT = {
             "replications, intervals are wide: rerun with more (--replications) before "
             "quoting a small effect. These are model results under stated assumptions "
             "(docs/ODD.md), not forecasts. Levels (how many take part, how many needs are "
-            "met) follow money per resident, shown in the key table: the calibrated "
-            "Yuhuatai district spends about 49 yuan per resident a year under its full "
-            "package, the library's full_linkage about 800 on small communities, so read the "
-            "levels of well-funded library scenarios as illustrative and their differences as "
-            "the result."
+            "met) follow money per resident, shown in the key table: the sources' districts "
+            "put about 40-50 yuan per resident a year through their funds (Yuhuatai: 20 M "
+            "yuan for 486,000 residents), so read the levels of scenarios far above that as "
+            "illustrative and their differences as the result. Cost per need met divides all "
+            "government and group spending by all needs met, most of them by community SOs' "
+            "own activity; the purchase cost per need met (the last row, where purchase met "
+            "any need) divides what SOs drew from purchase contracts by the needs those "
+            "contracts met."
         ),
         "captions": {
             "trajectories": "Key outcomes month by month: mean over replications, band = 95% CI.",
@@ -132,9 +135,11 @@ TEXT = {
             "相同的随机抽样,配对差值的区间比各情景自身的区间更窄。重复次数少时区间较宽:"
             "引用较小的效应前请增加重复次数(--replications)。这些是在既定假设下的模型结果"
             "(见 docs/ODD.md),不是预测。"
-            "参与率、需求满足率等水平值取决于主要结果表中的人均资金:已校准的雨花台区在全套政策下"
-            "约每人每年49元,默认情景库中的 full_linkage 在小社区上约800元,因此资金充裕的情景"
-            "其水平值仅作示意,情景之间的差异才是结论。"
+            "参与率、需求满足率等水平值取决于主要结果表中的人均资金:资料中的辖区通过各项资金"
+            "约每人每年40–50元(雨花台区:2000万元,48.6万居民),远高于此的情景其水平值仅作示意,"
+            "情景之间的差异才是结论。每满足一项需求成本以全部政府和群团支出除以全部满足的需求,"
+            "其中大多由社区社会组织自身活动满足;购买服务每满足一项需求成本(表格最后一行,"
+            "仅在购买服务满足过需求时显示)以社会组织从购买合同中支取的资金除以这些合同满足的需求。"
         ),
         "captions": {
             "trajectories": "主要指标的逐月变化:各次重复的均值,阴影为95%置信区间。",
