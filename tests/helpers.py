@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +57,15 @@ def sanshe(*args: str, cwd: Path | str | None = None,
     """Run the command line in a fresh process, as a user would."""
     return subprocess.run([sys.executable, "-m", "sanshe", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout)
+
+
+@contextmanager
+def sqlite_file(path: Path | str) -> Iterator[sqlite3.Connection]:
+    """A raw connection to a SQLite file, committed and closed on leaving: ``with
+    sqlite3.connect(...)`` commits but leaves the connection open (Python 3.13 warns)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()

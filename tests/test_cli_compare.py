@@ -19,6 +19,7 @@ import sanshe.experiments.comparison as comparison_module
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.reporting.report import FIGURES
 from sanshe.ui.cli import main
+from tests.helpers import sqlite_file
 
 SMALL = ["--set", "district.residents_per_community=200"]
 
@@ -256,7 +257,7 @@ def test_resume_after_an_interruption(
         assert at_signal <= stored < 48
         assert workers or stored <= at_signal + 1  # in this process a batch is one run
         assert proc.returncode == 130 and "finished runs are kept" in err, err
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # every stored run is whole: all its finals and months, never part of them
         counts = conn.execute(
@@ -270,7 +271,7 @@ def test_resume_after_an_interruption(
     )
     assert again.returncode == 0, again.stderr
     assert "resuming" in again.stderr and f"{stored} of 48 runs already stored" in again.stderr
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         keys = [k for (k,) in conn.execute("SELECT key FROM runs WHERE status = 'finished'")]
         rows = conn.execute("SELECT COUNT(*) FROM monthly").fetchone()[0]
     expected = {f"{s}/r{r}" for s in ("baseline", "full_linkage") for r in range(24)}
@@ -308,7 +309,7 @@ def test_two_compare_processes_on_one_sqlite_file(tmp_path: Path) -> None:
     for proc in procs:
         _out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         per_experiment = dict(
             conn.execute(

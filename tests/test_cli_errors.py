@@ -8,7 +8,6 @@ every rejection is known to come before the first run.
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from sanshe.experiments.store import ResultStore
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.ui.cli import main
-from tests.helpers import sanshe
+from tests.helpers import sanshe, sqlite_file
 
 PASSWORD = "s3cret-Pw"
 VARY = ["--vary", "policy.purchase.annual_budget=1e5:2e5", "--samples", "2"]
@@ -220,13 +219,13 @@ def test_reading_commands_leave_an_existing_store_as_it_was(
 ) -> None:
     assert _call(["results", "--db", "store.sqlite"]) == 0
     assert "No experiments" in capsys.readouterr().out
-    with sqlite3.connect(workdir / "store.sqlite") as conn:
+    with sqlite_file(workdir / "store.sqlite") as conn:
         assert conn.execute("select count(*) from experiments").fetchone() == (0,)
-    with sqlite3.connect(workdir / "notes.sqlite") as conn:  # someone else's database
+    with sqlite_file(workdir / "notes.sqlite") as conn:  # someone else's database
         conn.execute("create table notes (text)")
     assert _call(["export", "x", "--db", "notes.sqlite"]) == 2
     assert "not a sanshe results database" in capsys.readouterr().err
-    with sqlite3.connect(workdir / "notes.sqlite") as conn:
+    with sqlite_file(workdir / "notes.sqlite") as conn:
         tables = conn.execute("select name from sqlite_master where type = 'table'").fetchall()
     assert tables == [("notes",)]  # no results tables added to it
 

@@ -10,7 +10,6 @@ what the arrays give.
 from __future__ import annotations
 
 import math
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ pytest.importorskip("SALib", reason="SALib is not installed (pip install 'sanshe
 
 from sanshe import sensitivity  # noqa: E402 - after the skip
 from sanshe.experiments.sweep import SweepResult, sweep  # noqa: E402
+from tests.helpers import sqlite_file
 
 S1_EXACT = np.array([0.3139, 0.4424, 0.0, 0.0])
 ST_EXACT = np.array([0.5576, 0.4424, 0.2437, 0.0])
@@ -171,7 +171,7 @@ def test_analysis_needs_a_matching_complete_design(tmp_path: Path) -> None:
         sob.sensitivity("need_coverage", "morris")
     with pytest.raises(InputError, match="undefined"):
         sob.sensitivity("participation_rate")  # never produced: undefined everywhere
-    with sqlite3.connect(tmp_path / "x.sqlite") as conn:  # lose one finished run
+    with sqlite_file(tmp_path / "x.sqlite") as conn:  # lose one finished run
         run_id = conn.execute(
             "SELECT runs.id FROM runs JOIN experiments ON "
             "experiments.id = runs.experiment_id WHERE name = 'sob' "

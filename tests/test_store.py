@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import gc
 import math
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,6 +16,7 @@ import pytest
 from sanshe.experiments.store import ResultStore, database_url, mask, normalise_url
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import OUTCOME_NAMES
+from tests.helpers import sqlite_file
 
 SPEC = {"scenarios": ["baseline", "full_linkage"], "replications": 2, "months": 12}
 
@@ -268,10 +269,20 @@ def test_mask_hides_passwords_even_in_unparsable_urls() -> None:
     assert mask("results/sanshe.sqlite") == "results/sanshe.sqlite"
 
 
+def test_a_dropped_store_closes_its_connections(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "dropped.sqlite")
+    assert store.experiments().empty
+    pool = store.engine.pool
+    assert pool.checkedin() == 1  # kept for the next read while the store lives
+    del store
+    gc.collect()
+    assert pool.checkedin() == 0  # closed with the store, not left to the connection's own GC
+
+
 def test_sqlite_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "wal.sqlite"
     ResultStore(path).close()
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -315,7 +326,7 @@ def test_concurrent_sqlite_writers(tmp_path: Path) -> None:
         expected = {f"{w}/r{r}" for w in ("a", "b", "common") for r in range(count)}
         assert sorted(runs.key) == sorted(expected)  # every key, each exactly once
         assert len(store.series("shared", outcomes=["need_coverage"])) == len(expected) * 24
-    with sqlite3.connect(tmp_path / "shared.sqlite") as conn:
+    with sqlite_file(tmp_path / "shared.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         per_run = conn.execute("SELECT COUNT(*) FROM monthly GROUP BY run_id").fetchall()
         assert {n for (n,) in per_run} == {24 * len(OUTCOME_NAMES)}

@@ -23,6 +23,7 @@ import random
 import re
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -444,6 +445,10 @@ class ResultStore:
                 f"--db {self.url}: cannot create its folder ({exc.strerror})."
             ) from exc
         self.engine = _make_engine(parsed)
+        # A store dropped without close() (a comparison kept in a notebook, a script's
+        # store) closes its pooled connections when it is collected, not when the
+        # connections themselves are (Python 3.13 warns of an unclosed SQLite connection).
+        weakref.finalize(self, self.engine.dispose)
         try:
             if must_exist:  # reading: never add tables to someone else's database
                 self._check_tables()
