@@ -31,13 +31,13 @@ from sanshe.inputs import timeline
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import (
     BY_NAME,
-    FINAL_WINDOW,
     KEY_OUTCOMES,
     RATIO_PARTS,
     REPORT_OUTCOMES,
     SPECIAL_GROUPS,
     SPENDING_PARTS,
     describe,
+    ratio_of,
 )
 from sanshe.inputs.parameters import PARAMETERS
 from sanshe.inputs.scenario import Scenario
@@ -152,12 +152,9 @@ def with_derived(runs: pd.DataFrame, parameters: dict[str, dict[str, Any]]) -> p
         present = [p for p in parts if p in runs]
         total = runs[present].sum(axis=1, min_count=len(parts)) if present else math.nan
         out[name] = total / residents
-    for name, (flow, rate) in RATIO_PARTS.items():
-        if flow in runs and rate in runs:
-            year = runs[rate] * FINAL_WINDOW
-            out[name] = runs[flow] / year.where(year > 0)
-        else:
-            out[name] = math.nan
+    for name, parts in RATIO_PARTS.items():
+        defined = all(part in runs for part in parts)
+        out[name] = ratio_of(name, runs) if defined else math.nan
     return out
 
 

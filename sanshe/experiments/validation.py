@@ -39,7 +39,7 @@ from sanshe.experiments import runner
 from sanshe.experiments.executors import Pool
 from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
 from sanshe.inputs.errors import InputError
-from sanshe.inputs.outcomes import SPECIAL_GROUPS
+from sanshe.inputs.outcomes import SPECIAL_GROUPS, with_ratios
 from sanshe.reporting import pages, tables
 from sanshe.reporting.stats import mean_ci
 
@@ -297,8 +297,8 @@ _PACKAGE_PARTICIPATION = (_PRIORITY_PARTICIPATION
 #: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
 #: the protocol's replications and seed, as the default test run decides them; the checks
 #: on the market district and those beyond the default run's cap with their full
-#: replications, Holm over the family of 52: docs/validation.md, 2026-12-06; the arms'
-#: figures inside a diagnosis are from the run where it was written).
+#: replications, Holm over the family of 52: docs/validation.md, 2026-12-06, before 9c made
+#: it 53; the arms' figures inside a diagnosis are from the run where it was written).
 #: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
 #: noticed.
 KNOWN_FAILURES: dict[str, str] = {
@@ -602,13 +602,14 @@ def measure(check: Check, results: dict[str, list[RunResult]],
     """The check's statistic in each of its replications, with mean, 95% CI and raw p."""
     reps = min([check_replications(check, replications, cap)]
                + [len(results[a.key]) for a in check.arms.values()])
-    values = [float(STATISTICS[check.statistic](
-        {role: results[a.key][r].final for role, a in check.arms.items()}, check))
-        for r in range(reps)]
+    finals = {role: [with_ratios(res.final) for res in results[a.key][:reps]]
+              for role, a in check.arms.items()}  # the derived ratios too (RATIO_PARTS)
+    values = [float(STATISTICS[check.statistic]({role: f[r] for role, f in finals.items()},
+                                                check))
+              for r in range(reps)]
     mean, low, high = t_interval(values)
-    arm_means = {role: {k: _mean_of_defined([res.final[k] for res in results[a.key][:reps]])
-                        for k in results[a.key][0].final}
-                 for role, a in check.arms.items()}
+    arm_means = {role: {k: _mean_of_defined([final[k] for final in f]) for k in f[0]}
+                 for role, f in finals.items()}
     p = one_sided_p(values, check.direction) if check.kind == "emergent" else math.nan
     return CheckResult(check, values, mean, low, high, p_value=p, arm_means=arm_means)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,6 +232,21 @@ SPECIAL_GROUPS: tuple[str, ...] = ("elderly", "disabled", "low_income", "migrant
 
 #: How many trailing months a final value of a rate or flow summarises.
 FINAL_WINDOW = 12
+
+
+def ratio_of(name: str, finals: Mapping[str, object]) -> np.ndarray:
+    """Derived ratio ``name`` (RATIO_PARTS) of one run's finals, or of columns of many:
+    the flow's year over the rate's year; NaN where the rate's year is zero."""
+    flow, rate = RATIO_PARTS[name]
+    year = np.asarray(finals[rate], float) * FINAL_WINDOW
+    return np.divide(np.asarray(finals[flow], float), year, out=np.full(year.shape, np.nan),
+                     where=year > 0)
+
+
+def with_ratios(finals: dict[str, float]) -> dict[str, float]:
+    """One run's ``finals`` and the ratios that its finals define (NaN where undefined)."""
+    return finals | {name: float(ratio_of(name, finals)) for name, parts in RATIO_PARTS.items()
+                     if all(part in finals for part in parts)}
 
 
 def final_value(name: str, series: Sequence[float]) -> float:

@@ -167,3 +167,24 @@ def test_arm_means_skip_undefined_runs_quietly():
         warnings.simplefilter("error")  # np.nanmean warned "Mean of empty slice" here
         assert math.isnan(validation._mean_of_defined([math.nan, math.nan]))
         assert validation._mean_of_defined([1.0, math.nan, 3.0]) == 2.0
+
+
+def test_a_check_reads_a_derived_ratio_from_each_runs_finals():
+    import dataclasses
+
+    from sanshe.experiments.experiment import RunResult
+
+    [nine_a] = [c for c in validation.CHECKS if c.check_id == "9a"]
+    check = dataclasses.replace(nine_a, outcome="purchase_cost_per_need_met")
+
+    def run(spent: float, needs_a_month: float) -> RunResult:
+        final = {"purchase_spending": spent, "purchase_services": needs_a_month}
+        return RunResult("x", 0, 1, 72, {}, final, {})
+
+    t, c = check.arms["t"].key, check.arms["c"].key
+    # 1,200 yuan over 12 needs (100 each) against 2,400 over 12 (200 each); then no need met
+    results = {t: [run(1200.0, 1.0), run(1200.0, 1.0)], c: [run(2400.0, 1.0), run(500.0, 0.0)]}
+    measured = validation.measure(check, results, replications=2)
+    assert measured.values[0] == pytest.approx(math.log(0.5))
+    assert math.isnan(measured.values[1])  # undefined, not a zero or an infinite cost
+    assert measured.arm_means["c"]["purchase_cost_per_need_met"] == pytest.approx(200.0)
