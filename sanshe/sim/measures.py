@@ -26,6 +26,13 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else float("nan")
 
 
+def _mean(values: np.ndarray) -> float:
+    """``values.mean()`` of a float array: the same pairwise sum divided by the same count
+    in its own precision, without NumPy's Python wrapper, which takes longer than the sum
+    of a few hundred values (four means: about 10 µs of a month)."""
+    return float(np.add.reduce(values) / values.size)
+
+
 def _share(flags: np.ndarray) -> float:
     """Share of residents for whom ``flags`` holds (a count, not a float mean: the same
     number, without converting every flag to a float)."""
@@ -61,8 +68,8 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
         "deliberation_rate": _share(pop.deliberating),
         # diagnostic: where coordinators' time held volunteers who turned out at home
         "capacity_bound_share": _share(model.capacity_bound),
-        "mean_satisfaction": float(pop.satisfaction.mean()),
-        "trust_in_sos": float(pop.trust.mean()),
+        "mean_satisfaction": _mean(pop.satisfaction),
+        "trust_in_sos": _mean(pop.trust),
     }
 
 
@@ -76,7 +83,7 @@ def _needs(model: CommunityGovernanceModel, delivery: services.Delivery,
         "need_coverage": _ratio(met.size, met.size + gone.size),
         "hidden_need_share": _ratio(np.count_nonzero(open_ & ~pop.need_expressed),
                                     np.count_nonzero(open_)),
-        "mean_service_quality": float(delivery.quality.mean()) if met.size else float("nan"),
+        "mean_service_quality": _mean(delivery.quality) if met.size else float("nan"),
     }
     coverages = []
     for group in SPECIAL_GROUPS:
@@ -115,7 +122,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
         "professional_so_count": float(len(sos) - community),
         "so_births": float(model.births_month),
         "so_closures": float(model.closures_month),
-        "mean_so_capacity": float(column(sos, "capacity").mean()) if sos else 0.0,
+        "mean_so_capacity": _mean(column(sos, "capacity")) if sos else 0.0,
         "high_rated_so_count": float(high),
         "rated_so_count": float(rated),
         "gov_revenue_share": _ratio(government, revenue),
