@@ -148,7 +148,7 @@ def test_robustness_draws_vary_every_assumption_and_report_shares(tmp_path):
     assert result.returncode == 0, result.stderr
     with open(tmp_path / "robustness_draws_summary.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["check"] for r in rows} == {"9a", "9b"}
+    assert {r["check"] for r in rows} == {"9a", "9b", "9c"}  # 9c reads a derived ratio
     assert all(0.0 <= float(r["sign_share"]) <= 1.0 and int(r["draws"]) == 3 for r in rows)
     assert "robustness over 3 joint draws" in result.stdout
     assert not (tmp_path / "report.html").exists()  # --draws-only: no checks, no report

@@ -38,6 +38,7 @@ from sanshe.experiments.validation import (
     Check,
     needed_arms,
 )
+from sanshe.inputs.outcomes import with_ratios
 from sanshe.inputs.parameters import TABLE, Parameter
 
 #: Salt mixed into the design seed, so the draws never share a stream with the model seeds.
@@ -144,7 +145,8 @@ def run(draws: int = 64, replications: int = 2, checks: Sequence[Check] | None =
     for job, outcome in runner.run_jobs(jobs, run_single, executor=runner.python_default(
             executor, workers), workers=workers, scheduler=scheduler, progress=progress,
             label="robustness"):
-        finals[job.key] = {} if isinstance(outcome, runner.RunError) else outcome.final
+        finals[job.key] = ({} if isinstance(outcome, runner.RunError)
+                           else with_ratios(outcome.final))  # a check may read a ratio
     means = np.array([[_draw_mean(c, d, replications, finals) for c in checks]
                       for d in range(draws)])
     return Robustness(checks, drawn, means, replications, time.perf_counter() - started)
