@@ -23,6 +23,7 @@ from sanshe.experiments.comparison import (
     lever_differences,
     mean_ci,
     paired_test,
+    report_outcomes,
     summary_table,
     table_rows,
     with_derived,
@@ -121,10 +122,10 @@ def test_purchase_cost_per_need_met_divides_the_years_draws_by_its_needs() -> No
     assert warnings_for(shown, table, levers=False)[-1].startswith(
         "Purchase cost per need met is undefined in 1 of 4 runs")
     assert "4 次运行中有 1 次无定义" in warnings_for(shown, table, "zh", levers=False)[-1]
-    assert "purchase_cost_per_need_met" in Comparison.report_outcomes(derived)
+    assert "purchase_cost_per_need_met" in report_outcomes(derived)
     none = with_derived(runs.assign(purchase_services=0.0), {})
     assert none.purchase_cost_per_need_met.isna().all()
-    assert Comparison.report_outcomes(none) == [
+    assert report_outcomes(none) == [
         n for n in REPORT_OUTCOMES if n != "purchase_cost_per_need_met"]
     assert with_derived(_two_replications(), {}).purchase_cost_per_need_met.isna().all()
 

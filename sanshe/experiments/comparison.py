@@ -15,6 +15,7 @@ import math
 import re
 import sys
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,13 @@ def with_derived(runs: pd.DataFrame, parameters: dict[str, dict[str, Any]]) -> p
     return out
 
 
+def report_outcomes(runs: pd.DataFrame) -> list[str]:
+    """The report's rows for ``runs`` (:func:`with_derived`): a ratio that no run defines
+    (no need met through purchase anywhere) would be a row of blanks."""
+    return [name for name in REPORT_OUTCOMES
+            if name not in RATIO_PARTS or runs[name].notna().any()]
+
+
 def residents_of(district: dict[str, Any]) -> int:
     """Residents of a scenario's district (0 when its size is not recorded)."""
     return (
@@ -296,16 +304,14 @@ class Comparison:
         By default the report's rows: the key outcomes, spending per resident, and a ratio
         (the purchase's cost per need met) where some run defines it.
         """
-        runs = with_derived(self.runs, self.parameters)
-        chosen = list(dict.fromkeys(outcomes or self.report_outcomes(runs)))
-        return summary_table(runs, self.scenarios, chosen, lang)
+        chosen = list(dict.fromkeys(outcomes or report_outcomes(self.derived_runs)))
+        return summary_table(self.derived_runs, self.scenarios, chosen, lang)
 
-    @staticmethod
-    def report_outcomes(runs: pd.DataFrame) -> list[str]:
-        """The report's rows for ``runs`` (:func:`with_derived`): a ratio that no run
-        defines (no need met through purchase anywhere) would be a row of blanks."""
-        return [name for name in REPORT_OUTCOMES
-                if name not in RATIO_PARTS or runs[name].notna().any()]
+    @cached_property
+    def derived_runs(self) -> pd.DataFrame:
+        """``runs`` with the derived outcomes (:func:`with_derived`), worked out once: the
+        table, the figures and the report all read them."""
+        return with_derived(self.runs, self.parameters)
 
     def format_table(self, lang: str = "en") -> str:
         """The key table as the console prints it."""
@@ -350,7 +356,7 @@ class Comparison:
         words = plotting.WORDS[lang]
         groups = [f"coverage_{g}" for g in SPECIAL_GROUPS]
         affairs = [name for name, _ in plotting.AFFAIRS]
-        key = self.report_outcomes(with_derived(self.runs, self.parameters))
+        key = report_outcomes(self.derived_runs)
         table = self.table(lang, [*key, *groups, *affairs])
         return {
             "trajectories": plotting.trajectories(
