@@ -60,10 +60,11 @@ def sanshe(*args: str, cwd: Path | str | None = None,
 
 
 @contextmanager
-def sqlite_file(path: Path | str) -> Iterator[sqlite3.Connection]:
+def sqlite_file(path: Path | str, timeout: float = 5.0) -> Iterator[sqlite3.Connection]:
     """A raw connection to a SQLite file, committed and closed on leaving: ``with
-    sqlite3.connect(...)`` commits but leaves the connection open (Python 3.13 warns)."""
-    conn = sqlite3.connect(path)
+    sqlite3.connect(...)`` commits but leaves the connection open (Python 3.13 warns; a
+    test polling a store while a sweep writes it would leave hundreds open)."""
+    conn = sqlite3.connect(path, timeout=timeout)
     try:
         with conn:
             yield conn

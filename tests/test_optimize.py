@@ -26,6 +26,7 @@ from sanshe.experiments.optimize import OptimizationResult, Target, optimize, pa
 from sanshe.experiments.store import ResultStore
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.ui.cli import main
+from tests.helpers import sqlite_file
 
 BUDGET = "policy.purchase.annual_budget"
 RESIDENTS = 10_000  # the baseline district
@@ -220,7 +221,7 @@ def _command(db: Path) -> list[str]:
 
 def _finished(path: Path) -> int:
     try:
-        with sqlite3.connect(path, timeout=5) as conn:
+        with sqlite_file(path) as conn:
             return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
     except sqlite3.Error:
         return 0
@@ -245,7 +246,7 @@ def test_a_killed_search_resumes_without_losing_or_repeating_runs(tmp_path: Path
     assert again.returncode == 0, again.stderr
     assert f"resumed: {stored} runs were already stored" in again.stdout
     assert "Pareto front" in again.stdout and "report:" in again.stdout
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         keys = [k for (k,) in conn.execute("SELECT key FROM runs")]
         numbers = [n for (n,) in conn.execute("SELECT number FROM optimize_candidates")]
     assert sorted(numbers) == list(range(8))

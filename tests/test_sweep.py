@@ -34,6 +34,7 @@ from sanshe.experiments.sweep import (
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.inputs.scenario import Scenario
+from tests.helpers import sqlite_file
 
 SMALL = {"district.residents_per_community": 200}
 REPO = Path(__file__).resolve().parent.parent
@@ -309,7 +310,7 @@ def test_resume_by_name_runs_only_what_is_missing(tmp_path: Path) -> None:
     first = _small_sweep(_url(db_path), None, "serial")
     assert first.name.startswith("sweep-baseline-lhs-")
     lost = ["s1/r0", "s3/r0", "s2/r1"]
-    with sqlite3.connect(db_path) as conn:  # as if these had been in flight at a crash
+    with sqlite_file(db_path) as conn:  # as if these had been in flight at a crash
         ids = [conn.execute("SELECT id FROM runs WHERE key = ?", (k,)).fetchone()[0] for k in lost]
         for table, column in (("finals", "run_id"), ("monthly", "run_id"), ("runs", "id")):
             conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
@@ -343,14 +344,14 @@ def test_resume_by_name_runs_only_what_is_missing(tmp_path: Path) -> None:
 
 def _count_finished(db_path: Path) -> int:
     try:
-        with sqlite3.connect(db_path, timeout=5) as conn:
+        with sqlite_file(db_path) as conn:
             return conn.execute("SELECT count(*) FROM runs WHERE status = 'finished'").fetchone()[0]
     except sqlite3.OperationalError:  # not created yet
         return 0
 
 
 def _stored(db_path: Path) -> pd.DataFrame:
-    with sqlite3.connect(db_path) as conn:
+    with sqlite_file(db_path) as conn:
         return pd.read_sql("SELECT key, created, status FROM runs", conn)
 
 
@@ -399,19 +400,21 @@ def test_resume_after_killing_the_sweep_midway(tmp_path: Path, executor: list[st
         _url(db_path),
         "--no-progress",
     ]
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # leaving the block closes its pipe and waits for it
         command,
         cwd=tmp_path,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 120
-    while _count_finished(db_path) < 4 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert proc.poll() is None, "the sweep ended before it could be killed; make it longer"
-    os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, no cleanup
-    proc.wait()
+    ) as proc:
+        deadline = time.monotonic() + 120
+        while (_count_finished(db_path) < 4 and proc.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            pytest.fail("the sweep ended before it could be killed; make it longer\n"
+                        + proc.stderr.read().decode())
+        os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its workers, no cleanup
     before = _stored(db_path)
     assert 4 <= len(before) < 40
 
