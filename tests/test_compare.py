@@ -120,9 +120,15 @@ def test_purchase_cost_per_need_met_divides_the_years_draws_by_its_needs() -> No
     assert table.n.tolist() == [1, 2]  # the undefined run is left out, and counted so
     shown = SimpleNamespace(runs=derived, scenarios=["a", "b"])
     assert warnings_for(shown, table, levers=False)[-1].startswith(
-        "Purchase cost per need met is undefined in 1 of 4 runs")
-    assert "4 次运行中有 1 次无定义" in warnings_for(shown, table, "zh", levers=False)[-1]
+        "Purchase cost per need met is undefined in 1 of 4 runs (a 1 of 2; no need met")
+    assert "4 次运行中有 1 次无定义(a 2 次中 1 次;" in warnings_for(
+        shown, table, "zh", levers=False)[-1]
     assert "purchase_cost_per_need_met" in report_outcomes(derived)
+    # where: every scenario with an undefined run, one with none defined too
+    both = with_derived(runs.assign(purchase_services=[0.0, 0.0, 2.0, 0.0]), {})
+    table = summary_table(both, ["a", "b"], ["purchase_cost_per_need_met"])
+    assert "undefined in 3 of 4 runs (a 2 of 2, b 1 of 2;" in warnings_for(
+        SimpleNamespace(runs=both, scenarios=["a", "b"]), table, levers=False)[-1]
     none = with_derived(runs.assign(purchase_services=0.0), {})
     assert none.purchase_cost_per_need_met.isna().all()
     assert report_outcomes(none) == [

@@ -72,9 +72,13 @@ WORDS = {
             "few or too scattered to pin them down."
         ),
         "undefined": (
-            "{label} is undefined in {missing} of {runs} runs (no need met through purchase "
-            "in their final year): its mean and interval are over the other runs only."
+            "{label} is undefined in {missing} of {runs} runs ({where}; {why}): its mean and "
+            "interval are over the other runs only."
         ),
+        "undefined_where": "{scenario} {missing} of {runs}",
+        "why_undefined": {
+            "purchase_cost_per_need_met": "no need met through purchase in their final year",
+        },
     },
     "zh": {
         "heading": "{scenario} 与 {ref} 相比",
@@ -119,9 +123,13 @@ WORDS = {
             "已截断在该界限:这些运行太少或太分散,无法确定其取值。"
         ),
         "undefined": (
-            "{label}在 {runs} 次运行中有 {missing} 次无定义(期末一年没有通过购买服务满足任何"
-            "需求):其均值和置信区间只来自其余的运行。"
+            "{label}在 {runs} 次运行中有 {missing} 次无定义({where};{why}):其均值和置信区间"
+            "只来自其余的运行。"
         ),
+        "undefined_where": "{scenario} {runs} 次中 {missing} 次",
+        "why_undefined": {
+            "purchase_cost_per_need_met": "期末一年没有通过购买服务满足任何需求",
+        },
     },
 }
 
@@ -289,17 +297,24 @@ def warnings_for(
     if not cut.empty:
         labels = list(dict.fromkeys(describe(n).label(lang) for n in cut.outcome))
         found.append(words["cut"].format(labels=("、" if lang == "zh" else ", ").join(labels)))
-    return found + _undefined_ratios(table, len(comparison.runs), lang)
+    return found + _undefined_ratios(table, counts.fillna(0).astype(int), lang)
 
 
-def _undefined_ratios(table: pd.DataFrame, runs: int, lang: str) -> list[str]:
-    """A ratio's row whose runs did not all define it (RATIO_PARTS: a divisor of zero)."""
-    found = []
+def _undefined_ratios(table: pd.DataFrame, counts: pd.Series, lang: str) -> list[str]:
+    """A ratio's row whose runs did not all define it (RATIO_PARTS: a divisor of zero), with
+    the scenarios where it is undefined (``counts``: each scenario's runs) and why."""
+    words, found = WORDS[lang], []
     for name, rows in table[table.outcome.isin(RATIO_PARTS)].groupby("outcome", sort=False):
-        missing = runs - int(rows.n.sum())
-        if missing > 0:
-            found.append(WORDS[lang]["undefined"].format(label=describe(str(name)).label(lang),
-                                                         missing=missing, runs=runs))
+        missing = counts - rows.set_index("scenario").n.reindex(counts.index).fillna(0)
+        missing = missing[missing > 0].astype(int)
+        if missing.empty:
+            continue
+        where = [words["undefined_where"].format(scenario=s, missing=m, runs=counts[s])
+                 for s, m in missing.items()]
+        found.append(words["undefined"].format(
+            label=describe(str(name)).label(lang), missing=int(missing.sum()),
+            runs=int(counts.sum()), where=("、" if lang == "zh" else ", ").join(where),
+            why=words["why_undefined"][name]))
     return found
 
 
