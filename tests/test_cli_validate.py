@@ -53,6 +53,38 @@ def test_validate_pilot_prints_each_checks_sd_and_replications(tmp_path):
         assert int(row["replications"]) == validation.required_replications(sd, mme), cid
 
 
+def test_validate_runs_the_suites_checks_on_another_district(tmp_path):
+    """--set district.*: the suite's checks on a district no criterion names, said so in
+    the report; the same checks on the protocol's district give other values."""
+    common = ("validate", "--pattern", "11", "-r", "2", "--months", "13", "--no-robustness",
+              "--workers", "1")
+    moved = sanshe(*common, "--set", "district.residents_per_community=200",
+                   "--out", str(tmp_path / "moved"))
+    assert moved.returncode == 0, moved.stderr
+    report = (tmp_path / "moved" / "report.html").read_text(encoding="utf-8")
+    assert "suite district 2 × 5 × 200" in report
+    assert "a district the protocol does not name" in report
+    protocol = sanshe(*common, "--out", str(tmp_path / "protocol"))
+    assert protocol.returncode == 0, protocol.stderr
+    assert "does not name" not in (tmp_path / "protocol" / "report.html").read_text(
+        encoding="utf-8")
+
+    def means(out: Path) -> dict[str, float]:
+        with open(out / "table.csv", encoding="utf-8") as fh:
+            return {r["check"]: float(r["mean"]) for r in csv.DictReader(fh)}
+
+    assert means(tmp_path / "moved") != means(tmp_path / "protocol")
+
+
+def test_validate_set_takes_valid_district_keys_only(tmp_path):
+    policy = sanshe("validate", "--set", "policy.purchase.mode=directed", "--out", str(tmp_path))
+    assert policy.returncode == 2 and "district keys only" in policy.stderr
+    size = sanshe("validate", "--set", "district.residents_per_community=0",
+                  "--out", str(tmp_path))
+    assert size.returncode == 2 and "district.residents_per_community" in size.stderr
+    assert "Traceback" not in size.stderr
+
+
 def test_validate_rejects_an_unknown_robustness_parameter(tmp_path):
     result = sanshe("validate", "--robustness-parameters", "crowdin", "--out", str(tmp_path))
     assert result.returncode == 2

@@ -38,6 +38,7 @@ from scipy import stats
 from sanshe.experiments import runner
 from sanshe.experiments.executors import Pool
 from sanshe.experiments.experiment import RunResult, plan, resolve, run_single
+from sanshe.inputs import money
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import SPECIAL_GROUPS, with_ratios
 from sanshe.reporting import pages, tables
@@ -648,11 +649,13 @@ def run_checks(checks: Sequence[Check] | None = None, replications: int | None =
 def pilot(seed: int = int(PILOT["seed"]), replications: int = int(PILOT["replications"]),
           months: int = int(PILOT["months"]), workers: int | None = None,
           checks: Sequence[Check] | None = None, executor: str | Pool | runner.Engine | None = None,
-          scheduler: str | None = None) -> list[dict[str, Any]]:
+          scheduler: str | None = None, size: dict[str, Any] | None = None,
+          ) -> list[dict[str, Any]]:
     """The pilot behind the power calculation: each emergent check's SD over
-    ``replications`` runs at an independent seed, and the replications it implies."""
+    ``replications`` runs at an independent seed, and the replications it implies
+    (``size``: the suite's district, by default criteria.toml's)."""
     checks = EMERGENT if checks is None else [c for c in checks if c.kind == "emergent"]
-    results = run_arms(needed_arms(checks), replications, months, seed, workers=workers,
+    results = run_arms(needed_arms(checks), replications, months, seed, size, workers=workers,
                        executor=executor, scheduler=scheduler)
     rows = []
     for c in checks:
@@ -769,8 +772,26 @@ def _report_intro(rows: Sequence[CheckResult], seconds: float, months: int, seed
         f"'significant_and_meaningful': Holm-adjusted one-sided p < {ALPHA:g} and the mean "
         f"at least the MME in the expected direction; 'level': Holm-adjusted p < {ALPHA:g} "
         f"against the level a source states; 'equal' (input): equal in every replication. "
-        f"{months} months, master seed {seed}, district {size}, common random numbers. "
-        f"Runtime {seconds:.0f} s.")
+        f"{months} months, master seed {seed}, suite district {_district_text(size)} "
+        f"(checks that name the library's or the market district run there), common random "
+        f"numbers. Runtime {seconds:.0f} s." + _other_district_note(size))
+
+
+def _district_text(size: dict[str, Any]) -> str:
+    """Streets × communities × residents, as a scenario file states them."""
+    return (f"{size['district.streets']} × {size['district.communities_per_street']} × "
+            f"{size['district.residents_per_community']:,}"
+            + "".join(f", {k.split('.', 1)[1]} {v}" for k, v in size.items()
+                      if k not in money.SIZE_KEYS))
+
+
+def _other_district_note(size: dict[str, Any]) -> str:
+    """A warning when the suite ran off the protocol's district (validate --set)."""
+    if size == SIZE:
+        return ""
+    return (f" The suite's checks ran on a district the protocol does not name (its own is "
+            f"{_district_text(SIZE)}): replications and MMEs are the protocol's, and the "
+            f"diagnoses of failing checks were written for its district.")
 
 
 #: The columns of each pattern's table in the report (verdict, source, diagnosis follow).

@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output directory (default results/validation)")
     parser.add_argument("--pattern", type=options.POSITIVE, action="append", metavar="N",
                         help="only pattern N (repeatable)")
+    parser.add_argument("--set", dest="district", action="append", default=[],
+                        metavar="district.KEY=VALUE",
+                        help="run the checks of the suite's district on another one, e.g. "
+                        "district.residents_per_community=3000 (repeatable; district keys "
+                        "only): do the verdicts hold on a district no criterion names? "
+                        "Checks on the library's or the market district keep theirs")
     parser.add_argument("--pilot", action="store_true",
                         help="rerun the pilot behind the power calculation (the seed and "
                         "replications in criteria.toml [pilot]) and print each check's SD "
@@ -81,6 +87,7 @@ def handle(args: argparse.Namespace) -> int:
     months = validation.MONTHS if args.months is None else args.months
     seed = validation.MASTER_SEED if args.seed is None else args.seed
     names = _robustness_parameters(args.robustness_parameters)  # fail before any run
+    size = suite_district(args.district)
     options.output_dir(args.out, "--out")
     kind = executor_of(args)
     checks = validation.CHECKS
@@ -92,21 +99,42 @@ def handle(args: argparse.Namespace) -> int:
         checks = [c for c in checks if c.pattern in args.pattern]
     with runner.Engine(kind, args.workers, args.scheduler) as engine:  # workers start once
         if args.pilot:
-            return _pilot(checks, args, months, engine)
+            return _pilot(checks, args, months, engine, size)
         if args.draws_only:
             if args.robustness_draws < 1:
                 raise InputError("--draws-only needs --robustness-draws N (N ≥ 1).")
-            _draws(checks, args, months, seed, names, engine)
+            _draws(checks, args, months, seed, names, engine, size)
             return 0
-        return _validate(checks, args, reps, months, seed, names, engine)
+        return _validate(checks, args, reps, months, seed, names, engine, size)
+
+
+def suite_district(texts: list[str]) -> dict[str, Any]:
+    """The suite's district with the ``--set`` district keys on top, checked as a scenario
+    file's keys are (name, type, range) before any run."""
+    from sanshe.experiments import validation
+    from sanshe.inputs.errors import InputError
+    from sanshe.inputs.scenario import Scenario, parse_overrides
+
+    sets = parse_overrides(texts)
+    other = [k for k in sets if not k.startswith("district.")]
+    if other:
+        raise InputError(f"--set {other[0]}: validate takes district keys only (e.g. "
+                         "district.residents_per_community=3000); a policy or constant set "
+                         "on both arms of every check would move the levers the checks "
+                         "compare (--robustness-draws varies the constants).")
+    size = {**validation.SIZE, **sets}
+    Scenario.load("baseline").with_overrides(size)  # a wrong key or value: a clear error
+    return size
 
 
 def _validate(checks: list, args: argparse.Namespace, reps: int | None, months: int,
-              seed: int, names: list[str], engine: runner.Engine) -> int:
+              seed: int, names: list[str], engine: runner.Engine,
+              size: dict[str, Any]) -> int:
     """The checks, then the robustness draws, on one shared engine; the report."""
     from sanshe.experiments import validation
 
-    rows, _, seconds = validation.run_checks(checks, reps, months, seed, executor=engine)
+    rows, _, seconds = validation.run_checks(checks, reps, months, seed, size=size,
+                                             executor=engine)
     print(validation.format_table(rows))
     family = [r for r in rows if r.check.kind == "emergent"]
     inputs = [r for r in rows if r.check.kind == "input"]
@@ -115,26 +143,27 @@ def _validate(checks: list, args: argparse.Namespace, reps: int | None, months: 
           f"input checks hold ({seconds:.0f} s).")
     robust = None
     if not args.no_robustness and args.robustness_draws > 0:
-        robust = _draws(checks, args, months, seed, names, engine)
-    path = validation.write_report(rows, args.out, seconds, reps, months, seed,
+        robust = _draws(checks, args, months, seed, names, engine, size)
+    path = validation.write_report(rows, args.out, seconds, reps, months, seed, size=size,
                                    robustness=robust)
     print(f"wrote {path}")
     return 0
 
 
 def _draws(checks: list, args: argparse.Namespace, months: int, seed: int, names: list[str],
-           engine: runner.Engine) -> Any:
+           engine: runner.Engine, size: dict[str, Any]) -> Any:
     """Robustness over joint draws of the assumption constants: print, write two CSVs."""
     from sanshe.experiments import robustness, validation
 
     result = robustness.run(args.robustness_draws, args.draw_replications, checks, months,
-                            seed, executor=engine, names=names)
+                            seed, size=size, executor=engine, names=names)
     print(robustness.format_summary(result))
     validation.write_robustness(result, args.out)
     return result
 
 
-def _pilot(checks: list, args: argparse.Namespace, months: int, engine: runner.Engine) -> int:
+def _pilot(checks: list, args: argparse.Namespace, months: int, engine: runner.Engine,
+           size: dict[str, Any]) -> int:
     """Print (and write pilot.csv) each emergent check's pilot SD and implied replications;
     the protocol's pilot unless --seed, --replications or --months say otherwise."""
     from pathlib import Path
@@ -144,7 +173,7 @@ def _pilot(checks: list, args: argparse.Namespace, months: int, engine: runner.E
     seed = validation.PILOT["seed"] if args.seed is None else args.seed
     reps = validation.PILOT["replications"] if args.replications is None else args.replications
     months = validation.PILOT["months"] if args.months is None else months
-    rows = validation.pilot(seed, reps, months, checks=checks, executor=engine)
+    rows = validation.pilot(seed, reps, months, checks=checks, executor=engine, size=size)
     print(f"pilot: seed {seed}, {reps} replications, {months} months; n for power "
           f"{validation.POWER:g} at alpha "
           f"{validation.ALPHA:g}/{len(validation.EMERGENT)}")
