@@ -129,6 +129,10 @@ BAD_FILES = [
         ["unknown table 'policy.purchse'", "Did you mean 'policy.purchase'"],
     ),
     ("[distrct]\nstreets = 2\n", ["unknown table 'distrct'", "Did you mean 'district'"]),
+    (  # nothing close: the table's keys, so the reader sees what is allowed
+        "[district]\nhouseholds = 2\n",
+        ["unknown key 'district.households'", "Keys of [district]: streets, "],
+    ),
     (
         "[policy.purchase]\ntraining = 0.5\n",
         ["'policy.purchase.training'", "'policy.incubation.training'"],

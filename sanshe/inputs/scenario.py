@@ -492,7 +492,11 @@ def _unknown_setting(key: str, origin: str) -> str:
             f"{_did_you_mean(bad, sorted(_TABLES))} Known tables: "
             f"{', '.join(sorted(t for t in _TABLES))}, scenario, parameters."
         )
-    return f"{origin}: unknown key '{key}'.{_did_you_mean(key, BY_KEY)}"
+    hint = _did_you_mean(key, BY_KEY)
+    if not hint and table:  # nothing close: the keys the table has
+        keys = [k.rpartition(".")[2] for k in BY_KEY if k.rpartition(".")[0] == table]
+        hint = f" Keys of [{table}]: {', '.join(keys)}." if keys else ""
+    return f"{origin}: unknown key '{key}'.{hint}"
 
 
 def _outermost_unknown(key: str) -> str:
