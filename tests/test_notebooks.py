@@ -24,6 +24,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 from IPython.core.formatters import DisplayFormatter  # noqa: E402 - after the skips
+from jupyter_core.utils import ensure_event_loop  # noqa: E402 - nbclient installs it
 from matplotlib.figure import Figure  # noqa: E402
 
 from sanshe.ui.notebook import show_figures_as_images  # noqa: E402
@@ -87,7 +88,10 @@ def execute(path: Path, results: Path) -> nbformat.NotebookNode:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute(env=env)  # passed on to the kernel's start
+    try:
+        client.execute(env=env)  # passed on to the kernel's start
+    finally:  # the event loop nbclient made for this thread, which it leaves open
+        ensure_event_loop().close()
     return notebook
 
 
