@@ -123,6 +123,14 @@ def test_scenarios_show_prints_the_reference_and_money_per_resident():
     assert "54 communities x 9,000 residents = 486,000" in text
     assert "this district has 81,000 residents, so they scale per resident" in text
     assert "community funds 33.3" in text
+    # the counts: the incubator's places per district, the posts per community
+    assert "10 a year is 1.2 per 10,000 residents here, 0.21 on the reference" in text
+    assert "station posts" not in text  # communities of 9,000 in both
+    smaller = show(Scenario.load("full_linkage").with_overrides(
+        {"district.residents_per_community": 3000}))
+    assert "one per 3,000 residents here, one per 1,000 on the reference district" in smaller
+    assert "3.3 per 10,000 residents here, 10 on the reference" in smaller
+    assert "do not scale" not in show(Scenario.load("full_linkage"))
 
 
 # --- donors and firms (sanshe/sim/mechanisms/finance.py) ---------------------------------

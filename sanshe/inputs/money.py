@@ -134,7 +134,46 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
         f"venture {per['venture']:.1f}, community funds {per['service_fund']:.1f}, "
         f"start-up grants {per['startup_grants']:.1f}) + {per['station_salaries']:.1f} "
         f"station salaries = {per['total']:.1f}",
+        *counts_off_reference(values),
     ]
+
+
+def counts_off_reference(values: Mapping[str, Any], lang: str = "en") -> list[str]:
+    """What the levers that are counts mean here against the reference district: the
+    incubator's places a year (per district) and the station posts (per community) do not
+    scale, so on another district they are another intensity per resident (a reader of a
+    comparison on another size should know; docs/validation.md, 2026-12-07)."""
+    ref_rpc, run_rpc = int(values[REF_RESIDENTS]), int(values["district.residents_per_community"])
+    ref_n, run_n = int(values[REF_COMMUNITIES]) * ref_rpc, residents(values)
+    words = COUNT_WORDS[lang]
+    lines = []
+    places = int(values["policy.incubation.places"]) if values["policy.incubation.enabled"] else 0
+    if places and run_n != ref_n:
+        lines.append(words["places"].format(places=places, here=places / run_n * 10_000,
+                                            there=places / ref_n * 10_000))
+    posts = int(values["policy.social_work.posts_per_community"])
+    if posts and run_rpc != ref_rpc:
+        lines.append(words["posts"].format(posts=posts, here=run_rpc / posts,
+                                           there=ref_rpc / posts))
+    return lines
+
+
+#: The sentences of :func:`counts_off_reference`, in English and Chinese.
+COUNT_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "places": "incubator places are a count and do not scale: {places} a year is "
+                  "{here:.2g} per 10,000 residents here, {there:.2g} on the reference district",
+        "posts": "station posts are per community and do not scale with its residents: "
+                 "{posts} per community is one per {here:,.0f} residents here, one per "
+                 "{there:,.0f} on the reference district",
+    },
+    "zh": {
+        "places": "孵化名额是个数，不随辖区人口缩放：每年 {places} 个名额在本辖区相当于每万名居民 "
+                  "{here:.2g} 个，在参照辖区为 {there:.2g} 个",
+        "posts": "社工站岗位按社区设置，不随社区人口缩放：每个社区 {posts} 个岗位在本辖区相当于每 "
+                 "{here:,.0f} 名居民一个，在参照辖区为每 {there:,.0f} 名居民一个",
+    },
+}
 
 
 def print_money_notes(scenarios: list[Any]) -> None:
@@ -145,7 +184,7 @@ def print_money_notes(scenarios: list[Any]) -> None:
     seen: set[str] = set()
     for scenario in scenarios:
         lines = describe(scenario.values, scenario.parameters)
-        note = f"{scenario.name}: {lines[0]}; {lines[1]}"
+        note = f"{scenario.name}: " + "; ".join(lines)
         if note not in seen:
             seen.add(note)
             print(note, file=sys.stderr)
