@@ -145,6 +145,27 @@ def test_a_check_runs_on_the_district_it_names():
         validation._check_from(row)
 
 
+def test_another_suite_district_moves_only_the_suites_checks(monkeypatch):
+    """``size`` (validate --set district.*) replaces the suite's district under every arm,
+    and a check that names the market or the library's district keeps its own."""
+    seen = {}
+
+    def capture(jobs, run, **kwargs):  # no run: the specs each arm would run with
+        for job in jobs:
+            seen[job.sample["arm"]] = job.spec.scenario.values
+            yield job, None
+
+    monkeypatch.setattr(validation.runner, "run_jobs", capture)
+    size = {**validation.SIZE, "district.residents_per_community": 3000}
+    checks = [_check(cid) for cid in ("1a", "3a", "6a")]
+    validation.run_arms(validation.needed_arms(checks), 1, 13, size=size)
+    rpc = {cid: {seen[a.key]["district.residents_per_community"]
+                 for a in _check(cid).arms.values()} for cid in ("1a", "3a", "6a")}
+    assert rpc == {"1a": {3000},
+                   "3a": {validation.DISTRICTS["market"]["district.residents_per_community"]},
+                   "6a": {validation.DISTRICTS["default"]["district.residents_per_community"]}}
+
+
 def test_the_default_test_run_caps_market_checks_apart():
     """Market-district checks are never decided in the default run (their runs cost 40-50
     small ones): they run at CI_MARKET_REPLICATIONS; the others up to CI_MAX_REPLICATIONS."""
