@@ -323,7 +323,8 @@ _STOP = {"en": ".", "zh": "。"}
 
 
 def _lever_warnings(comparison: Comparison, lang: str) -> list[str]:
-    """Each compared scenario's levers that are on with nothing behind them."""
+    """Each compared scenario's levers that are on with nothing behind them, and, run off
+    its reference district, what its count levers come to there (money.counts_off_reference)."""
     from sanshe.inputs.errors import InputError
     from sanshe.inputs.lever_checks import lever_warnings
     from sanshe.inputs.money import counts_off_reference
