@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +70,15 @@ def sqlite_file(path: Path | str, timeout: float = 5.0) -> Iterator[sqlite3.Conn
             yield conn
     finally:
         conn.close()
+
+
+def finished_runs(path: Path | str, timeout: float = 5.0) -> int:
+    """Runs a store holds as finished, read while another process may be writing it: 0
+    until the store exists (the connection never creates the file) or while it is locked
+    beyond ``timeout``; the connection is closed."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True,
+                                                timeout=timeout)) as conn:
+            return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
+    except sqlite3.Error:
+        return 0

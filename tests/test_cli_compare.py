@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import sqlite3
@@ -19,7 +18,7 @@ import sanshe.experiments.comparison as comparison_module
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.reporting.report import FIGURES
 from sanshe.ui.cli import main
-from tests.helpers import sqlite_file
+from tests.helpers import finished_runs, sqlite_file
 
 SMALL = ["--set", "district.residents_per_community=200"]
 
@@ -178,14 +177,6 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
                            isolation_level=None)
 
 
-def _finished(path: Path, timeout: float = 5.0) -> int:
-    try:
-        with contextlib.closing(_connect(path, timeout)) as conn:
-            return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
-    except sqlite3.Error:
-        return 0  # not created yet
-
-
 def _hold_after_the_first_run(
     path: Path, proc: subprocess.Popen
 ) -> tuple[sqlite3.Connection, int]:
@@ -198,7 +189,7 @@ def _hold_after_the_first_run(
     """
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
-        if _finished(path, timeout=0.1) >= 1:  # short waits: never sit behind the writer
+        if finished_runs(path, timeout=0.1) >= 1:  # short waits: never sit behind the writer
             conn = _connect(path, timeout=0.1)
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -248,7 +239,7 @@ def test_resume_after_an_interruption(
     lock.rollback()
     lock.close()
     _out, err = proc.communicate(timeout=300)
-    stored = _finished(path)
+    stored = finished_runs(path)
     assert 1 <= at_signal < 48, "the compare finished before it could be interrupted"
     if how == signal.SIGKILL:
         assert stored == at_signal  # killed waiting for the lock or computing

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from sanshe.experiments.optimize import OptimizationResult, Target, optimize, pa
 from sanshe.experiments.store import ResultStore
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.ui.cli import main
-from tests.helpers import sqlite_file
+from tests.helpers import finished_runs, sqlite_file
 
 BUDGET = "policy.purchase.annual_budget"
 RESIDENTS = 10_000  # the baseline district
@@ -219,14 +218,6 @@ def _command(db: Path) -> list[str]:
             "--workers", "2", "--db", f"sqlite:///{db}", "--name", "tiny", "--no-progress"]
 
 
-def _finished(path: Path) -> int:
-    try:
-        with sqlite_file(path) as conn:
-            return conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_a_killed_search_resumes_without_losing_or_repeating_runs(tmp_path: Path) -> None:
     path = tmp_path / "kill.sqlite"
     command = _command(path)
@@ -234,11 +225,11 @@ def test_a_killed_search_resumes_without_losing_or_repeating_runs(tmp_path: Path
     proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
-    while _finished(path) < 2 and proc.poll() is None and time.monotonic() < deadline:
+    while finished_runs(path) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
-    stored = _finished(path)
+    stored = finished_runs(path)
     assert stored >= 2
 
     again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from sanshe.experiments.sweep import (
 from sanshe.inputs.errors import InputError
 from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.inputs.scenario import Scenario
-from tests.helpers import sqlite_file
+from tests.helpers import finished_runs, sqlite_file
 
 SMALL = {"district.residents_per_community": 200}
 REPO = Path(__file__).resolve().parent.parent
@@ -342,14 +341,6 @@ def test_resume_by_name_runs_only_what_is_missing(tmp_path: Path) -> None:
     assert len(renewed) == 8 and not (renewed.loc[after.index] == after).any()
 
 
-def _count_finished(db_path: Path) -> int:
-    try:
-        with sqlite_file(db_path) as conn:
-            return conn.execute("SELECT count(*) FROM runs WHERE status = 'finished'").fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-
-
 def _stored(db_path: Path) -> pd.DataFrame:
     with sqlite_file(db_path) as conn:
         return pd.read_sql("SELECT key, created, status FROM runs", conn)
@@ -408,7 +399,7 @@ def test_resume_after_killing_the_sweep_midway(tmp_path: Path, executor: list[st
         stderr=subprocess.PIPE,
     ) as proc:
         deadline = time.monotonic() + 120
-        while (_count_finished(db_path) < 4 and proc.poll() is None
+        while (finished_runs(db_path) < 4 and proc.poll() is None
                and time.monotonic() < deadline):
             time.sleep(0.02)
         if proc.poll() is not None:
