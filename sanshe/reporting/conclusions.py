@@ -76,6 +76,8 @@ WORDS = {
             "interval are over the other runs only."
         ),
         "undefined_where": "{scenario} {missing} of {runs}",
+        "separator": ", ",  # between the items of a list in a sentence
+        "stop": ".",
         "why_undefined": {
             "purchase_cost_per_need_met": "no need met through purchase in their final year",
         },
@@ -127,6 +129,8 @@ WORDS = {
             "只来自其余的运行。"
         ),
         "undefined_where": "{scenario} {runs} 次中 {missing} 次",
+        "separator": "、",
+        "stop": "。",
         "why_undefined": {
             "purchase_cost_per_need_met": "期末一年没有通过购买服务满足任何需求",
         },
@@ -174,7 +178,7 @@ def _summary(rows: pd.DataFrame, base: pd.DataFrame, lang: str) -> str:
         else:
             better = (float(row["diff"]) > 0) == outcome.higher_is_better
             groups["better" if better else "worse"].append(outcome.label(lang))
-    separator = "、" if lang == "zh" else ", "
+    separator = words["separator"]
     lists = {
         f"{key}_list": words["list"].format(items=separator.join(items)) if items else ""
         for key, items in groups.items()
@@ -296,7 +300,7 @@ def warnings_for(
     cut = table[table.ci_cut.astype(bool) | table.diff_ci_cut.astype(bool)]
     if not cut.empty:
         labels = list(dict.fromkeys(describe(n).label(lang) for n in cut.outcome))
-        found.append(words["cut"].format(labels=("、" if lang == "zh" else ", ").join(labels)))
+        found.append(words["cut"].format(labels=words["separator"].join(labels)))
     return found + _undefined_ratios(table, counts.fillna(0).astype(int), lang)
 
 
@@ -313,13 +317,9 @@ def _undefined_ratios(table: pd.DataFrame, counts: pd.Series, lang: str) -> list
                  for s, m in missing.items()]
         found.append(words["undefined"].format(
             label=describe(str(name)).label(lang), missing=int(missing.sum()),
-            runs=int(counts.sum()), where=("、" if lang == "zh" else ", ").join(where),
+            runs=int(counts.sum()), where=words["separator"].join(where),
             why=words["why_undefined"][name]))
     return found
-
-
-#: A sentence's full stop, by language.
-_STOP = {"en": ".", "zh": "。"}
 
 
 def _lever_warnings(comparison: Comparison, lang: str) -> list[str]:
@@ -343,5 +343,6 @@ def _lever_warnings(comparison: Comparison, lang: str) -> list[str]:
             text = warning.zh if lang == "zh" else warning.en
             found.append(WORDS[lang]["lever"].format(scenario=name, text=text))
         for text in counts_off_reference(scenario.values, lang):  # run off its reference
-            found.append(WORDS[lang]["lever"].format(scenario=name, text=text + _STOP[lang]))
+            found.append(WORDS[lang]["lever"].format(scenario=name,
+                                                     text=text + WORDS[lang]["stop"]))
     return list(dict.fromkeys(found))
