@@ -148,7 +148,8 @@ class SocialOrganization(mesa.Agent):
     __slots__ = ("kind", "is_community", "domain", "community", "capacity", "cash", "ties",
                  "reputation", "rating", "orientation", "responsiveness", "age",
                  "incubated_months", "ever_incubated", "idle_months", "members", "staff",
-                 "contracts", "ledger", "year_served", "year_quality")
+                 "contracts", "ledger", "year_served", "year_quality", "salary_gap",
+                 "carried_costs")
 
     def __init__(self, model: mesa.Model, kind: str, domain: int, community: int,
                  capacity: float, cash: float, ties: float) -> None:
@@ -177,6 +178,8 @@ class SocialOrganization(mesa.Agent):
         self.ledger = Ledger()
         self.year_served = 0.0  # needs met this year, all services (social evaluation)
         self.year_quality = 0.0  # Σ quality × needs met this year
+        self.salary_gap = 0.0  # last month's deficit its unpaid salaries caused (finance)
+        self.carried_costs = -1.0  # costs carried over about a year (ecology; -1: none yet)
 
     # --- standing ---------------------------------------------------------------------
     @property
@@ -265,13 +268,18 @@ class SocialOrganization(mesa.Agent):
         income (the twelfths paid into their accounts, which pay the staff time spent on
         them) and reserves pay them; with no work and no money it lets one go, and so it
         does with more staff than its contracts need (the accounts pay only the time spent
-        on them: 专款专用)."""
+        on them: 专款专用). It also lets one go while its reserve cannot carry, for
+        ``reserve_spending_months``, last month's ``salary_gap`` (the part of its deficit
+        from salaries its contracts' draws did not pay) — the hiring reckoning read through
+        its books — so salaries the contracts no longer pay do not run it into debt."""
+        strained = bool(self.staff) and self.salary_gap > 0 and (
+            self.cash < self.salary_gap * p["reserve_spending_months"])
         if not self.contracts:
-            if self.staff and self.cash < 0:
+            if self.staff and (self.cash < 0 or strained):
                 self.staff.pop().remove()
             return 0
         needed = self.staff_needed(p) - len(self.staff)
-        if needed < 0 and self.cash < 0:
+        if (needed < 0 and self.cash < 0) or strained:
             self.staff.pop().remove()
             return 0
         income = sum(c.monthly_payment for c in self.contracts)

@@ -48,7 +48,8 @@ def monthly(model: CommunityGovernanceModel) -> None:
     salary = float(model.v["policy.social_work.salary_index"])
     books = open_books(model, salary)
     covered = draw_on_contracts(model, sos, salary)
-    _settle(model, sos, books, donations(model, asks(model, books, covered)))
+    _settle(model, sos, books, donations(model, asks(model, books, covered)), covered,
+            salary_bills(sos, model.p, salary))
 
 
 class Books(NamedTuple):
@@ -102,15 +103,20 @@ def count_members(model: CommunityGovernanceModel) -> np.ndarray:
 
 
 def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], books: Books,
-            gifts: np.ndarray) -> None:
+            gifts: np.ndarray, covered: np.ndarray, bills: np.ndarray) -> None:
     """Every SO's month after its contracts' draws: ``gifts``, fees and dues in (gifts net
     of the cost of raising them), costs out; capacity grows (an incubated SO's with the
     incubators' training), age and incubation count on, and SOs with nothing to do count
-    idle months. The SOs' new state is set in one pass over them, members too."""
+    idle months. Each SO notes its ``salary_gap``: the part of its month's deficit (costs
+    less takings, gifts and what its draws kept, ``covered``) no larger than the salaries
+    (``bills``) the draws left unpaid. The SOs' new state is set in one pass over them,
+    members too."""
     p = model.p
     takings = books.fees + books.dues
     income = takings + gifts * (1.0 - p["fundraising_cost"])
     cash = column(sos, "cash") + (income - books.costs)
+    deficit = books.costs - income - covered
+    gap = np.maximum(np.minimum(deficit, bills - covered), 0.0)
     incubated = column(sos, "incubated_months", np.int64)
     training = float(model.v["policy.incubation.training"]) * (incubated > 0)
     capacity = ecology.grow_capacity(column(sos, "capacity"), books.served, training, p)
@@ -120,12 +126,12 @@ def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], book
     incubated = np.maximum(incubated - 1, 0)
     # gifts and takings count one SO after the other, as the SOs were settled
     nongov = model.nongov_month
-    for so, cash_, capacity_, incubated_, idle_, members, fees, dues, taking, gift in zip(
-            sos, cash.tolist(), capacity.tolist(), incubated.tolist(), idle.tolist(),
-            books.members.tolist(), books.fees.tolist(), books.dues.tolist(),
+    for so, cash_, gap_, capacity_, incubated_, idle_, members, fees, dues, taking, gift in zip(
+            sos, cash.tolist(), gap.tolist(), capacity.tolist(), incubated.tolist(),
+            idle.tolist(), books.members.tolist(), books.fees.tolist(), books.dues.tolist(),
             takings.tolist(), gifts.tolist(), strict=True):
-        so.cash, so.capacity, so.incubated_months, so.idle_months, so.members = (
-            cash_, capacity_, incubated_, idle_, members)
+        so.cash, so.salary_gap, so.capacity, so.incubated_months, so.idle_months, so.members = (
+            cash_, gap_, capacity_, incubated_, idle_, members)
         so.age += 1
         so.ledger.takings(fees, dues, gift)
         nongov += taking
