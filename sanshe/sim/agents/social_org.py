@@ -257,18 +257,27 @@ class SocialOrganization(mesa.Agent):
         staff); what it can afford limits the posts it opens (:meth:`posts_to_fill`)."""
         if self.is_community and not self.contracts:
             return 0
+        needed = math.ceil(self.contract_work(p))
+        return needed if self.is_community else max(1, needed)
+
+    def contract_work(self, p: dict[str, float]) -> float:
+        """Worker-months of staff time the contracts take this month (their effort less
+        what members' volunteering covers, a landed agency's outreach included): the time
+        their accounts pay salaries for (专款专用; :meth:`share_effort`)."""
         effort = self.contracted() * self.effort_per_unit(p)
         volunteer_part = p["slots_per_volunteer"] * self.members
         per_worker = p["slots_per_sw"] * (1.0 - self.outreach_share(p))  # outreach too
-        needed = math.ceil(max(effort - volunteer_part, 0) / per_worker)
-        return needed if self.is_community else max(1, needed)
+        return max(effort - volunteer_part, 0) / per_worker
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:
-        """Posts the SO opens this month: enough staff for its contracts, as far as contract
-        income (the twelfths paid into their accounts, which pay the staff time spent on
-        them) and reserves pay them; with no work and no money it lets one go, and so it
-        does with more staff than its contracts need (the accounts pay only the time spent
-        on them: 专款专用). It also lets one go while its reserve cannot carry, for
+        """Posts the SO opens this month: enough staff for its contracts, as far as their
+        accounts and its reserve pay them. The accounts pay only the staff time spent on
+        the contracts (专款专用: :meth:`share_effort`), so a manager counts the salaries of
+        the worker-months the contracts take (:meth:`contract_work`: a worker's month at
+        most once, and no more than the twelfths paid in), not the contracts' whole
+        payments, plus the reserve spread over ``reserve_spending_months``. With no work
+        and no money it lets one go, and so it does with more staff than its contracts
+        need. It also lets one go while its reserve cannot carry, for
         ``reserve_spending_months``, last month's ``salary_gap`` (the part of its deficit
         from salaries its contracts' draws did not pay) — the hiring reckoning read through
         its books — so salaries the contracts no longer pay do not run it into debt."""
@@ -282,9 +291,11 @@ class SocialOrganization(mesa.Agent):
         if (needed < 0 and self.cash < 0) or strained:
             self.staff.pop().remove()
             return 0
+        salary = salaries(1, salary_index, p)
         income = sum(c.monthly_payment for c in self.contracts)
+        paid = min(salary * self.contract_work(p), income)  # the time the accounts pay
         reserve = self.cash / p["reserve_spending_months"]
-        affordable = int(max(income + reserve, 0) // salaries(1, salary_index, p))
+        affordable = int(max(paid + reserve, 0) // salary)
         return max(min(needed, affordable - len(self.staff)), 0)
 
     def share_effort(self, p: dict[str, float], output: float, on_contracts: float,
