@@ -274,13 +274,14 @@ class SocialOrganization(mesa.Agent):
         accounts and its reserve pay them. The accounts pay only the staff time spent on
         the contracts (专款专用: :meth:`share_effort`), so a manager counts the salaries of
         the worker-months the contracts take (:meth:`contract_work`: a worker's month at
-        most once, and no more than the twelfths paid in), not the contracts' whole
-        payments, plus the reserve spread over ``reserve_spending_months``. With no work
-        and no money it lets one go, and so it does with more staff than its contracts
-        need. It also lets one go while its reserve cannot carry, for
-        ``reserve_spending_months``, last month's ``salary_gap`` (the part of its deficit
-        from salaries its contracts' draws did not pay) — the hiring reckoning read through
-        its books — so salaries the contracts no longer pay do not run it into debt."""
+        most once), no more than their budgets' staff lines (:func:`costing.staff_line`:
+        none where the buyer priced volunteers' work), not the contracts' whole payments,
+        plus the reserve spread over ``reserve_spending_months``. With no work and no
+        money it lets one go, and so it does with more staff than its contracts need. It
+        also lets one go while its reserve cannot carry, for ``reserve_spending_months``,
+        last month's ``salary_gap`` (the part of its deficit from salaries its contracts'
+        draws did not pay) — the hiring reckoning read through its books — so salaries the
+        contracts no longer pay do not run it into debt."""
         strained = bool(self.staff) and self.salary_gap > 0 and (
             self.cash < self.salary_gap * p["reserve_spending_months"])
         if not self.contracts:
@@ -291,9 +292,10 @@ class SocialOrganization(mesa.Agent):
         if (needed < 0 and self.cash < 0) or strained:
             self.staff.pop().remove()
             return 0
+        from sanshe.sim.mechanisms import costing  # (costing imports this module)
         salary = salaries(1, salary_index, p)
-        income = sum(c.monthly_payment for c in self.contracts)
-        paid = min(salary * self.contract_work(p), income)  # the time the accounts pay
+        budget = sum(costing.staff_line(p, c.monthly_payment, c.slots) for c in self.contracts)
+        paid = min(salary * self.contract_work(p), budget)  # the time the accounts pay
         reserve = self.cash / p["reserve_spending_months"]
         affordable = int(max(paid + reserve, 0) // salary)
         return max(min(needed, affordable - len(self.staff)), 0)

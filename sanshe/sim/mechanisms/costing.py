@@ -59,6 +59,13 @@ def unit_price(p: dict[str, float], salary_index: float, volunteer_run: bool = F
     return (staff + activity_cost(p)) * (1.0 + p["contract_overhead_share"])
 
 
+def staff_line(p: dict[str, float], payment: float, units: float) -> float:
+    """The staff-time line of a contract's budget (:func:`unit_price`): a month's
+    ``payment`` less the management fee and the activity costs of its ``units`` — what
+    its account can pay in salaries; nothing for a volunteer-run budget."""
+    return max(payment / (1.0 + p["contract_overhead_share"]) - activity_cost(p) * units, 0.0)
+
+
 def price(model: CommunityGovernanceModel) -> float:
     """This district's price of a unit of service by paid staff (:func:`unit_price` at its
     pay level)."""
