@@ -139,3 +139,32 @@ def test_open_work_is_last_years_offer_less_what_sos_drew_per_resident():
     undone = ecology.open_work(model)
     assert undone[0] == pytest.approx(10_000.0 / model.sizes[0])
     assert undone[1] == 0.0
+
+
+def test_debts_are_judged_on_a_years_costs_not_the_month_after_a_layoff():
+    """An SO that has just let its worker go has a volunteer group's costs again; its debts
+    are reckoned against the costs it carried over the past year, so the layoff alone
+    does not make the debt it is paying off fatal."""
+    model = with_community_sos(CommunityGovernanceModel("baseline", seed=4, **SMALL), 1)
+    so = next(s for s in model.sos if s.is_community and not s.staff)
+    months = model.p["debt_months_to_close"]
+    now = so.monthly_costs(model.p, float(model.v["policy.social_work.salary_index"]), 1.0)
+    so.cash = -months * now * 10
+    so.carried_costs = -1.0  # no history yet: this month's costs are the scale
+    assert ecology.broke(model)[model.sos.index(so)]
+    so.carried_costs = now * 20  # it carried a worker's salary until last month
+    assert not ecology.broke(model)[model.sos.index(so)]
+    so.cash = -months * now * 21
+    assert ecology.broke(model)[model.sos.index(so)]
+
+
+def test_carried_costs_follow_a_years_running_mean():
+    model = with_community_sos(CommunityGovernanceModel("baseline", seed=4, **SMALL), 1)
+    model.p["newness_hazard"], model.p["inactive_months_to_close"] = 0.0, 10**6
+    ecology.closures(model)
+    so = model.sos[0]
+    first = so.carried_costs
+    assert first > 0  # its first month's costs
+    so.carried_costs = first + 120.0
+    ecology.closures(model)
+    assert so.carried_costs == pytest.approx(first + 110.0)  # 1/12 of the way back

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sanshe.sim.agents.social_org import Contract
-from sanshe.sim.mechanisms import workforce
+from sanshe.sim.mechanisms import costing, workforce
 from sanshe.sim.model import CommunityGovernanceModel
-from tests.helpers import params
+from tests.helpers import params, with_community_sos
 
 TINY = {"district.streets": 1, "district.communities_per_street": 2,
         "district.residents_per_community": 100}
@@ -69,3 +69,43 @@ def test_stations_fill_their_funded_posts() -> None:
     model.p["turnover_floor"] = 0.0
     workforce.monthly(model)
     assert len(model.committees[0].staff) == 3
+
+
+def _community_so(model: CommunityGovernanceModel):
+    return next(so for so in with_community_sos(model, 1).sos if so.is_community)
+
+
+def test_a_contract_pays_staff_only_from_its_staff_line() -> None:
+    """成本核算: a budget priced for volunteers' work has no staff line, so its account pays
+    no salary (专款专用); a budget priced for paid staff pays the work it needs."""
+    model = _model()
+    so = _community_so(model)
+    so.staff.clear()
+    so.cash, so.members = 0.0, 0
+    units = 20.0
+    priced = {run: costing.unit_price(model.p, 0.8, volunteer_run=run) * units * 12
+              for run in (True, False)}
+    so.contracts = [Contract("purchase", so.community, so.domain, priced[True], units)]
+    assert so.contract_work(model.p) > 1 and so.staff_needed(model.p) > 0
+    assert so.posts_to_fill(model.p, 0.8) == 0  # volunteers' budget: nothing for a salary
+    so.contracts = [Contract("purchase", so.community, so.domain, priced[False], units)]
+    assert so.posts_to_fill(model.p, 0.8) > 0
+
+
+def test_an_so_lets_one_go_when_its_reserve_cannot_carry_unpaid_salaries() -> None:
+    """A salary its contracts no longer pay runs down the reserve; the SO keeps the
+    worker only while the reserve carries that gap for ``reserve_spending_months``."""
+    model = _model()
+    agency = next(so for so in model.sos if not so.is_community)
+    while len(agency.staff) < 2:
+        workforce.hire(model, agency, model.streams[workforce.STREAM])
+    agency.contracts.append(Contract("purchase", 0, 0, 600_000, 50.0))  # work for both
+    agency.salary_gap = 1_000.0
+    months = model.p["reserve_spending_months"]
+    agency.cash = 1_000.0 * months + 1.0
+    agency.posts_to_fill(model.p, 0.8)
+    staff = len(agency.staff)
+    assert staff >= 2  # the reserve carries it: nobody goes
+    agency.cash = 1_000.0 * months - 1.0
+    assert agency.posts_to_fill(model.p, 0.8) == 0
+    assert len(agency.staff) == staff - 1
