@@ -298,50 +298,51 @@ _PACKAGE_PARTICIPATION = (_PRIORITY_PARTICIPATION
 #: Checks that do not pass with the current mechanisms, with the diagnosis (measured with
 #: the protocol's replications and seed, as the default test run decides them; the checks
 #: on the market district and those beyond the default run's cap with their full
-#: replications, Holm over the family of 52: docs/validation.md, 2026-12-06, before 9c made
-#: it 53; the arms' figures inside a diagnosis are from the run where it was written).
+#: replications, Holm over the family of 53: docs/validation.md, 2026-12-07, after the SO
+#: finance rules and their refit; the arms' figures inside a diagnosis are from the run
+#: where it was written).
 #: The tests mark them ``xfail(strict=True)`` so that a mechanism change that fixes one is
 #: noticed.
 KNOWN_FAILURES: dict[str, str] = {
-    "2b": "-0.0212 [-0.026, -0.0165], MME 0.05, n 7, Holm p 0.00051 (market district): without "
+    "2b": "-0.0232 [-0.0299, -0.0164], MME 0.05, n 7, Holm p 0.0021 (market district): without "
           "incubator training fewer SOs reach 4A+ (3.9 of 267 against 8.9 of 274 in "
           "incubation_only at the constants before the refit: training more than doubles them), "
           "but the 4A+ share moves by about two points of the five the MME asks, since few SOs "
           "reach 4A within 72 months: significant after Holm, below the MME.",
-    "2d": "-0.0136 [-0.0264, -0.000852], MME 0.05, n 9, Holm p 0.47 (market district): the "
+    "2d": "-0.00808 [-0.0219, +0.0057], MME 0.05, n 9, Holm p 1 (market district): the "
           "incubator's ten places a year are a small part of the full package's ~520 SOs on the "
           "market district, so its training barely moves the 3A+ share.",
-    "2e": "+0.000882 [-0.013, +0.0148], MME 0.05, n 8, Holm p 1 (market district): buyers evaluate"
+    "2e": "+0.00113 [-0.0164, +0.0187], MME 0.05, n 8, Holm p 1 (market district): buyers evaluate"
           " only the SOs holding purchase contracts, a few agencies, and the rest are rated by "
           "what residents got from them, which the evaluator setting does not touch.",
-    "3c": "-0.00102 [-0.00606, +0.00403], MME 0.05, n 5, Holm p 1 (market district): directed "
+    "3c": "-0.00364 [-0.0145, +0.0072], MME 0.05, n 5, Holm p 1 (market district): directed "
           "purchase concentrates contracts (3a passes) and raises the winners' dependence (3b "
           "passes), but mean service quality is over all SOs, nearly all community SOs that "
           "purchase does not reach.",
-    "4a": "-0.000346 [-0.000922, +0.000229], MME 0.05, n 5, Holm p 1 (market district): at the "
+    "4a": "+0.00106 [+5.68e-05, +0.00206], MME 0.05, n 5, Holm p 0.45 (market district): at the "
           "sources' money the status quo and satisfaction_weighted buy about 130,000 yuan a year "
           "on 200,000 residents (one or two contracts), so the weight scores one or two contracts "
           "and satisfaction does not move.",
-    "4b": "-0.00192 [-0.00843, +0.00459], MME 0.05, n 5, Holm p 1 (market district): as 4a: the "
+    "4b": "+0.0051 [-0.00466, +0.0149], MME 0.05, n 5, Holm p 1 (market district): as 4a: the "
           "weight acts on one or two contracts a year; coverage does not move.",
-    "4c": "+0.000307 [-0.00539, +0.00601], MME 0.05, n 5, Holm p 1 (market district): competitive "
+    "4c": "+0.000281 [-0.0112, +0.0118], MME 0.05, n 5, Holm p 1 (market district): competitive "
           "purchase at 6 yuan per resident (about 0.9 M yuan a year on 200,000 residents): the "
           "weight changes how a few agencies are scored, not which needs the lots are placed on.",
-    "5-resources": "+0.0718 [-0.0614, +0.205], MME 0.2231, n 9, Holm p 1: free space keeps a few "
+    "5-resources": "-0.0716 [-0.222, +0.0792], MME 0.2231, n 9, Holm p 1: free space keeps a few "
                    "more SOs alive (6.2 vs 5.4 community SOs): at the sources' starting density "
                    "(0.41 community SOs per 1,000) the library's district of 10,000 residents has "
                    "about six community SOs at month 72 in the status quo with the fund and space,"
                    " so a birth or a closure moves the ratio by a sixth and the mean stays below "
                    "the MME.",
-    "5-resources-activity": "+0.0541 [-0.108, +0.217], MME 0.2231, n 10, Holm p 1: needs met by "
+    "5-resources-activity": "-0.0156 [-0.163, +0.132], MME 0.2231, n 10, Holm p 1: needs met by "
                             "community SOs 15.6 vs 13.1 a month: free space lowers costs, not what"
                             " an SO can do, so activity follows the SO count (5-resources); at the"
                             " sources' starting density (0.41 community SOs per 1,000) the "
                             "library's district of 10,000 residents has about six community SOs at"
                             " month 72 in the status quo with the fund and space.",
-    "5-resources-participation": "+0.000308 [-0.000607, +0.00122], MME 0.02, n 5, Holm p 1: "
+    "5-resources-participation": "-7.33e-05 [-0.000277, +0.00013], MME 0.02, n 5, Holm p 1: "
                                  + _PRIORITY_PARTICIPATION + ".",
-    "5-services": "+0.19 [+0.0531, +0.326], MME 0.2231, n 28, Holm p 0.11: the fund offered "
+    "5-services": "+0.133 [-0.0153, +0.282], MME 0.2231, n 29, Holm p 0.77: the fund offered "
                   "to SOs first adds community SOs, but the mean sits below the MME: at the "
                   "sources' starting density (0.41 community SOs per 1,000) the library's "
                   "district of 10,000 residents has about five community SOs at month 72 in the "
@@ -349,62 +350,56 @@ KNOWN_FAILURES: dict[str, str] = {
                   "estimate moves with small model changes: +0.214 (fail) under member places, "
                   "+0.329 (pass) once they went, +0.134 once idle members stopped taking part "
                   "and +0.19 once social workers' turnover was read as a rate (2026-12-06).",
-    "5-services-participation": "+0.00262 [+0.00139, +0.00385], MME 0.02, n 5, Holm p 0.055: "
+    "5-services-participation": "+0.00241 [+0.00153, +0.0033], MME 0.02, n 5, Holm p 0.022: "
                                 + _PRIORITY_PARTICIPATION + ".",
-    "5-landing": "-0.00598 [-0.0815, +0.0695], MME 0.2231, n 43, Holm p 1: landed agencies' "
+    "5-landing": "+0.023 [-0.0664, +0.112], MME 0.2231, n 44, Holm p 1: landed agencies' "
                  "outreach raises trust in SOs (0.316 vs 0.280) and needs expressed, but few "
                  "founders answer it (6.3 vs 6.1 community SOs): landing outreach costs the "
                  "agencies service hours and at the sources' money the library district keeps "
                  "almost no agency.",
-    "5-landing-activity": "+0.138 [+0.0387, +0.237], MME 0.2231, n 27, Holm p 0.11: needs met by "
+    "5-landing-activity": "+0.0971 [-0.0287, +0.223], MME 0.2231, n 28, Holm p 1: needs met by "
                           "community SOs 16.6 vs 14.5 a month: more needs are expressed to SOs "
                           "where agencies land, but the SOs to meet them are few (at the sources' "
                           "starting density (0.41 community SOs per 1,000) the library's district "
                           "of 10,000 residents has about six community SOs at month 72 in the "
                           "status quo with the fund and space).",
-    "5-landing-participation": "+0.000213 [-0.00136, +0.00179], MME 0.02, n 5, Holm p 1: "
+    "5-landing-participation": "-3.83e-05 [-0.000995, +0.000918], MME 0.02, n 5, Holm p 1: "
                                + _PRIORITY_PARTICIPATION + ".",
-    "5-projects": "-0.0195 [-0.148, +0.109], MME 0.2231, n 33, Holm p 1: the projects "
+    "5-projects": "-0.00176 [-0.108, +0.104], MME 0.2231, n 33, Holm p 1: the projects "
                   "priority places the status quo's small purchase lot and group projects with "
                   "partner SOs, giving existing SOs work more than founders a reason (the count "
                   "rises by about 10%, under half the MME).",
-    "5-projects-participation": "+0.00108 [-7.42e-05, +0.00223], MME 0.02, n 5, Holm p 0.69: "
+    "5-projects-participation": "-8.67e-05 [-0.0024, +0.00223], MME 0.02, n 5, Holm p 1: "
                                 + _PRIORITY_PARTICIPATION + ".",
-    "5-four-vs-resources": "-3.67e-05 [-0.00216, +0.00208], MME 0.02, n 5, Holm p 1: "
+    "5-four-vs-resources": "+0.00312 [+0.00183, +0.00441], MME 0.02, n 5, Holm p 0.033: "
                            + _PACKAGE_PARTICIPATION,
-    "5-four-vs-services": "-0.00235 [-0.004, -0.00069], MME 0.02, n 5, Holm p 1: "
+    "5-four-vs-services": "+0.000632 [-0.000493, +0.00176], MME 0.02, n 5, Holm p 1: "
                           + _PACKAGE_PARTICIPATION,
-    "5-four-vs-services-activity": "-0.163 [-0.258, -0.068], MME 0.2231, n 70, Holm p 1: the "
-                                   "services priority alone buys community SOs about as much work "
-                                   "as the package (needs met 26.1 vs 25.1 a month, n 45 at the "
-                                   "default run's cap): the fund offered to SOs first is the "
-                                   "priority that pays for SOs' activity, and the three others add"
-                                   " little on top of it.",
-    "5-four-vs-landing": "+5.83e-05 [-0.00243, +0.00255], MME 0.02, n 5, Holm p 1: "
+    "5-four-vs-landing": "+0.00308 [+0.00169, +0.00447], MME 0.02, n 5, Holm p 0.044: "
                          + _PACKAGE_PARTICIPATION,
-    "5-four-vs-projects": "-0.000808 [-0.00236, +0.000745], MME 0.02, n 5, Holm p 1: "
+    "5-four-vs-projects": "+0.00313 [+0.00165, +0.00461], MME 0.02, n 5, Holm p 0.048: "
                           + _PACKAGE_PARTICIPATION,
-    "6b": "-0.00262 [-0.0174, +0.0122], MME 0.05, n 7, Holm p 1: group organisations' projects "
+    "6b": "+0.0066 [-0.00251, +0.0157], MME 0.05, n 7, Holm p 1: group organisations' projects "
           "are few and needs outrun services in every cell, so a project's slots are used wherever"
           " it lands; coordination re-places few projects (coverage of special groups 0.076 vs "
           "0.076; +0.014, +0.002, +0.010 and -0.010 at earlier realizations: no effect either "
           "way).",
-    "7f": "-0.0251 [-0.0339, -0.0164], MME 0.05, n 9, Holm p 1: SOs settle 17.5% of public matters"
+    "7f": "-0.0286 [-0.0498, -0.00737], MME 0.05, n 9, Holm p 1: SOs settle 17.5% of public matters"
           " in the full package against the 20% the rule asks: SOs are few at the sources' money "
           "(55 community SOs on 10,000 residents), and public matters that meetings settle no "
           "longer go to SOs (so_public_affair_share).",
-    "7g": "+0.00839 [-0.00637, +0.0231], MME 0.05, n 8, Holm p 1: meetings settle about 61% of "
+    "7g": "+0.00528 [-0.0096, +0.0201], MME 0.05, n 8, Holm p 1: meetings settle about 61% of "
           "public matters in the full package, at the 60% the rule asks but not significantly "
           "above it (65% before members whom their SO leaves idle stopped counting as taking "
           "part, 2026-12-06): a representative raises the matters of residents who, or whose "
           "ties, take part, and idle members no longer do; what meetings do not hear goes to "
           "the street (7h).",
-    "7h": "+0.0199 [-0.00149, +0.0413], MME 0.05, n 10, Holm p 1: the full package refers "
+    "7h": "+0.0201 [+0.00014, +0.0401], MME 0.05, n 10, Holm p 1: the full package refers "
           "about 22% of public matters upward, just past the 20% the rule allows: what meetings "
           "(about 61%, 7g) and SOs (about 17%, 7f) do not settle goes to the street, and with "
           "SOs few at the sources' money and idle members not taking part (2026-12-06: 18% "
           "before, library district, 8 seeds) that remainder sits at the rule's edge.",
-    "9a": "+0.028 [-0.00477, +0.0607], MME 0.1054, n 8, Holm p 1 (market district): the outcome "
+    "9a": "-0.00621 [-0.0543, +0.0419], MME 0.1054, n 8, Holm p 1 (market district): the outcome "
           "divides all government and group spending by all needs met, and purchase meets few "
           "of them. Over 72 months at seeds 1-3, SOs draw 4.5-5.0 M yuan from purchase contracts "
           "(a fifth of that spending), and those contracts meet 2,110-2,480 needs demand-driven "
@@ -414,7 +409,7 @@ KNOWN_FAILURES: dict[str, str] = {
           "1.5% and the spread between seeds covers it. At a purchase-heavy district (300 yuan "
           "per resident) the direction holds at every end of every constant of the rule "
           "(tests/test_linkage_range.py).",
-    "9b": "+0.00126 [-0.00527, +0.00779], MME 0.05, n 5, Holm p 1 (market district): purchased "
+    "9b": "+0.00549 [+0.000445, +0.0105], MME 0.05, n 5, Holm p 0.43 (market district): purchased "
           "services are a small part of needs met at the sources' money.",
 }
 
