@@ -235,15 +235,10 @@ def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch)
     finance.public_spending(model)
     paid = sum(c.admin_budget + 2 * len(c.staff) * wage for c in model.committees)
     assert model.gov_month == pytest.approx(paid)
-    # the twelfth's staff line pays 10 workers at the old wage, 5 at the doubled one; the
+    # the budget's staff line pays 10 workers at the old wage, 5 at the doubled one; the
     # work needs more
-    from sanshe.sim.mechanisms import costing
-
-    units = 1e4
-    line = (10 * wage + 1 + costing.activity_cost(model.p) * units) * (
-        1.0 + model.p["contract_overhead_share"])
-    so.contracts = [Contract("purchase", so.community, so.domain, 12 * line, units)]
-    assert costing.staff_line(model.p, line, units) == pytest.approx(10 * wage + 1)
+    so.contracts = [Contract("purchase", so.community, so.domain, 12e6, 1e4,
+                             staff_line=10 * wage + 1)]
     so.cash = 0.0
     assert so.staff_needed(model.p) > 10
     assert so.posts_to_fill(model.p, salary) == 5 - staff

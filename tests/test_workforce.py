@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sanshe.sim.agents.social_org import Contract
 from sanshe.sim.mechanisms import costing, workforce
 from sanshe.sim.model import CommunityGovernanceModel
@@ -83,12 +85,18 @@ def test_a_contract_pays_staff_only_from_its_staff_line() -> None:
     so.staff.clear()
     so.cash, so.members = 0.0, 0
     units = 20.0
-    priced = {run: costing.unit_price(model.p, 0.8, volunteer_run=run) * units * 12
-              for run in (True, False)}
-    so.contracts = [Contract("purchase", so.community, so.domain, priced[True], units)]
+
+    def priced(volunteer_run: bool) -> Contract:
+        month = costing.unit_price(model.p, 0.8, volunteer_run=volunteer_run) * units
+        return Contract("purchase", so.community, so.domain, 12 * month, units,
+                        staff_line=costing.staff_line(model.p, month, units))
+
+    so.contracts = [priced(volunteer_run=True)]
+    assert so.contracts[0].staff_budget == pytest.approx(0.0, abs=1e-9)
     assert so.contract_work(model.p) > 1 and so.staff_needed(model.p) > 0
     assert so.posts_to_fill(model.p, 0.8) == 0  # volunteers' budget: nothing for a salary
-    so.contracts = [Contract("purchase", so.community, so.domain, priced[False], units)]
+    so.contracts = [priced(volunteer_run=False)]
+    assert so.contracts[0].staff_budget > 0
     assert so.posts_to_fill(model.p, 0.8) > 0
 
 
@@ -109,3 +117,19 @@ def test_an_so_lets_one_go_when_its_reserve_cannot_carry_unpaid_salaries() -> No
     agency.cash = 1_000.0 * months - 1.0
     assert agency.posts_to_fill(model.p, 0.8) == 0
     assert len(agency.staff) == staff - 1
+
+
+def test_the_buyers_set_each_contracts_staff_line_when_they_price_it() -> None:
+    """Purchase, the community fund, venture grants and group organisations all price a
+    budget's staff line (成本核算), so no priced contract pays salaries from its activity
+    money."""
+    model = CommunityGovernanceModel("full_linkage", seed=2, **{
+        "district.streets": 1, "district.communities_per_street": 3,
+        "district.residents_per_community": 1000})
+    seen = {}
+    for _ in range(36):
+        model.step()
+        seen.update({id(c): c for so in model.sos for c in so.contracts})
+    assert {c.buyer for c in seen.values()} >= {"purchase", "community_fund", "group_org"}
+    assert all(c.staff_line is not None and 0.0 <= c.staff_line <= c.monthly_payment
+               for c in seen.values())

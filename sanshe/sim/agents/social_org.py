@@ -95,11 +95,20 @@ class Contract:
     balance: float = 0.0  # yuan paid in and not yet drawn
     effort: float = 0.0  # this month's share of the SO's staff effort spent on it
     units_charged: float = 0.0  # units delivered on it this month, volunteers' included
+    # A month's staff-time line of its budget, set by the buyer's cost accounting
+    # (成本核算: costing.staff_line); None for a contract made without one.
+    staff_line: float | None = None
 
     @property
     def monthly_payment(self) -> float:
         """What the buyer pays into the contract's account each month."""
         return self.value / 12.0
+
+    @property
+    def staff_budget(self) -> float:
+        """What its account can pay in salaries a month: its budget's staff line, or the
+        whole payment where the buyer priced no line."""
+        return self.monthly_payment if self.staff_line is None else self.staff_line
 
     def close_account(self) -> float:
         """结余资金: empty the account; what it held goes back to the buyer."""
@@ -274,7 +283,7 @@ class SocialOrganization(mesa.Agent):
         accounts and its reserve pay them. The accounts pay only the staff time spent on
         the contracts (专款专用: :meth:`share_effort`), so a manager counts the salaries of
         the worker-months the contracts take (:meth:`contract_work`: a worker's month at
-        most once), no more than their budgets' staff lines (:func:`costing.staff_line`:
+        most once), no more than their budgets' staff lines (:attr:`Contract.staff_budget`:
         none where the buyer priced volunteers' work), not the contracts' whole payments,
         plus the reserve spread over ``reserve_spending_months``. With no work and no
         money it lets one go, and so it does with more staff than its contracts need. It
@@ -292,9 +301,8 @@ class SocialOrganization(mesa.Agent):
         if (needed < 0 and self.cash < 0) or strained:
             self.staff.pop().remove()
             return 0
-        from sanshe.sim.mechanisms import costing  # (costing imports this module)
         salary = salaries(1, salary_index, p)
-        budget = sum(costing.staff_line(p, c.monthly_payment, c.slots) for c in self.contracts)
+        budget = sum(c.staff_budget for c in self.contracts)
         paid = min(salary * self.contract_work(p), budget)  # the time the accounts pay
         reserve = self.cash / p["reserve_spending_months"]
         affordable = int(max(paid + reserve, 0) // salary)

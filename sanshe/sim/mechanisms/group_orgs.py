@@ -127,7 +127,8 @@ def _commission(model: CommunityGovernanceModel, org: GroupOrganization, c: int,
     if local:
         so = max(local, key=lambda s: s.reputation + 1e-6 * rng.random())
         slots = costing.units_bought(value, costing.price_for(model, so))
-        contract = Contract("group_org", c, d, value, slots)  # the part reaching services
+        contract = Contract("group_org", c, d, value, slots,  # the part reaching services
+                            staff_line=costing.staff_line(p, value / 12.0, slots))
         so.contracts.append(contract)
         model.group_offers.append((org, contract, c, d, slots))
     else:  # its own staff organise it: the price of paid staff's units

@@ -277,7 +277,8 @@ def sign(so: SocialOrganization, lot: Lot, buyer: str, p: dict[str, float],
     ``price`` (成本核算: :func:`costing.unit_price`)."""
     slots = costing.units_bought(lot.value, price)
     contract = Contract(buyer=buyer, community=lot.community, domain=lot.domain,
-                        value=lot.value, slots=slots, kind=lot.kind)
+                        value=lot.value, slots=slots, kind=lot.kind,
+                        staff_line=costing.staff_line(p, lot.value / 12.0, slots))
     so.contracts.append(contract)
     so.ties = min(1.0, so.ties + p["tie_gain_per_contract"])
     return contract
