@@ -262,8 +262,9 @@ class SocialOrganization(mesa.Agent):
 
     def staff_needed(self, p: dict[str, float]) -> int:
         """Social workers an SO wants to deliver its contracts and, landed, its outreach (a
-        community SO only once it holds contracts: money becomes output through paid
-        staff); what it can afford limits the posts it opens (:meth:`posts_to_fill`)."""
+        community SO only once it holds contracts: its members volunteer its own
+        activities); what its contracts' staff lines and its reserve pay limits the posts
+        it opens (:meth:`posts_to_fill`)."""
         if self.is_community and not self.contracts:
             return 0
         needed = math.ceil(self.contract_work(p))
