@@ -242,3 +242,27 @@ def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch)
     so.cash = 0.0
     assert so.staff_needed(model.p) > 10
     assert so.posts_to_fill(model.p, salary) == 5 - staff
+
+
+def test_a_lean_year_after_a_rich_one_does_not_close_community_sos_for_debt(monkeypatch):
+    """On communities of 3,000 the services priority's fund lets a community SO win several
+    micro-projects in a year. Under the former rules it hired on that year's income, kept
+    the worker in a leaner year until its cash was gone, and closed for the debt once the
+    layoff had cut its costs: 46 community SOs closed for debt over seeds 1-8. Now a
+    project pays salaries only from its staff line, an SO lets a worker go while its
+    reserve can still carry her, and debts are judged on a year's costs (0 over the same
+    seeds). Four seeds; a tenth of the former rate is allowed."""
+    broke_at_close = []
+    judged = ecology.broke
+
+    def recording(model, costs=None):
+        mask = judged(model, costs)
+        broke_at_close.append(sum(so.is_community for so, b in zip(
+            model.sos, mask.tolist(), strict=True) if b))
+        return mask
+
+    monkeypatch.setattr(ecology, "broke", recording)
+    for seed in range(1, 5):
+        CommunityGovernanceModel("priority_services", seed=seed,
+                                 **{"district.residents_per_community": 3000}).run(72)
+    assert sum(broke_at_close) <= 2
