@@ -158,7 +158,7 @@ def test_debts_are_judged_on_a_years_costs_not_the_month_after_a_layoff():
     assert ecology.broke(model)[model.sos.index(so)]
 
 
-def test_carried_costs_follow_a_years_running_mean():
+def test_carried_costs_follow_a_running_mean_over_cost_memory_months():
     model = with_community_sos(CommunityGovernanceModel("baseline", seed=4, **SMALL), 1)
     model.p["newness_hazard"], model.p["inactive_months_to_close"] = 0.0, 10**6
     ecology.closures(model)
@@ -167,4 +167,6 @@ def test_carried_costs_follow_a_years_running_mean():
     assert first > 0  # its first month's costs
     so.carried_costs = first + 120.0
     ecology.closures(model)
-    assert so.carried_costs == pytest.approx(first + 110.0)  # 1/12 of the way back
+    back = 120.0 / model.p["cost_memory_months"]  # a twelfth of the way back, at 12
+    assert so.carried_costs == pytest.approx(first + 120.0 - back)
+    assert back == pytest.approx(10.0)

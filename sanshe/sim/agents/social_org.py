@@ -188,7 +188,7 @@ class SocialOrganization(mesa.Agent):
         self.year_served = 0.0  # needs met this year, all services (social evaluation)
         self.year_quality = 0.0  # Σ quality × needs met this year
         self.salary_gap = 0.0  # last month's deficit its unpaid salaries caused (finance)
-        self.carried_costs = -1.0  # costs carried over about a year (ecology; -1: none yet)
+        self.carried_costs = -1.0  # running mean of its costs (ecology.closures; -1: none yet)
 
     # --- standing ---------------------------------------------------------------------
     @property

@@ -305,9 +305,9 @@ def rate_year(model: CommunityGovernanceModel, evaluated: set[int]) -> None:
 
 def broke(model: CommunityGovernanceModel, costs: np.ndarray | None = None) -> np.ndarray:
     """Which SOs owe more than ``debt_months_to_close`` months of costs, reckoned on the
-    larger of this month's ``costs`` and the costs it carried over about the past year
-    (``carried_costs``, a running mean :func:`closures` keeps): letting staff go does not
-    shrink the scale its debts are judged by."""
+    larger of this month's ``costs`` and the costs it carried over about the past
+    ``cost_memory_months`` (``carried_costs``, a running mean :func:`closures` keeps):
+    letting staff go does not shrink the scale its debts are judged by."""
     if costs is None:
         costs = monthly_costs(model.sos, model.p,
                               float(model.v["policy.social_work.salary_index"]), 1.0)
@@ -319,8 +319,8 @@ def broke(model: CommunityGovernanceModel, costs: np.ndarray | None = None) -> n
 def closures(model: CommunityGovernanceModel) -> None:
     """SOs close when money runs out (:func:`broke`), when idle too long, or by the newness
     hazard, drawn one SO after another for those neither broke nor idle. Then every SO's
-    ``carried_costs`` takes in this month's costs (a running mean over about 12 months;
-    its first month's costs to begin with)."""
+    ``carried_costs`` takes in this month's costs (a running mean over about
+    ``cost_memory_months``; its first month's costs to begin with)."""
     p, rng, sos = model.p, model.streams[STREAM], model.sos
     costs = monthly_costs(sos, p, float(model.v["policy.social_work.salary_index"]), 1.0)
     closing = (broke(model, costs)
@@ -328,7 +328,7 @@ def closures(model: CommunityGovernanceModel) -> None:
     exposed = np.flatnonzero(~closing)
     closing[exposed] = rng.random(exposed.size) < death_chances(sos, p)[exposed]
     carried = column(sos, "carried_costs")
-    carried = np.where(carried < 0, costs, carried + (costs - carried) / 12.0)
+    carried = np.where(carried < 0, costs, carried + (costs - carried) / p["cost_memory_months"])
     for so, value in zip(sos, carried.tolist(), strict=True):
         so.carried_costs = value
     for so in [sos[i] for i in np.flatnonzero(closing).tolist()]:
