@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import SOURCES, monthly_costs, salaries
+from sanshe.sim.agents.social_org import SOURCES, overheads, salaries
 from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities
 from sanshe.sim.so_directory import column, staff_counts
 
@@ -48,8 +48,7 @@ def monthly(model: CommunityGovernanceModel) -> None:
     salary = float(model.v["policy.social_work.salary_index"])
     books = open_books(model, salary)
     covered = draw_on_contracts(model, sos, salary)
-    _settle(model, sos, books, donations(model, asks(model, books, covered)), covered,
-            salary_bills(sos, model.p, salary))
+    _settle(model, sos, books, donations(model, asks(model, books, covered)), covered)
 
 
 class Books(NamedTuple):
@@ -57,6 +56,7 @@ class Books(NamedTuple):
 
     served: np.ndarray  # needs it met this month
     members: np.ndarray  # its members this month
+    salaries: np.ndarray  # its staff's pay
     costs: np.ndarray  # salaries and rent
     fees: np.ndarray  # fees on its services
     dues: np.ndarray  # members' dues (a community SO)
@@ -69,13 +69,14 @@ def open_books(model: CommunityGovernanceModel, salary: float) -> Books:
     members = count_members(model)
     served_by = model.served_by_so
     served = np.array([served_by.get(so.unique_id, 0.0) for so in sos], dtype=float)
-    costs = monthly_costs(sos, p, salary, np.array(priorities.rent_factors(model, sos), float))
+    bills = salary_bills(sos, p, salary)
+    costs = bills + overheads(sos, p, np.array(priorities.rent_factors(model, sos), float))
     fees, dues = fees_and_dues(column(sos, "is_community", bool), members, served, p,
                                costing.unit_price(p, salary))
     blank = dict.fromkeys(SOURCES, 0.0)
     for so in sos:
         so.ledger.month = blank.copy()
-    return Books(served, members, costs, fees, dues)
+    return Books(served, members, bills, costs, fees, dues)
 
 
 def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> np.ndarray:
@@ -103,20 +104,20 @@ def count_members(model: CommunityGovernanceModel) -> np.ndarray:
 
 
 def _settle(model: CommunityGovernanceModel, sos: list[SocialOrganization], books: Books,
-            gifts: np.ndarray, covered: np.ndarray, bills: np.ndarray) -> None:
+            gifts: np.ndarray, covered: np.ndarray) -> None:
     """Every SO's month after its contracts' draws: ``gifts``, fees and dues in (gifts net
     of the cost of raising them), costs out; capacity grows (an incubated SO's with the
     incubators' training), age and incubation count on, and SOs with nothing to do count
     idle months. Each SO notes its ``salary_gap``: the part of its month's deficit (costs
     less takings, gifts and what its draws kept, ``covered``) no larger than the salaries
-    (``bills``) the draws left unpaid. The SOs' new state is set in one pass over them,
+    (``books.salaries``) the draws left unpaid. The SOs' new state is set in one pass over them,
     members too."""
     p = model.p
     takings = books.fees + books.dues
     income = takings + gifts * (1.0 - p["fundraising_cost"])
     cash = column(sos, "cash") + (income - books.costs)
     deficit = books.costs - income - covered
-    gap = np.maximum(np.minimum(deficit, bills - covered), 0.0)
+    gap = np.maximum(np.minimum(deficit, books.salaries - covered), 0.0)
     incubated = column(sos, "incubated_months", np.int64)
     training = float(model.v["policy.incubation.training"]) * (incubated > 0)
     capacity = ecology.grow_capacity(column(sos, "capacity"), books.served, training, p)
