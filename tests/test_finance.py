@@ -255,8 +255,8 @@ def test_a_lean_year_after_a_rich_one_does_not_close_community_sos_for_debt(monk
     broke_at_close = []
     judged = ecology.broke
 
-    def recording(model, costs=None):
-        mask = judged(model, costs)
+    def recording(model, costs=None, carried=None):
+        mask = judged(model, costs, carried)
         broke_at_close.append(sum(so.is_community for so, b in zip(
             model.sos, mask.tolist(), strict=True) if b))
         return mask

@@ -303,7 +303,8 @@ def rate_year(model: CommunityGovernanceModel, evaluated: set[int]) -> None:
         so.ledger.year = dict.fromkeys(so.ledger.year, 0.0)
 
 
-def broke(model: CommunityGovernanceModel, costs: np.ndarray | None = None) -> np.ndarray:
+def broke(model: CommunityGovernanceModel, costs: np.ndarray | None = None,
+          carried: np.ndarray | None = None) -> np.ndarray:
     """Which SOs owe more than ``debt_months_to_close`` months of costs, reckoned on the
     larger of this month's ``costs`` and the costs it carried over about the past
     ``cost_memory_months`` (``carried_costs``, a running mean :func:`closures` keeps):
@@ -311,7 +312,8 @@ def broke(model: CommunityGovernanceModel, costs: np.ndarray | None = None) -> n
     if costs is None:
         costs = monthly_costs(model.sos, model.p,
                               float(model.v["policy.social_work.salary_index"]), 1.0)
-    carried = column(model.sos, "carried_costs")
+    if carried is None:
+        carried = column(model.sos, "carried_costs")
     scale = np.maximum(np.maximum(costs, carried), 1.0)
     return column(model.sos, "cash") < -model.p["debt_months_to_close"] * scale
 
@@ -323,11 +325,11 @@ def closures(model: CommunityGovernanceModel) -> None:
     ``cost_memory_months``; its first month's costs to begin with)."""
     p, rng, sos = model.p, model.streams[STREAM], model.sos
     costs = monthly_costs(sos, p, float(model.v["policy.social_work.salary_index"]), 1.0)
-    closing = (broke(model, costs)
+    carried = column(sos, "carried_costs")
+    closing = (broke(model, costs, carried)
                | (column(sos, "idle_months", np.int64) >= p["inactive_months_to_close"]))
     exposed = np.flatnonzero(~closing)
     closing[exposed] = rng.random(exposed.size) < death_chances(sos, p)[exposed]
-    carried = column(sos, "carried_costs")
     carried = np.where(carried < 0, costs, carried + (costs - carried) / p["cost_memory_months"])
     for so, value in zip(sos, carried.tolist(), strict=True):
         so.carried_costs = value
