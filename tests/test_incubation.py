@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sanshe.sim.mechanisms import ecology, incubation
 from sanshe.sim.model import CommunityGovernanceModel
 
 TINY = {"district.streets": 1, "district.communities_per_street": 3,
         "district.residents_per_community": 300}
+#: The incubator's places as stated for the district as it stands (reference 0: places a
+#: year scale with the residents, sanshe/inputs/money.py).
 ON = {"policy.incubation.enabled": True, "policy.incubation.places": 4,
-      "policy.incubation.months": 18, "policy.incubation.startup_grant": 30_000}
+      "policy.incubation.months": 18, "policy.incubation.startup_grant": 30_000,
+      "district.money_communities": 0, "district.money_residents_per_community": 0}
 
 
 def _model(**overrides: object) -> CommunityGovernanceModel:
@@ -97,3 +101,18 @@ def test_an_incubator_that_is_off_or_has_no_places_does_nothing() -> None:
         incubation.incubate(model)
         assert len(model.sos) == count and not any(so.incubated for so in model.sos)
         assert model.streams[incubation.STREAM].bit_generator.state == state
+
+
+def test_a_district_smaller_than_the_incubators_catchment_wins_a_place_in_some_years() -> None:
+    """Places a year are stated for the reference district and scale with residents: 4 on
+    10,000 residents are 0.36 on the 900 here, a place in about a third of the years; a
+    whole number of places draws nothing."""
+    model = _model(**{"policy.incubation.enabled": True, "policy.incubation.places": 4})
+    rng = np.random.default_rng(5)
+    years = [incubation.places_this_year(model, rng) for _ in range(4000)]
+    assert set(years) == {0, 1}
+    assert np.mean(years) == pytest.approx(0.36, abs=0.025)
+    whole = _model(**ON)
+    before = rng.bit_generator.state
+    assert incubation.places_this_year(whole, rng) == 4
+    assert rng.bit_generator.state == before

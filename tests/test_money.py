@@ -92,7 +92,8 @@ def test_the_model_reads_the_scaled_money():
 
 
 def _per_resident(size: dict, seeds: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    # Incubator places are a count per year, not money, and do not scale (README): off here.
+    # Incubator places scale (a fraction is a place in some years): off here, so that the
+    # two sizes differ only in residents, not in a yearly lottery of places.
     specs = plan(["full_linkage"], replications=seeds, seed=3, months=36,
                  overrides={**size, "policy.incubation.enabled": False})
     residents = money.residents(specs[0].scenario.values)
@@ -123,13 +124,14 @@ def test_scenarios_show_prints_the_reference_and_money_per_resident():
     assert "54 communities x 9,000 residents = 486,000" in text
     assert "this district has 81,000 residents, so they scale per resident" in text
     assert "community funds 33.3" in text
-    # the counts: the incubator's places per district, the posts per community
-    assert "10 a year is 1.2 per 10,000 residents here, 0.21 on the reference" in text
+    # the incubator's places scale like money: the start-up grants per resident stay
+    grants = "start-up grants 0.4)"  # 10 places x 20,000 yuan / 486,000 residents
+    assert grants in text and grants in show(Scenario.load("yuhuatai"))
+    # the posts per community are a count: said when communities differ in size
     assert "station posts" not in text  # communities of 9,000 in both
     smaller = show(Scenario.load("full_linkage").with_overrides(
         {"district.residents_per_community": 3000}))
     assert "one per 3,000 residents here, one per 1,000 on the reference district" in smaller
-    assert "3.3 per 10,000 residents here, 10 on the reference" in smaller
     assert "do not scale" not in show(Scenario.load("full_linkage"))
 
 

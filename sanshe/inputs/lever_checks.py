@@ -50,7 +50,7 @@ _INCUBATOR_SET = ("policy.incubation.places", "policy.incubation.training",
 
 _RULES: tuple[_Rule, ...] = (
     _Rule("policy.incubation.enabled",
-          lambda v: v["policy.incubation.enabled"] and int(v["policy.incubation.places"]) == 0,
+          lambda v: v["policy.incubation.enabled"] and float(v["policy.incubation.places"]) == 0,
           "The incubator is on but has no places (policy.incubation.places = 0): it incubates "
           "no social organization.",
           "孵化器已开启，但孵化名额为 0（policy.incubation.places = 0）：不会孵化任何社会组织。"),

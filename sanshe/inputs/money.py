@@ -10,7 +10,10 @@ scenario file states, fixed when the file is read. A run on another district (``
 district.*``, ``--vary``, a sweep, the validation's small district) keeps the policy
 intensity: district-wide amounts scale with the residents, per-community amounts with the
 residents per community. An override of a money key states it for the reference district
-too; setting a reference key to 0 makes the amounts mean the district as it stands.
+too; setting a reference key to 0 makes the amounts mean the district as it stands. The
+incubator's places a year (``policy.incubation.places``) scale the same way as the
+district-wide budgets: they are the start-up grants' count, and a city incubator's places
+are shared by its districts (``DISTRICT_COUNTS``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ DISTRICT_WIDE: tuple[str, ...] = (
 #: Per-community money levers: yuan per year for one community of the reference size.
 PER_COMMUNITY: tuple[str, ...] = ("policy.community.service_fund",)
 MONEY_KEYS: tuple[str, ...] = DISTRICT_WIDE + PER_COMMUNITY
+#: District-wide counts that keep their intensity per resident like money: the incubator's
+#: places a year, with their start-up grants (on a district smaller than the incubator's
+#: catchment the share is a fraction: a place in some years, incubation.places_this_year).
+DISTRICT_COUNTS: tuple[str, ...] = ("policy.incubation.places",)
+#: Every lever :func:`amount` scales with the district.
+SCALED_KEYS: tuple[str, ...] = MONEY_KEYS + DISTRICT_COUNTS
 
 #: The district's size keys, and the reference keys that fix what money amounts are for.
 SIZE_KEYS: tuple[str, ...] = ("district.streets", "district.communities_per_street",
@@ -64,7 +73,7 @@ def rebase(values: dict[str, Any], parent: Mapping[str, Any], own: Mapping[str, 
         return with_reference(values)
     out = {**values, REF_COMMUNITIES: 0, REF_RESIDENTS: 0}
     out = with_reference(out)
-    for key in MONEY_KEYS:
+    for key in SCALED_KEYS:
         if key not in own:
             out[key] = float(parent[key]) / _factor(parent, key) * _factor(out, key)
     return out
@@ -90,7 +99,8 @@ def scale(values: Mapping[str, Any], key: str) -> float:
 
 def amount(values: Mapping[str, Any], key: str) -> float:
     """Yuan per year of money lever ``key`` for the run's district (per community for the
-    per-community levers)."""
+    per-community levers); for a district count (``DISTRICT_COUNTS``), its number a year
+    there, fractional on a district smaller than the one it is stated for."""
     return float(values[key]) * scale(values, key)
 
 
@@ -104,7 +114,7 @@ def government_per_resident(values: Mapping[str, Any], p: Mapping[str, float]
         "venture": amount(values, "policy.purchase.venture_philanthropy_budget"),
         "service_fund": amount(values, "policy.community.service_fund") * communities(values),
         "startup_grants": (float(values["policy.incubation.startup_grant"])
-                           * int(values["policy.incubation.places"])
+                           * amount(values, "policy.incubation.places")
                            if values["policy.incubation.enabled"] else 0.0),
         "station_salaries": (int(values["policy.social_work.posts_per_community"])
                              * communities(values)
@@ -123,7 +133,8 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
     per = government_per_resident(values, p)
     ref_n = int(values[REF_COMMUNITIES]) * int(values[REF_RESIDENTS])
     run_n = residents(values)
-    head = (f"money amounts are for the reference district: {int(values[REF_COMMUNITIES])} "
+    head = (f"money amounts and incubator places are for the reference district: "
+            f"{int(values[REF_COMMUNITIES])} "
             f"communities x {int(values[REF_RESIDENTS]):,} residents = {ref_n:,}")
     if run_n != ref_n:
         head += f"; this district has {run_n:,} residents, so they scale per resident"
@@ -139,18 +150,14 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
 
 
 def counts_off_reference(values: Mapping[str, Any], lang: str = "en") -> list[str]:
-    """What the levers that are counts mean here against the reference district: the
-    incubator's places a year (per district) and the station posts (per community) do not
-    scale, so on another district they are another intensity per resident (a reader of a
-    comparison on another size should know; docs/validation.md, 2026-12-07)."""
+    """What the lever that is a count per community means here against the reference
+    district: the station posts do not scale with a community's residents, so on
+    communities of another size they are another intensity per resident (a reader of a
+    comparison on another size should know; docs/validation.md, 2026-12-07). The
+    incubator's places scale (``DISTRICT_COUNTS``)."""
     ref_rpc, run_rpc = int(values[REF_RESIDENTS]), int(values["district.residents_per_community"])
-    ref_n, run_n = int(values[REF_COMMUNITIES]) * ref_rpc, residents(values)
     words = COUNT_WORDS[lang]
     lines = []
-    places = int(values["policy.incubation.places"]) if values["policy.incubation.enabled"] else 0
-    if places and run_n != ref_n:
-        lines.append(words["places"].format(places=places, here=places / run_n * 10_000,
-                                            there=places / ref_n * 10_000))
     posts = int(values["policy.social_work.posts_per_community"])
     if posts and run_rpc != ref_rpc:
         lines.append(words["posts"].format(posts=posts, here=run_rpc / posts,
@@ -161,15 +168,11 @@ def counts_off_reference(values: Mapping[str, Any], lang: str = "en") -> list[st
 #: The sentences of :func:`counts_off_reference`, in English and Chinese.
 COUNT_WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "places": "incubator places are a count and do not scale: {places} a year is "
-                  "{here:.2g} per 10,000 residents here, {there:.2g} on the reference district",
         "posts": "station posts are per community and do not scale with its residents: "
                  "{posts} per community is one per {here:,.0f} residents here, one per "
                  "{there:,.0f} on the reference district",
     },
     "zh": {
-        "places": "孵化名额是个数，不随辖区人口缩放：每年 {places} 个名额在本辖区相当于每万名居民 "
-                  "{here:.2g} 个，在参照辖区为 {there:.2g} 个",
         "posts": "社工站岗位按社区设置，不随社区人口缩放：每个社区 {posts} 个岗位在本辖区相当于每 "
                  "{here:,.0f} 名居民一个，在参照辖区为每 {there:,.0f} 名居民一个",
     },

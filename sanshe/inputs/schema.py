@@ -65,7 +65,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="venture philanthropy (公益创投) pool of the reference district, yuan per year"),
     # [policy.incubation] 孵化
     Setting("policy.incubation.enabled", bool, False, help="district SO incubator runs"),
-    Setting("policy.incubation.places", int, 0, 0, 500, help="incubator places per year"),
+    Setting("policy.incubation.places", float, 0, 0, 500,
+            help="incubator places per year for the reference district (scale with residents)"),
     Setting("policy.incubation.months", int, 12, 1, 36, help="months an SO stays incubated"),
     Setting("policy.incubation.training", float, 0.0, 0.0, 1.0,
             help="intensity of capacity training while incubated"),

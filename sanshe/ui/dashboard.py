@@ -349,8 +349,8 @@ UNITS: dict[str, dict[str, Callable[[float], str]]] = {
         "zh": lambda v: f"占评分 {v:.0%}",
     },
     "places": {
-        "en": lambda v: f"{v:.0f} places / year",
-        "zh": lambda v: f"{v:.0f} 个/年",
+        "en": lambda v: f"{v:.3g} places / year",
+        "zh": lambda v: f"{v:.3g} 个/年",
     },
     "intensity": {
         "en": lambda v: f"{v:.2f} (0 none – 1 full)",

@@ -15,10 +15,12 @@ endorsed SO, dies less often while new (legitimacy, Singh, Tucker & House 1986).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanshe.inputs import money
 from sanshe.sim.mechanisms import ecology
 
 if TYPE_CHECKING:
@@ -42,13 +44,26 @@ def applicants(model: CommunityGovernanceModel,
     return founders, young
 
 
+def places_this_year(model: CommunityGovernanceModel, rng: np.random.Generator) -> int:
+    """The district's places this year: ``policy.incubation.places`` scaled to its
+    residents (:func:`sanshe.inputs.money.amount`). An incubator serves a city or district
+    (Taicang's city centre took 10 SOs, seed 004), so a smaller district's share is a
+    fraction of a place, which it wins in that share of years; a whole number draws
+    nothing (common random numbers)."""
+    share = money.amount(model.v, "policy.incubation.places")
+    whole = math.floor(share)
+    if share > whole and rng.random() < share - whole:
+        whole += 1
+    return whole
+
+
 def incubate(model: CommunityGovernanceModel) -> None:
     """孵化: this year's applicants compete for the places; the admitted are incubated."""
     v, rng = model.v, model.streams[STREAM]
     if not v["policy.incubation.enabled"]:
         return
-    places = int(v["policy.incubation.places"])
-    if places <= 0:  # an incubator without places draws nothing (common random numbers)
+    places = places_this_year(model, rng)
+    if places <= 0:  # a year without places draws nothing more (common random numbers)
         return
     founders, young = applicants(model, rng)
     cohort = ecology.admit(model, "incubator", [*founders, *young], places, rng)
