@@ -37,11 +37,15 @@ def test_incubation_raises_the_number_of_sos():
     Five communities of the library's 1,000 residents: on the small district (1,000
     residents, about half an SO without the incubator) the gain at 36 months was +0.53 ±
     0.12 (30 seeds) until the refit of 2026-12-07 lowered ``founding_rate`` (fewer leaders
-    to apply), then +0.20 ± 0.11, not to be told from noise; here it is +1.7 ± 0.30 (30
-    seeds, 3.5 SOs without the incubator)."""
+    to apply), then +0.20 ± 0.11, not to be told from noise; here it was +1.7 ± 0.30 (30
+    seeds, 3.5 SOs without the incubator). Places scale with residents and the library's
+    are Yuhuatai's intensity (0.21 a year per 10,000: a place every ten years here), so
+    this test of the rule states an incubator of 10 places a year on these 5,000 residents
+    (20 for the 10,000-resident reference), as it had before places scaled: +1.67 ± 0.30."""
     assert_rises(paired_gain("incubation_only", "so_count", {"policy.incubation.enabled": False},
                              {"policy.incubation.enabled": True}, seeds=30,
-                             **{"district.residents_per_community": 1000}))
+                             **{"district.residents_per_community": 1000,
+                                "policy.incubation.places": 20}))
 
 
 def test_directed_purchase_raises_contract_concentration():

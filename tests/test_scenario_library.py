@@ -168,7 +168,7 @@ def test_full_linkage_matches_the_interface_example(library):
         "policy.purchase.satisfaction_weight": 0.5,
         "policy.purchase.venture_philanthropy_budget": 3e4,
         "policy.incubation.enabled": True,
-        "policy.incubation.places": 10,
+        "policy.incubation.places": 0.21,  # the example's 10 for a district, per 10,000
         "policy.incubation.training": 0.5,
         "policy.incubation.startup_grant": 20_000.0,
         "policy.incubation.registration_threshold": "low",
