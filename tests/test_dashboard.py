@@ -126,6 +126,19 @@ def test_every_choice_has_words_in_both_languages():
             assert choice in dashboard.CHOICE_WORDS, (key, choice)
 
 
+def test_a_slider_round_off_is_not_a_moved_lever():
+    """A browser slider steps 0.21 places by 0.01 and may give back 0.21000000000000002:
+    the page does not call that a change of the scenario; 0.22 is one."""
+    values = dashboard.start_values(
+        dashboard.model_params("full_linkage", Scenario.load("full_linkage"), "en"))
+    values["policy.incubation.places"] = 0.21 + 2e-17 * 2 ** 3
+    assert values["policy.incubation.places"] != 0.21
+    model = dashboard.DashboardModel(**values, scenario=object())
+    assert model.changed_levers() == []
+    model.v["policy.incubation.places"] = 0.22
+    assert model.changed_levers() == ["policy.incubation.places"]
+
+
 def test_the_model_is_built_as_mesas_reset_builds_it():
     """Reset passes every control by name; Mesa >= 3.5 adds a ``scenario`` of its own."""
     values = dashboard.start_values(

@@ -219,7 +219,17 @@ class DashboardModel(CommunityGovernanceModel):
         """The page's levers whose value differs from the picked scenario's this month
         (its timeline's changes so far applied)."""
         scenario = self.picked.values_at(self.month)
-        return [key for key, *_ in LEVERS if self.v[key] != scenario[key]]
+        return [key for key, *_ in LEVERS if not same_value(self.v[key], scenario[key])]
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """A lever's value equals the scenario's, numbers up to a slider's float round-off (a
+    browser slider steps 0.21 by 0.01 and may return 0.21000000000000002)."""
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
 
 
 def parse_seed(value: Any) -> tuple[int | None, str]:
