@@ -15,13 +15,13 @@ endorsed SO, dies less often while new (legitimacy, Singh, Tucker & House 1986).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sanshe.inputs import money
 from sanshe.sim.mechanisms import ecology
+from sanshe.sim.streams import whole_count
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -48,13 +48,10 @@ def places_this_year(model: CommunityGovernanceModel, rng: np.random.Generator) 
     """The district's places this year: ``policy.incubation.places`` scaled to its
     residents (:func:`sanshe.inputs.money.amount`). An incubator serves a city or district
     (Taicang's city centre took 10 SOs, seed 004), so a smaller district's share is a
-    fraction of a place, which it wins in that share of years; a whole number draws
-    nothing (common random numbers)."""
-    share = money.amount(model.v, "policy.incubation.places")
-    whole = math.floor(share)
-    if share > whole and rng.random() < share - whole:
-        whole += 1
-    return whole
+    fraction of a place, which it wins in that share of years (as a venture pool's part of
+    a grant, :func:`~sanshe.sim.streams.whole_count`); a whole number draws nothing
+    (common random numbers)."""
+    return whole_count(money.amount(model.v, "policy.incubation.places"), rng)
 
 
 def incubate(model: CommunityGovernanceModel) -> None:
