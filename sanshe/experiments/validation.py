@@ -312,21 +312,20 @@ _MARKET_INCUBATOR = ("at Yuhuatai's places per resident the market district's in
 KNOWN_FAILURES: dict[str, str] = {
     "1b": "+0.0024 [-0.0704, +0.0752], MME 0.2231, n 5, Holm p 1 (market district, since "
           "2026-12-07): " + _MARKET_INCUBATOR + ", among the full package's ~468 SOs (464 "
-          "without the incubator). "
-          "Its places bind in every round (about 1,000 applicants for 25 places), and most "
+          "without the incubator). Its places bind in every round (about 1,000 applicants "
+          "for 25 places), and most "
           "admitted founders are leaders the package's funds and space would have brought to "
           "found anyway (deadweight), so the stock barely moves. With a city's 10 places on "
           "10,000 residents (before 2026-12-07) it passed at +0.495.",
     "2a": "-0.0113 [-0.0231, +0.000407], MME 0.05, n 5, Holm p 0.61 (market district, since "
-          "2026-12-07): training lifts the incubated SOs' capacity (0.40 against 0.29 without it"
-          ", seeds 101-103), but " + _MARKET_INCUBATOR + ", about an eighth of the ~190-200 "
-          "SOs, so mean "
-          "capacity moves by about a fifth of the MME. With a city's 10 places on 10,000 "
-          "residents (before 2026-12-07) it passed at -0.086.",
+          "2026-12-07): training lifts the incubated SOs' capacity (0.40 against 0.29 without "
+          "it, seeds 101-103), but " + _MARKET_INCUBATOR + ", about an eighth of the ~190-200 "
+          "SOs, so mean capacity moves by about a fifth of the MME. With a city's 10 places on "
+          "10,000 residents (before 2026-12-07) it passed at -0.086.",
     "2b": "-0.0096 [-0.0164, -0.00275], MME 0.05, n 7, Holm p 0.17 (market district): without "
           "incubator training fewer SOs reach 4A+, but " + _MARKET_INCUBATOR + ", and few "
-          "SOs reach 4A within "
-          "72 months, so the 4A+ share moves by about one point of the five the MME asks "
+          "SOs reach 4A within 72 months, so the 4A+ share moves by about one point of the "
+          "five the MME asks "
           "(two points, -0.023, before the library's incubators were set at Yuhuatai's "
           "places per resident on 2026-12-07).",
     "2d": "-0.00817 [-0.0185, +0.00213], MME 0.05, n 9, Holm p 1 (market district): the "

@@ -133,9 +133,9 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
     per = government_per_resident(values, p)
     ref_n = int(values[REF_COMMUNITIES]) * int(values[REF_RESIDENTS])
     run_n = residents(values)
-    head = (f"money amounts and incubator places are for the reference district: "
-            f"{int(values[REF_COMMUNITIES])} "
-            f"communities x {int(values[REF_RESIDENTS]):,} residents = {ref_n:,}")
+    head = ("money amounts and incubator places are for the reference district: "
+            f"{int(values[REF_COMMUNITIES])} communities x {int(values[REF_RESIDENTS]):,} "
+            f"residents = {ref_n:,}")
     if run_n != ref_n:
         head += f"; this district has {run_n:,} residents, so they scale per resident"
     return [
