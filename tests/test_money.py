@@ -71,6 +71,23 @@ def test_a_child_file_with_its_own_district_keeps_inherited_intensity(tmp_path):
     assert child.values[VENTURE] == pytest.approx(2 * full.values[VENTURE])
     assert child.values[FUND] == 50_000
     assert money.amount(child.values, BUDGET) == child.values[BUDGET]
+    places = "policy.incubation.places"  # a district count: inherited at its intensity too
+    assert child.values[places] == pytest.approx(2 * full.values[places])
+
+
+def test_incubator_places_scale_with_residents_like_the_budgets():
+    """Places a year are stated for the reference district: half the residents, half the
+    places (and the start-up grants per resident stay); an override is for the reference."""
+    places = "policy.incubation.places"
+    full = Scenario.load("full_linkage")
+    half = full.with_overrides({"district.streets": 1})
+    assert money.amount(full.values, places) == full.values[places]
+    assert money.amount(half.values, places) == pytest.approx(full.values[places] / 2)
+    per = money.government_per_resident(half.values, half.parameters)["startup_grants"]
+    assert per == pytest.approx(
+        money.government_per_resident(full.values, full.parameters)["startup_grants"])
+    set_here = full.with_overrides({"district.streets": 1, places: 8})
+    assert money.amount(set_here.values, places) == pytest.approx(4)
 
 
 def test_the_reference_survives_a_round_trip_through_the_stored_parameters():
