@@ -88,6 +88,12 @@ def test_incubator_places_scale_with_residents_like_the_budgets():
         money.government_per_resident(full.values, full.parameters)["startup_grants"])
     set_here = full.with_overrides({"district.streets": 1, places: 8})
     assert money.amount(set_here.values, places) == pytest.approx(4)
+    # what they come to is said before a run
+    assert "incubator places: 0.21 a year on this district (a place in about 21% of years)" \
+        in money.describe(full.values, full.parameters)
+    assert "incubator places: 4 a year on this district" in money.describe(
+        set_here.values, set_here.parameters)
+    assert not money.incubator_places(Scenario.load("baseline").values)
 
 
 def test_the_reference_survives_a_round_trip_through_the_stored_parameters():

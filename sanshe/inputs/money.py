@@ -145,8 +145,24 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
         f"venture {per['venture']:.1f}, community funds {per['service_fund']:.1f}, "
         f"start-up grants {per['startup_grants']:.1f}) + {per['station_salaries']:.1f} "
         f"station salaries = {per['total']:.1f}",
+        *incubator_places(values),
         *counts_off_reference(values),
     ]
+
+
+def incubator_places(values: Mapping[str, Any]) -> list[str]:
+    """The incubator's places a year on the district as it stands, if it runs: a reader of
+    a comparison on a small district should see that its incubator takes an SO only in
+    some years (places scale with residents, ``DISTRICT_COUNTS``)."""
+    if not values["policy.incubation.enabled"]:
+        return []
+    here = amount(values, "policy.incubation.places")
+    if here <= 0:
+        return []
+    line = f"incubator places: {here:.3g} a year on this district"
+    if here < 1:
+        line += f" (a place in about {here:.0%} of years)"
+    return [line]
 
 
 def counts_off_reference(values: Mapping[str, Any], lang: str = "en") -> list[str]:
