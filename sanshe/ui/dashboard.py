@@ -225,9 +225,7 @@ class DashboardModel(CommunityGovernanceModel):
 def same_value(a: Any, b: Any) -> bool:
     """A lever's value equals the scenario's, numbers up to a slider's float round-off (a
     browser slider steps 0.21 by 0.01 and may return 0.21000000000000002)."""
-    numbers = (int, float)
-    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
-            and not isinstance(b, bool):
+    if isinstance(a, float) or isinstance(b, float):  # whole numbers and choices are exact
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b
 
