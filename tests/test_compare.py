@@ -308,8 +308,10 @@ def test_the_terminal_warns_of_few_replications_and_idle_levers(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert "warning: Only 2 replications per scenario" in done.stderr
     assert "warning: baseline: The incubator is on but has no places" in done.stderr
-    assert ("warning: full_linkage: station posts are per community and do not scale with its "
-            "residents: 1 per community is one per 200 residents here") in done.stderr
+    # posts scale with a community's residents: a part post is said, not warned of
+    assert ("station posts: 0.2 per community on this district, a post per 1,000 residents "
+            "(0.8 over its 4 communities)") in done.stderr
+    assert "do not scale" not in done.stderr
     assert "(yuan per resident per year)" in done.stdout
 
 
@@ -317,16 +319,12 @@ def test_warnings_use_the_lever_checks(tmp_path: Path, monkeypatch: pytest.Monke
     from sanshe.inputs import lever_checks
 
     def levers(found: list[str]) -> list[str]:
-        return [w for w in found if w.startswith(("baseline:", "full_linkage:"))
-                and "do not scale" not in w and "不随" not in w]
+        return [w for w in found if w.startswith(("baseline:", "full_linkage:"))]
 
     done = _compare(tmp_path, replications=5, months=2)
     assert levers(done.warnings()) == []  # library scenarios have no idle lever
-    # off its reference district (10,000 residents) a count lever is another intensity
-    counts = [w for w in done.warnings() if "do not scale" in w]
-    assert [w.split(":")[0] for w in counts] == ["full_linkage"]  # places scale, posts not
-    assert "one per 1,000 on the reference district" in counts[0]
-    assert sum("不随" in w for w in done.warnings("zh")) == 1
+    # off its reference district (10,000 residents) places and posts scale: no warning
+    assert not any("posts" in w or "岗位" in w for w in done.warnings() + done.warnings("zh"))
     assert not any("replications per scenario" in w for w in done.warnings())  # five is enough
 
     def idle(scenario: Scenario) -> list[lever_checks.LeverWarning]:

@@ -25,7 +25,7 @@ ema_workbench = pytest.importorskip("ema_workbench")
 MONTHS = 4
 VARY = {
     "policy.purchase.satisfaction_weight": (0.0, 1.0),
-    "policy.social_work.posts_per_community": (0, 3),
+    "policy.incubation.months": (1, 4),
     "policy.purchase.mode": ["competitive", "directed", "mixed"],
     "policy.linkage.info_platform": [True, False],
     "parameters.trust_initial": (0.1, 0.5),
@@ -38,7 +38,7 @@ def _fake_run(spec: RunSpec) -> RunResult:
     if scenario.get("policy.purchase.mode") == "mixed":
         raise ValueError("mixed procurement is broken in this test")
     weight = float(scenario.get("policy.purchase.satisfaction_weight"))
-    posts = int(scenario.get("policy.social_work.posts_per_community"))
+    posts = int(scenario.get("policy.incubation.months"))
     series = {
         "need_coverage": [weight * m / MONTHS for m in range(1, MONTHS + 1)],
         "so_count": [float(posts + m) for m in range(1, MONTHS + 1)],
@@ -87,7 +87,7 @@ def test_load_results_opens_the_archive_with_inputs_finals_and_series(
     assert list(experiments.columns) == [*VARY, "scenario", "policy", "model"]
     types = experiments.dtypes
     assert types["policy.purchase.satisfaction_weight"] == np.float64
-    assert types["policy.social_work.posts_per_community"] == np.int64
+    assert types["policy.incubation.months"] == np.int64
     assert types["policy.linkage.info_platform"] == np.dtype(bool)
     assert all(isinstance(types[c], pd.CategoricalDtype)
                for c in ("policy.purchase.mode", "scenario", "policy", "model"))

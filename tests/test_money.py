@@ -150,12 +150,14 @@ def test_scenarios_show_prints_the_reference_and_money_per_resident():
     # the incubator's places scale like money: the start-up grants per resident stay
     grants = "start-up grants 0.4)"  # 10 places x 20,000 yuan / 486,000 residents
     assert grants in text and grants in show(Scenario.load("yuhuatai"))
-    # the posts per community are a count: said when communities differ in size
-    assert "station posts" not in text  # communities of 9,000 in both
-    smaller = show(Scenario.load("full_linkage").with_overrides(
-        {"district.residents_per_community": 3000}))
-    assert "one per 3,000 residents here, one per 1,000 on the reference district" in smaller
-    assert "do not scale" not in show(Scenario.load("full_linkage"))
+    # the posts per community scale with its residents: a part post is said
+    assert "station posts:" not in text  # a whole post a community of 9,000 in both
+    assert "+ 8.0 station salaries" in text  # one post per 9,000: stated, not rescaled
+    full = Scenario.load("full_linkage")
+    smaller = full.with_overrides({"district.residents_per_community": 500})
+    assert ("station posts: 0.5 per community on this district, a post per 1,000 residents "
+            "(5 over its 10 communities)") in show(smaller)
+    assert "station posts:" not in show(full)  # one a community of the reference size
 
 
 # --- donors and firms (sanshe/sim/mechanisms/finance.py) ---------------------------------

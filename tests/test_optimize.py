@@ -128,13 +128,13 @@ def test_without_a_target_there_is_a_front_but_no_choice(tmp_path: Path) -> None
 
 
 def test_a_package_proposed_twice_is_run_once(tmp_path: Path) -> None:
-    result = optimize("baseline", [f"{BUDGET}=0,4e6", "policy.social_work.posts_per_community=0:1"],
+    result = optimize("baseline", [f"{BUDGET}=0,4e6", "policy.incubation.months=1:2"],
                       target="coverage_elderly=+0.10", draws=2, replications=1, candidates=10,
                       population=5, months=24, seed=7, uncertain=["unit_cost"],
                       overrides={BUDGET: 0}, executor="serial", db=tmp_path / "twice.sqlite",
                       progress=False, report=False, _run=stand_in)
     table = result.candidates
-    packages = table[[BUDGET, "policy.social_work.posts_per_community"]].apply(tuple, axis=1)
+    packages = table[[BUDGET, "policy.incubation.months"]].apply(tuple, axis=1)
     owners = table[table["same_as"].isna()]
     assert len(owners) == packages.nunique() <= 4 < len(table)  # there were repeats
     runs = result.store.runs(result.name)

@@ -66,10 +66,12 @@ def _finals(runs: pd.DataFrame) -> pd.DataFrame:
 def test_numeric_range_float_and_int() -> None:
     budget = axis_from_text("policy.purchase.annual_budget=1e5:5_000_000")
     assert (budget.kind, budget.low, budget.high) == ("float", 1e5, 5e6)
-    posts = axis_from_text("policy.social_work.posts_per_community=0:4")
-    assert posts.kind == "int" and isinstance(posts.low, int) and posts.high == 4
-    assert {type(posts.from_unit(u)) for u in np.linspace(0, 1, 11)} == {int}
-    assert [posts.from_unit(u) for u in (0.0, 0.19, 0.2, 0.99, 1.0)] == [0, 0, 1, 4, 4]
+    months = axis_from_text("policy.incubation.months=1:5")
+    assert months.kind == "int" and isinstance(months.low, int) and months.high == 5
+    assert {type(months.from_unit(u)) for u in np.linspace(0, 1, 11)} == {int}
+    assert [months.from_unit(u) for u in (0.0, 0.19, 0.2, 0.99, 1.0)] == [1, 1, 2, 5, 5]
+    posts = axis_from_text("policy.social_work.posts_per_community=0:4")  # a part post counts
+    assert posts.kind == "float" and posts.from_unit(0.3) == 1.2
     share = Axis("parameters.elderly_share_rural", "float", 0.15, 0.45)
     assert share.from_unit(1.0) == 0.45  # 0.15 + 1·0.3 rounds to 0.45000000000000007
 
@@ -79,8 +81,8 @@ def test_lists_keep_their_types() -> None:
     assert mode.levels == ("competitive", "directed")
     flag = axis_from_text("policy.purchase.third_party_evaluation=true,false")
     assert flag.levels == (True, False)
-    posts = axis_from_text("policy.social_work.posts_per_community=0,2,5")
-    assert posts.levels == (0, 2, 5) and all(isinstance(v, int) for v in posts.levels)
+    months = axis_from_text("policy.incubation.months=6,12,24")
+    assert months.levels == (6, 12, 24) and all(isinstance(v, int) for v in months.levels)
     share = axis_from_text("policy.community.project_share=0.1,0.5")
     assert share.levels == (0.1, 0.5)
     assert [mode.from_unit(u) for u in (0.0, 0.49, 0.5, 1.0)] == [
@@ -114,7 +116,7 @@ def test_python_mapping_forms() -> None:
         ("policy.purchase.annual_budget=5e6:1e5", "LOW (5e+06) is greater than HIGH"),
         ("policy.purchase.annual_budget=1e5:1e5", "range is empty"),
         ("policy.purchase.annual_budget=-5:10", "outside the allowed range"),
-        ("policy.social_work.posts_per_community=0:2.5", "not a whole number"),
+        ("policy.incubation.months=1:2.5", "not a whole number"),
         ("policy.purchase.mode=1:3", "is categorical"),
         ("policy.purchase.mode=competitive,auction", "'auction' is not allowed"),
         ("policy.purchase.third_party_evaluation=yes,no", "not true or false"),
@@ -137,7 +139,7 @@ def test_key_varied_twice() -> None:
 # --- designs -----------------------------------------------------------------------------
 AXES = [
     Axis("policy.purchase.annual_budget", "float", 1e5, 5e6),
-    Axis("policy.social_work.posts_per_community", "int", 0, 3),
+    Axis("policy.incubation.months", "int", 1, 4),
     Axis("policy.purchase.mode", "levels", levels=("competitive", "directed", "mixed")),
 ]
 
@@ -156,7 +158,7 @@ def test_designs_cover_the_ranges(method: str, samples: int, size: int) -> None:
     assert len(design) == size and design.unit.shape == (size, 3)
     frame = design.frame()
     assert frame["policy.purchase.annual_budget"].between(1e5, 5e6).all()
-    assert set(frame["policy.social_work.posts_per_community"]) <= {0, 1, 2, 3}
+    assert set(frame["policy.incubation.months"]) <= {1, 2, 3, 4}
     assert set(frame["policy.purchase.mode"]) == {"competitive", "directed", "mixed"}
     again = make_design(AXES, samples, method, seed=7)
     assert np.array_equal(design.unit, again.unit) and design.points == again.points
@@ -173,7 +175,7 @@ def test_latin_hypercube_stratifies_each_axis() -> None:
 
 def test_grid_dedupes_integer_points_and_uses_all_levels() -> None:
     axes = [
-        Axis("policy.social_work.posts_per_community", "int", 0, 2),
+        Axis("policy.incubation.months", "int", 1, 3),
         Axis("policy.purchase.mode", "levels", levels=("competitive", "directed")),
     ]
     design = make_design(axes, 5, "grid")

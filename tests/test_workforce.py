@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sanshe.sim.agents.social_org import Contract
@@ -63,7 +64,9 @@ def test_an_agency_with_more_staff_than_its_contracts_need_and_no_money_lets_one
 
 
 def test_stations_fill_their_funded_posts() -> None:
-    model = _model(**{"policy.social_work.posts_per_community": 3})
+    # posts stated for this district's communities (a reference of 0: the district as it is)
+    model = _model(**{"policy.social_work.posts_per_community": 3,
+                      "district.money_residents_per_community": 0})
     assert all(len(c.staff) == 3 for c in model.committees)  # hired when built
     model.committees[0].staff.clear()
     model.p["hire_fill_rate"] = 1.0
@@ -133,3 +136,26 @@ def test_the_buyers_set_each_contracts_staff_line_when_they_price_it() -> None:
     assert {c.buyer for c in seen.values()} >= {"purchase", "community_fund", "group_org"}
     assert all(c.staff_line is not None and 0.0 <= c.staff_line <= c.monthly_payment
                for c in seen.values())
+
+
+def test_part_posts_go_to_some_communities_and_keep_the_district_total() -> None:
+    rng = np.random.default_rng(5)
+    for n in (3, 10, 54):
+        order = workforce.station_order(n, rng)
+        assert sorted(np.floor(order * n).astype(int)) == list(range(n))  # one a stratum
+        for per in (0.0, 0.111, 0.5, 1.0, 2.37):
+            posts = workforce.station_posts(per, order)
+            assert posts.min() >= int(per) and posts.max() <= int(per) + 1
+            assert abs(posts.sum() - per * n) < 1  # the intensity, give or take one post
+        # more posts add communities: those with a part post keep it
+        assert np.all(workforce.station_posts(0.6, order) >= workforce.station_posts(0.3, order))
+
+
+def test_posts_scale_with_a_communitys_residents() -> None:
+    # stated for the reference community (baseline: 1,000 residents): 300 residents get 0.3
+    model = CommunityGovernanceModel("baseline", seed=4, **{
+        "district.streets": 1, "district.communities_per_street": 10,
+        "district.residents_per_community": 300, "policy.social_work.posts_per_community": 1})
+    posts = [c.posts for c in model.committees]
+    assert sum(posts) == 3 and set(posts) == {0, 1}
+    assert sum(len(c.staff) for c in model.committees) == 3  # hired when built

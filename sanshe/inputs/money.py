@@ -10,10 +10,13 @@ scenario file states, fixed when the file is read. A run on another district (``
 district.*``, ``--vary``, a sweep, the validation's small district) keeps the policy
 intensity: district-wide amounts scale with the residents, per-community amounts with the
 residents per community. An override of a money key states it for the reference district
-too; setting a reference key to 0 makes the amounts mean the district as it stands. The
-incubator's places a year (``policy.incubation.places``) scale the same way as the
-district-wide budgets: they are the start-up grants' count, and a city incubator's places
-are shared by its districts (``DISTRICT_COUNTS``).
+too; setting a reference key to 0 makes the amounts mean the district as it stands. Two
+counts are money too and scale the same way: the incubator's places a year
+(``policy.incubation.places``) like the district-wide budgets (they are the start-up
+grants' count, and a city incubator's places are shared by its districts:
+``DISTRICT_COUNTS``), and the station posts per community
+(``policy.social_work.posts_per_community``) like the community funds (posts are salaries,
+and a community's posts follow its households: ``PER_COMMUNITY_COUNTS``).
 """
 
 from __future__ import annotations
@@ -33,8 +36,13 @@ MONEY_KEYS: tuple[str, ...] = DISTRICT_WIDE + PER_COMMUNITY
 #: places a year, with their start-up grants (on a district smaller than the incubator's
 #: catchment the share is a fraction: a place in some years, incubation.places_this_year).
 DISTRICT_COUNTS: tuple[str, ...] = ("policy.incubation.places",)
-#: Every lever :func:`amount` scales with the district.
-SCALED_KEYS: tuple[str, ...] = MONEY_KEYS + DISTRICT_COUNTS
+#: Per-community counts that keep their intensity per resident like the community funds:
+#: the station's social-work posts (a post's salary is money; on communities smaller than
+#: the reference a post is shared, and some communities have one: workforce.station_posts).
+PER_COMMUNITY_COUNTS: tuple[str, ...] = ("policy.social_work.posts_per_community",)
+#: Every lever :func:`amount` scales with the district, and those it scales per community.
+SCALED_KEYS: tuple[str, ...] = MONEY_KEYS + DISTRICT_COUNTS + PER_COMMUNITY_COUNTS
+SCALED_PER_COMMUNITY: tuple[str, ...] = PER_COMMUNITY + PER_COMMUNITY_COUNTS
 
 #: The district's size keys, and the reference keys that fix what money amounts are for.
 SIZE_KEYS: tuple[str, ...] = ("district.streets", "district.communities_per_street",
@@ -85,22 +93,23 @@ def _factor(values: Mapping[str, Any], key: str) -> float:
     resident of a community (so rescaling divides by one reference and multiplies by
     another)."""
     ref_rpc = float(values[REF_RESIDENTS])
-    if key in PER_COMMUNITY:
+    if key in SCALED_PER_COMMUNITY:
         return ref_rpc
     return float(values[REF_COMMUNITIES]) * ref_rpc
 
 
 def scale(values: Mapping[str, Any], key: str) -> float:
     """Run-district yuan per stated yuan of money lever ``key`` (1 on the reference)."""
-    run = (float(values["district.residents_per_community"]) if key in PER_COMMUNITY
+    run = (float(values["district.residents_per_community"]) if key in SCALED_PER_COMMUNITY
            else float(residents(values)))
     return run / _factor(with_reference(dict(values)), key)
 
 
 def amount(values: Mapping[str, Any], key: str) -> float:
     """Yuan per year of money lever ``key`` for the run's district (per community for the
-    per-community levers); for a district count (``DISTRICT_COUNTS``), its number a year
-    there, fractional on a district smaller than the one it is stated for."""
+    per-community levers); for a count (``DISTRICT_COUNTS``, ``PER_COMMUNITY_COUNTS``), its
+    number (a year, or per community) there, fractional on a district or community smaller
+    than the one it is stated for."""
     return float(values[key]) * scale(values, key)
 
 
@@ -116,7 +125,7 @@ def government_per_resident(values: Mapping[str, Any], p: Mapping[str, float]
         "startup_grants": (float(values["policy.incubation.startup_grant"])
                            * amount(values, "policy.incubation.places")
                            if values["policy.incubation.enabled"] else 0.0),
-        "station_salaries": (int(values["policy.social_work.posts_per_community"])
+        "station_salaries": (amount(values, "policy.social_work.posts_per_community")
                              * communities(values)
                              * float(values["policy.social_work.salary_index"])
                              * float(p["local_wage"]) * 12.0),
@@ -133,7 +142,8 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
     per = government_per_resident(values, p)
     ref_n = int(values[REF_COMMUNITIES]) * int(values[REF_RESIDENTS])
     run_n = residents(values)
-    head = ("money amounts and incubator places are for the reference district: "
+    head = ("money amounts, incubator places and station posts are for the reference "
+            "district: "
             f"{int(values[REF_COMMUNITIES])} communities x {int(values[REF_RESIDENTS]):,} "
             f"residents = {ref_n:,}")
     if run_n != ref_n:
@@ -146,7 +156,7 @@ def describe(values: Mapping[str, Any], p: Mapping[str, float]) -> list[str]:
         f"start-up grants {per['startup_grants']:.1f}) + {per['station_salaries']:.1f} "
         f"station salaries = {per['total']:.1f}",
         *incubator_places(values),
-        *counts_off_reference(values),
+        *station_posts(values),
     ]
 
 
@@ -165,34 +175,17 @@ def incubator_places(values: Mapping[str, Any]) -> list[str]:
     return [line]
 
 
-def counts_off_reference(values: Mapping[str, Any], lang: str = "en") -> list[str]:
-    """What the lever that is a count per community means here against the reference
-    district: the station posts do not scale with a community's residents, so on
-    communities of another size they are another intensity per resident (a reader of a
-    comparison on another size should know; docs/validation.md, 2026-12-07). The
-    incubator's places scale (``DISTRICT_COUNTS``)."""
-    ref_rpc, run_rpc = int(values[REF_RESIDENTS]), int(values["district.residents_per_community"])
-    words = COUNT_WORDS[lang]
-    lines = []
-    posts = int(values["policy.social_work.posts_per_community"])
-    if posts and run_rpc != ref_rpc:
-        lines.append(words["posts"].format(posts=posts, here=run_rpc / posts,
-                                           there=ref_rpc / posts))
-    return lines
-
-
-#: The sentences of :func:`counts_off_reference`, in English and Chinese.
-COUNT_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "posts": "station posts are per community and do not scale with its residents: "
-                 "{posts} per community is one per {here:,.0f} residents here, one per "
-                 "{there:,.0f} on the reference district",
-    },
-    "zh": {
-        "posts": "社工站岗位按社区设置，不随社区人口缩放：每个社区 {posts} 个岗位在本辖区相当于每 "
-                 "{here:,.0f} 名居民一个，在参照辖区为每 {there:,.0f} 名居民一个",
-    },
-}
+def station_posts(values: Mapping[str, Any]) -> list[str]:
+    """The station posts per community on the district as it stands, when they are not a
+    whole number: a reader should see that only some communities have a post (posts scale
+    with a community's residents, ``PER_COMMUNITY_COUNTS``)."""
+    here = amount(values, "policy.social_work.posts_per_community")
+    if here <= 0 or float(here).is_integer():
+        return []
+    n = communities(values)
+    return [f"station posts: {here:.3g} per community on this district, a post per "
+            f"{int(values['district.residents_per_community']) / here:,.0f} residents "
+            f"({here * n:.3g} over its {n} communities)"]
 
 
 def print_money_notes(scenarios: list[Any]) -> None:

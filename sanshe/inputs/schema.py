@@ -101,8 +101,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.community.deliberation", bool, False, help="议事协商 deliberation platform"),
     Setting("policy.community.volunteer_points", bool, False, help="volunteer points (积分银行)"),
     # [policy.social_work]
-    Setting("policy.social_work.posts_per_community", int, 0, 0, 20,
-            help="funded social-work posts per community"),
+    Setting("policy.social_work.posts_per_community", float, 0.0, 0.0, 20.0,
+            help="funded social-work station posts per community of the reference size; "
+                 "they scale with its residents (a fraction: a post in that share of "
+                 "communities)"),
     Setting("policy.social_work.salary_index", float, 0.8, 0.3, 3.0,
             help="social-worker pay relative to the local average wage"),
     Setting("policy.social_work.certification_support", bool, False,

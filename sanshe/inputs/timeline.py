@@ -204,8 +204,11 @@ def apply(model: CommunityGovernanceModel) -> None:
     Besides ``model.v``, this updates the values the model captured when it was built: the
     bureau's purchase and venture budgets and each committee's funded posts. When posts are
     cut, station staff beyond them leave (latest hired first: no random draw, so the
-    streams stay aligned with a run without the change).
+    streams stay aligned with a run without the change); the communities that have a part
+    post are the first in the run's queue (workforce.station_order).
     """
+    from sanshe.sim.mechanisms import workforce  # the model imports this module
+
     due = [c for c in model.policy_scenario.timeline if c.month == model.month + 1]
     if not due:
         return
@@ -214,10 +217,11 @@ def apply(model: CommunityGovernanceModel) -> None:
     v = model.v
     model.bureau.purchase_budget = money.amount(v, "policy.purchase.annual_budget")
     model.bureau.venture_budget = money.amount(v, "policy.purchase.venture_philanthropy_budget")
-    posts = int(v["policy.social_work.posts_per_community"])
+    posts = workforce.station_posts(
+        money.amount(v, "policy.social_work.posts_per_community"), model.station_order)
     for committee in model.committees:
-        committee.posts = posts
-        while len(committee.staff) > posts:
+        committee.posts = int(posts[committee.index])
+        while len(committee.staff) > committee.posts:
             committee.staff.pop().remove()
 
 

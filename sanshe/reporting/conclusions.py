@@ -323,11 +323,9 @@ def _undefined_ratios(table: pd.DataFrame, counts: pd.Series, lang: str) -> list
 
 
 def _lever_warnings(comparison: Comparison, lang: str) -> list[str]:
-    """Each compared scenario's levers that are on with nothing behind them, and, run off
-    its reference district, what its count levers come to there (money.counts_off_reference)."""
+    """Each compared scenario's levers that are on with nothing behind them."""
     from sanshe.inputs.errors import InputError
     from sanshe.inputs.lever_checks import lever_warnings
-    from sanshe.inputs.money import counts_off_reference
     from sanshe.inputs.scenario import Scenario
 
     found: list[str] = []
@@ -342,7 +340,4 @@ def _lever_warnings(comparison: Comparison, lang: str) -> list[str]:
         for warning in lever_warnings(scenario):
             text = warning.zh if lang == "zh" else warning.en
             found.append(WORDS[lang]["lever"].format(scenario=name, text=text))
-        for text in counts_off_reference(scenario.values, lang):  # run off its reference
-            found.append(WORDS[lang]["lever"].format(scenario=name,
-                                                     text=text + WORDS[lang]["stop"]))
     return list(dict.fromkeys(found))

@@ -168,8 +168,12 @@ class CommunityGovernanceModel(mesa.Model):
                                int(self.sizes[c]))
             for c in range(rural.size)
         ]
+        self.station_order = workforce.station_order(
+            rural.size, self.streams[workforce.STATIONS_STREAM])
+        posts = workforce.station_posts(
+            money.amount(v, "policy.social_work.posts_per_community"), self.station_order)
         for committee in self.committees:
-            committee.posts = int(v["policy.social_work.posts_per_community"])
+            committee.posts = int(posts[committee.index])
 
     def _seed_organizations(self, rng: np.random.Generator) -> None:
         """The SOs and social workers a district starts with (before the policy)."""

@@ -29,6 +29,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "funding",
     "incubation",
     "workforce",
+    "stations",  # which communities have a part post (workforce.station_order), once a run
     "group_orgs",
 )
 

@@ -22,6 +22,26 @@ if TYPE_CHECKING:
 
 #: Quits, certification and hiring draw from this stream only.
 STREAM = "workforce"
+#: Which communities have the fraction of a post draws from this stream, once per run.
+STATIONS_STREAM = "stations"
+
+
+def station_order(communities: int, rng: np.random.Generator) -> np.ndarray:
+    """Each community's place in the queue for a part post, in [0, 1): a random order with
+    one random start (systematic sampling), drawn once per run, so that a fraction ``f`` of
+    a post per community gives ``f`` × communities posts over the district, give or take
+    one, and a change of posts moves the same communities first."""
+    return (rng.permutation(communities) + rng.random()) / communities
+
+
+def station_posts(per_community: float, order: np.ndarray) -> np.ndarray:
+    """Posts each community's station has (社工站): the whole part of ``per_community`` in
+    every community, one more where the community's place in the queue (:func:`station_order`)
+    falls below the fraction. On communities smaller than the reference the posts of
+    ``policy.social_work.posts_per_community`` scale down (docs/ODD.md 7.13): a post then
+    serves the community it sits in, and its neighbours have none."""
+    whole, part = divmod(float(per_community), 1.0)
+    return (int(whole) + (order < part)).astype(int)
 
 
 def exit_probability(p: dict[str, float], salary_index: float, training: float) -> float:

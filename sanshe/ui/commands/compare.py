@@ -64,18 +64,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print the table and the report path; 1 if any run failed."""
     from sanshe.experiments.comparison import RESULTS_DIR, compare
+    from sanshe.experiments.experiment import plan
+    from sanshe.inputs.money import print_money_notes
     from sanshe.inputs.scenario import parse_overrides
 
     checks.output_file(args.json_file, "--json", example="runs.json")  # before any run
     if args.report:
         checks.output_dir(RESULTS_DIR if args.out is None else args.out, "--out")
     executor = executor_of(args)
+    overrides = parse_overrides(args.overrides)
+    # money per resident, incubator places and station posts on the district run
+    print_money_notes([s.scenario for s in plan(args.scenarios, 1, args.seed, args.months,
+                                                overrides)])
     comparison = compare(
         args.scenarios,
         replications=args.replications,
         seed=args.seed,
         months=args.months,
-        overrides=parse_overrides(args.overrides),
+        overrides=overrides,
         db=args.db,
         name=args.name,
         out=args.out,
