@@ -21,6 +21,10 @@ SMALL = {
     "district.communities_per_street": 5,
     "district.residents_per_community": 200,
 }
+#: A station post in every community of SMALL: posts are stated per community of the
+#: library's reference size (1,000 residents) and scale with a community's residents, and
+#: the full package's (Yuhuatai's post per ~9,000) gives SMALL's five communities a tenth of one.
+STATIONED = {"policy.social_work.posts_per_community": 5}
 
 
 def with_community_sos(model, per_community: int = 2, seed: int = 0):

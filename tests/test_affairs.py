@@ -141,9 +141,10 @@ def test_a_platform_with_inactive_residents_stays_well_short_of_the_622_split():
 # ---------------------------------------------------------------- channels to the agenda
 def small_model(scenario, **overrides):
     from sanshe.sim.model import CommunityGovernanceModel
-    from tests.helpers import SMALL
+    from tests.helpers import SMALL, STATIONED
 
-    return CommunityGovernanceModel(scenario, seed=3, **{**SMALL, **overrides})
+    stations = STATIONED if scenario == "full_linkage" else {}  # staff to visit households
+    return CommunityGovernanceModel(scenario, seed=3, **{**SMALL, **stations, **overrides})
 
 
 def test_without_station_staff_nobody_is_visited():

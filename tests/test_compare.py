@@ -309,8 +309,8 @@ def test_the_terminal_warns_of_few_replications_and_idle_levers(tmp_path: Path) 
     assert "warning: Only 2 replications per scenario" in done.stderr
     assert "warning: baseline: The incubator is on but has no places" in done.stderr
     # posts scale with a community's residents: a part post is said, not warned of
-    assert ("station posts: 0.2 per community on this district, a post per 1,000 residents "
-            "(0.8 over its 4 communities)") in done.stderr
+    assert ("station posts: 0.0222 per community on this district, a post per 9,009 "
+            "residents (0.0888 over its 4 communities)") in done.stderr
     assert "do not scale" not in done.stderr
     assert "(yuan per resident per year)" in done.stdout
 

@@ -115,10 +115,12 @@ def test_the_model_reads_the_scaled_money():
 
 
 def _per_resident(size: dict, seeds: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    # Incubator places scale (a fraction is a place in some years): off here, so that the
-    # two sizes differ only in residents, not in a yearly lottery of places.
+    # Incubator places and station posts scale (a fraction is a place in some years, a post
+    # in some communities): places off and a post a community of 500 here, so that the two
+    # sizes differ only in residents, not in a lottery of places or posts.
     specs = plan(["full_linkage"], replications=seeds, seed=3, months=36,
-                 overrides={**size, "policy.incubation.enabled": False})
+                 overrides={**size, "policy.incubation.enabled": False,
+                            "policy.social_work.posts_per_community": 2})
     residents = money.residents(specs[0].scenario.values)
     results = [run_single(spec).final for spec in specs]
     gov = np.array([r["gov_spending"] for r in results]) / residents
@@ -154,10 +156,13 @@ def test_scenarios_show_prints_the_reference_and_money_per_resident():
     assert "station posts:" not in text  # a whole post a community of 9,000 in both
     assert "+ 8.0 station salaries" in text  # one post per 9,000: stated, not rescaled
     full = Scenario.load("full_linkage")
-    smaller = full.with_overrides({"district.residents_per_community": 500})
+    smaller = full.with_overrides({"district.residents_per_community": 500,
+                                   "policy.social_work.posts_per_community": 1})
     assert ("station posts: 0.5 per community on this district, a post per 1,000 residents "
             "(5 over its 10 communities)") in show(smaller)
-    assert "station posts:" not in show(full)  # one a community of the reference size
+    assert ("station posts: 0.111 per community on this district, a post per 9,009 residents "
+            "(1.11 over its 10 communities)") in show(full)  # Yuhuatai's post per ~9,000
+    assert "station posts:" not in show(Scenario.load("low_sw_pay"))  # one a community
 
 
 # --- donors and firms (sanshe/sim/mechanisms/finance.py) ---------------------------------

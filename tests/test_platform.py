@@ -27,7 +27,7 @@ from sanshe.sim.agents.government import CommunityCommittee, DistrictBureau, Str
 from sanshe.sim.agents.group_org import GroupOrganization
 from sanshe.sim.agents.social_org import SocialOrganization
 from sanshe.sim.agents.social_worker import SocialWorker
-from tests.helpers import SMALL, with_community_sos
+from tests.helpers import SMALL, STATIONED, with_community_sos
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,8 @@ def test_model_sets_and_defines_no_name_mesa_reserves(names_we_set):
 
 
 def test_agents_set_and_define_no_name_mesa_reserves(names_we_set):
-    model = with_community_sos(CommunityGovernanceModel("full_linkage", seed=3, **SMALL)).run(13)
+    model = with_community_sos(CommunityGovernanceModel("full_linkage", seed=3, **SMALL,
+                                                        **STATIONED)).run(13)
     reserved = _reserved(mesa.Agent(mesa.Model(rng=0)), LATER_AGENT_NAMES)
     assert {type(agent) for agent in model.agents} == set(AGENT_CLASSES)
     assert {"capacity", "employer"} <= names_we_set[mesa.Agent]

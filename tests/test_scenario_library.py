@@ -180,7 +180,8 @@ def test_full_linkage_matches_the_interface_example(library):
         "policy.community.space_share_for_sos": 0.5,
         "policy.community.deliberation": True,
         "policy.community.volunteer_points": True,
-        "policy.social_work.posts_per_community": 1,
+        "policy.social_work.posts_per_community": 0.111,  # the example's 1 a community of
+        # ~9,000 (its fund is 300,000: Yuhuatai's), per community of 1,000
         "policy.social_work.salary_index": 1.0,
         "policy.social_work.certification_support": True,
         "policy.social_work.training": 0.5,

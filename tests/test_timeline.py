@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import SMALL, sanshe
+from helpers import SMALL, STATIONED, sanshe
 
 from sanshe.experiments.comparison import compare
 from sanshe.experiments.experiment import plan, run_single
@@ -223,7 +223,8 @@ def test_when_the_pilot_ends_government_pays_only_committees_stations_and_funds(
 def test_cut_posts_let_station_staff_go_without_drawing_random_numbers(tmp_path):
     body = ('extends = "full_linkage"\n[[timeline]]\nmonth = 13\n'
             "policy.social_work.posts_per_community = 0\n")
-    scenario = Scenario.load(write(tmp_path, "cut", body)).with_overrides(SMALL)
+    scenario = Scenario.load(write(tmp_path, "cut", body)).with_overrides({**SMALL,
+                                                                            **STATIONED})
     model = CommunityGovernanceModel(scenario, seed=3)
     model.run(12)
     assert sum(len(c.staff) for c in model.committees) > 0

@@ -205,10 +205,8 @@ def apply(model: CommunityGovernanceModel) -> None:
     bureau's purchase and venture budgets and each committee's funded posts. When posts are
     cut, station staff beyond them leave (latest hired first: no random draw, so the
     streams stay aligned with a run without the change); the communities that have a part
-    post are the first in the run's queue (workforce.station_order).
+    post are the first in the run's queue (``model.fund_station_posts``).
     """
-    from sanshe.sim.mechanisms import workforce  # the model imports this module
-
     due = [c for c in model.policy_scenario.timeline if c.month == model.month + 1]
     if not due:
         return
@@ -217,10 +215,8 @@ def apply(model: CommunityGovernanceModel) -> None:
     v = model.v
     model.bureau.purchase_budget = money.amount(v, "policy.purchase.annual_budget")
     model.bureau.venture_budget = money.amount(v, "policy.purchase.venture_philanthropy_budget")
-    posts = workforce.station_posts(
-        money.amount(v, "policy.social_work.posts_per_community"), model.station_order)
+    model.fund_station_posts()
     for committee in model.committees:
-        committee.posts = int(posts[committee.index])
         while len(committee.staff) > committee.posts:
             committee.staff.pop().remove()
 

@@ -170,8 +170,14 @@ class CommunityGovernanceModel(mesa.Model):
         ]
         self.station_order = workforce.station_order(
             rural.size, self.streams[workforce.STATIONS_STREAM])
+        self.fund_station_posts()
+
+    def fund_station_posts(self) -> None:
+        """Each committee's funded social-work posts (社工站): the scenario's posts per
+        community at this district's community size, a part post in some communities
+        (workforce.station_posts); the timeline calls it again when posts change."""
         posts = workforce.station_posts(
-            money.amount(v, "policy.social_work.posts_per_community"), self.station_order)
+            money.amount(self.v, "policy.social_work.posts_per_community"), self.station_order)
         for committee in self.committees:
             committee.posts = int(posts[committee.index])
 
