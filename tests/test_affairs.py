@@ -147,11 +147,24 @@ def small_model(scenario, **overrides):
     return CommunityGovernanceModel(scenario, seed=3, **{**SMALL, **stations, **overrides})
 
 
-def test_without_station_staff_nobody_is_visited():
-    """民情大走访 needs staff: deliberation_622 funds no posts, so no household is visited
-    even when nobody's matter reaches the meeting."""
+def test_community_workers_visit_without_a_station_and_nobody_visits_without_staff():
+    """民情大走访 needs staff: deliberation_622 funds no posts, but every committee has its
+    community workers (社区工作者), whose time alone sets the visits; without them too,
+    nobody is visited even when nobody's matter reaches the meeting."""
     model = small_model("deliberation_622")
+    ag, p = model.agenda, model.p
     assert not any(c.staff for c in model.committees)
+    committee = affairs.committee_time(model)
+    assert np.allclose(committee, model.sizes * p["community_workers_per_10k"] / 10_000
+                       * p["community_worker_outreach_share"])
+    affairs.visited(model, np.zeros(model.pop.size, bool))
+    visits = np.bincount(ag.household_community[ag.contact_until >= 0],
+                         minlength=model.pop.communities)
+    assert np.all(visits == np.floor(committee / p["convening_visit_time"])) and visits.min() > 0
+    assert not ag.visit_time.any()  # no station time taken from coordinating volunteers
+    assert np.allclose(ag.committee_left, committee - visits * p["convening_visit_time"])
+    model = small_model("deliberation_622")
+    model.p["community_workers_per_10k"] = 0.0
     line = affairs.visited(model, np.zeros(model.pop.size, bool))
     assert not line.any() and not model.agenda.visit_time.any()
 
@@ -161,14 +174,17 @@ def test_visits_stop_when_the_staff_time_runs_out_and_go_to_the_longest_unvisite
     ag, p = model.agenda, model.p
     capacity = affairs.visit_capacity(model)
     staff = np.array([len(c.staff) for c in model.committees])
-    assert np.all(capacity == np.floor(staff * p["agenda_visit_share"]
+    committee = affairs.committee_time(model)
+    assert np.all(capacity == np.floor((committee + staff * p["agenda_visit_share"])
                                        / p["convening_visit_time"])) and capacity.max() > 0
     nobody = np.zeros(model.pop.size, bool)
     line = affairs.visited(model, nobody)  # every household is unheard: time binds
     visits = np.bincount(ag.household_community[ag.contact_until >= 0],
                          minlength=model.pop.communities)
     assert np.all(visits == capacity)
-    assert np.allclose(ag.visit_time, capacity * p["convening_visit_time"])
+    spent = capacity * p["convening_visit_time"]  # the community workers' time goes first
+    assert np.allclose(ag.visit_time, np.maximum(spent - committee, 0)) and ag.visit_time.all()
+    assert not ag.committee_left.any()
     assert line.sum() == np.isin(ag.household, np.flatnonzero(ag.contact_until >= 0)).sum()
     first = ag.contact_until >= 0
     model.month = 1  # next month the others come first: nobody visited twice in a row
@@ -179,14 +195,17 @@ def test_visits_stop_when_the_staff_time_runs_out_and_go_to_the_longest_unvisite
 
 def test_visits_stop_when_no_unheard_household_is_left_and_spare_the_time():
     model = small_model("full_linkage")
-    ag = model.agenda
+    ag, p = model.agenda, model.p
     heard = np.ones(model.pop.size, bool)
     lone = np.flatnonzero(ag.household == ag.household[model.pop.offsets[1]])  # community 1
     heard[lone] = False
     line = affairs.visited(model, heard)
     assert line[lone].all() and line.sum() == lone.size
-    assert model.agenda.visit_time[1] == model.p["convening_visit_time"]
-    assert model.agenda.visit_time.sum() == model.p["convening_visit_time"]
+    committee = affairs.committee_time(model)  # enough for one visit: the station's is spared
+    assert committee[1] > p["convening_visit_time"] and not ag.visit_time.any()
+    spared = committee.copy()
+    spared[1] -= p["convening_visit_time"]
+    assert np.allclose(ag.committee_left, spared)
 
 
 def test_only_platform_users_post_and_only_those_willing_to_speak_up():

@@ -557,6 +557,22 @@ def test_convening_is_limited_by_staff_time_and_needs_a_platform():
     assert not participation.convene(off)[0].any()
 
 
+def test_community_workers_convene_first_and_the_station_spends_only_the_rest():
+    """The committee convenes (art. 9): its community workers' time left after this
+    month's visits goes first, so a committee without a station convenes too, and only
+    what it could not cover is taken from the station's coordination."""
+    model = convening_model()
+    pop, p = model.pop, model.p
+    reps = np.flatnonzero(pop.representative & (pop.community == 2))  # no station staff
+    needed = np.floor(p["quorum_share"] * reps.size) + 1
+    model.agenda.committee_left = np.full(pop.communities, 2 * p["convening_visit_time"])
+    visited, spent = participation.convene(model)
+    assert visited.sum(where=pop.community == 2) == min(2, needed) and spent[2] == 0.0
+    # community 0 has a post: past the committee's two visits the station pays the rest
+    assert visited.sum(where=pop.community == 0) == needed
+    assert np.isclose(spent[0], (needed - 2) * p["convening_visit_time"])
+
+
 def test_convening_takes_time_from_coordinating_volunteers():
     model = convening_model()
     places = participation.placements(model)

@@ -16,12 +16,13 @@ settles what reaches it (decisions by a majority of those present). Below the qu
 meeting cannot be held and decides nothing. Nobody is turned away and nobody is seated by
 decree: who attends comes from residents' own choices and the committee's convening
 (participation.py), so whether the quorum is met, and how much reaches the meeting, emerge.
-Two more channels bring matters to the agenda (seed 001, 健全反馈机制 and 线上协商). Where the
-station has staff, they visit households (民情大走访, 网格化管理) with part of their month, the
-households longest unvisited among those whose matters reach nobody at the meeting first;
-a visited household keeps its line to the station for some months; visits stop when the
-time runs out (it is taken from coordinating volunteers) or when no unheard household is
-left. With the information platform (掌上社区APP, WeChat), residents who use it may post their
+Two more channels bring matters to the agenda (seed 001, 健全反馈机制 and 线上协商). The
+committee's community workers (社区工作者, every community has them, a number per resident)
+and, where the station has staff, its social workers visit households (民情大走访, 网格化管理)
+with part of their month, the households longest unvisited among those whose matters reach
+nobody at the meeting first; a visited household keeps its line to the committee for some
+months; visits stop when the time runs out (the community workers' first, then the
+station's, taken from coordinating volunteers) or when no unheard household is left. With the information platform (掌上社区APP, WeChat), residents who use it may post their
 matter there, when speaking up clears their threshold less what a post saves over taking
 part. Neither channel settles anything: a matter it brings is settled only by a held meeting.
 Service matters go to SOs present in the community; what neither settles is referred.
@@ -63,7 +64,8 @@ class Agenda:
     household: np.ndarray  # per resident: her household, numbered across the district
     household_community: np.ndarray  # per household: its community
     contact_until: np.ndarray  # per household: last month a visit's line to the station holds
-    visit_time: np.ndarray  # per community: staff time (coordinator-months) visiting this month
+    visit_time: np.ndarray  # per community: station staff time (coordinator-months) visiting
+    committee_left: np.ndarray  # per community: community workers' months left for convening
 
     @cached_property
     def first_member(self) -> np.ndarray:
@@ -94,7 +96,8 @@ class Agenda:
         return cls(online=online, household=household,
                    household_community=np.repeat(np.arange(pop.communities), per),
                    contact_until=np.full(int(per.sum()), -1, np.int64),
-                   visit_time=np.zeros(pop.communities))
+                   visit_time=np.zeros(pop.communities),
+                   committee_left=np.zeros(pop.communities))
 
 
 @dataclass
@@ -145,6 +148,7 @@ def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) ->
     online platform, or the station's visits (visits go to whom the others miss)."""
     heard = in_person(model.pop, peers)
     model.agenda.visit_time = np.zeros(model.pop.communities)
+    model.agenda.committee_left = np.zeros(model.pop.communities)
     if not model.v["policy.community.deliberation"]:
         return heard
     if model.v["policy.linkage.info_platform"]:
@@ -181,10 +185,22 @@ def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndar
 
 
 def visit_capacity(model: CommunityGovernanceModel) -> np.ndarray:
-    """Household visits the station's staff can make this month: the part of their time
-    they give to 民情大走访, one home visit taking ``convening_visit_time``."""
-    return np.floor(station_staff(model) * model.p["agenda_visit_share"]
-                    / model.p["convening_visit_time"])
+    """Household visits the committee can make this month: its community workers' time for
+    民情大走访 and the part of the station staff's time they give to it, one home visit
+    taking ``convening_visit_time``."""
+    time = committee_time(model) + station_staff(model) * model.p["agenda_visit_share"]
+    return np.floor(time / model.p["convening_visit_time"])
+
+
+def committee_time(model: CommunityGovernanceModel) -> np.ndarray:
+    """Per community: the months its community workers (社区工作者, the committee's paid
+    staff, ``community_workers_per_10k`` residents, in every scenario) give this month to
+    visiting households and convening meetings (``community_worker_outreach_share``: the
+    rest goes to administrative tasks and services). Time, not people: a part worker is
+    part of a worker's month."""
+    p = model.p
+    return (model.sizes * (p["community_workers_per_10k"] / 10_000.0)
+            * p["community_worker_outreach_share"])
 
 
 def station_staff(model: CommunityGovernanceModel) -> np.ndarray:
@@ -197,10 +213,11 @@ def station_staff(model: CommunityGovernanceModel) -> np.ndarray:
 
 
 def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
-    """民情大走访, 网格化管理 (seed 001): the station's staff visit households with a resident
-    whose matter reaches nobody and no live line to the station, longest unvisited first,
-    as many as their time allows (a rule, no draw); a visit's line lasts
-    ``visit_contact_months``. Records the time spent; returns who has a live line."""
+    """民情大走访, 网格化管理 (seed 001): community workers and station staff visit households
+    with a resident whose matter reaches nobody and no live line to the committee, longest
+    unvisited first, as many as their time allows (a rule, no draw); a visit's line lasts
+    ``visit_contact_months``. The community workers' time is spent first; records what is
+    left of it and the station's time spent; returns who has a live line."""
     ag, month = model.agenda, model.month
     unheard = ~heard[ag.members].min(axis=0)  # someone in it unheard
     due = np.flatnonzero(unheard & (ag.contact_until < month))
@@ -212,8 +229,11 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     rank = rank_in_group(keys, model.pop.communities)
     chosen = due[rank < visit_capacity(model)[keys]]
     ag.contact_until[chosen] = month + int(model.p["visit_contact_months"]) - 1
-    ag.visit_time = (np.bincount(ag.household_community[chosen], minlength=model.pop.communities)
-                     * model.p["convening_visit_time"])
+    spent = (np.bincount(ag.household_community[chosen], minlength=model.pop.communities)
+             * model.p["convening_visit_time"])
+    committee = committee_time(model)
+    ag.visit_time = np.maximum(spent - committee, 0.0)
+    ag.committee_left = np.maximum(committee - spent, 0.0)
     return (ag.contact_until >= month)[ag.household]
 
 

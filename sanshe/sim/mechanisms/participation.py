@@ -170,24 +170,28 @@ def free_volunteers(pop: Population, room: Room) -> np.ndarray:
 
 def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     """召集 (the residents' committee convenes the meeting: 城市居民委员会组织法 art. 9): where
-    this month's meeting lacked its quorum, the station's staff visit representatives who
-    stayed away before the next one, as many as the quorum lacked and their time allows,
-    the keenest first (a rule, no draw). Returns who was visited and the staff time spent
-    per community (taken from coordinating volunteers: :func:`after_convening`)."""
+    this month's meeting lacked its quorum, the committee's community workers, with what
+    their visits left of their time, and then the station's staff visit representatives
+    who stayed away before the next one, as many as the quorum lacked and their time
+    allows, the keenest first (a rule, no draw). Returns who was visited and the station
+    staff's time spent per community (taken from coordinating volunteers:
+    :func:`after_convening`)."""
     pop, p = model.pop, model.p
     visited = np.zeros(pop.size, bool)
     if not model.v["policy.community.deliberation"]:
         return visited, np.zeros(pop.communities)
-    staff = affairs.station_staff(model)
+    committee = model.agenda.committee_left
+    time = committee + affairs.station_staff(model)
     reps, present = affairs.attending_representatives(pop)
     lacking = np.maximum(affairs.quorum_needed(reps, p["quorum_share"]) - present, 0.0)
-    visits = np.minimum(lacking, np.floor(staff / p["convening_visit_time"]))
+    visits = np.minimum(lacking, np.floor(time / p["convening_visit_time"]))
     absent = np.flatnonzero(pop.representative & ~pop.deliberating)
     absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
     keys = pop.community[absent]
     rank = rank_in_group(keys, pop.communities)
     visited[absent[rank < visits[keys]]] = True
-    return visited, pop.per_community(visited) * p["convening_visit_time"]
+    spent = pop.per_community(visited) * p["convening_visit_time"]
+    return visited, np.maximum(spent - committee, 0.0)
 
 
 def after_convening(places: list[Placement], spent: np.ndarray) -> list[Placement]:
