@@ -22,9 +22,10 @@ and, where the station has staff, its social workers visit households (民情大
 with part of their month, the households longest unvisited among those whose matters reach
 nobody at the meeting first; a visited household keeps its line to the committee for some
 months; visits stop when the time runs out (the community workers' first, then the
-station's, taken from coordinating volunteers) or when no unheard household is left. With the information platform (掌上社区APP, WeChat), residents who use it may post their
-matter there, when speaking up clears their threshold less what a post saves over taking
-part. Neither channel settles anything: a matter it brings is settled only by a held meeting.
+station's, taken from coordinating volunteers) or when no unheard household is left. With
+the information platform (掌上社区APP, WeChat), residents who use it may post their matter
+there, when speaking up clears their threshold less what a post saves over taking part.
+Neither channel settles anything: a matter it brings is settled only by a held meeting.
 Service matters go to SOs present in the community; what neither settles is referred.
 """
 
