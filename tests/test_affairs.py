@@ -31,6 +31,20 @@ def test_a_quorate_meeting_everyone_can_reach_settles_most_affairs():
     assert deliberation > 0.6 and so > 0.1 and referral < 0.2
 
 
+def test_sos_settle_the_same_share_at_the_same_capacity_per_resident():
+    """Matters arise per resident, so SO capacity counts per 1,000 residents: nine times the
+    residents and nine times the SOs' capacity settle the same share; nine times the
+    residents with the same SOs, less."""
+    def so_share(residents, strength):
+        result = affairs.settle(np.full(N, residents), meeting(quorate=False), np.full(N, strength),
+                                True, params(), np.random.default_rng(1))
+        return result.so_service.sum() / result.total
+
+    small, large = so_share(10_000.0, 5.0), so_share(90_000.0, 45.0)  # 0.5 per 1,000
+    thin = so_share(90_000.0, 5.0)
+    assert abs(small - large) < 0.03 and thin < small / 3, (small, large, thin)
+
+
 def test_an_inquorate_meeting_decides_nothing_and_fails_its_attenders():
     result = affairs.settle(np.full(N, 1000.0), meeting(quorate=False), np.zeros(N), True,
                             params(), np.random.default_rng(0))

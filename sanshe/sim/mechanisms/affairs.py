@@ -287,12 +287,15 @@ def settle(residents: np.ndarray, meeting: Meeting, so_strength: np.ndarray, pla
            p: dict[str, float], rng: np.random.Generator) -> AffairsResult:
     """Draw each community's affairs this month and settle them.
 
-    ``so_strength`` is the summed capacity of SOs active in each community.
+    ``so_strength`` is the summed capacity of SOs active in each community; a matter finds
+    an SO by their capacity per 1,000 residents, as the matters themselves arise per
+    resident, so the same SOs per resident settle the same share at any community size.
     """
     arising = rng.poisson(p["affairs_per_1000"] * residents / 1000.0)
     public = rng.binomial(arising, p["deliberable_share"])
     service = arising - public
-    p_so = 1.0 - np.exp(-p["so_affair_reach"] * so_strength)
+    per_1000 = so_strength * (1000.0 / np.maximum(residents, 1.0))  # exact at 1,000
+    p_so = 1.0 - np.exp(-p["so_affair_reach"] * per_1000)
 
     raised = rng.binomial(public, meeting.reach)  # someone at the meeting brings it up
     by_meeting = np.where(platform & meeting.quorate, raised, 0)
