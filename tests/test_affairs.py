@@ -222,6 +222,25 @@ def test_visits_stop_when_no_unheard_household_is_left_and_spare_the_time():
     assert np.allclose(ag.committee_left, spared)
 
 
+def test_a_visited_household_is_heard_at_the_door_and_later_only_if_willing_to_speak_up():
+    """民情联系卡: the month of the visit the worker hears the household's matters; while the
+    line holds, a resident passes hers on only when speaking up clears her threshold less
+    ``contact_ease``; without a line, nobody is heard this way."""
+    model = small_model("deliberation_622")
+    ag, pop, p = model.agenda, model.pop, model.p
+    line = affairs.visited(model, np.zeros(pop.size, bool))  # this month's visits
+    unwilling = np.full(pop.size, -5.0)  # nobody would speak up on her own
+    heard = affairs.passing_on(model, line, unwilling)
+    assert line.any() and np.array_equal(heard, line)  # at the door: all of them
+    model.month = 1  # next month: the line holds, the door is shut
+    assert not affairs.passing_on(model, line, unwilling).any()
+    margin = np.where(np.arange(pop.size) % 2 == 0, -p["contact_ease"] + 0.01, -5.0)
+    later = affairs.passing_on(model, line, margin)
+    assert np.array_equal(later, line & (np.arange(pop.size) % 2 == 0)) and later.any()
+    nobody = np.zeros(pop.size, bool)
+    assert not affairs.passing_on(model, nobody, np.full(pop.size, 5.0)).any()
+
+
 def test_only_platform_users_post_and_only_those_willing_to_speak_up():
     model = small_model("deliberation_622")
     pop, p = model.pop, model.p

@@ -21,11 +21,12 @@ committee's community workers (社区工作者, every community has them, a numb
 and, where the station has staff, its social workers visit households (民情大走访, 网格化管理)
 with part of their month, the households longest unvisited among those whose matters reach
 nobody at the meeting first; a visited household keeps its line to the committee for some
-months; visits stop when the time runs out (the community workers' first, then the
-station's, taken from coordinating volunteers) or when no unheard household is left. With
-the information platform (掌上社区APP, WeChat), residents who use it may post their matter
-there, when speaking up clears their threshold less what a post saves over taking part.
-Neither channel settles anything: a matter it brings is settled only by a held meeting.
+months, through which a resident passes her matter on when willing to speak up; visits
+stop when the time runs out (the community workers' first, then the station's, taken from
+coordinating volunteers) or when no unheard household is left. With the information
+platform (掌上社区APP, WeChat), residents who use it may post their matter there, when
+speaking up clears their threshold less what a post saves over taking part. Neither
+channel settles anything: a matter it brings is settled only by a held meeting.
 Service matters go to SOs present in the community; what neither settles is referred.
 """
 
@@ -146,15 +147,16 @@ def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
 
 def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) -> np.ndarray:
     """Per resident: her matter reaches the meeting through someone there, a post on the
-    online platform, or the station's visits (visits go to whom the others miss)."""
+    online platform, or the committee's visits (visits go to whom the others miss)."""
     heard = in_person(model.pop, peers)
     model.agenda.visit_time = np.zeros(model.pop.communities)
     model.agenda.committee_left = np.zeros(model.pop.communities)
     if not model.v["policy.community.deliberation"]:
         return heard
+    margin = speaking_up(model.pop, model.p)
     if model.v["policy.linkage.info_platform"]:
-        heard |= posting(model.pop, model.agenda.online, model.p)
-    heard |= visited(model, heard)
+        heard |= posting(model.pop, model.agenda.online, model.p, margin)
+    heard |= passing_on(model, visited(model, heard), margin)
     return heard
 
 
@@ -171,18 +173,38 @@ def in_person(pop: Population, peers: Peers | None = None) -> np.ndarray:
     return heard
 
 
-def posting(pop: Population, online: np.ndarray, p: dict[str, float]) -> np.ndarray:
-    """线上协商 (seed 001): a resident on the community's online platform posts her matter
-    when speaking up clears her threshold (the participation pull: disposition, age, trust,
-    efficacy) less ``online_post_ease``, what a post saves over joining in. No draw."""
+def speaking_up(pop: Population, p: dict[str, float]) -> np.ndarray:
+    """Per resident: how far her participation pull (disposition, age, trust, efficacy)
+    clears her threshold — what raising her own matter outside a meeting asks. No draw."""
     pull = pop.settled_pull(p)  # age and disposition; the terms added in place, in order
     trust = pop.trust - p["trust_initial"]
     trust *= p["trust_weight"]
     pull += trust
     pull += pop.efficacy
     pull -= pop.threshold
-    pull += p["online_post_ease"]
-    return online & (pull > 0)
+    return pull
+
+
+def posting(pop: Population, online: np.ndarray, p: dict[str, float],
+            margin: np.ndarray | None = None) -> np.ndarray:
+    """线上协商 (seed 001): a resident on the community's online platform posts her matter
+    when speaking up clears her threshold less ``online_post_ease``, what a post saves over
+    joining in (``margin``: :func:`speaking_up`, computed here if not given). No draw."""
+    margin = speaking_up(pop, p) if margin is None else margin
+    return online & (margin + p["online_post_ease"] > 0)
+
+
+def passing_on(model: CommunityGovernanceModel, line: np.ndarray,
+               margin: np.ndarray) -> np.ndarray:
+    """Per resident: the committee hears her matter through its visits. A household visited
+    this month told the worker at the door; in later months, while its line (民情联系卡,
+    the worker's WeChat) holds, a resident passes her matter on only when speaking up
+    clears her threshold less ``contact_ease`` (a message to a worker she has met asks
+    less than joining in). ``line``: :func:`visited`; ``margin``: :func:`speaking_up`."""
+    ag = model.agenda
+    this_month = model.month + int(model.p["visit_contact_months"]) - 1
+    at_the_door = (ag.contact_until == this_month)[ag.household]
+    return at_the_door | (line & (margin + model.p["contact_ease"] > 0))
 
 
 def visit_capacity(model: CommunityGovernanceModel) -> np.ndarray:
