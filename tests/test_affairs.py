@@ -227,7 +227,7 @@ def test_a_visited_household_is_heard_at_the_door_and_later_only_if_willing_to_s
     line holds, a resident passes hers on only when speaking up clears her threshold less
     ``contact_ease``; without a line, nobody is heard this way."""
     model = small_model("deliberation_622")
-    ag, pop, p = model.agenda, model.pop, model.p
+    pop, p = model.pop, model.p
     line = affairs.visited(model, np.zeros(pop.size, bool))  # this month's visits
     unwilling = np.full(pop.size, -5.0)  # nobody would speak up on her own
     heard = affairs.passing_on(model, line, unwilling)
