@@ -210,3 +210,19 @@ def test_joint_command_writes_the_fit_and_resumes(tmp_path):
     assert again.returncode == 0 and "0 runs (" in again.stdout  # all from the store
     refused = sanshe("calibrate", "baseline", "--out", str(tmp_path / "o2"))
     assert refused.returncode != 0 and "SCENARIO" in refused.stderr
+
+
+def test_a_fitted_region_outside_the_table_or_without_the_fitted_value_is_refused(tmp_path):
+    """[posterior]: each region lies in its constant's table range and holds the table's
+    (fitted) value; a wrong entry names the file, the constant and what is allowed."""
+    targets = tmp_path / "targets.toml"
+    for text, words in [("threshold_mean = [0.1, 0.3]", ("threshold_mean", "0.25..0.65")),
+                        ("threshold_mean = [0.3, 0.5]", ("threshold_mean", "table's value")),
+                        ("no_such_constant = [0, 1]", ("no_such_constant", "parameter table")),
+                        ("threshold_mean = 0.5", ("threshold_mean", "two numbers"))]:
+        targets.write_text(f"[posterior]\n{text}\n", encoding="utf-8")
+        with pytest.raises(InputError) as err:
+            calibration.fitted_regions(targets)
+        assert str(targets) in str(err.value) and all(w in str(err.value) for w in words)
+    targets.write_text("[posterior]\nthreshold_mean = [0.5, 0.6]\n", encoding="utf-8")
+    assert calibration.fitted_regions(targets) == {"threshold_mean": (0.5, 0.6)}

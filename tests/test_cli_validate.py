@@ -192,6 +192,26 @@ def test_robustness_draws_vary_every_assumption_and_report_shares(tmp_path):
         d["founding_rate"] for d in robustness.draw_constants(3)]  # the protocol's seed
 
 
+def test_fitted_constants_are_drawn_only_where_their_fit_allows():
+    """A constant fitted to the sources' figures is drawn from the region its fit accepted
+    (calibration_targets.toml [posterior]); the others over their whole plausible range."""
+    from sanshe.experiments import calibration, robustness
+
+    regions = calibration.fitted_regions()
+    assert {"threshold_mean", "disposition_mean", "founding_rate"} <= set(regions)
+    draws = robustness.draw_constants(32, seed=1)
+    drawn = [name for name in regions if name in draws[0]]  # the assumption constants
+    assert {"threshold_mean", "disposition_mean", "founding_rate"} <= set(drawn)
+    for name in drawn:
+        low, high = regions[name]
+        values = [d[name] for d in draws]
+        assert low <= min(values) and max(values) <= high, name
+        assert max(values) - min(values) > 0.8 * (high - low), name  # the whole region
+    free = next(p for p in robustness.assumption_constants() if p.name == "contact_ease")
+    values = [d["contact_ease"] for d in draws]
+    assert max(values) - min(values) > 0.8 * (free.high - free.low)
+
+
 def test_share_interval_is_exact():
     from sanshe.experiments import robustness
 

@@ -210,6 +210,33 @@ def load_joint(path: str | Path = JOINT_TARGETS, scenario: str | None = None,
     return spec
 
 
+def fitted_regions(path: str | Path = JOINT_TARGETS) -> dict[str, tuple[float, float]]:
+    """The targets file's ``[posterior]``: per fitted constant, the region its last fit
+    accepted (``name = [low, high]``, inside the table range and holding the table's
+    value). What a fit allows of a constant, for analyses that vary it (robustness)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read the calibration targets {path}: {exc}.") from exc
+    regions = {}
+    for name, bounds in data.get("posterior", {}).items():
+        p = PARAMETERS.get(name)
+        if p is None:
+            raise InputError(f"{path}: [posterior] names '{name}', which is not in the "
+                             "parameter table (sanshe/inputs/parameters.py).")
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, int | float) for b in bounds)):
+            raise InputError(f"{path}: [posterior] {name} must be [low, high], two numbers.")
+        low, high = float(bounds[0]), float(bounds[1])
+        if not p.low <= low < high <= p.high or not low <= p.default <= high:
+            raise InputError(f"{path}: [posterior] {name} = [{low:g}, {high:g}] must lie "
+                             f"inside the table range {p.low:g}..{p.high:g} and hold the "
+                             f"table's value {p.default:g}.")
+        regions[name] = (low, high)
+    return regions
+
+
 def _figure(path: Path, row: dict[str, Any], scenario: str | None,
             months: int | None) -> Figure:
     name = row.get("name", "?")

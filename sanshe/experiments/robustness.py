@@ -4,7 +4,11 @@ Issue 14, deliverable 10. The conclusions are the emergent checks of the validat
 protocol (tests/validation/criteria.toml: arms one lever apart, statistic, expected
 direction, minimum meaningful effect). The uncertainty is EVERY constant of the parameter
 table whose source says "assumption" or that is flagged ``uncertain`` — not a hand-picked
-few — drawn together from a Latin hypercube over their plausible ranges. At each draw every
+few — drawn together from a Latin hypercube over their plausible ranges, except that a
+constant fitted to the sources' figures is drawn from the region its fit accepted
+(``[posterior]`` of the calibration targets): a draw outside it would contradict the figures
+the constant was fitted to, and would test the conclusions in a world the sources rule out.
+At each draw every
 check's arms run with the same constants and the same seeds (paired, common random
 numbers); a conclusion holds at a draw when the mean of its paired statistic over the
 draw's replications lies in the expected direction ("sign"), and when it also reaches the
@@ -27,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sanshe.experiments import designs, runner
+from sanshe.experiments import calibration, designs, runner
 from sanshe.experiments.experiment import plan, run_single
 from sanshe.experiments.validation import (
     EMERGENT,
@@ -58,12 +62,19 @@ def assumption_constants() -> list[Parameter]:
 
 def draw_constants(draws: int, seed: int = MASTER_SEED,
                    constants: Sequence[Parameter] | None = None) -> list[dict[str, float]]:
-    """``draws`` Latin-hypercube draws of all the constants at once (integers rounded)."""
+    """``draws`` Latin-hypercube draws of all the constants at once (integers rounded),
+    each over its plausible range or, if fitted, over what its fit accepted."""
     constants = assumption_constants() if constants is None else list(constants)
+    bounds = [ranges().get(p.name, (p.low, p.high)) for p in constants]
     unit = designs.latin_hypercube(len(constants), draws, seed ^ DRAW_SALT)
-    values = designs.scale(unit, [p.low for p in constants], [p.high for p in constants])
+    values = designs.scale(unit, [b[0] for b in bounds], [b[1] for b in bounds])
     return [{p.name: float(round(v)) if p.is_integer else float(v)
              for p, v in zip(constants, row, strict=True)} for row in values]
+
+
+def ranges() -> dict[str, tuple[float, float]]:
+    """The fitted constants' regions (:func:`calibration.fitted_regions`)."""
+    return calibration.fitted_regions()
 
 
 @dataclass
