@@ -267,7 +267,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("community_worker_outreach_share", 0.1, 0.03, 0.3, "share of a worker's month", "community workers' time for 民情大走访, 网格化管理 and convening meetings (seed 001); most of their month goes to administrative tasks passed down to the committee (the 社区减负 campaigns since 2015 aim to cut them) and to counter services; half a day a week as default; assumption", True),
     _P("agenda_visit_share", 0.2, 0.05, 0.4, "share of staff time", "民情大走访 (seed 001): station staff spend part of their month visiting households to gather residents' concerns, taken from coordinating volunteers; one day a week as default; assumption", True),
     _P("contact_ease", 0.3, 0.0, 0.6, "score", "after a visit, passing one's matter on to the worker who called (a call or a WeChat message to someone one has met, 民情联系卡) asks less than the threshold for joining in, as a post does (online_post_ease); by how much nobody has measured: the same mid-range of 0 (as hard as registering) to 0.6 (most residents); assumption", True),
-    _P("visit_contact_months", 12, 3, 24, "months", "after a visit the household can reach the station's worker (民情联系卡, her WeChat) and passes on its matters; a yearly round of 民情大走访 as default; assumption", True),
+    _P("visit_contact_months", 12, 3, 24, "months", "after a visit the household can reach the worker who called (民情联系卡, her WeChat), and a resident passes her matter on when willing to speak up (contact_ease); a yearly round of 民情大走访 as default; assumption", True),
 )
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in TABLE}

@@ -65,7 +65,7 @@ class Agenda:
     online: np.ndarray  # bool per resident: uses the community's online platform
     household: np.ndarray  # per resident: her household, numbered across the district
     household_community: np.ndarray  # per household: its community
-    contact_until: np.ndarray  # per household: last month a visit's line to the station holds
+    contact_until: np.ndarray  # per household: last month a visit's line to the committee holds
     visit_time: np.ndarray  # per community: station staff time (coordinator-months) visiting
     committee_left: np.ndarray  # per community: community workers' months left for convening
 
