@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -226,3 +227,27 @@ def test_a_fitted_region_outside_the_table_or_without_the_fitted_value_is_refuse
         assert str(targets) in str(err.value) and all(w in str(err.value) for w in words)
     targets.write_text("[posterior]\nthreshold_mean = [0.5, 0.6]\n", encoding="utf-8")
     assert calibration.fitted_regions(targets) == {"threshold_mean": (0.5, 0.6)}
+
+
+def test_a_refit_sets_its_regions_in_the_targets_file_and_leaves_the_rest(tmp_path):
+    """--apply's [posterior] update: a constant's line is replaced in place, a new one is
+    added to the table, and every other line of the file stays as it was."""
+    targets = tmp_path / "targets.toml"
+    original = calibration.JOINT_TARGETS.read_text(encoding="utf-8")
+    targets.write_text(original, encoding="utf-8")
+    before = calibration.fitted_regions(targets)
+    changed = calibration.apply_regions({"threshold_mean": (0.5, 0.6),
+                                         "min_members": (3.0, 6.0)}, targets)
+    assert changed == ["threshold_mean = [0.5, 0.6]", "min_members = [3, 6]"]
+    after = tomllib.loads(targets.read_text(encoding="utf-8"))["posterior"]
+    assert after["threshold_mean"] == [0.5, 0.6] and after["min_members"] == [3, 6]
+    assert {k: tuple(v) for k, v in after.items()
+            if k not in ("threshold_mean", "min_members")} == {
+        k: v for k, v in before.items() if k != "threshold_mean"}
+    kept = [line for line in original.splitlines() if not line.startswith("threshold_mean")]
+    assert all(line in targets.read_text(encoding="utf-8").splitlines() for line in kept)
+    bare = tmp_path / "bare.toml"
+    bare.write_text('[[target]]\nname = "x"\n', encoding="utf-8")
+    calibration.apply_regions({"threshold_mean": (0.5, 0.6)}, bare)
+    assert tomllib.loads(bare.read_text(encoding="utf-8"))["posterior"] == {
+        "threshold_mean": [0.5, 0.6]}

@@ -489,6 +489,20 @@ class JointResult:
                          "search_high": f.high, "at_edge": _at_edge(f, self.values[self.best, j])})
         return rows
 
+    def regions(self) -> dict[str, tuple[float, float]]:
+        """Per constant, what the fit accepted: the approximate posterior's mean ± 2 sd,
+        inside the table range and holding the best value (the ``[posterior]`` that
+        robustness draws a fitted constant from: :func:`fitted_regions`)."""
+        out = {}
+        for e in self.estimates():
+            p = PARAMETERS[e["parameter"]]
+            spread = 2.0 * e["posterior_sd"]
+            low = float(f"{e['posterior_mean'] - spread:.4g}")
+            high = float(f"{e['posterior_mean'] + spread:.4g}")
+            low, high = max(p.low, min(low, e["best"])), min(p.high, max(high, e["best"]))
+            out[e["parameter"]] = (low, high) if low < high else (p.low, p.high)
+        return out
+
     def to_json(self) -> dict[str, Any]:
         names = [f.name for f in self.spec.free]
         return {"method": f"{self.design['method']} design over the free constants, loss = sum "
@@ -660,8 +674,40 @@ def write_joint(result: JointResult, out: str | Path) -> list[Path]:
         writer.writerows(result.fit)
     toml = out / "fitted.toml"
     toml.write_text("# sanshe calibrate: the best design point\n"
-                    "[parameters]\n" + "\n".join(patch_lines(result)) + "\n", encoding="utf-8")
+                    "[parameters]\n" + "\n".join(patch_lines(result)) + "\n\n"
+                    "# what the fit accepted (mean ± 2 sd), for the targets file's [posterior]\n"
+                    "[posterior]\n" + "\n".join(region_lines(result.regions())) + "\n",
+                    encoding="utf-8")
     return [js, fit, toml]
+
+
+def region_lines(regions: dict[str, tuple[float, float]]) -> list[str]:
+    """``name = [low, high]`` per constant, as ``[posterior]`` holds them."""
+    return [f"{name} = [{low:.6g}, {high:.6g}]" for name, (low, high) in regions.items()]
+
+
+def apply_regions(regions: dict[str, tuple[float, float]],
+                  path: str | Path = JOINT_TARGETS) -> list[str]:
+    """Set ``regions`` in the targets file's ``[posterior]`` (a line replaced in place, or
+    added at the table's end, or the table added), the other lines untouched; returns
+    what changed. A refit's ``--apply`` calls it so robustness draws what the new fit
+    allows."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if not re.search(r"^\[posterior\]\s*$", text, re.M):
+        text = text.rstrip("\n") + "\n\n[posterior]\n"
+    head = re.search(r"^\[posterior\]\s*$", text, re.M)
+    after = re.search(r"^\[", text[head.end():], re.M)
+    end = head.end() + after.start() if after else len(text)
+    block, changed = text[head.end():end], []
+    for line in region_lines(regions):
+        name = line.split(" = ")[0]
+        block, n = re.subn(rf"^{re.escape(name)}\s*=.*$", line, block, count=1, flags=re.M)
+        if n == 0:
+            block = block.rstrip("\n") + "\n" + line + "\n"
+        changed.append(line)
+    path.write_text(text[:head.end()] + block + text[end:], encoding="utf-8")
+    return changed
 
 
 def apply_to_table(constants: dict[str, float], path: str | Path = TABLE_PATH) -> list[str]:

@@ -58,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fresh", action="store_true",
                         help="drop a stored calibration of the same name first")
     parser.add_argument("--apply", action="store_true", help="write the best "
-                        "constants into sanshe/inputs/parameters.py as their defaults")
+                        "constants into sanshe/inputs/parameters.py as their defaults, and "
+                        "what the fit accepted (mean ± 2 sd) into the targets file's "
+                        "[posterior], which the robustness draws take fitted constants from")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="output directory (default results/calibration/<SCENARIO or "
@@ -103,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
     print(calibration.describe_joint(result))
     for written in calibration.write_joint(result, out):
         print(f"wrote {written}")
-    _apply_or_say(result, args.apply)
+    _apply_or_say(result, args.apply, path)
     return 0
 
 
@@ -122,13 +124,15 @@ def _scenario_name(scenario: str | None) -> str | None:
         raise InputError(f"cannot load scenario '{scenario}': {exc}") from exc
 
 
-def _apply_or_say(result: object, apply: bool) -> None:
+def _apply_or_say(result: object, apply: bool, targets: object) -> None:
     from sanshe.experiments import calibration
 
     constants = result.best_constants  # type: ignore[attr-defined]
     if apply:
         for line in calibration.apply_to_table(constants):
             print(f"set default {line} in sanshe/inputs/parameters.py")
+        for line in calibration.apply_regions(result.regions(), targets):  # type: ignore[attr-defined]
+            print(f"set {line} in {targets} [posterior] (what robustness draws)")
     else:
         print("to use them: rerun with --apply, or set these defaults in "
               "sanshe/inputs/parameters.py:")
