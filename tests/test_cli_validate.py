@@ -96,13 +96,13 @@ def test_draws_of_named_constants_cover_their_ranges():
     """--robustness-parameters draws only the named constants, one per stratum of each range
     (Latin hypercube; a fitted constant's range is its fitted region), integers rounded;
     the others stay at their defaults."""
-    from sanshe.experiments import robustness
+    from sanshe.experiments import calibration, robustness
     from sanshe.inputs.parameters import PARAMETERS
 
     result = robustness.run(4, 1, validation.checks_for(8), months=13, size=TINY,
                             names=["founding_rate", "min_members"], workers=1)
     assert [set(d) for d in result.draws] == [{"founding_rate", "min_members"}] * 4
-    low, high = robustness.ranges()["founding_rate"]  # fitted: its region, not the table's
+    low, high = calibration.fitted_regions()["founding_rate"]  # fitted: its region
     assert (low, high) != (PARAMETERS["founding_rate"].low, PARAMETERS["founding_rate"].high)
     rates = sorted(d["founding_rate"] for d in result.draws)
     assert [int((x - low) / (high - low) * 4) for x in rates] == [0, 1, 2, 3]

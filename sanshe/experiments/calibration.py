@@ -188,12 +188,7 @@ def load_joint(path: str | Path = JOINT_TARGETS, scenario: str | None = None,
     scenario (or months) run in ``scenario`` (for ``months``, default the scenario's); ``free``
     (``--free KEY=LOW:HIGH``) replaces the file's [[free]] list."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}).") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the calibration targets {path}: {exc}.") from exc
+    data = _read_targets(path)
     figures = tuple(_figure(path, row, scenario, months) for row in data.get("target", []))
     if scenario is not None and all("scenario" in row for row in data.get("target", [])):
         raise InputError(f"{path}: every target names its own scenario, so SCENARIO "
@@ -210,15 +205,22 @@ def load_joint(path: str | Path = JOINT_TARGETS, scenario: str | None = None,
     return spec
 
 
+def _read_targets(path: Path) -> dict[str, Any]:
+    """A targets file's TOML, or a clear error naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}).") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the calibration targets {path}: {exc}.") from exc
+
+
 def fitted_regions(path: str | Path = JOINT_TARGETS) -> dict[str, tuple[float, float]]:
     """The targets file's ``[posterior]``: per fitted constant, the region its last fit
     accepted (``name = [low, high]``, inside the table range and holding the table's
     value). What a fit allows of a constant, for analyses that vary it (robustness)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"cannot read the calibration targets {path}: {exc}.") from exc
+    data = _read_targets(path)
     regions = {}
     for name, bounds in data.get("posterior", {}).items():
         p = PARAMETERS.get(name)
@@ -700,8 +702,7 @@ def apply_regions(regions: dict[str, tuple[float, float]],
     after = re.search(r"^\[", text[head.end():], re.M)
     end = head.end() + after.start() if after else len(text)
     block, changed = text[head.end():end], []
-    for line in region_lines(regions):
-        name = line.split(" = ")[0]
+    for name, line in zip(regions, region_lines(regions), strict=True):
         block, n = re.subn(rf"^{re.escape(name)}\s*=.*$", line, block, count=1, flags=re.M)
         if n == 0:
             block = block.rstrip("\n") + "\n" + line + "\n"

@@ -65,16 +65,12 @@ def draw_constants(draws: int, seed: int = MASTER_SEED,
     """``draws`` Latin-hypercube draws of all the constants at once (integers rounded),
     each over its plausible range or, if fitted, over what its fit accepted."""
     constants = assumption_constants() if constants is None else list(constants)
-    bounds = [ranges().get(p.name, (p.low, p.high)) for p in constants]
+    fitted = calibration.fitted_regions()  # read once, not per constant
+    bounds = [fitted.get(p.name, (p.low, p.high)) for p in constants]
     unit = designs.latin_hypercube(len(constants), draws, seed ^ DRAW_SALT)
     values = designs.scale(unit, [b[0] for b in bounds], [b[1] for b in bounds])
     return [{p.name: float(round(v)) if p.is_integer else float(v)
              for p, v in zip(constants, row, strict=True)} for row in values]
-
-
-def ranges() -> dict[str, tuple[float, float]]:
-    """The fitted constants' regions (:func:`calibration.fitted_regions`)."""
-    return calibration.fitted_regions()
 
 
 @dataclass
