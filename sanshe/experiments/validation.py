@@ -150,6 +150,7 @@ class Check:
         return {
             "difference": f"{self.outcome}({t} − {c})",
             "log_ratio": f"ln {self.outcome}({t} / {c})",
+            "log_count_ratio": f"ln ({self.outcome}({t}) + 1) / ({self.outcome}({c}) + 1)",
             "relative_difference": f"{self.outcome}({t} − {c}) / {c}",
             "level": f"{self.outcome}({t}) − {self.level:g}",
             "age_ratio_level": f"participation 60+ / 18-39 ({t}) − {self.level:g}",
@@ -188,6 +189,13 @@ def _log_ratio(t: float, c: float) -> float:
     return math.log(t / c) if t > 0 and c > 0 else math.nan
 
 
+def _log_count_ratio(t: float, c: float) -> float:
+    """ln of the ratio of two counts, each plus one: defined where the control has none
+    (a status quo whose SOs all closed), and within a few hundredths of the plain log ratio
+    at the tens of SOs a district has."""
+    return math.log((t + 1.0) / (c + 1.0)) if t >= 0 and c >= 0 else math.nan
+
+
 def _budget(a: Arm) -> float:
     return float(dict(a.overrides)["policy.purchase.annual_budget"])
 
@@ -216,6 +224,7 @@ def _setting_gap(f: Finals, check: Check) -> float:
 STATISTICS: dict[str, Callable[[Finals, Check], float]] = {
     "difference": lambda f, c: f["t"][c.outcome] - f["c"][c.outcome],
     "log_ratio": lambda f, c: _log_ratio(f["t"][c.outcome], f["c"][c.outcome]),
+    "log_count_ratio": lambda f, c: _log_count_ratio(f["t"][c.outcome], f["c"][c.outcome]),
     "relative_difference": lambda f, c: ((f["t"][c.outcome] - f["c"][c.outcome])
                                          / f["c"][c.outcome] if f["c"][c.outcome] else math.nan),
     "level": lambda f, c: f["t"][c.outcome] - c.level,

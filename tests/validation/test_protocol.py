@@ -209,3 +209,17 @@ def test_a_check_reads_a_derived_ratio_from_each_runs_finals():
     assert measured.values[0] == pytest.approx(math.log(0.5))
     assert math.isnan(measured.values[1])  # undefined, not a zero or an infinite cost
     assert measured.arm_means["c"]["purchase_cost_per_need_met"] == pytest.approx(200.0)
+
+
+def test_a_count_ratio_is_defined_where_the_status_quo_has_none():
+    count_ratio = validation.STATISTICS["log_count_ratio"]
+    check = _check("1a")
+    assert check.statistic == "log_count_ratio"
+    finals = {"t": {"so_count": 12.0}, "c": {"so_count": 0.0}}
+    assert count_ratio(finals, check) == pytest.approx(math.log(13.0))  # ln 13: package kept 12
+    assert math.isnan(validation.STATISTICS["log_ratio"](finals, check))  # the old one was not
+    finals = {"t": {"so_count": 0.0}, "c": {"so_count": 0.0}}
+    assert count_ratio(finals, check) == 0.0  # neither has any: no effect, not undefined
+    finals = {"t": {"so_count": 35.0}, "c": {"so_count": 7.0}}
+    assert count_ratio(finals, check) == pytest.approx(math.log(36 / 8))
+    assert abs(count_ratio(finals, check) - math.log(5.0)) < 0.11  # close to ln(t / c)
