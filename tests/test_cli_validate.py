@@ -170,12 +170,13 @@ def test_other_commands_work_without_the_protocol_file() -> None:
 def test_robustness_draws_vary_every_assumption_and_report_shares(tmp_path):
     """Three joint draws of all assumption constants on pattern 9's two arms: the CLI writes
     the per-check share table; the module's draws cover every assumption row."""
-    from sanshe.experiments import robustness
+    from sanshe.experiments import calibration, robustness
     from sanshe.inputs.parameters import TABLE
 
     names = {p.name for p in robustness.assumption_constants()}
-    assert names == {p.name for p in TABLE
-                     if (p.uncertain or "assumption" in p.source.lower()) and p.high > p.low}
+    fitted = calibration.fitted_regions()
+    assert names == {p.name for p in TABLE if p.high > p.low and (
+        p.uncertain or "assumption" in p.source.lower() or p.name in fitted)}
     draws = robustness.draw_constants(3, seed=1)
     assert len(draws) == 3 and set(draws[0]) == names
     assert len({d["founding_rate"] for d in draws}) == 3  # each draw differs
@@ -205,8 +206,10 @@ def test_fitted_constants_are_drawn_only_where_their_fit_allows():
     regions = calibration.fitted_regions()
     assert {"threshold_mean", "disposition_mean", "founding_rate"} <= set(regions)
     draws = robustness.draw_constants(32, seed=1)
-    drawn = [name for name in regions if name in draws[0]]  # the assumption constants
-    assert {"threshold_mean", "disposition_mean", "founding_rate"} <= set(drawn)
+    drawn = [name for name in regions if name in draws[0]]
+    assert drawn == list(regions)  # every fitted constant, flagged uncertain or not
+    assert not robustness.is_assumption(
+        next(p for p in robustness.assumption_constants() if p.name == "newness_hazard"))
     for name in drawn:
         low, high = regions[name]
         values = [d[name] for d in draws]

@@ -56,8 +56,10 @@ def is_assumption(p: Parameter) -> bool:
 
 
 def assumption_constants() -> list[Parameter]:
-    """Every such row of the parameter table, in table order."""
-    return [p for p in TABLE if is_assumption(p) and p.high > p.low]
+    """Every such row of the parameter table, and every constant a fit accepted a region
+    for (its value is as uncertain as that region), in table order."""
+    fitted = calibration.fitted_regions()
+    return [p for p in TABLE if (is_assumption(p) or p.name in fitted) and p.high > p.low]
 
 
 def draw_constants(draws: int, seed: int = MASTER_SEED,

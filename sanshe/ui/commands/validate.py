@@ -63,8 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="skip the robustness draws")
     parser.add_argument("--robustness-draws", type=options.WholeNumber(0), default=16,
                         metavar="N", help="Latin-hypercube draws of EVERY assumption constant "
-                        "at once (table rows marked uncertain or sourced 'assumption'; a "
-                        "fitted one only over what its fit accepted: calibration_targets.toml "
+                        "at once (table rows marked uncertain or sourced 'assumption', and every "
+                        "fitted one, over what its fit accepted: calibration_targets.toml "
                         "[posterior]); each "
                         "selected emergent check's arms run paired at every draw; reports the "
                         "share of draws in which each check holds, with its 95%% CI "
