@@ -260,14 +260,15 @@ class SocialOrganization(mesa.Agent):
         o = self.orientation
         return o * p["real_service_cost"] + (1 - o)
 
-    def staff_needed(self, p: dict[str, float]) -> int:
+    def staff_needed(self, p: dict[str, float], work: float | None = None) -> int:
         """Social workers an SO wants to deliver its contracts and, landed, its outreach (a
         community SO only once it holds contracts: its members volunteer its own
         activities); what its contracts' staff lines and its reserve pay limits the posts
-        it opens (:meth:`posts_to_fill`)."""
+        it opens (:meth:`posts_to_fill`). ``work``: :meth:`contract_work`, if the caller
+        has it."""
         if self.is_community and not self.contracts:
             return 0
-        needed = math.ceil(self.contract_work(p))
+        needed = math.ceil(self.contract_work(p) if work is None else work)
         return needed if self.is_community else max(1, needed)
 
     def contract_work(self, p: dict[str, float]) -> float:
@@ -298,13 +299,16 @@ class SocialOrganization(mesa.Agent):
             if self.staff and (self.cash < 0 or strained):
                 self.staff.pop().remove()
             return 0
-        needed = self.staff_needed(p) - len(self.staff)
+        work = self.contract_work(p)
+        needed = self.staff_needed(p, work) - len(self.staff)
         if (needed < 0 and self.cash < 0) or strained:
             self.staff.pop().remove()
             return 0
+        if needed <= 0:  # no post to open, whatever the accounts could pay (most months)
+            return 0
         salary = salaries(1, salary_index, p)
-        budget = sum(c.staff_budget for c in self.contracts)
-        paid = min(salary * self.contract_work(p), budget)  # the time the accounts pay
+        budget = sum([c.staff_budget for c in self.contracts])
+        paid = min(salary * work, budget)  # the time the accounts pay
         reserve = self.cash / p["reserve_spending_months"]
         affordable = int(max(paid + reserve, 0) // salary)
         return max(min(needed, affordable - len(self.staff)), 0)
