@@ -359,13 +359,16 @@ class SocialOrganization(mesa.Agent):
                 contract.quality_sum += quality * scale * contract.slots
                 continue
             real_slots = scale * contract.slots * o
-            real = ({contract.domain: real_slots} if contract.kind == EVENT
-                    else responsive_split(real_slots, contract.domain,
-                                          open_expressed[c] if responsive > 0 else (),
-                                          responsive))
-            for d, slots in real.items():
-                offers.add((self, contract, d == contract.domain, contract), c, d, slots, quality,
-                           True)
+            if contract.kind == EVENT or responsive <= 0:  # all in the contracted domain
+                # (most SOs: no split to work out, and the one row added at once)
+                if real_slots > 0:
+                    offers.add((self, contract, True, contract), c, contract.domain, real_slots,
+                               quality, True)
+            else:
+                for d, slots in responsive_split(real_slots, contract.domain, open_expressed[c],
+                                                 responsive).items():
+                    offers.add((self, contract, d == contract.domain, contract), c, d, slots,
+                               quality, True)
             contract.showcase += scale * contract.slots * (1 - o)
         spare = max(effort - needed, 0.0)
         if self.is_community:
