@@ -33,7 +33,7 @@ it, so turnout feeds on itself in both directions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,29 +57,42 @@ if TYPE_CHECKING:
 STREAM = "participation"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Room:
     """Community SOs' activity against their membership, one row per community SO: the
-    members its activities occupy this month (``occupied``) and those it has."""
+    members its activities occupy this month (``occupied``) and those it has. Frozen, so
+    the idle shares it keeps (:meth:`idle`) stay those of its rows."""
 
     so_id: np.ndarray
     community: np.ndarray
     occupied: np.ndarray
     members: np.ndarray
+    _idle: dict[bool, np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                          compare=False)
 
     @classmethod
     def empty(cls) -> Room:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
 
     def idle(self, so_ids: np.ndarray, joining: bool = False) -> np.ndarray:
-        """Share of the members of each SO in ``so_ids`` whom its activities leave with
-        nothing to do (counting one more member if ``joining``); 0 for an SO not listed."""
-        # the share is worked out once per SO and gathered per member (members ≫ SOs)
-        m = self.members + joining
-        share = np.where(m > 0, np.maximum(1.0 - self.occupied / np.maximum(m, 1.0), 0.0), 0.0)
-        by_id = np.zeros(int(max(self.so_id.max(initial=-1), so_ids.max(initial=-1))) + 1)
-        by_id[self.so_id] = share
-        return by_id[so_ids]
+        """Share of the members of each SO in ``so_ids`` (ids ≥ 0) whom its activities
+        leave with nothing to do (counting one more member if ``joining``); 0 for an SO not
+        listed."""
+        return self._idle_by_id(joining).take(so_ids, mode="clip")
+
+    def _idle_by_id(self, joining: bool) -> np.ndarray:
+        """The idle share by SO id, worked out once per SO and kept (a month asks three
+        times; members ≫ SOs, so each member's share is then one gather). One zero past
+        the highest id: ``take(mode="clip")`` sends any higher id (an SO not listed) to it,
+        with no search for the highest id asked about."""
+        if joining not in self._idle:
+            m = self.members + joining
+            share = np.where(m > 0, np.maximum(1.0 - self.occupied / np.maximum(m, 1.0), 0.0),
+                             0.0)
+            by_id = np.zeros(int(self.so_id.max(initial=-1)) + 2)
+            by_id[self.so_id] = share
+            self._idle[joining] = by_id
+        return self._idle[joining]
 
     def recruiters(self, community: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """For residents of ``community`` asked to join, the SO of the member who asks: one
