@@ -171,3 +171,16 @@ def test_tie_counts_count_each_kind_of_tie():
     counts = tie_counts(pop, *flags)
     for flag, count in zip(flags, counts, strict=True):
         assert np.array_equal(count, pop.ties @ flag.astype(float))
+
+
+def test_community_sums_are_those_of_a_bincount_with_or_without_empty_communities():
+    """per_community sums each community's block, an empty one to 0, for flags and for
+    values alike (its segments are worked out once and kept)."""
+    for sizes in ((3, 0, 5, 2), (4, 6), (0, 3, 0)):
+        pop = build_population(np.array(sizes), np.zeros(len(sizes), bool), params(),
+                               np.random.default_rng(0))
+        flags = np.random.default_rng(1).random(pop.size) < 0.5
+        for values in (flags, pop.disposition, flags):  # the second and third reuse them
+            assert np.allclose(pop.per_community(values),
+                               np.bincount(pop.community, weights=values,
+                                           minlength=len(sizes)), rtol=1e-12, atol=0)

@@ -64,12 +64,16 @@ def _profile_bits(profiles: int, group: str) -> np.ndarray:
     return bits
 
 
+#: Whole-number keys 0..this − 1 fit a 16-bit integer (order_by_group's radix sort).
+_INT16_KEYS = int(np.iinfo(np.int16).max) + 1
+
+
 def order_by_group(keys: np.ndarray, groups: int) -> np.ndarray:
     """Stable order of ``keys`` (whole numbers in 0..``groups`` − 1: communities, or
     community × domain pools): grouped, and in their given order within a group. Keys that
     fit 16 bits are sorted by NumPy's radix sort, several times faster than the merge sort
     of wider integers, and the same order (a stable sort is unique)."""
-    narrow = keys.astype(np.int16) if groups <= np.iinfo(np.int16).max + 1 else keys
+    narrow = keys.astype(np.int16) if groups <= _INT16_KEYS else keys
     return np.argsort(narrow, kind="stable")
 
 
@@ -129,6 +133,9 @@ class Population:
     # (constants, array) of settled_pull: age and disposition do not change in a run
     _settled: tuple[tuple[float, float], np.ndarray] | None = field(
         default=None, repr=False, compare=False)
+    # (offsets, peopled communities or None if all, their blocks' starts) of per_community
+    _starts: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -187,11 +194,23 @@ class Population:
         values = np.asarray(values)
         if values.dtype == bool:
             values = values.view(np.uint8)
+        peopled, starts = self._segments()
+        if peopled is None:  # every community peopled: the segments' sums are the answer
+            return np.add.reduceat(values, starts, dtype=float)
         sums = np.zeros(self.communities)
-        peopled = self.offsets[1:] > self.offsets[:-1]  # an empty block has no segment
-        if peopled.any():
-            sums[peopled] = np.add.reduceat(values, self.offsets[:-1][peopled], dtype=float)
+        if starts.size:
+            sums[peopled] = np.add.reduceat(values, starts, dtype=float)
         return sums
+
+    def _segments(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """The peopled communities (None: all of them) and where their blocks start, as
+        :meth:`per_community` sums them: an empty block has no segment. Worked out once
+        for ``offsets`` (a month sums per community several times)."""
+        if self._starts is None or self._starts[0] is not self.offsets:
+            peopled = self.offsets[1:] > self.offsets[:-1]
+            starts = self.offsets[:-1][peopled]
+            self._starts = (self.offsets, None if peopled.all() else peopled, starts)
+        return self._starts[1], self._starts[2]
 
     def counts(self) -> np.ndarray:
         """Residents per community."""
