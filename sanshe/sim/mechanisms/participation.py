@@ -101,10 +101,11 @@ class Room:
         draw per resident."""
         communities = int(max(self.community.max(initial=-1), community.max(initial=-1))) + 1
         order = order_by_group(self.community, communities)
-        weight = np.cumsum(self.members[order].astype(float))
-        cum = np.concatenate(([0.0], weight))[
-            np.searchsorted(self.community[order], np.arange(communities + 1))]
-        base, total = cum[:-1], np.diff(cum)
+        weight = np.cumsum(self.members[order], dtype=float)
+        # members are whole numbers, so these sums are exact whatever their order: each
+        # community's total, and the members of the communities before it
+        total = np.bincount(self.community, weights=self.members, minlength=communities)
+        base = np.cumsum(total) - total
         u = rng.random(community.size)
         pick = np.searchsorted(weight, base[community] + u * total[community], side="right")
         has = total[community] > 0
@@ -293,9 +294,8 @@ def so_room(model: CommunityGovernanceModel) -> Room:
     sos = [so for so in model.sos if so.is_community]
     if not sos:
         return Room.empty()
-    top = int(column(model.sos, "unique_id", np.int64).max()) + 1
-    members = np.bincount(member_of[member_of >= 0], minlength=top)
     ids = column(sos, "unique_id", np.int64)
+    members = np.bincount(member_of[member_of >= 0], minlength=int(ids.max()) + 1)
     served = np.array([model.served_by_so.get(so.unique_id, 0.0) for so in sos])
     occupied = p["min_members"] + served / p["slots_per_volunteer"]
     return Room(ids, column(sos, "community", np.int64), occupied, members[ids])
