@@ -174,12 +174,14 @@ def free_volunteers(pop: Population, room: Room) -> np.ndarray:
     A member's hours count in her SO's output (members × ``slots_per_volunteer``, §7.3),
     but where its domain's needs are met it has nothing for them; she then comes to the
     station's or another provider's occasions like anyone (a share, no draw)."""
-    count = pop.per_community(pop.volunteer & (pop.member_of < 0))
-    members = np.flatnonzero(pop.volunteer & (pop.member_of >= 0))
-    if members.size == 0:
+    volunteers = np.flatnonzero(pop.volunteer)  # a few: sorted out among themselves
+    member = pop.member_of[volunteers] >= 0
+    where = pop.community[volunteers]
+    count = np.bincount(where[~member], minlength=pop.communities).astype(float)
+    if not member.any():
         return count
-    idle = room.idle(pop.member_of[members])
-    return count + np.bincount(pop.community[members], weights=idle, minlength=pop.communities)
+    idle = room.idle(pop.member_of[volunteers[member]])
+    return count + np.bincount(where[member], weights=idle, minlength=pop.communities)
 
 
 def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
@@ -203,8 +205,10 @@ def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
     absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
     keys = pop.community[absent]
     rank = rank_in_group(keys, pop.communities)
-    visited[absent[rank < visits[keys]]] = True
-    spent = pop.per_community(visited) * p["convening_visit_time"]
+    chosen = absent[rank < visits[keys]]
+    visited[chosen] = True
+    spent = np.bincount(pop.community[chosen], minlength=pop.communities).astype(float)
+    spent *= p["convening_visit_time"]
     return visited, np.maximum(spent - committee, 0.0)
 
 
@@ -352,36 +356,43 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     # reconsiders, new or current volunteer, weighs them; and, earned by the hour, on
     # turning out. Their sign is uncertain (crowding out).
     points = p["points_effect"] if ctx.volunteer_points else 0.0
-    pop.registered[revisit] = pull[revisit] + points + choice_noise(rng, revisit.size, p) > 0
+    reconsidering = pull[revisit]  # gathered once for registering and membership
+    pop.registered[revisit] = reconsidering + points + choice_noise(rng, revisit.size, p) > 0
     attend(pop, ctx, p, drive, revisit, attending, rng)
-    _membership(pop, pull, revisit, members, ctx, p, rng)
+    _membership(pop, reconsidering, revisit, members, ctx, p, rng)
     # Turning out is drawn after them (it reads none of the choices above, nor they it): its
     # draws are as many as the registered, which differ between scenarios, and drawn earlier
     # they would shift attending's and membership's shocks (common random numbers); which
     # members their SOs occupy, as many draws as members, comes last for the same reason.
-    bound = turn_out(pop, ctx, pull + points, p, rng)
+    bound = turn_out(pop, ctx, pull, p, rng, points)
     occupy_members(pop, ctx.so_room, rng)
     return bound
 
 
 def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float],
-             rng: np.random.Generator) -> np.ndarray:
+             rng: np.random.Generator, points: float = 0.0) -> np.ndarray:
     """Registered volunteers (登记志愿者) would turn out this month when the month's pull,
     less the cost of a dated occasion (活动), plus the month's noise is positive; the
     occasions are what coordinators' time can supervise (``positions``: none without a
     coordinator), so beyond that a random set of them stays home (still registered).
-    Returns where that limit held someone out.
+    Returns where that limit held someone out. ``points``: what volunteer points add to
+    each one's pull (added to the registered's only: the same sums as to everyone's).
 
     Only those free on the occasion's day can come (:func:`available`): whoever turns out
     at all is then an occasional volunteer, not only a regular. The month's shock is drawn
     only for the registered, the only ones who choose (:func:`choice_noise`)."""
     registered = np.flatnonzero(pop.registered)
-    moment = pull[registered] - p["volunteer_occasion_cost"]
+    moment = pull[registered]
+    moment += points
+    moment -= p["volunteer_occasion_cost"]
     moment += choice_noise(rng, registered.size, p)
+    # followed as indices (in ascending order, as a mask would give them), not as masks
+    # over every resident scanned again at each step
+    out = _free(registered[moment > 0], p["volunteer_availability"], rng)
+    out, bound = _ration(out, pop, ctx.positions, rng)
     pop.volunteer[:] = False
-    pop.volunteer[registered[moment > 0]] = True
-    available(pop.volunteer, p["volunteer_availability"], rng)
-    return _ration(pop.volunteer, pop, ctx.positions, rng)
+    pop.volunteer[out] = True
+    return bound
 
 
 def occupy_members(pop: Population, room: Room, rng: np.random.Generator) -> None:
@@ -406,11 +417,18 @@ def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> No
     One single-precision draw per willing resident, none for the others (they stay out
     whatever it says); none when nobody is willing or everyone is always free (``share``
     1)."""
-    if share >= 1.0:
-        return
-    who = np.flatnonzero(willing)
-    if who.size:
-        willing[who[rng.random(who.size, dtype=np.float32) >= share]] = False
+    if share < 1.0:
+        free = _free(np.flatnonzero(willing), share, rng)
+        willing[:] = False
+        willing[free] = True
+
+
+def _free(willing: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Those of ``willing`` (indices, ascending) free for the occasion, as
+    :func:`available` draws them."""
+    if share >= 1.0 or willing.size == 0:
+        return willing
+    return willing[rng.random(willing.size, dtype=np.float32) < share]
 
 
 def _rank_in_community(who: np.ndarray, community: np.ndarray, communities: int,
@@ -460,28 +478,28 @@ def attending_peers(pop: Population, attending: np.ndarray, who: np.ndarray) -> 
 
 
 def _ration(active: np.ndarray, pop: Population, places: np.ndarray,
-            rng: np.random.Generator) -> np.ndarray:
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Places are limited (coordinators for volunteers): beyond a community's places, a
-    random set of those who turned out is sent home this month. Returns where the limit
-    held someone out."""
-    count = pop.per_community(active)
-    bound = count > np.floor(places)
+    random set of those who turned out (``active``: indices, ascending) is sent home this
+    month. Returns those who stay (in no particular order) and where the limit held
+    someone out."""
+    places = np.floor(places)
+    bound = np.bincount(pop.community[active], minlength=pop.communities) > places
     if bound.any():
-        who, rank = _rank_in_community(np.flatnonzero(active), pop.community,
-                                       pop.communities, rng)
-        active[who[rank >= np.floor(places[pop.community[who]])]] = False
-    return bound
+        who, rank = _rank_in_community(active, pop.community, pop.communities, rng)
+        active = who[rank < places[pop.community[who]]]
+    return active, bound
 
 
 def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members: np.ndarray,
                 ctx: Context, p: dict[str, float], rng: np.random.Generator) -> None:
-    """Residents who reconsider (``revisit``: their indices) join a community SO when a
-    member among their ties (``members``: each resident's ties who are members) asks, or
-    leave the one joined. Both weigh how idle the SO leaves its members
-    (``idle_member_cost`` × the share its activities do not occupy): nobody is turned away,
-    but a group with nothing to do keeps only the keen."""
+    """Residents who reconsider (``revisit``: their indices; ``pull``: theirs, in that
+    order) join a community SO when a member among their ties (``members``: each
+    resident's ties who are members) asks, or leave the one joined. Both weigh how idle
+    the SO leaves its members (``idle_member_cost`` × the share its activities do not
+    occupy): nobody is turned away, but a group with nothing to do keeps only the keen."""
     member = pop.member_of[revisit] >= 0
-    join_pull = pull[revisit] + choice_noise(rng, revisit.size, p)
+    join_pull = pull + choice_noise(rng, revisit.size, p)
     cost = p["idle_member_cost"]
     mine = revisit[member]
     stay_pull = (join_pull[member] + p["membership_attachment"]
