@@ -184,3 +184,12 @@ def test_community_sums_are_those_of_a_bincount_with_or_without_empty_communitie
             assert np.allclose(pop.per_community(values),
                                np.bincount(pop.community, weights=values,
                                            minlength=len(sizes)), rtol=1e-12, atol=0)
+
+
+def test_representatives_by_keenness_go_community_by_community_keenest_first():
+    pop = make(sizes=(300, 200, 250))
+    keen = pop.representatives_by_keenness()
+    reps = np.flatnonzero(pop.representative)
+    assert np.array_equal(keen, reps[np.lexsort((-pop.disposition[reps], pop.community[reps]))])
+    assert np.all(np.diff(pop.community[keen]) >= 0)
+    assert pop.representatives_by_keenness() is keen  # worked out once

@@ -133,6 +133,8 @@ class Population:
     # (constants, array) of settled_pull: age and disposition do not change in a run
     _settled: tuple[tuple[float, float], np.ndarray] | None = field(
         default=None, repr=False, compare=False)
+    # representatives in the order of representatives_by_keenness
+    _keen: np.ndarray | None = field(default=None, repr=False, compare=False)
     # (offsets, peopled communities or None if all, their blocks' starts) of per_community
     _starts: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = field(
         default=None, repr=False, compare=False)
@@ -152,6 +154,17 @@ class Population:
             settled += self.disposition
             self._settled = (key, settled)
         return self._settled[1].copy()
+
+    def representatives_by_keenness(self) -> np.ndarray:
+        """The residents' representatives (indices), community by community and the most
+        civic-minded (disposition) first in each, ties in storage order: the order in which
+        the committee visits them to convene a meeting. Who represents, where and how
+        disposed are settled when the population is built, so the order is worked out once
+        (read it, do not write it)."""
+        if self._keen is None:
+            reps = np.flatnonzero(self.representative)
+            self._keen = reps[np.lexsort((-self.disposition[reps], self.community[reps]))]
+        return self._keen
 
     @property
     def need_weights(self) -> np.ndarray:

@@ -138,6 +138,8 @@ class Context:
     so_room: Room  # community SOs' activity against their members
     convened: np.ndarray | None = None  # per resident: visited before the next meeting
     peers: Peers | None = None  # last month's choices of her ties (counted if not given)
+    # per community: representatives and those attending (counted if not given)
+    representatives: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peers) -> None:
@@ -151,7 +153,10 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     update_efficacy(pop, attenders[rewarded], p, let_down=attenders[settled.failed[where]],
                     pivotal=settled.pivotal[where[rewarded]])
     outreach = priorities.outreach(model)
-    convened, spent = convene(model)
+    # nobody's attendance changes before residents choose: one count serves convening and
+    # the representatives who look at their fellows
+    representatives = affairs.attending_representatives(pop)
+    convened, spent = convene(model, representatives)
     places = after_convening(placements(model), spent + model.agenda.visit_time)
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
@@ -161,6 +166,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
         so_room=so_room(model),
         convened=convened,
         peers=peers,
+        representatives=representatives,
     )
     rng = model.streams[STREAM]
     model.capacity_bound = decide(pop, ctx, p, rng)
@@ -184,25 +190,30 @@ def free_volunteers(pop: Population, room: Room) -> np.ndarray:
     return count + np.bincount(where[member], weights=idle, minlength=pop.communities)
 
 
-def convene(model: CommunityGovernanceModel) -> tuple[np.ndarray, np.ndarray]:
+def convene(model: CommunityGovernanceModel,
+            representatives: tuple[np.ndarray, np.ndarray] | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     """召集 (the residents' committee convenes the meeting: 城市居民委员会组织法 art. 9): where
     this month's meeting lacked its quorum, the committee's community workers, with what
     their visits left of their time, and then the station's staff visit representatives
     who stayed away before the next one, as many as the quorum lacked and their time
     allows, the keenest first (a rule, no draw). Returns who was visited and the station
     staff's time spent per community (taken from coordinating volunteers:
-    :func:`after_convening`)."""
+    :func:`after_convening`). ``representatives``: per community, representatives and
+    those attending (:func:`~sanshe.sim.mechanisms.affairs.attending_representatives`,
+    counted here if not given)."""
     pop, p = model.pop, model.p
     visited = np.zeros(pop.size, bool)
     if not model.v["policy.community.deliberation"]:
         return visited, np.zeros(pop.communities)
     committee = model.agenda.committee_left
     time = committee + affairs.station_staff(model)
-    reps, present = affairs.attending_representatives(pop)
+    reps, present = (affairs.attending_representatives(pop) if representatives is None
+                     else representatives)
     lacking = np.maximum(affairs.quorum_needed(reps, p["quorum_share"]) - present, 0.0)
     visits = np.minimum(lacking, np.floor(time / p["convening_visit_time"]))
-    absent = np.flatnonzero(pop.representative & ~pop.deliberating)
-    absent = absent[np.lexsort((-pop.disposition[absent], pop.community[absent]))]
+    keen = pop.representatives_by_keenness()
+    absent = keen[~pop.deliberating[keen]]  # still by community, the keenest first
     keys = pop.community[absent]
     rank = rank_in_group(keys, pop.communities)
     chosen = absent[rank < visits[keys]]
@@ -324,7 +335,7 @@ def tie_share(pop: Population, count: np.ndarray, who: np.ndarray | slice = slic
               ) -> np.ndarray:
     """Share of the ties of residents ``who`` counted in ``count`` (one of
     :func:`~sanshe.sim.population.tie_counts`)."""
-    return count[who].astype(np.float32) / pop.degree[who]
+    return np.divide(count[who], pop.degree[who], dtype=np.float32)  # no float copy first
 
 
 def choice_noise(rng: np.random.Generator, size: int, p: dict[str, float]) -> np.ndarray:
@@ -405,8 +416,9 @@ def occupy_members(pop: Population, room: Room, rng: np.random.Generator) -> Non
     members = np.flatnonzero(pop.member_of >= 0)
     if members.size == 0 or room.so_id.size == 0:
         return
-    now = np.bincount(pop.member_of[members], minlength=int(room.so_id.max()) + 1)
-    idle = replace(room, members=now[room.so_id]).idle(pop.member_of[members])
+    so = pop.member_of[members]
+    now = np.bincount(so, minlength=int(room.so_id.max()) + 1)
+    idle = replace(room, members=now[room.so_id]).idle(so)
     pop.member_occupied[members] = rng.random(members.size, dtype=np.float32) >= idle
 
 
@@ -456,24 +468,35 @@ def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray
         asked = ctx.convened.copy()
         asked[revisit] = True
         who = np.flatnonzero(asked)
-    peers = p["peer_weight"] * attending_peers(pop, attending, who) * pop.conditional[who]
-    pull = (drive[who] + peers - pop.threshold[who]
-            - p["deliberation_extra_threshold"] + choice_noise(rng, who.size, p))
+    peers = attending_peers(pop, attending, who, ctx.representatives)
+    peers *= p["peer_weight"]
+    peers *= pop.conditional[who]
+    # the terms added in place, in the order of the formula
+    pull = drive[who]
+    pull += peers
+    pull -= pop.threshold[who]
+    pull -= p["deliberation_extra_threshold"]
+    pull += choice_noise(rng, who.size, p)
     if ctx.convened is not None:
-        pull = pull + p["convening_pull"] * ctx.convened[who]
+        pull += p["convening_pull"] * ctx.convened[who]
     pop.deliberating[who] = pull > 0
 
 
-def attending_peers(pop: Population, attending: np.ndarray, who: np.ndarray) -> np.ndarray:
+def attending_peers(pop: Population, attending: np.ndarray, who: np.ndarray,
+                    representatives: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> np.ndarray:
     """Last month's attendance residents ``who`` look at: their ties' share (``attending``:
     each resident's ties who attended), or for a representative the share of her
-    community's other representatives."""
+    community's other representatives (``representatives``: per community, representatives
+    and those attending; counted here if not given)."""
     looked_at = tie_share(pop, attending, who).astype(float)
-    reps, present = affairs.attending_representatives(pop)
-    rep = who[pop.representative[who]]
+    reps, present = (affairs.attending_representatives(pop) if representatives is None
+                     else representatives)
+    is_rep = pop.representative[who]
+    rep = who[is_rep]
     c = pop.community[rep]
     here = pop.deliberating[rep].astype(np.float32)
-    looked_at[pop.representative[who]] = (present[c] - here) / np.maximum(reps[c] - 1.0, 1.0)
+    looked_at[is_rep] = (present[c] - here) / np.maximum(reps[c] - 1.0, 1.0)
     return looked_at
 
 
