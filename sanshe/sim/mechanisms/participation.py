@@ -158,9 +158,10 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     representatives = affairs.attending_representatives(pop)
     convened, spent = convene(model, representatives)
     places = after_convening(placements(model), spent + model.agenda.visit_time)
+    time = coordinator_time(places, pop.communities)  # for positions now, shares later
     ctx = Context(
         mobilisation=mobilisation(model, outreach),
-        positions=supervisable(places, pop.communities, p),
+        positions=supervisable(places, pop.communities, p, time),
         deliberation=bool(v["policy.community.deliberation"]),
         volunteer_points=bool(v["policy.community.volunteer_points"]),
         so_room=so_room(model),
@@ -170,7 +171,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     )
     rng = model.streams[STREAM]
     model.capacity_bound = decide(pop, ctx, p, rng)
-    model.volunteering = assign(places, free_volunteers(pop, ctx.so_room))
+    model.volunteering = assign(places, free_volunteers(pop, ctx.so_room), time)
     emerge_leaders(pop, outreach, p, rng)
 
 
@@ -235,16 +236,19 @@ def after_convening(places: list[Placement], spent: np.ndarray) -> list[Placemen
 def mobilisation(model: CommunityGovernanceModel, outreach: np.ndarray) -> np.ndarray:
     """Pull from group organisations on their target groups and from social workers."""
     pop, p = model.pop, model.p
-    # the same for residents of a community with the same special groups: one value a cell
-    pull = p["sw_mobilisation"] * outreach[:, None]
+    # the same for residents of a community with the same special groups: one value a cell,
+    # the social workers' pull spread over the cells of its community (no broadcast view to
+    # gather from, nor a fresh table per organisation)
+    pull = np.empty((pop.communities, pop.need_table.shape[0]))
+    np.multiply(outreach[:, None], p["sw_mobilisation"], out=pull)
     # each organisation's term cell by cell for all at once; added one organisation after
     # another, in their order, as the formula reads
     terms = group_orgs.target_tables(model) * p["group_mobilisation"]
     terms /= max(len(model.group_orgs), 1)
     terms *= p["group_mobilisation_scale"]
     for term in terms:
-        pull = pull + term
-    return pop.by_profile(np.broadcast_to(pull, (pop.communities, pop.need_table.shape[0])))
+        pull += term
+    return pop.by_profile(pull)
 
 
 def placements(model: CommunityGovernanceModel) -> list[Placement]:
@@ -274,27 +278,35 @@ def net_slots(p: dict[str, float]) -> float:
     return p["slots_per_volunteer"] - p["volunteer_supervision"] * p["slots_per_sw"]
 
 
-def coordinator_time(places: list[Placement], communities: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: Each placement's community and coordinator time, and each community's total.
+CoordinatorTime = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def coordinator_time(places: list[Placement], communities: int) -> CoordinatorTime:
     """Each placement's community and coordinator time, and each community's total."""
     where = np.array([place.community for place in places], dtype=np.int64)
     time = np.array([place.coordinators for place in places], dtype=float)
     return where, time, np.bincount(where, weights=time, minlength=communities)
 
 
-def supervisable(places: list[Placement], communities: int, p: dict[str, float]) -> np.ndarray:
+def supervisable(places: list[Placement], communities: int, p: dict[str, float],
+                 time: CoordinatorTime | None = None) -> np.ndarray:
     """Volunteers each community's coordinators can supervise; none where a volunteer would
-    cost more coordinator time than she gives."""
+    cost more coordinator time than she gives. ``time``: :func:`coordinator_time` of
+    ``places``, worked out here if not given."""
     if net_slots(p) <= 0 or not places:
         return np.zeros(communities)
-    return coordinator_time(places, communities)[2] / p["volunteer_supervision"]
+    total = (coordinator_time(places, communities) if time is None else time)[2]
+    return total / p["volunteer_supervision"]
 
 
-def assign(places: list[Placement], active: np.ndarray) -> list[Placement]:
-    """Share each community's active volunteers among its providers by coordinator time."""
+def assign(places: list[Placement], active: np.ndarray,
+           time: CoordinatorTime | None = None) -> list[Placement]:
+    """Share each community's active volunteers among its providers by coordinator time
+    (``time``: :func:`coordinator_time` of ``places``, worked out here if not given)."""
     if not places:
         return []
-    where, time, total = coordinator_time(places, active.size)
+    where, time, total = coordinator_time(places, active.size) if time is None else time
     for place, share in zip(places, active[where] * time / total[where], strict=True):
         place.volunteers = float(share)
     return [place for place in places if place.volunteers > 0]
