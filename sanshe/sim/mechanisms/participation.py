@@ -33,7 +33,7 @@ it, so turnout feeds on itself in both directions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,12 +86,7 @@ class Room:
         the highest id: ``take(mode="clip")`` sends any higher id (an SO not listed) to it,
         with no search for the highest id asked about."""
         if joining not in self._idle:
-            m = self.members + joining
-            share = np.where(m > 0, np.maximum(1.0 - self.occupied / np.maximum(m, 1.0), 0.0),
-                             0.0)
-            by_id = np.zeros(int(self.so_id.max(initial=-1)) + 2)
-            by_id[self.so_id] = share
-            self._idle[joining] = by_id
+            self._idle[joining] = idle_by_id(self.so_id, self.occupied, self.members + joining)
         return self._idle[joining]
 
     def recruiters(self, community: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -112,6 +107,17 @@ class Room:
         out = np.full(community.size, -1, np.int64)
         out[has] = self.so_id[order][np.minimum(pick[has], weight.size - 1)]
         return out
+
+
+def idle_by_id(so_id: np.ndarray, occupied: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """The share of each SO's ``members`` its activities leave idle, by SO id (of ``so_id``,
+    whose activities occupy ``occupied``), with one zero past the highest id
+    (:meth:`Room.idle`)."""
+    share = np.where(members > 0,
+                     np.maximum(1.0 - occupied / np.maximum(members, 1.0), 0.0), 0.0)
+    by_id = np.zeros(int(so_id.max(initial=-1)) + 2)
+    by_id[so_id] = share
+    return by_id
 
 
 @dataclass(slots=True)
@@ -331,11 +337,13 @@ def so_room(model: CommunityGovernanceModel) -> Room:
 def motivation(pop: Population, ctx: Context, p: dict[str, float]) -> np.ndarray:
     """Intrinsic pull towards taking part, before peers and thresholds."""
     drive = pop.settled_pull(p)  # age and disposition
-    # the terms added one at a time, in place, in the order of the formula
+    # the terms added one at a time, in place, in the order of the formula (one buffer for
+    # both attitudes' terms)
+    term = np.empty_like(drive)
     for attitude, weight, start in ((pop.trust, "trust_weight", "trust_initial"),
                                     (pop.satisfaction, "satisfaction_weight_part",
                                      "satisfaction_initial")):
-        term = attitude - p[start]
+        np.subtract(attitude, p[start], out=term)
         term *= p[weight]
         drive += term
     drive += pop.efficacy
@@ -430,7 +438,7 @@ def occupy_members(pop: Population, room: Room, rng: np.random.Generator) -> Non
         return
     so = pop.member_of[members]
     now = np.bincount(so, minlength=int(room.so_id.max()) + 1)
-    idle = replace(room, members=now[room.so_id]).idle(so)
+    idle = idle_by_id(room.so_id, room.occupied, now[room.so_id]).take(so, mode="clip")
     pop.member_occupied[members] = rng.random(members.size, dtype=np.float32) >= idle
 
 
