@@ -81,10 +81,10 @@ class Room:
         return self._idle_by_id(joining).take(so_ids, mode="clip")
 
     def _idle_by_id(self, joining: bool) -> np.ndarray:
-        """The idle share by SO id, worked out once per SO and kept (a month asks three
-        times; members ≫ SOs, so each member's share is then one gather). One zero past
-        the highest id: ``take(mode="clip")`` sends any higher id (an SO not listed) to it,
-        with no search for the highest id asked about."""
+        """The idle share by SO id, worked out once per SO and kept (membership and the
+        volunteers' free time both ask; members ≫ SOs, so each member's share is then one
+        gather). One zero past the highest id: ``take(mode="clip")`` sends any higher id
+        (an SO not listed) to it, with no search for the highest id asked about."""
         if joining not in self._idle:
             self._idle[joining] = idle_by_id(self.so_id, self.occupied, self.members + joining)
         return self._idle[joining]
