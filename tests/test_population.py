@@ -193,3 +193,19 @@ def test_representatives_by_keenness_go_community_by_community_keenest_first():
     assert np.array_equal(keen, reps[np.lexsort((-pop.disposition[reps], pop.community[reps]))])
     assert np.all(np.diff(pop.community[keen]) >= 0)
     assert pop.representatives_by_keenness() is keen  # worked out once
+
+
+def test_tie_counts_from_few_doers_are_those_of_the_product():
+    """While few residents do any of the kinds, their ties are counted from the doers' rows
+    (DOERS_SHARE); the counts are the product's, kind by kind, in the same dtype."""
+    from sanshe.sim.population import DOERS_SHARE
+
+    pop = make(sizes=(2000, 1500), rural=(False, False))
+    rng = np.random.default_rng(8)
+    for share in (0.0, 0.01, 0.05):
+        flags = [rng.random(pop.size) < share for _ in range(3)]
+        assert np.logical_or.reduce(flags).mean() <= DOERS_SHARE
+        counts = tie_counts(pop, *flags)
+        for got, kind in zip(counts, flags, strict=True):
+            assert got.dtype == np.uint8
+            assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
