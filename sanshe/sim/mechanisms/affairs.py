@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanshe.sim.population import ELDERLY, Peers, Population, peer_counts, rank_in_group
+from sanshe.sim.population import (
+    ELDERLY,
+    Peers,
+    Population,
+    order_by_group,
+    peer_counts,
+    rank_in_group,
+)
 
 if TYPE_CHECKING:
     from sanshe.sim.model import CommunityGovernanceModel
@@ -245,9 +252,9 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     unheard = ~heard[ag.members].min(axis=0)  # someone in it unheard
     due = np.flatnonzero(unheard & (ag.contact_until < month))
     # by community, then longest unvisited (contact_until in -1..month-1), then household
-    # (the given order): one stable sort of a combined key
+    # (the given order): one stable sort of a combined key (radix-sorted while it is small)
     key = ag.household_community[due] * (month + 1) + (ag.contact_until[due] + 1)
-    due = due[np.argsort(key, kind="stable")]
+    due = due[order_by_group(key, model.pop.communities * (month + 1))]
     keys = ag.household_community[due]
     rank = rank_in_group(keys, model.pop.communities)
     chosen = due[rank < visit_capacity(model)[keys]]
