@@ -72,7 +72,9 @@ class Agenda:
     online: np.ndarray  # bool per resident: uses the community's online platform
     household: np.ndarray  # per resident: her household, numbered across the district
     household_community: np.ndarray  # per household: its community
-    contact_until: np.ndarray  # per household: last month a visit's line to the committee holds
+    # per resident: last month her household's line to the committee (a visit's) holds;
+    # kept per resident, each member a copy, so the month's reads are one pass, no gather
+    line_until: np.ndarray
     visit_time: np.ndarray  # per community: station staff time (coordinator-months) visiting
     committee_left: np.ndarray  # per community: community workers' months left for convening
 
@@ -81,16 +83,43 @@ class Agenda:
         """Per household: its first resident (households are runs of residents)."""
         return np.flatnonzero(np.diff(self.household, prepend=-1))
 
+    @property
+    def contact_until(self) -> np.ndarray:
+        """Per household: last month a visit's line to the committee holds (a copy)."""
+        return self.line_until[self.first_member]
+
     @cached_property
     def members(self) -> np.ndarray:
         """(largest household size, households): each household's residents, its first
-        one repeated where it is smaller, so a rule over a household's members is one
-        gather and one reduction over a few rows, not a pass segment by segment (kept for
-        the run: 32-bit positions, about 5 bytes a resident)."""
+        one repeated where it is smaller, so what is done to a household's members is one
+        fancy index (kept for the run: 32-bit positions, about 5 bytes a resident)."""
         first = self.first_member
         size = np.diff(first, append=self.household.size)
         slot = np.arange(size.max(initial=0))[:, None]
         return (first + np.where(slot < size, slot, 0)).astype(np.int32)
+
+    @cached_property
+    def starts_household(self) -> np.ndarray:
+        """Per resident: she is her household's first."""
+        return np.diff(self.household, prepend=-1) != 0
+
+    @cached_property
+    def housemate_after(self) -> list[np.ndarray]:
+        """For k = 1, 2, … up to the largest household size less one: per resident but the
+        last k, whether the resident k places after her shares her household."""
+        return [self.household[k:] == self.household[:-k]
+                for k in range(1, self.members.shape[0])]
+
+    def households_where(self, flags: np.ndarray) -> np.ndarray:
+        """The households (in order) where ``flags`` holds for someone. Households are
+        runs of two or three residents: each resident's flag is ORed with her housemates'
+        after her by shifted passes and read at the first, a few times cheaper than
+        gathering every household's members."""
+        anyone = flags.copy()
+        for k, shared in enumerate(self.housemate_after, start=1):
+            anyone[:-k] |= flags[k:] & shared
+        anyone &= self.starts_household
+        return self.household[np.flatnonzero(anyone)]
 
     @classmethod
     def build(cls, pop: Population, p: dict[str, float], rng: np.random.Generator) -> Agenda:
@@ -104,7 +133,7 @@ class Agenda:
         household = first[pop.community] + np.floor(local / p["household_size"]).astype(np.int64)
         return cls(online=online, household=household,
                    household_community=np.repeat(np.arange(pop.communities), per),
-                   contact_until=np.full(int(per.sum()), -1, np.int64),
+                   line_until=np.full(pop.size, -1, np.int64),
                    visit_time=np.zeros(pop.communities),
                    committee_left=np.zeros(pop.communities))
 
@@ -210,7 +239,7 @@ def passing_on(model: CommunityGovernanceModel, line: np.ndarray,
     less than joining in). ``line``: :func:`visited`; ``margin``: :func:`speaking_up`."""
     ag = model.agenda
     this_month = model.month + int(model.p["visit_contact_months"]) - 1
-    at_the_door = (ag.contact_until == this_month)[ag.household]
+    at_the_door = ag.line_until == this_month
     return at_the_door | (line & (margin + model.p["contact_ease"] > 0))
 
 
@@ -249,22 +278,21 @@ def visited(model: CommunityGovernanceModel, heard: np.ndarray) -> np.ndarray:
     ``visit_contact_months``. The community workers' time is spent first; records what is
     left of it and the station's time spent; returns who has a live line."""
     ag, month = model.agenda, model.month
-    unheard = ~heard[ag.members].min(axis=0)  # someone in it unheard
-    due = np.flatnonzero(unheard & (ag.contact_until < month))
+    due = ag.households_where(~heard & (ag.line_until < month))  # no live line: all or none
     # by community, then longest unvisited (contact_until in -1..month-1), then household
     # (the given order): one stable sort of a combined key (radix-sorted while it is small)
-    key = ag.household_community[due] * (month + 1) + (ag.contact_until[due] + 1)
+    key = ag.household_community[due] * (month + 1) + (ag.line_until[ag.first_member[due]] + 1)
     due = due[order_by_group(key, model.pop.communities * (month + 1))]
     keys = ag.household_community[due]
     rank = rank_in_group(keys, model.pop.communities)
     chosen = due[rank < visit_capacity(model)[keys]]
-    ag.contact_until[chosen] = month + int(model.p["visit_contact_months"]) - 1
+    ag.line_until[ag.members[:, chosen]] = month + int(model.p["visit_contact_months"]) - 1
     spent = (np.bincount(ag.household_community[chosen], minlength=model.pop.communities)
              * model.p["convening_visit_time"])
     committee = committee_time(model)
     ag.visit_time = np.maximum(spent - committee, 0.0)
     ag.committee_left = np.maximum(committee - spent, 0.0)
-    return (ag.contact_until >= month)[ag.household]
+    return ag.line_until >= month
 
 
 def meeting(pop: Population, quorum_share: float, heard: np.ndarray | None = None) -> Meeting:
