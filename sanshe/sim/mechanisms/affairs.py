@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -202,10 +202,12 @@ def in_person(pop: Population, peers: Peers | None = None) -> np.ndarray:
     (:func:`~sanshe.sim.population.peer_counts`; counted here if not given)."""
     here = pop.deliberating
     peers = peer_counts(pop) if peers is None else peers
-    heard = pop.participating | (peers.taking_part > 0)  # known to someone active
-    heard &= represented(pop, here & pop.representative)
+    # counts may be strided (bytes of packed sums): compared after a contiguous copy,
+    # about half the instructions of comparing them in place
+    heard = pop.participating | (np.ascontiguousarray(peers.taking_part) > 0)
+    heard &= represented(pop, here & pop.representative)  # known to someone active
     heard |= here
-    heard |= peers.attending > 0
+    heard |= np.ascontiguousarray(peers.attending) > 0
     return heard
 
 
@@ -309,23 +311,58 @@ def meeting(pop: Population, quorum_share: float, heard: np.ndarray | None = Non
     )
 
 
+class Seats(NamedTuple):
+    """Who sits for whom, fixed through a run: the representatives (their positions and
+    communities, and how many each community has) and the residents of each residents'
+    group."""
+
+    representative: np.ndarray  # the population's flags these were read from
+    residents_group: np.ndarray  # the population's groups these were read from
+    where: np.ndarray  # positions of the representatives
+    community: np.ndarray  # each representative's community
+    per_community: np.ndarray  # representatives per community (float)
+    group_size: np.ndarray  # residents of each residents' group
+
+
+#: The last population's seats: asked several times a month and the same all run, so
+#: counted once (one entry: a run steps one population; another one is counted afresh).
+_last_seats: list[Seats] = []
+
+
+def seats(pop: Population) -> Seats:
+    """``pop``'s :class:`Seats`, counted on first use and kept while its representatives
+    and groups are the same arrays (nothing rewrites them in a run)."""
+    last = _last_seats[0] if _last_seats else None
+    if (last is None or last.representative is not pop.representative
+            or last.residents_group is not pop.residents_group):
+        where = np.flatnonzero(pop.representative)
+        community = pop.community[where]
+        last = Seats(pop.representative, pop.residents_group, where, community,
+                     np.bincount(community, minlength=pop.communities).astype(float),
+                     np.bincount(pop.residents_group))
+        _last_seats[:] = [last]
+    return last
+
+
 def attending_representatives(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     """Per community: its residents' representatives, and how many of them attend (their
     latest choices) — what the quorum, convening and fellow representatives look at."""
-    reps = np.flatnonzero(pop.representative)  # a few in a hundred: count them, not all
-    where = pop.community[reps]
-    return (np.bincount(where, minlength=pop.communities).astype(float),
-            np.bincount(where[pop.deliberating[reps]], minlength=pop.communities).astype(float))
+    fixed = seats(pop)  # a few in a hundred: count them, not all
+    attending = fixed.community[pop.deliberating[fixed.where]]
+    return (fixed.per_community.copy(),
+            np.bincount(attending, minlength=pop.communities).astype(float))
 
 
 def represented(pop: Population, speaking: np.ndarray) -> np.ndarray:
     """Per resident: a representative of her residents' group is at the meeting to raise
     the group's matters (邻里事邻里议, seed 001; representatives are elected by and for
     their group: 城市居民委员会组织法 art. 9)."""
-    groups = int(pop.residents_group[-1]) + 1 if pop.size else 0
-    voiced = np.zeros(groups, bool)  # few speak: mark their groups, then one gather
+    group_size = seats(pop).group_size
+    voiced = np.zeros(group_size.size, bool)  # few speak: mark their groups
     voiced[pop.residents_group[speaking]] = True
-    return voiced[pop.residents_group]
+    # groups are runs of residents (population.residents_groups): each group's mark
+    # repeated over its run, several times cheaper than a gather per resident
+    return np.repeat(voiced, group_size)
 
 
 def quorum_needed(representatives: np.ndarray, quorum_share: float) -> np.ndarray:
