@@ -167,3 +167,18 @@ def test_target_tables_hold_each_organisations_channels_times_its_target_group(m
         pull = (pull + p["group_mobilisation"] * table / len(orgs)
                 * p["group_mobilisation_scale"])
     assert np.array_equal(participation.mobilisation(model, outreach), pop.by_profile(pull))
+
+
+def test_who_is_reached_is_kept_through_a_run_and_follows_new_channels(model):
+    """The residents reached are worked out once while channels are the same arrays; a
+    new channel array is read afresh (the answer is read-only: nobody edits a shared one)."""
+    pop, orgs = model.pop, model.group_orgs
+    first = group_orgs.reached(model)
+    assert group_orgs.reached(model) is first and not first.flags.writeable
+    for org in orgs:
+        org.reach = np.zeros(pop.communities, bool)
+    assert not group_orgs.reached(model).any()
+    orgs[0].reach = np.ones(pop.communities, bool)
+    expected = pop.by_profile(np.repeat(pop.profile_has(orgs[0].kind.target)[None, :],
+                                        pop.communities, axis=0))
+    assert np.array_equal(group_orgs.reached(model), expected)
