@@ -52,17 +52,30 @@ def measure(model: CommunityGovernanceModel, delivery: services.Delivery, lapsed
     return out
 
 
+#: The last population's age classes: (its ages, the young, the elderly, how many of each).
+_last_ages: list[tuple[np.ndarray, np.ndarray, np.ndarray, int, int]] = []
+
+
+def _age_classes(ages: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The young and the elderly among residents of ``ages`` and how many of each: ages
+    do not change in a run, so they are found once and kept while ``ages`` is the same
+    array (two passes over every resident a month otherwise)."""
+    if not _last_ages or _last_ages[0][0] is not ages:
+        young, elderly = ages == YOUNG, ages == ELDERLY
+        _last_ages[:] = [(ages, young, elderly, np.count_nonzero(young),
+                          np.count_nonzero(elderly))]
+    return _last_ages[0][1:]
+
+
 def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
     pop = model.pop
     taking_part = pop.participating
-    young, elderly = pop.age == YOUNG, pop.age == ELDERLY
+    young, elderly, n_young, n_elderly = _age_classes(pop.age)
     return {
         "participation_rate": _share(taking_part),
         # Shanghai surveys: turnout rises from 13.8% at 18-29 to 77.7% at 70-79
-        "participation_young": _ratio(np.count_nonzero(taking_part & young),
-                                      np.count_nonzero(young)),
-        "participation_elderly": _ratio(np.count_nonzero(taking_part & elderly),
-                                        np.count_nonzero(elderly)),
+        "participation_young": _ratio(np.count_nonzero(taking_part & young), n_young),
+        "participation_elderly": _ratio(np.count_nonzero(taking_part & elderly), n_elderly),
         "volunteer_rate": _share(pop.volunteer),  # turned out this month
         "registered_volunteer_rate": _share(pop.registered),
         "deliberation_rate": _share(pop.deliberating),
