@@ -297,3 +297,20 @@ def test_the_visits_time_is_taken_from_the_stations_volunteers():
     for place in station:
         staff = len(place.provider.staff)
         assert place.coordinators <= staff - spent[place.community] + 1e-9
+
+
+def test_representatives_are_counted_once_per_population_and_afresh_for_new_seats():
+    """The representatives and the residents' groups are fixed in a run, so they are counted
+    once (affairs.seats); a population with other representatives is counted afresh, and a
+    group's representative at the meeting voices every resident of her group."""
+    pop = small_model("deliberation_622").pop
+    assert affairs.seats(pop) is affairs.seats(pop)
+    reps, present = affairs.attending_representatives(pop)
+    assert reps.sum() == pop.representative.sum()
+    assert present.sum() == (pop.representative & pop.deliberating).sum()
+    pop.representative = np.zeros(pop.size, bool)
+    pop.representative[0] = pop.deliberating[0] = True
+    reps, present = affairs.attending_representatives(pop)
+    assert reps.sum() == 1 and present.sum() == 1
+    voiced = affairs.represented(pop, pop.representative & pop.deliberating)
+    assert np.array_equal(voiced, pop.residents_group == pop.residents_group[0])
