@@ -15,7 +15,7 @@ import numpy as np
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
 from sanshe.sim.agents.social_org import year_revenue
 from sanshe.sim.mechanisms import affairs, group_orgs, procurement, services
-from sanshe.sim.population import ELDERLY, YOUNG
+from sanshe.sim.population import ELDERLY, YOUNG, Population
 from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
@@ -52,25 +52,23 @@ def measure(model: CommunityGovernanceModel, delivery: services.Delivery, lapsed
     return out
 
 
-#: The last population's age classes: (its ages, the young, the elderly, how many of each).
-_last_ages: list[tuple[np.ndarray, np.ndarray, np.ndarray, int, int]] = []
-
-
-def _age_classes(ages: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """The young and the elderly among residents of ``ages`` and how many of each: ages
-    do not change in a run, so they are found once and kept while ``ages`` is the same
-    array (two passes over every resident a month otherwise)."""
-    if not _last_ages or _last_ages[0][0] is not ages:
+def _age_classes(pop: Population) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The young and the elderly among ``pop``'s residents and how many of each: ages do
+    not change in a run, so they are found once and kept with the population
+    (``pop.kept``) while its ages are the same array (two passes over every resident a
+    month otherwise)."""
+    ages, last = pop.age, pop.kept.get("age_classes")
+    if last is None or last[0] is not ages:
         young, elderly = ages == YOUNG, ages == ELDERLY
-        _last_ages[:] = [(ages, young, elderly, np.count_nonzero(young),
-                          np.count_nonzero(elderly))]
-    return _last_ages[0][1:]
+        last = (ages, young, elderly, np.count_nonzero(young), np.count_nonzero(elderly))
+        pop.kept["age_classes"] = last
+    return last[1:]
 
 
 def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
     pop = model.pop
     taking_part = pop.participating
-    young, elderly, n_young, n_elderly = _age_classes(pop.age)
+    young, elderly, n_young, n_elderly = _age_classes(pop)
     return {
         "participation_rate": _share(taking_part),
         # Shanghai surveys: turnout rises from 13.8% at 18-29 to 77.7% at 70-79

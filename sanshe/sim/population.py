@@ -12,7 +12,7 @@ import ctypes.util
 import functools
 import sys
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -138,6 +138,9 @@ class Population:
     # (offsets, peopled communities or None if all, their blocks' starts) of per_community
     _starts: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = field(
         default=None, repr=False, compare=False)
+    # what mechanisms work out once from arrays fixed in a run (seats, age classes, group
+    # organisations' reach), by name; kept with the population, so runs never share them
+    kept: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def size(self) -> int:

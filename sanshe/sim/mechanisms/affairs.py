@@ -324,15 +324,11 @@ class Seats(NamedTuple):
     group_size: np.ndarray  # residents of each residents' group
 
 
-#: The last population's seats: asked several times a month and the same all run, so
-#: counted once (one entry: a run steps one population; another one is counted afresh).
-_last_seats: list[Seats] = []
-
-
 def seats(pop: Population) -> Seats:
-    """``pop``'s :class:`Seats`, counted on first use and kept while its representatives
-    and groups are the same arrays (nothing rewrites them in a run)."""
-    last = _last_seats[0] if _last_seats else None
+    """``pop``'s :class:`Seats`, counted on first use and kept with it (``pop.kept``)
+    while its representatives and groups are the same arrays (nothing rewrites them in a
+    run): asked three times a month."""
+    last = pop.kept.get("seats")
     if (last is None or last.representative is not pop.representative
             or last.residents_group is not pop.residents_group):
         where = np.flatnonzero(pop.representative)
@@ -340,7 +336,7 @@ def seats(pop: Population) -> Seats:
         last = Seats(pop.representative, pop.residents_group, where, community,
                      np.bincount(community, minlength=pop.communities).astype(float),
                      np.bincount(pop.residents_group))
-        _last_seats[:] = [last]
+        pop.kept["seats"] = last
     return last
 
 

@@ -179,23 +179,18 @@ def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
     return [model.pop.by_profile(table) for table in target_tables(model)]
 
 
-#: The last answer of :func:`reached`, with what it was read from (the residents' cells
-#: and each organisation's channels and target): the same every month of a run.
-_last_reached: list[tuple[np.ndarray, list[np.ndarray], list[str], np.ndarray]] = []
-
-
 def reached(model: CommunityGovernanceModel) -> np.ndarray:
     """Residents whose special group some group organisation reaches where they live
     (read-only). Channels and targets do not change in a run, so the answer is kept while
     they are the same arrays (a pass over every resident a month otherwise)."""
     pop, orgs = model.pop, model.group_orgs
     reach, target = [org.reach for org in orgs], [org.kind.target for org in orgs]
-    if _last_reached:
-        cells, last_reach, last_target, answer = _last_reached[0]
+    if "group_reach" in pop.kept:  # kept with the population (one model's), never shared
+        cells, last_reach, last_target, answer = pop.kept["group_reach"]
         if (cells is pop.profile_key and last_target == target and len(last_reach) == len(reach)
                 and all(a is b for a, b in zip(last_reach, reach, strict=True))):
             return answer
     answer = pop.by_profile(np.logical_or.reduce(target_tables(model), axis=0))
     answer.flags.writeable = False
-    _last_reached[:] = [(pop.profile_key, reach, target, answer)]
+    pop.kept["group_reach"] = (pop.profile_key, reach, target, answer)
     return answer
