@@ -705,6 +705,17 @@ def pilot(seed: int = int(PILOT["seed"]), replications: int = int(PILOT["replica
     return rows
 
 
+def unpowered(row: dict[str, Any]) -> str:
+    """Why a pilot row cannot set its check's replications ('' if it can): an SD of zero
+    (or none) says the pilot saw no spread, not that there is none, and its n is only the
+    floor (criteria.toml, 6a)."""
+    sd = row["pilot_sd"]
+    if math.isnan(sd) or sd <= 0:
+        return (f"{row['check']}: the pilot saw no spread (sd {sd:g}); its n is only the floor "
+                "and powers nothing: keep the check's last nonzero pilot SD")
+    return ""
+
+
 def checks_for(pattern: int, kind: str | None = None) -> list[Check]:
     """The checks of one pattern (of one kind if given)."""
     return [c for c in CHECKS if c.pattern == pattern and kind in (None, c.kind)]

@@ -223,3 +223,10 @@ def test_a_count_ratio_is_defined_where_the_status_quo_has_none():
     finals = {"t": {"so_count": 35.0}, "c": {"so_count": 7.0}}
     assert count_ratio(finals, check) == pytest.approx(math.log(36 / 8))
     assert abs(count_ratio(finals, check) - math.log(5.0)) < 0.11  # close to ln(t / c)
+
+
+def test_a_pilot_that_saw_no_spread_cannot_set_replications():
+    row = {"check": "6a", "pilot_sd": 0.0, "pilot_mean": -1.0, "mme": 0.25, "replications": 5}
+    assert "no spread" in validation.unpowered(row) and "6a" in validation.unpowered(row)
+    assert validation.unpowered({**row, "pilot_sd": math.nan})
+    assert validation.unpowered({**row, "pilot_sd": 0.17}) == ""

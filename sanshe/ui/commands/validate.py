@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from sanshe.experiments import runner
@@ -182,6 +183,9 @@ def _pilot(checks: list, args: argparse.Namespace, months: int, engine: runner.E
     for row in rows:
         print(f"{row['check']:28s} mean {row['pilot_mean']:10.4g}  sd {row['pilot_sd']:10.4g}  "
               f"MME {row['mme']:8.3g}  n {row['replications']}")
+    for row in rows:
+        if warning := validation.unpowered(row):
+            print(f"warning: {warning}", file=sys.stderr)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     validation._write_csv(Path(args.out) / "pilot.csv", rows)
     return 0
