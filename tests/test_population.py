@@ -193,6 +193,10 @@ def test_representatives_by_keenness_go_community_by_community_keenest_first():
     assert np.array_equal(keen, reps[np.lexsort((-pop.disposition[reps], pop.community[reps]))])
     assert np.all(np.diff(pop.community[keen]) >= 0)
     assert pop.representatives_by_keenness() is keen  # worked out once
+    pop.representative = np.zeros(pop.size, bool)  # other representatives: read afresh
+    pop.representative[[5, 2]] = True
+    assert pop.representatives_by_keenness().tolist() == sorted(
+        [5, 2], key=lambda i: -pop.disposition[i])
 
 
 def test_tie_counts_from_few_doers_are_those_of_the_product():

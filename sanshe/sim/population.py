@@ -133,8 +133,8 @@ class Population:
     # (constants, array) of settled_pull: age and disposition do not change in a run
     _settled: tuple[tuple[float, float], np.ndarray] | None = field(
         default=None, repr=False, compare=False)
-    # representatives in the order of representatives_by_keenness
-    _keen: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # (representative flags, representatives in the order of representatives_by_keenness)
+    _keen: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
     # (offsets, peopled communities or None if all, their blocks' starts) of per_community
     _starts: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = field(
         default=None, repr=False, compare=False)
@@ -163,11 +163,12 @@ class Population:
         civic-minded (disposition) first in each, ties in storage order: the order in which
         the committee visits them to convene a meeting. Who represents, where and how
         disposed are settled when the population is built, so the order is worked out once
-        (read it, do not write it)."""
-        if self._keen is None:
+        while the flags are the same array (read it, do not write it)."""
+        if self._keen is None or self._keen[0] is not self.representative:
             reps = np.flatnonzero(self.representative)
-            self._keen = reps[np.lexsort((-self.disposition[reps], self.community[reps]))]
-        return self._keen
+            keen = reps[np.lexsort((-self.disposition[reps], self.community[reps]))]
+            self._keen = (self.representative, keen)
+        return self._keen[1]
 
     @property
     def need_weights(self) -> np.ndarray:
