@@ -111,7 +111,11 @@ def world(model: CommunityGovernanceModel) -> str:
                       dtype=str)
     committees = [[c.admin_budget, *(x for w in c.staff for x in (w.skill, w.certified))]
                   for c in model.committees]
-    groups = [[g.informed, *g.reach] for g in model.group_orgs]
+    groups = [[g.informed, g.budget, g.extra_project, *g.reach] for g in model.group_orgs]
+    # this year's projects too: coordination changes where they go (how the organisations
+    # divide the same budget), and services deliver the self-run ones
+    groups += [[org.unique_id, c, d, slots, contract is None]
+               for org, contract, c, d, slots in model.group_offers]
     records = [[model.month, *(x for t in sorted(model.incumbents) for x in t)]]
     return _hash(*people, _numbers(sos), bought, _numbers(committees), _numbers(groups),
                  model.expressed_year, _numbers(records))
