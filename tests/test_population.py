@@ -213,3 +213,18 @@ def test_tie_counts_from_few_doers_are_those_of_the_product():
         for got, kind in zip(counts, flags, strict=True):
             assert got.dtype == np.uint8
             assert np.array_equal(got, (pop.ties @ kind.astype(float)).astype(int))
+
+
+def test_keep_works_a_value_out_once_while_its_sources_are_the_same_arrays():
+    pop = make(sizes=(300, 200))
+    calls = []
+    def count() -> int:
+        calls.append(1)
+        return int(pop.age.sum())
+    assert pop.keep("n", (pop.age,), count) == pop.keep("n", (pop.age,), count)
+    assert len(calls) == 1
+    pop.age = pop.age.copy()  # a new array: read afresh
+    pop.keep("n", (pop.age,), count)
+    assert len(calls) == 2
+    pop.keep("n", (pop.age, pop.community), count)  # other sources: afresh
+    assert len(calls) == 3

@@ -54,15 +54,12 @@ def measure(model: CommunityGovernanceModel, delivery: services.Delivery, lapsed
 
 def _age_classes(pop: Population) -> tuple[np.ndarray, np.ndarray, int, int]:
     """The young and the elderly among ``pop``'s residents and how many of each: ages do
-    not change in a run, so they are found once and kept with the population
-    (``pop.kept``) while its ages are the same array (two passes over every resident a
-    month otherwise)."""
-    ages, last = pop.age, pop.kept.get("age_classes")
-    if last is None or last[0] is not ages:
-        young, elderly = ages == YOUNG, ages == ELDERLY
-        last = (ages, young, elderly, np.count_nonzero(young), np.count_nonzero(elderly))
-        pop.kept["age_classes"] = last
-    return last[1:]
+    not change in a run, so they are found once (:meth:`Population.keep`; two passes over
+    every resident a month otherwise)."""
+    def classes() -> tuple[np.ndarray, np.ndarray, int, int]:
+        young, elderly = pop.age == YOUNG, pop.age == ELDERLY
+        return young, elderly, np.count_nonzero(young), np.count_nonzero(elderly)
+    return pop.keep("age_classes", (pop.age,), classes)
 
 
 def _participation(model: CommunityGovernanceModel) -> dict[str, float]:

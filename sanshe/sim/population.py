@@ -10,14 +10,18 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import operator
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
+
+T = TypeVar("T")
 
 #: Service domains of residents' needs (seeds 000, 001, 002, 004).
 DOMAINS: tuple[str, ...] = (
@@ -133,14 +137,10 @@ class Population:
     # (constants, array) of settled_pull: age and disposition do not change in a run
     _settled: tuple[tuple[float, float], np.ndarray] | None = field(
         default=None, repr=False, compare=False)
-    # (representative flags, representatives in the order of representatives_by_keenness)
-    _keen: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
-    # (offsets, peopled communities or None if all, their blocks' starts) of per_community
-    _starts: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = field(
-        default=None, repr=False, compare=False)
-    # what mechanisms work out once from arrays fixed in a run (seats, age classes, group
-    # organisations' reach), by name; kept with the population, so runs never share them
-    kept: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # what is worked out once from arrays fixed in a run (:meth:`keep`), by name: (the
+    # arrays it was read from, the value); kept with the population, so runs never share it
+    kept: dict[str, tuple[tuple[object, ...], Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -158,17 +158,29 @@ class Population:
             self._settled = (key, settled)
         return self._settled[1].copy()
 
+    def keep(self, name: str, sources: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, worked out once and kept under ``name`` while ``sources`` (what it
+        reads: arrays fixed in a run) are the same objects: for values a month asks for
+        again. An array assigned anew (a test's, another population's) is read afresh; one
+        edited in place is not (nothing edits them in a run)."""
+        kept = self.kept.get(name)
+        if (kept is None or len(kept[0]) != len(sources)
+                or not all(map(operator.is_, kept[0], sources))):
+            kept = (sources, compute())
+            self.kept[name] = kept
+        return kept[1]
+
     def representatives_by_keenness(self) -> np.ndarray:
         """The residents' representatives (indices), community by community and the most
         civic-minded (disposition) first in each, ties in storage order: the order in which
         the committee visits them to convene a meeting. Who represents, where and how
         disposed are settled when the population is built, so the order is worked out once
-        while the flags are the same array (read it, do not write it)."""
-        if self._keen is None or self._keen[0] is not self.representative:
+        (:meth:`keep`; read it, do not write it)."""
+        def keenest_first() -> np.ndarray:
             reps = np.flatnonzero(self.representative)
-            keen = reps[np.lexsort((-self.disposition[reps], self.community[reps]))]
-            self._keen = (self.representative, keen)
-        return self._keen[1]
+            return reps[np.lexsort((-self.disposition[reps], self.community[reps]))]
+        return self.keep("keenness", (self.representative, self.disposition, self.community),
+                         keenest_first)
 
     @property
     def need_weights(self) -> np.ndarray:
@@ -222,12 +234,11 @@ class Population:
     def _segments(self) -> tuple[np.ndarray | None, np.ndarray]:
         """The peopled communities (None: all of them) and where their blocks start, as
         :meth:`per_community` sums them: an empty block has no segment. Worked out once
-        for ``offsets`` (a month sums per community several times)."""
-        if self._starts is None or self._starts[0] is not self.offsets:
+        for ``offsets`` (:meth:`keep`; a month sums per community several times)."""
+        def segments() -> tuple[np.ndarray | None, np.ndarray]:
             peopled = self.offsets[1:] > self.offsets[:-1]
-            starts = self.offsets[:-1][peopled]
-            self._starts = (self.offsets, None if peopled.all() else peopled, starts)
-        return self._starts[1], self._starts[2]
+            return None if peopled.all() else peopled, self.offsets[:-1][peopled]
+        return self.keep("segments", (self.offsets,), segments)
 
     def counts(self) -> np.ndarray:
         """Residents per community."""

@@ -316,8 +316,6 @@ class Seats(NamedTuple):
     communities, and how many each community has) and the residents of each residents'
     group."""
 
-    representative: np.ndarray  # the population's flags these were read from
-    residents_group: np.ndarray  # the population's groups these were read from
     where: np.ndarray  # positions of the representatives
     community: np.ndarray  # each representative's community
     per_community: np.ndarray  # representatives per community (float)
@@ -325,19 +323,15 @@ class Seats(NamedTuple):
 
 
 def seats(pop: Population) -> Seats:
-    """``pop``'s :class:`Seats`, counted on first use and kept with it (``pop.kept``)
-    while its representatives and groups are the same arrays (nothing rewrites them in a
-    run): asked three times a month."""
-    last = pop.kept.get("seats")
-    if (last is None or last.representative is not pop.representative
-            or last.residents_group is not pop.residents_group):
+    """``pop``'s :class:`Seats`, counted once and kept with it (:meth:`Population.keep`):
+    asked three times a month."""
+    def count() -> Seats:
         where = np.flatnonzero(pop.representative)
         community = pop.community[where]
-        last = Seats(pop.representative, pop.residents_group, where, community,
+        return Seats(where, community,
                      np.bincount(community, minlength=pop.communities).astype(float),
                      np.bincount(pop.residents_group))
-        pop.kept["seats"] = last
-    return last
+    return pop.keep("seats", (pop.representative, pop.community, pop.residents_group), count)
 
 
 def attending_representatives(pop: Population) -> tuple[np.ndarray, np.ndarray]:

@@ -182,15 +182,12 @@ def targets(model: CommunityGovernanceModel) -> list[np.ndarray]:
 def reached(model: CommunityGovernanceModel) -> np.ndarray:
     """Residents whose special group some group organisation reaches where they live
     (read-only). Channels and targets do not change in a run, so the answer is kept while
-    they are the same arrays (a pass over every resident a month otherwise)."""
+    they are the same objects (:meth:`Population.keep`; a pass over every resident a month
+    otherwise)."""
     pop, orgs = model.pop, model.group_orgs
-    reach, target = [org.reach for org in orgs], [org.kind.target for org in orgs]
-    if "group_reach" in pop.kept:  # kept with the population (one model's), never shared
-        cells, last_reach, last_target, answer = pop.kept["group_reach"]
-        if (cells is pop.profile_key and last_target == target and len(last_reach) == len(reach)
-                and all(a is b for a, b in zip(last_reach, reach, strict=True))):
-            return answer
-    answer = pop.by_profile(np.logical_or.reduce(target_tables(model), axis=0))
-    answer.flags.writeable = False
-    pop.kept["group_reach"] = (pop.profile_key, reach, target, answer)
-    return answer
+    def reached_now() -> np.ndarray:
+        answer = pop.by_profile(np.logical_or.reduce(target_tables(model), axis=0))
+        answer.flags.writeable = False
+        return answer
+    sources = (pop.profile_key, *(org.reach for org in orgs), *(org.kind for org in orgs))
+    return pop.keep("group_reach", sources, reached_now)
