@@ -3,9 +3,10 @@
 Issue 14, deliverable 10. The conclusions are the emergent checks of the validation
 protocol (tests/validation/criteria.toml: arms one lever apart, statistic, expected
 direction, minimum meaningful effect). The uncertainty is EVERY constant of the parameter
-table whose source says "assumption" or that is flagged ``uncertain`` — not a hand-picked
-few — drawn together from a Latin hypercube over their plausible ranges, except that a
-constant fitted to the sources' figures is drawn from the region its fit accepted
+table whose source says "assumption", that is flagged ``uncertain`` or that a fit accepted a
+region for — not a hand-picked few — drawn together from a Latin hypercube over their
+plausible ranges, except that a constant fitted to the sources' figures is drawn from the
+region its fit accepted
 (``[posterior]`` of the calibration targets): a draw outside it would contradict the figures
 the constant was fitted to, and would test the conclusions in a world the sources rule out.
 At each draw every
@@ -55,10 +56,12 @@ def is_assumption(p: Parameter) -> bool:
     return p.uncertain or "assumption" in p.source.lower()
 
 
-def assumption_constants() -> list[Parameter]:
+def assumption_constants(fitted: dict[str, tuple[float, float]] | None = None
+                         ) -> list[Parameter]:
     """Every such row of the parameter table, and every constant a fit accepted a region
-    for (its value is as uncertain as that region), in table order."""
-    fitted = calibration.fitted_regions()
+    for (its value is as uncertain as that region), in table order. ``fitted``: the
+    regions (:func:`calibration.fitted_regions`, read here if not given)."""
+    fitted = calibration.fitted_regions() if fitted is None else fitted
     return [p for p in TABLE if (is_assumption(p) or p.name in fitted) and p.high > p.low]
 
 
@@ -66,8 +69,8 @@ def draw_constants(draws: int, seed: int = MASTER_SEED,
                    constants: Sequence[Parameter] | None = None) -> list[dict[str, float]]:
     """``draws`` Latin-hypercube draws of all the constants at once (integers rounded),
     each over its plausible range or, if fitted, over what its fit accepted."""
-    constants = assumption_constants() if constants is None else list(constants)
     fitted = calibration.fitted_regions()  # read once, not per constant
+    constants = assumption_constants(fitted) if constants is None else list(constants)
     bounds = [fitted.get(p.name, (p.low, p.high)) for p in constants]
     unit = designs.latin_hypercube(len(constants), draws, seed ^ DRAW_SALT)
     values = designs.scale(unit, [b[0] for b in bounds], [b[1] for b in bounds])
