@@ -130,7 +130,7 @@ def draw_inputs(model: CommunityGovernanceModel, module: ModuleType, function: s
     if (module, function) == (needs, "lapse_unmet"):
         return _hash(np.array([pop.size]))  # one draw per resident, whatever happened
     if module is affairs:
-        return _hash(affairs.so_strength(model), pop.per_community(pop.deliberating * 1.0))
+        return _hash(affairs.service_domains(pop), pop.per_community(pop.deliberating * 1.0))
     return world(model)
 
 

@@ -46,6 +46,23 @@ def test_providers_in_one_pool_share_the_work_by_their_slots():
     assert np.allclose(delivery.so_share, 0.25)
 
 
+def test_spare_so_slots_are_what_sos_offered_and_nobody_used_by_community_and_domain():
+    """Only SOs' offers count; an SO sharing a full pool has nothing spare; an SO with no
+    needs to meet keeps all its time; a pool's stochastic rounding never makes it negative."""
+    pop = setup()
+    offers = services.Offers()
+    offers.add("so", 0, 0, 300.0, 0.8, True)  # 200 expressed needs: a third of its time left
+    offers.add("committee", 0, 0, 300.0, 0.8, False)
+    offers.add("idle so", 1, 2, 40.0, 0.8, True)  # no needs in community 1
+    offers.add("busy so", 0, 1, 0.4, 0.8, True)  # a fraction of a slot, no needs either
+    delivery = services.deliver(pop, offers, np.random.default_rng(1))
+    spare = services.spare_so_slots(offers, delivery, pop.communities)
+    assert spare.shape == (2, services.D)
+    assert np.isclose(spare[0, 0], 300.0 - 100.0) and np.isclose(spare[1, 2], 40.0)
+    assert np.isclose(spare[0, 1], 0.4) and spare.min() >= 0
+    assert np.isclose(spare.sum(), 200.0 + 40.0 + 0.4)
+
+
 def test_good_service_raises_satisfaction_and_trust():
     pop = setup()
     offers = services.Offers()

@@ -248,7 +248,8 @@ class CommunityGovernanceModel(mesa.Model):
         ecology.closures(self)
         finance.public_spending(self)
         peers = peer_counts(self.pop)  # last month's choices of residents' ties, counted once
-        settled = affairs.monthly(self, peers)
+        settled = affairs.monthly(self, peers, services.spare_so_slots(
+            self.offers_this_month, delivery, self.pop.communities))
         participation.monthly(self, settled, peers)
         self._measure(delivery, lapsed, settled)
         # Public record of the month for views (the dashboard's map, the report's provider

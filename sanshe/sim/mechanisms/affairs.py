@@ -27,7 +27,10 @@ coordinating volunteers) or when no unheard household is left. With the informat
 platform (掌上社区APP, WeChat), residents who use it may post their matter there, when
 speaking up clears their threshold less what a post saves over taking part. Neither
 channel settles anything: a matter it brings is settled only by a held meeting.
-Service matters go to SOs present in the community; what neither settles is referred.
+A service matter (a family's care, a dispute to mediate) is in one of the domains residents'
+needs are in; the committee passes it to the SOs serving that domain in the community
+(三社联动), which settle it with service time their month left unused (``affair_so_slots``
+a matter), and some undecided public matters likewise. What nobody settles is referred.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sanshe.sim.mechanisms import needs
 from sanshe.sim.population import (
     ELDERLY,
     Peers,
@@ -154,31 +158,30 @@ class AffairsResult:
         return int(self.deliberation.sum() + self.so_service.sum() + self.referral.sum())
 
 
-def monthly(model: CommunityGovernanceModel, peers: Peers) -> AffairsResult:
+def monthly(model: CommunityGovernanceModel, peers: Peers, spare: np.ndarray) -> AffairsResult:
     """Community public affairs settled by meetings, SOs or referral (the 622 rule); the
     streets count what is referred to them. ``peers``: last month's choices of each
-    resident's ties (:func:`~sanshe.sim.population.peer_counts`)."""
+    resident's ties (:func:`~sanshe.sim.population.peer_counts`); ``spare``: SOs' service
+    slots left unused this month by (community, domain)
+    (:func:`~sanshe.sim.mechanisms.services.spare_so_slots`)."""
     result = settle(model.sizes.astype(float),
                     meeting(model.pop, model.p["quorum_share"], agenda_reach(model, peers)),
-                    so_strength(model), bool(model.v["policy.community.deliberation"]),
-                    model.p, model.streams[STREAM])
+                    spare, service_domains(model.pop),
+                    bool(model.v["policy.community.deliberation"]), model.p,
+                    model.streams[STREAM])
     referral = result.referral.tolist()
     for committee in model.committees:
         committee.street.referrals += referral[committee.index]
     return result
 
 
-def so_strength(model: CommunityGovernanceModel) -> np.ndarray:
-    """Summed capacity of the SOs active in each community: its own community SOs, and
-    SOs with a contract there (an SO's capacity split over its contracts)."""
-    strength = [0.0] * model.pop.communities  # plain floats: same sums, no numpy scalars
-    for so in model.sos:
-        if so.is_community:
-            strength[so.community] += so.capacity
-        for contract in so.contracts:
-            if contract.community != so.community or not so.is_community:
-                strength[contract.community] += so.capacity / max(len(so.contracts), 1)
-    return np.array(strength)
+def service_domains(pop: Population) -> np.ndarray:
+    """Per (community, domain): the share of a community's service matters in each domain,
+    that of its residents' open needs (even shares where none is open)."""
+    counts = needs.open_counts(pop).astype(float)
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.full(counts.shape, 1.0 / counts.shape[1]),
+                     where=total > 0)
 
 
 def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) -> np.ndarray:
@@ -367,27 +370,29 @@ def quorate_meetings(representatives: np.ndarray, present: np.ndarray,
     return (representatives > 0) & (present > quorum_share * representatives)
 
 
-def settle(residents: np.ndarray, meeting: Meeting, so_strength: np.ndarray, platform: bool,
-           p: dict[str, float], rng: np.random.Generator) -> AffairsResult:
+def settle(residents: np.ndarray, meeting: Meeting, spare: np.ndarray, domains: np.ndarray,
+           platform: bool, p: dict[str, float], rng: np.random.Generator) -> AffairsResult:
     """Draw each community's affairs this month and settle them.
 
-    ``so_strength`` is the summed capacity of SOs active in each community; a matter finds
-    an SO by their capacity per 1,000 residents, as the matters themselves arise per
-    resident, so the same SOs per resident settle the same share at any community size.
+    ``spare``: SOs' unused service slots by (community, domain); ``domains``: the share of
+    each community's service matters in each domain (:func:`service_domains`). A matter an
+    SO settles takes ``affair_so_slots`` of its time: service matters first, in their
+    domain, then the undecided public matters passed to SOs, from any domain's time left.
     """
     arising = rng.poisson(p["affairs_per_1000"] * residents / 1000.0)
     public = rng.binomial(arising, p["deliberable_share"])
     service = arising - public
-    per_1000 = so_strength * (1000.0 / np.maximum(residents, 1.0))  # exact at 1,000
-    p_so = 1.0 - np.exp(-p["so_affair_reach"] * per_1000)
 
     raised = rng.binomial(public, meeting.reach)  # someone at the meeting brings it up
     by_meeting = np.where(platform & meeting.quorate, raised, 0)
     undecided = public - by_meeting
-    # Undecided public matters sometimes go to SOs; service matters go to SOs when present.
-    public_by_so = rng.binomial(undecided, p["so_public_affair_share"] * p_so)
-    service_by_so = rng.binomial(service, p_so)
-    by_so = public_by_so + service_by_so
+    by_domain = rng.multinomial(service, domains)  # service matters, in their domains
+    passed = rng.binomial(undecided, p["so_public_affair_share"])  # public ones sent to SOs
+    per_matter = p["affair_so_slots"]
+    service_by_so = np.minimum(by_domain, np.floor(spare / per_matter)).astype(np.int64)
+    left = np.maximum(spare.sum(axis=1) - service_by_so.sum(axis=1) * per_matter, 0.0)
+    public_by_so = np.minimum(passed, np.floor(left / per_matter)).astype(np.int64)
+    by_so = public_by_so + service_by_so.sum(axis=1)
     return AffairsResult(
         deliberation=by_meeting,
         so_service=by_so,

@@ -152,6 +152,16 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     return delivery
 
 
+def spare_so_slots(offers: Offers, delivery: Delivery, communities: int) -> np.ndarray:
+    """Per (community, domain): the service slots SOs offered this month and nobody used
+    (an offer's share of its pool's unused slots), the time they have for matters the
+    committee passes on (affairs.py)."""
+    so = np.flatnonzero(np.asarray(offers.by_so, bool))
+    unused = np.maximum(np.asarray(offers.slots)[so] - delivery.offer_served[so], 0.0)
+    key = np.asarray(offers.community, int)[so] * D + np.asarray(offers.domain, int)[so]
+    return np.bincount(key, weights=unused, minlength=communities * D).reshape(communities, D)
+
+
 def offer_public_services(model: CommunityGovernanceModel, offers: Offers,
                           shares: np.ndarray) -> None:
     """Every committee's fund and its station's casework
