@@ -75,3 +75,44 @@ def test_an_agency_without_contracts_does_no_landing_outreach() -> None:
     community_so = next(so for so in model.sos if so.is_community)
     community_so.contracts = [Contract("community_fund", 0, 0, 20_000, 2.0)]
     assert community_so.outreach_share(model.p) == 0.0
+
+
+def test_landed_sos_are_seen_only_through_activities_their_spare_time_pays_for() -> None:
+    """社会组织优先落地社区开展活动: without the priority nobody sees SOs' activities; with it,
+    visibility follows the time SOs had left last month, per resident, and is nil where
+    they had none."""
+    plain, landed = _model(), _model(**{"policy.four_priorities.landing": True})
+    reach = landed.p["landing_activity_reach"]
+    for model in (plain, landed):
+        model.so_time_left = np.array([0.0, 2.0, 8.0])
+    assert not priorities.landing_presence(plain).any()
+    seen = priorities.landing_presence(landed)
+    assert seen[0] == 0 and 0 < seen[1] < seen[2] < 1
+    assert np.allclose(seen, 1 - np.exp(-reach * landed.so_time_left / landed.sizes))
+
+
+def test_the_time_left_for_activities_is_what_the_month_and_its_affairs_left() -> None:
+    """After a month, ``so_time_left`` is the SOs' unused slots less what the matters they
+    settled took (affair_so_slots each): never negative, never more than they left unused."""
+    from unittest import mock
+
+    from sanshe.sim.mechanisms import affairs, services
+
+    seen: dict[str, object] = {}
+
+    def recording(name, real):
+        def call(*args):
+            seen[name] = real(*args)
+            return seen[name]
+        return call
+
+    model = _model(**{"policy.four_priorities.landing": True})
+    model.run(5)
+    with (mock.patch.object(services, "spare_so_slots",
+                            recording("spare", services.spare_so_slots)),
+          mock.patch.object(affairs, "monthly", recording("settled", affairs.monthly))):
+        model.step()
+    unused = seen["spare"].sum(axis=1)
+    used = seen["settled"].so_service * model.p["affair_so_slots"]
+    assert unused.sum() > 0 and (model.so_time_left >= 0).all()
+    assert np.allclose(model.so_time_left, np.maximum(unused - used, 0.0))

@@ -140,6 +140,9 @@ class CommunityGovernanceModel(mesa.Model):
         self.pop: Population = build_population(self.sizes, rural, p, rng)
         self._build_government(per_street, rural)
         self.agenda = affairs.Agenda.build(self.pop, p, self.streams[affairs.STREAM])
+        # per community: SOs' service time last month left unused after the affairs they
+        # settled, what they hold open activities with under the landing priority
+        self.so_time_left = np.zeros(n_comm)
         self.group_orgs = [
             GroupOrganization(self, kind, group_orgs.initial_reach(self, kind.reach, n_comm, rng),
                               p["group_budget"] * self.pop.size / 1000.0)
@@ -250,6 +253,7 @@ class CommunityGovernanceModel(mesa.Model):
         peers = peer_counts(self.pop)  # last month's choices of residents' ties, counted once
         settled = affairs.monthly(self, peers, services.spare_so_slots(
             self.offers_this_month, delivery, self.pop.communities))
+        self.so_time_left = settled.so_time_left
         participation.monthly(self, settled, peers)
         self._measure(delivery, lapsed, settled)
         # Public record of the month for views (the dashboard's map, the report's provider

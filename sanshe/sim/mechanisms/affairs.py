@@ -152,6 +152,7 @@ class AffairsResult:
     decided: np.ndarray  # bool per community: a quorate meeting decided something
     failed: np.ndarray  # bool per community: residents came but the meeting was inquorate
     pivotal: np.ndarray  # per community: needed / attendees (at most 1), how much one counted
+    so_time_left: np.ndarray  # per community: SOs' unused slots left after the matters
 
     @property
     def total(self) -> int:
@@ -393,6 +394,7 @@ def settle(residents: np.ndarray, meeting: Meeting, spare: np.ndarray, domains: 
     left = np.maximum(spare.sum(axis=1) - service_by_so.sum(axis=1) * per_matter, 0.0)
     public_by_so = np.minimum(passed, np.floor(left / per_matter)).astype(np.int64)
     by_so = public_by_so + service_by_so.sum(axis=1)
+    left -= public_by_so * per_matter
     return AffairsResult(
         deliberation=by_meeting,
         so_service=by_so,
@@ -400,4 +402,5 @@ def settle(residents: np.ndarray, meeting: Meeting, spare: np.ndarray, domains: 
         decided=by_meeting > 0,
         failed=platform & ~meeting.quorate & (meeting.attendees > 0),
         pivotal=np.minimum(meeting.needed / np.maximum(meeting.attendees, 1.0), 1.0),
+        so_time_left=left,
     )

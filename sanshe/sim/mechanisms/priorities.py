@@ -2,10 +2,10 @@
 
 社区资源优先提供社会组织使用 (resources): community space covers SOs' running costs and gives
 community SOs a venue. 社区服务优先考虑社会组织承接 (services): the whole community service
-fund is offered to SOs first. 社会组织优先落地社区开展活动 (landing): SOs are present and
-visible where they work, and agencies' social workers reach residents there, with hours taken
-from their services. 公益项目优先落地社区 (projects): an agency's project is carried out with
-a local community SO.
+fund is offered to SOs first. 社会组织优先落地社区开展活动 (landing): SOs hold open activities
+where they work with the service time they have left, and agencies' social workers reach
+residents there, with hours taken from their services. 公益项目优先落地社区 (projects): an
+agency's project is carried out with a local community SO.
 
 The priorities decide nothing by chance, so this module owns no random stream.
 """
@@ -64,18 +64,15 @@ def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
 
 
 def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
-    """SOs present in each community through the landing priority (优先落地社区): its
-    community SOs, and an agency for each contract it holds there."""
+    """Per community: the share of residents who see SOs at work there through the landing
+    priority (社会组织优先落地社区开展活动, seed 001): SOs hold open activities in the
+    community with the service time their last month left unused (after the matters they
+    settled: ``model.so_time_left``), each slot of it reaching ``landing_activity_reach``
+    residents, 1 − exp(−reach × slots / residents). SOs with no time to spare hold none."""
     if not model.v["policy.four_priorities.landing"]:
         return np.zeros(model.pop.communities)
-    present = [0.0] * model.pop.communities  # a few dozen SOs: counted one by one
-    for so in model.sos:
-        if so.is_community:
-            present[so.community] += 1.0
-        else:
-            for contract in so.contracts:
-                present[contract.community] += 1.0
-    return 1.0 - np.exp(-np.array(present) / model.p["landing_saturation"])
+    seen = model.p["landing_activity_reach"] * model.so_time_left / model.sizes
+    return 1.0 - np.exp(-seen)
 
 
 def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None:
