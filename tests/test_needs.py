@@ -20,16 +20,37 @@ def test_needs_arise_only_for_residents_without_one():
     assert np.all(pop.need_domain[first] >= 0) and not pop.need_expressed[first].any()
 
 
-def test_information_platform_brings_more_needs_to_light():
-    shares = {}
-    for platform in (False, True):
+def test_information_platform_brings_to_light_the_needs_of_residents_on_it():
+    """The platform is a channel for those who use it: with everyone on it more needs come
+    to light; with nobody on it, as many as without a platform; with half, only theirs."""
+    def expressed(platform):
         pop = population()
         needs.arise(pop, np.random.default_rng(1))
-        channels = needs.Channels(platform, np.zeros(1), np.zeros(1), np.zeros(pop.size, bool))
+        channels = needs.Channels(platform(pop), np.zeros(1), np.zeros(1),
+                                  np.zeros(pop.size, bool))
         needs.express(pop, channels, params(), np.random.default_rng(2))
-        open_ = pop.need_domain >= 0
-        shares[platform] = pop.need_expressed[open_].mean()
-    assert shares[True] > shares[False] + 0.08
+        return pop.need_expressed[pop.need_domain >= 0].mean()
+
+    none, everyone = expressed(lambda pop: None), expressed(lambda pop: np.ones(pop.size, bool))
+    nobody = expressed(lambda pop: np.zeros(pop.size, bool))
+    assert everyone > none + 0.08 and nobody == none
+    half = expressed(lambda pop: np.arange(pop.size) % 2 == 0)
+    assert none + 0.02 < half < everyone - 0.02
+
+
+def test_planners_see_only_the_hidden_needs_of_residents_on_the_platform():
+    from sanshe.sim.model import CommunityGovernanceModel
+    from tests.helpers import SMALL
+
+    on = CommunityGovernanceModel("baseline", seed=2, **SMALL,
+                                  **{"policy.linkage.info_platform": True})
+    on.run(2)
+    pop, p = on.pop, on.p
+    hidden = (pop.need_domain >= 0) & ~pop.need_expressed
+    users = hidden & on.agenda.online
+    seen = needs.known_demand(on) - on.expressed_year
+    assert np.isclose(seen.sum(), p["platform_needs_visibility"] * users.sum())
+    assert users.sum() < hidden.sum()
 
 
 def test_lapsed_needs_cost_satisfaction_and_trust():
@@ -69,7 +90,8 @@ def test_express_returns_the_needs_it_brought_to_light():
     pop = population()
     needs.arise(pop, np.random.default_rng(1))
     before = pop.need_expressed.copy()
-    channels = needs.Channels(True, np.zeros(1), np.zeros(1), np.zeros(pop.size, bool))
+    channels = needs.Channels(np.ones(pop.size, bool), np.zeros(1), np.zeros(1),
+                              np.zeros(pop.size, bool))
     newly = needs.express(pop, channels, params(), np.random.default_rng(2))
     assert newly.size > 0
     assert np.array_equal(newly, np.flatnonzero(pop.need_expressed & ~before))

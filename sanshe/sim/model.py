@@ -241,7 +241,8 @@ class CommunityGovernanceModel(mesa.Model):
         ecology.found_community_sos(self, outreach)
         presence = priorities.landing_presence(self)
         needs.arise_and_express(self, needs.Channels(
-            platform=bool(self.v["policy.linkage.info_platform"]), landing=presence,
+            platform=self.agenda.online if self.v["policy.linkage.info_platform"] else None,
+            landing=presence,
             outreach=outreach, group_reach=group_orgs.reached(self)))
         priorities.landing_trust(self, presence)
         workforce.monthly(self)

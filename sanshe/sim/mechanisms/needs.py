@@ -31,7 +31,7 @@ EXPRESSION_STREAM = "expression"
 class Channels:
     """Expression channels open in each community this month (arrays per community)."""
 
-    platform: bool
+    platform: np.ndarray | None  # per resident: on the information platform (None: no platform)
     landing: np.ndarray  # SO presence through the landing priority, 0..1
     outreach: np.ndarray  # social-worker outreach coverage, 0..1
     group_reach: np.ndarray  # per resident: a group organisation reaches her group there
@@ -39,13 +39,15 @@ class Channels:
 
 def known_demand(model: CommunityGovernanceModel) -> np.ndarray:
     """What planners know of residents' needs by (community, domain): the needs expressed
-    this year, plus hidden ones seen through the information platform."""
+    this year, plus hidden ones of residents on the information platform that it shows."""
     pop = model.pop
     if model.month == 0:  # a needs survey before the first year: expected needs
         return expected_needs(pop)
     visible = model.expressed_year.copy()
     if model.v["policy.linkage.info_platform"]:
-        visible += model.p["platform_needs_visibility"] * open_counts(pop, False)
+        on = (pop.need_domain >= 0) & ~pop.need_expressed & model.agenda.online
+        visible += model.p["platform_needs_visibility"] * pool_counts(
+            pop, pop.community[on] * D + pop.need_domain[on])
     return visible
 
 
@@ -103,7 +105,9 @@ def express(pop: Population, channels: Channels, p: dict[str, float],
     c = pop.community[hidden]
     # the terms in this order, summed in place (community terms weighted per community)
     chance = p["expression_trust"] * pop.trust[hidden]
-    chance += p["expression_base"] + p["expression_platform"] * channels.platform
+    chance += p["expression_base"]
+    if channels.platform is not None:  # only residents on the platform post a need there
+        chance += p["expression_platform"] * channels.platform[hidden]
     chance += (p["expression_landing"] * channels.landing)[c]
     chance += (p["expression_outreach"] * channels.outreach)[c]
     chance += p["expression_deliberation"] * pop.deliberating[hidden]
