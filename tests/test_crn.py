@@ -109,7 +109,8 @@ def world(model: CommunityGovernanceModel) -> str:
     # the same community, domain and value as the demand-driven ones
     bought = np.array([f"{c.kind}/{c.buyer}" for so in model.sos for c in so.contracts],
                       dtype=str)
-    committees = [[c.admin_budget, *(x for w in c.staff for x in (w.skill, w.certified))]
+    committees = [[c.admin_budget, c.points_due,
+                   *(x for w in c.staff for x in (w.skill, w.certified))]
                   for c in model.committees]
     groups = [[g.informed, g.budget, g.extra_project, *g.reach] for g in model.group_orgs]
     # this year's projects too: coordination changes where they go (how the organisations

@@ -666,3 +666,36 @@ def test_members_of_an_idle_so_volunteer_through_the_coordinators():
     assert participation.free_volunteers(pop, r).tolist() == [20 * 0.75]
     pop.member_of[:30] = -1
     assert participation.free_volunteers(pop, r).tolist() == [30]
+
+
+def test_volunteer_points_are_redeemed_from_the_committees_own_services():
+    """积分银行 costs money: next month each committee redeems points_value for every
+    volunteer who turned out, from the part of its fund it spends itself (fewer services
+    of its own), paying on top only what that part does not cover."""
+    from unittest import mock
+
+    from sanshe.sim.mechanisms import finance, group_orgs
+
+    model = CommunityGovernanceModel("full_linkage", seed=4, **SMALL)
+    model.run(2)
+    model.pop.volunteer[:] = False
+    model.pop.volunteer[model.pop.offsets[1]:model.pop.offsets[1] + 7] = True  # 7 out in one
+    participation.earn_points(model, True)
+    due = np.array([c.points_due for c in model.committees])
+    assert np.array_equal(due, [0, 7 * model.p["points_value"], 0, 0, 0])
+    participation.earn_points(model, False)
+    assert not any(c.points_due for c in model.committees)
+    price, points = 100.0, due.max()
+    for c in model.committees:  # one committee owes points; nobody has staff
+        c.staff, c.points_due, c.admin_budget = [], 0.0, 0.0
+    committee = model.committees[0]
+    committee.points_due = points
+    for budget, own, paid in ((3 * points, 2 * points, 3 * points),  # the fund covers them
+                              (points / 2, 0.0, points)):  # it does not: paid on top
+        committee.admin_budget = budget
+        served = committee.offer_services(model.p, price)[0][2]
+        assert np.isclose(served, own / price * model.p["admin_efficiency"])
+        model.gov_month = 0.0
+        with mock.patch.object(group_orgs, "pay_own_projects"):
+            finance.public_spending(model)
+        assert np.isclose(model.gov_month, paid)

@@ -231,6 +231,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("efficacy_loss", 0.03, 0.0, 0.1, "score per failed meeting", "attenders of a meeting that could not be held for want of a quorum lose efficacy, as those of one that decided gain it (Choi & Robertson 2014; Fischbacher & Gaechter 2010: unrewarded cooperation decays); assumption: as large as the gain", True),
     _P("efficacy_decay", 0.1, 0.02, 0.3, "per month", "Fischbacher & Gaechter 2010: unsupported cooperation decays"),
     _P("points_effect", 0.05, -0.05, 0.15, "score", "volunteer points (积分银行, seed 004) on starting and on staying; Frey & Jegen 2001 vs Fiorillo 2011: rewards may crowd out intrinsic motivation", True),
+    _P("points_value", 10.0, 2.0, 30.0, "yuan per volunteer-month", "what a month's volunteer points (积分银行, seed 004) are redeemed for (daily goods, services), paid from the committee's own part of its fund: points are usually earned by the hour (1 point an hour, often worth about 1 yuan), and a volunteer who turns out gives a few hours to a day a month; assumption", True),
     _P("sw_mobilisation", 0.08, 0.0, 0.2, "score at full outreach", "social workers find and train activists (seed 004)"),
     _P("reconsider_rate", 0.25, 0.05, 0.6, "per month", "residents revisit participation; inertia"),
     _P("membership_attachment", 0.3, 0.0, 0.6, "score", "members stay in groups they belong to (sunk ties); assumption"),

@@ -69,6 +69,9 @@ class CommunityCommittee(mesa.Agent):
         self.posts = 0  # funded social-work posts (社工站)
         self.staff: list = []  # SocialWorker agents in the station
         self.admin_budget = 0.0  # yuan per month the committee spends on services itself
+        # yuan of volunteer points (积分银行) its volunteers earned last month, redeemed this
+        # month from the fund's part it spends itself
+        self.points_due = 0.0
         # community-fund work offered to SOs (yuan) and what they drew on it: this year's
         # and last year's (what would-be founders saw go undone: ecology.open_work)
         self.fund_offered = self.fund_drawn = 0.0
@@ -81,17 +84,19 @@ class CommunityCommittee(mesa.Agent):
 
     def offer_services(self, p: dict[str, float], price: float | None = None
                        ) -> list[tuple[object, int, float, float]]:
-        """What the committee serves with what is left of its fund (行政化: at administrative
-        quality) and what its station's social workers offer in casework, as (provider,
-        community, services, quality): services.monthly spreads every committee's over the
-        domains residents ask for at once. ``price``: this month's :func:`costing.price`,
-        when the caller has it (it is the same for every committee of the district)."""
+        """What the committee serves with what is left of its fund after redeeming volunteer
+        points (行政化: at administrative quality) and what its station's social workers
+        offer in casework, as (provider, community, services, quality): services.monthly
+        spreads every committee's over the domains residents ask for at once. ``price``:
+        this month's :func:`costing.price`, when the caller has it (it is the same for
+        every committee of the district)."""
         c = self.index
         # its fund buys fewer units than an SO's price (成本核算) would
         if price is None:
             price = costing.price(self.model)
+        own = max(self.admin_budget - self.points_due, 0.0)  # what redeeming points leaves
         rows: list[tuple[object, int, float, float]] = [
-            (self, c, self.admin_budget / price * p["admin_efficiency"], p["admin_quality"])]
+            (self, c, own / price * p["admin_efficiency"], p["admin_quality"])]
         unskilled = p["unskilled_productivity"]
         per_worker = p["station_casework_share"] * p["slots_per_sw"]
         rows += [(worker, c, per_worker * (unskilled + (1.0 - unskilled) * worker.skill),

@@ -269,9 +269,11 @@ def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
-    """Committees' own services and station salaries, and group orgs' own projects."""
+    """Committees' own services and volunteer points redeemed (from the same part of the
+    fund; what it does not cover the committee pays on top), station salaries, and group
+    orgs' own projects."""
     salary = float(model.v["policy.social_work.salary_index"])
     for committee in model.committees:
-        model.gov_month += committee.admin_budget
+        model.gov_month += max(committee.admin_budget, committee.points_due)
         model.gov_month += salaries(len(committee.staff), salary, model.p)
     group_orgs.pay_own_projects(model)

@@ -179,6 +179,17 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     model.capacity_bound = decide(pop, ctx, p, rng)
     model.volunteering = assign(places, free_volunteers(pop, ctx.so_room), time)
     emerge_leaders(pop, outreach, p, rng)
+    earn_points(model, ctx.volunteer_points)
+
+
+def earn_points(model: CommunityGovernanceModel, points: bool) -> None:
+    """积分银行 (seed 004): each volunteer who turned out this month earns ``points_value``
+    yuan of points, which her committee redeems next month (goods, services) from the
+    part of its fund it spends itself: the incentive costs services."""
+    earned = (model.pop.per_community(model.pop.volunteer) * model.p["points_value"]
+              if points else np.zeros(model.pop.communities))
+    for committee, due in zip(model.committees, earned.tolist(), strict=True):
+        committee.points_due = due
 
 
 def free_volunteers(pop: Population, room: Room) -> np.ndarray:
