@@ -272,3 +272,33 @@ def test_bidders_index_lists_the_eligible_sos_in_model_order():
                     assert SODirectory(model.sos).serving(c, d) == in_domain
     everyone = SODirectory(model.sos, 0.0)
     assert everyone.local and everyone.agencies  # both kinds of bidder were merged
+
+
+def test_a_third_party_evaluator_is_paid_from_the_purchase_budget():
+    """第三方评估 is not free: with it the year's lots share the budget less the
+    evaluator's fee, which is spent through the year as government spending; without it
+    the whole budget goes to lots."""
+    from unittest import mock
+
+    from sanshe.sim.mechanisms import finance, group_orgs
+
+    def year(third):
+        model = CommunityGovernanceModel(
+            "baseline", seed=3, **SMALL, **{"policy.purchase.annual_budget": 600_000,
+                                            "policy.purchase.third_party_evaluation": third})
+        with mock.patch.object(procurement, "make_lots", wraps=procurement.make_lots) as lots:
+            procurement.procure(model)
+        return model, lots.call_args.args[1]
+
+    self_evaluated, whole = year(False)
+    evaluated, left = year(True)
+    fee = evaluated.p["third_eval_cost_share"] * evaluated.bureau.purchase_budget
+    assert self_evaluated.bureau.evaluation_fee == 0 and whole == evaluated.bureau.purchase_budget
+    assert np.isclose(evaluated.bureau.evaluation_fee, fee) and np.isclose(left, whole - fee)
+    spent = []
+    for model in (self_evaluated, evaluated):
+        model.gov_month = 0.0
+        with mock.patch.object(group_orgs, "pay_own_projects"):
+            finance.public_spending(model)
+        spent.append(model.gov_month)
+    assert np.isclose(spent[1] - spent[0], fee / 12)

@@ -84,6 +84,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("showcase_visibility_third", 0.2, 0.0, 0.6, "ratio", "a third party discounts showcase output"),
     _P("self_eval_noise", 0.25, 0.05, 0.5, "sd", "self-reported quality is noisy (seed 000)"),
     _P("third_eval_noise", 0.05, 0.01, 0.2, "sd", "third-party evaluation error"),
+    _P("third_eval_cost_share", 0.04, 0.02, 0.08, "share of the purchase budget", "a third-party evaluator's fee (第三方评估), paid from the purchase budget, so fewer services are bought: local rules commonly budget evaluation at a few percent of the purchase money; assumption", True),
     _P("contract_flexibility", 0.5, 0.0, 1.0, "share", "share of a contract's services an SO may steer to residents' own requests when their satisfaction counts (seed 002: 需求调研, 向下负责); assumption"),
     _P("reputation_memory", 0.5, 0.2, 0.9, "weight", "weight of the past in reputation (Fiorino et al. 2018)"),
     # --- procurement (采购) ----------------------------------------------------------------

@@ -21,6 +21,9 @@ class DistrictBureau(mesa.Agent):
         self.purchase_budget = purchase_budget
         self.venture_budget = venture_budget
         self.unawarded = 0.0  # purchase money with no bidder this year (thin markets)
+        # yuan this year's purchase budget pays a third-party evaluator (第三方评估), spent
+        # through the year
+        self.evaluation_fee = 0.0
         # (programme, month, applicants, places) of each incubator / venture round: the
         # places bind only in rounds with more applicants than places
         self.rounds: list[tuple[str, int, int, int]] = []

@@ -269,10 +269,11 @@ def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
-    """Committees' own services and volunteer points redeemed (from the same part of the
-    fund; what it does not cover the committee pays on top), station salaries, and group
-    orgs' own projects."""
+    """The third-party evaluator's fee, committees' own services and volunteer points
+    redeemed (from the same part of the fund; what it does not cover the committee pays on
+    top), station salaries, and group orgs' own projects."""
     salary = float(model.v["policy.social_work.salary_index"])
+    model.gov_month += model.bureau.evaluation_fee / 12.0
     for committee in model.committees:
         model.gov_month += max(committee.admin_budget, committee.points_due)
         model.gov_month += salaries(len(committee.staff), salary, model.p)

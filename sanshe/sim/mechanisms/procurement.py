@@ -74,7 +74,7 @@ def procure(model: CommunityGovernanceModel) -> None:
     """政府购买服务: this year's lots, awarded by the procurement mode."""
     v, p, rng = model.v, model.p, model.streams[STREAM]
     linkage, projects = v["policy.linkage.mode"], bool(v["policy.four_priorities.projects"])
-    demand, budget = needs.known_demand(model), model.bureau.purchase_budget
+    demand, budget = needs.known_demand(model), evaluated_budget(model)
     if linkage == "government_led":
         lots = officials_lots(demand, budget, projects, p, rng)
     else:
@@ -103,6 +103,16 @@ def procure(model: CommunityGovernanceModel) -> None:
             sign(so, replace(part, kind=lot.kind), "purchase", p, costing.price_for(model, so))
             model.year_contract_value[so.unique_id] = (
                 model.year_contract_value.get(so.unique_id, 0.0) + part.value)
+
+
+def evaluated_budget(model: CommunityGovernanceModel) -> float:
+    """This year's purchase budget left for lots once a third-party evaluator (第三方评估)
+    is paid ``third_eval_cost_share`` of it (the fee is spent through the year:
+    finance.public_spending); self-evaluation costs the buyer nothing."""
+    budget = model.bureau.purchase_budget
+    third = bool(model.v["policy.purchase.third_party_evaluation"])
+    model.bureau.evaluation_fee = budget * model.p["third_eval_cost_share"] if third else 0.0
+    return budget - model.bureau.evaluation_fee
 
 
 def bid_rule(model: CommunityGovernanceModel) -> Callable[[SocialOrganization, Lot], bool]:
