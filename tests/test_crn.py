@@ -370,10 +370,14 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
                                             "parameters.online_use_elderly": 0.0}),
     "policy.linkage.group_coordination": (True, {"parameters.group_budget": 0}),
     "policy.community.project_share": (0.5, {"policy.community.service_fund": 0}),
-    "policy.community.volunteer_points": (True, {"parameters.points_effect": 0.0}),
-    "policy.social_work.certification_support": (True, {"parameters.certification_rate": 0.0}),
+    "policy.community.volunteer_points": (True, {"parameters.points_effect": 0.0,
+                                                 "parameters.points_value": 0.0}),
+    "policy.social_work.certification_support": (
+        True, {"parameters.certification_rate": 0.0,
+               "parameters.certification_support_cost": 0.0}),
     "policy.social_work.training": (0.8, {"parameters.skill_gain_training": 0.0,
-                                          "parameters.training_retention": 0.0}),
+                                          "parameters.training_retention": 0.0,
+                                          "parameters.sw_training_cost": 0.0}),
 }
 
 

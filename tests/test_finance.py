@@ -15,7 +15,7 @@ from sanshe.sim.mechanisms import costing, ecology, finance, services
 from sanshe.sim.mechanisms.participation import Placement
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import D
-from tests.helpers import SMALL
+from tests.helpers import SMALL, STATIONED
 
 VALUE = 120_000.0  # a twelfth is 10,000 yuan
 
@@ -233,7 +233,9 @@ def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch)
     model.gov_month = 0.0
     monkeypatch.setattr(finance.group_orgs, "pay_own_projects", lambda model: None)
     finance.public_spending(model)
-    paid = sum(c.admin_budget + 2 * len(c.staff) * wage for c in model.committees)
+    paid = sum(max(c.admin_budget, c.points_due) + 2 * len(c.staff) * wage
+               for c in model.committees)
+    paid += model.bureau.evaluation_fee / 12 + finance.training_costs(model)
     assert model.gov_month == pytest.approx(paid)
     # the budget's staff line pays 10 workers at the old wage, 5 at the doubled one; the
     # work needs more
@@ -266,3 +268,26 @@ def test_a_lean_year_after_a_rich_one_does_not_close_community_sos_for_debt(monk
         CommunityGovernanceModel("priority_services", seed=seed,
                                  **{"district.residents_per_community": 3000}).run(72)
     assert sum(broke_at_close) <= 2
+
+
+def test_training_and_certification_support_cost_the_government_by_who_gets_them():
+    """Training is not free: the incubator's per SO it incubates, in-service training per
+    social worker, certification support per worker not yet certified, each in proportion
+    to the lever's intensity; with the levers off, nothing."""
+    on = {"policy.incubation.training": 0.5, "policy.social_work.training": 0.5,
+          "policy.social_work.certification_support": True}
+    model = CommunityGovernanceModel("full_linkage", seed=2, **SMALL, **STATIONED, **on)
+    model.run(3)
+    p = model.p
+    workers = [w for e in (*model.sos, *model.committees) for w in e.staff]
+    model.sos[0].incubated_months = 5
+    incubated = sum(so.incubated_months > 0 for so in model.sos)
+    uncertified = sum(not w.certified for w in workers)
+    assert workers and incubated
+    expected = (0.5 * p["incubation_training_cost"] * incubated
+                + 0.5 * p["sw_training_cost"] * len(workers)
+                + p["certification_support_cost"] * uncertified)
+    assert np.isclose(finance.training_costs(model), expected)
+    for key in on:
+        model.v[key] = False if key.endswith("support") else 0.0
+    assert finance.training_costs(model) == 0

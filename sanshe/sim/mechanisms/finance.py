@@ -271,10 +271,27 @@ def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
 def public_spending(model: CommunityGovernanceModel) -> None:
     """The third-party evaluator's fee, committees' own services and volunteer points
     redeemed (from the same part of the fund; what it does not cover the committee pays on
-    top), station salaries, and group orgs' own projects."""
+    top), station salaries, training, and group orgs' own projects."""
     salary = float(model.v["policy.social_work.salary_index"])
     model.gov_month += model.bureau.evaluation_fee / 12.0
     for committee in model.committees:
         model.gov_month += max(committee.admin_budget, committee.points_due)
         model.gov_month += salaries(len(committee.staff), salary, model.p)
+    model.gov_month += training_costs(model)
     group_orgs.pay_own_projects(model)
+
+
+def training_costs(model: CommunityGovernanceModel) -> float:
+    """Yuan the government pays this month for training: the incubator's for the SOs it
+    incubates (``incubation_training_cost`` an SO at full intensity), social workers'
+    in-service training (``sw_training_cost`` a worker at full intensity, every employer's)
+    and the certification support of those not yet certified
+    (``certification_support_cost`` each)."""
+    v, p = model.v, model.p
+    incubated = sum(so.incubated_months > 0 for so in model.sos)
+    workers = [w for e in (*model.sos, *model.committees) for w in e.staff]
+    uncertified = sum(not w.certified for w in workers)
+    return (float(v["policy.incubation.training"]) * p["incubation_training_cost"] * incubated
+            + float(v["policy.social_work.training"]) * p["sw_training_cost"] * len(workers)
+            + bool(v["policy.social_work.certification_support"])
+            * p["certification_support_cost"] * uncertified)
