@@ -58,7 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.purchase.directed_share", float, 0.5, 0.0, 1.0,
             help="share of lots awarded by direction when mode = 'mixed'"),
     Setting("policy.purchase.third_party_evaluation", bool, False,
-            help="contracts evaluated by a third party instead of the buyer itself"),
+            help="contracts evaluated by a third party instead of the buyer itself, paid "
+                 "from the purchase budget"),
     Setting("policy.purchase.satisfaction_weight", float, 0.0, 0.0, 1.0,
             help="weight of served residents' satisfaction in contract evaluation"),
     Setting("policy.purchase.venture_philanthropy_budget", float, 0, 0, 1e8,
@@ -69,7 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="incubator places per year for the reference district (scale with residents)"),
     Setting("policy.incubation.months", int, 12, 1, 36, help="months an SO stays incubated"),
     Setting("policy.incubation.training", float, 0.0, 0.0, 1.0,
-            help="intensity of capacity training while incubated"),
+            help="intensity of capacity training while incubated (paid by the government "
+                 "per incubated SO)"),
     Setting("policy.incubation.startup_grant", float, 0, 0, 1e6,
             help="start-up grant per incubated SO, yuan"),
     Setting("policy.incubation.registration_threshold", str, "high", choices=("low", "high"),
@@ -99,7 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.community.space_share_for_sos", float, 0.0, 0.0, 1.0,
             help="share of community office space given to SOs"),
     Setting("policy.community.deliberation", bool, False, help="议事协商 deliberation platform"),
-    Setting("policy.community.volunteer_points", bool, False, help="volunteer points (积分银行)"),
+    Setting("policy.community.volunteer_points", bool, False,
+            help="volunteer points (积分银行), redeemed from the committee's own services"),
     # [policy.social_work]
     Setting("policy.social_work.posts_per_community", float, 0.0, 0.0, 20.0,
             help="funded social-work station posts per community of the reference size; "
@@ -108,9 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.social_work.salary_index", float, 0.8, 0.3, 3.0,
             help="social-worker pay relative to the local average wage"),
     Setting("policy.social_work.certification_support", bool, False,
-            help="support for the national social-work certificate"),
+            help="support for the national social-work certificate (paid per worker not "
+                 "yet certified)"),
     Setting("policy.social_work.training", float, 0.0, 0.0, 1.0,
-            help="intensity of in-service training"),
+            help="intensity of in-service training (paid by the government per worker)"),
     # [run]
     # 600 months = 50 years: twice any policy horizon here, and a typo (100000) cannot
     # start hours of runs.
