@@ -18,6 +18,7 @@ from sanshe.inputs.outcomes import OUTCOME_NAMES
 from sanshe.inputs.scenario import Scenario
 from sanshe.inputs.timeline import Change
 from sanshe.reporting.sustainability import kept
+from sanshe.sim.mechanisms import finance
 from sanshe.sim.model import CommunityGovernanceModel
 
 PILOT = """
@@ -208,14 +209,20 @@ def test_when_the_pilot_ends_government_pays_only_committees_stations_and_funds(
     wage = model.v["policy.social_work.salary_index"] * model.p["local_wage"]
     checked = 0
     for _ in range(37, 61):  # purchase and venture money stop at month 37
+        due = [c.points_due for c in model.committees]  # last month's points, redeemed now
         model.step()
         assert model.bureau.purchase_budget == 0.0 and model.bureau.venture_budget == 0.0
         assert not {c.buyer for so in model.sos for c in so.contracts} & {"purchase", "venture"}
         if model.month % 12 == 1 or model.closures_month:
             continue  # grants are paid at the yearly round; a closed SO took its receipts
         funds = sum(so.ledger.month["community_fund"] for so in model.sos)
-        committees = sum(c.admin_budget + len(c.staff) * wage for c in model.committees)
-        assert model.gov_month == pytest.approx(committees + funds)
+        # committees' own services and the points they redeem, station salaries, and the
+        # training the package still pays for (no purchase: no evaluator's fee)
+        committees = sum(max(c.admin_budget, points) + len(c.staff) * wage
+                         for c, points in zip(model.committees, due, strict=True))
+        assert model.bureau.evaluation_fee == 0.0
+        assert model.gov_month == pytest.approx(committees + funds
+                                                + finance.training_costs(model))
         checked += 1
     assert checked >= 3
 
