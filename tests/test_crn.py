@@ -367,7 +367,8 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
                                             "parameters.donor_reach_base": 1.0,
                                             # nobody on it posts a public matter (affairs)
                                             "parameters.online_use_share": 0.0,
-                                            "parameters.online_use_elderly": 0.0}),
+                                            "parameters.online_use_elderly": 0.0,
+                                            "parameters.platform_cost_per_resident": 0.0}),
     "policy.linkage.group_coordination": (True, {"parameters.group_budget": 0}),
     "policy.community.project_share": (0.5, {"policy.community.service_fund": 0}),
     "policy.community.volunteer_points": (True, {"parameters.points_effect": 0.0,

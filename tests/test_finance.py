@@ -235,7 +235,7 @@ def test_one_salary_rule_pays_sos_contracts_stations_and_sets_posts(monkeypatch)
     finance.public_spending(model)
     paid = sum(max(c.admin_budget, c.points_due) + 2 * len(c.staff) * wage
                for c in model.committees)
-    paid += model.bureau.evaluation_fee / 12 + finance.training_costs(model)
+    paid += finance.programme_costs(model)
     assert model.gov_month == pytest.approx(paid)
     # the budget's staff line pays 10 workers at the old wage, 5 at the doubled one; the
     # work needs more
@@ -291,3 +291,18 @@ def test_training_and_certification_support_cost_the_government_by_who_gets_them
     for key in on:
         model.v[key] = False if key.endswith("support") else 0.0
     assert finance.training_costs(model) == 0
+
+
+def test_the_information_platform_costs_its_running_per_resident():
+    """The platform (app, hosting, operators) is government spending a month, per resident;
+    without it, nothing; the programmes' costs add it to the evaluator's fee and training."""
+    on = CommunityGovernanceModel("baseline", seed=2, **SMALL,
+                                  **{"policy.linkage.info_platform": True})
+    off = CommunityGovernanceModel("baseline", seed=2, **SMALL)
+    p = on.p
+    assert np.isclose(finance.programme_costs(on) - finance.programme_costs(off),
+                      p["platform_cost_per_resident"] * on.pop.size / 12)
+    on.bureau.evaluation_fee = 1200.0
+    assert np.isclose(finance.programme_costs(on),
+                      100.0 + finance.training_costs(on)
+                      + p["platform_cost_per_resident"] * on.pop.size / 12)

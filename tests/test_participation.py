@@ -695,8 +695,8 @@ def test_volunteer_points_are_redeemed_from_the_committees_own_services():
         committee.admin_budget = budget
         served = committee.offer_services(model.p, price)[0][2]
         assert np.isclose(served, own / price * model.p["admin_efficiency"])
-        model.gov_month, model.bureau.evaluation_fee = 0.0, 0.0
+        model.gov_month = 0.0
         with (mock.patch.object(group_orgs, "pay_own_projects"),
-              mock.patch.object(finance, "training_costs", return_value=0.0)):
+              mock.patch.object(finance, "programme_costs", return_value=0.0)):
             finance.public_spending(model)
         assert np.isclose(model.gov_month, paid)

@@ -217,12 +217,12 @@ def test_when_the_pilot_ends_government_pays_only_committees_stations_and_funds(
             continue  # grants are paid at the yearly round; a closed SO took its receipts
         funds = sum(so.ledger.month["community_fund"] for so in model.sos)
         # committees' own services and the points they redeem, station salaries, and the
-        # training the package still pays for (no purchase: no evaluator's fee)
+        # programmes the package still runs (training, the platform; no evaluator's fee)
         committees = sum(max(c.admin_budget, points) + len(c.staff) * wage
                          for c, points in zip(model.committees, due, strict=True))
         assert model.bureau.evaluation_fee == 0.0
         assert model.gov_month == pytest.approx(committees + funds
-                                                + finance.training_costs(model))
+                                                + finance.programme_costs(model))
         checked += 1
     assert checked >= 3
 

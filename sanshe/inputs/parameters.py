@@ -116,6 +116,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("projects_priority_match", 0.25, 0.0, 0.5, "share", "projects landing in communities match needs better (seed 001)"),
     _P("project_partner_share", 0.3, 0.0, 0.6, "share", "with the projects priority, share of an agency's project a local community SO carries out (seed 001 公益项目优先落地社区; Watkins 2001 in seed 004); assumption"),
     _P("platform_needs_visibility", 0.5, 0.0, 1.0, "share", "hidden needs of residents on the platform that it shows planners (seed 001)"),
+    _P("platform_cost_per_resident", 1.5, 0.0, 4.0, "yuan per resident a year", "running the information platform (三社联动 platform, 掌上社区 app: seed 001) - its software, hosting and operators - paid by the government: about 0.7 M yuan a year for a district of ~486,000 (Yuhuatai's size); 0: a WeChat group the committee's own workers run; assumption", True),
     _P("min_bid_capacity", 0.25, 0.05, 0.5, "0-1", "capacity an SO needs to take a contract (seed 000: few can)"),
     _P("small_project_capacity_share", 0.5, 0.2, 1.0, "ratio", "capacity a community SO needs for a community-fund project or a share of a landed project, × min_bid_capacity; assumption"),
     _P("max_contract_load", 3.0, 1.5, 6.0, "ratio", "contracted slots an SO accepts relative to its output"),

@@ -90,7 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("demand_driven", "government_led", "project_led"),
             help="whose needs list drives the lots: residents', officials' or SOs' proposals"),
     Setting("policy.linkage.info_platform", bool, False,
-            help="information platform matching needs to providers"),
+            help="information platform matching needs to providers (its running paid per "
+                 "resident)"),
     Setting("policy.linkage.group_coordination", bool, False,
             help="group organizations (群团) coordinate instead of working in silos"),
     # [policy.community]

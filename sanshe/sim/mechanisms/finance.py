@@ -269,16 +269,25 @@ def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
-    """The third-party evaluator's fee, committees' own services and volunteer points
-    redeemed (from the same part of the fund; what it does not cover the committee pays on
-    top), station salaries, training, and group orgs' own projects."""
+    """Committees' own services and volunteer points redeemed (from the same part of the
+    fund; what it does not cover the committee pays on top), station salaries, the
+    programmes' running costs, and group orgs' own projects."""
     salary = float(model.v["policy.social_work.salary_index"])
-    model.gov_month += model.bureau.evaluation_fee / 12.0
     for committee in model.committees:
         model.gov_month += max(committee.admin_budget, committee.points_due)
         model.gov_month += salaries(len(committee.staff), salary, model.p)
-    model.gov_month += training_costs(model)
+    model.gov_month += programme_costs(model)
     group_orgs.pay_own_projects(model)
+
+
+def programme_costs(model: CommunityGovernanceModel) -> float:
+    """Yuan the government pays this month to run the policies' programmes: the
+    third-party evaluator's fee (procurement.evaluated_budget), training and certification
+    support (:func:`training_costs`), and the information platform's app and operators
+    (``platform_cost_per_resident`` a year)."""
+    platform = (model.p["platform_cost_per_resident"] * model.pop.size / 12.0
+                if model.v["policy.linkage.info_platform"] else 0.0)
+    return model.bureau.evaluation_fee / 12.0 + training_costs(model) + platform
 
 
 def training_costs(model: CommunityGovernanceModel) -> float:
