@@ -179,10 +179,7 @@ def monthly(model: CommunityGovernanceModel, peers: Peers, spare: np.ndarray) ->
 def service_domains(pop: Population) -> np.ndarray:
     """Per (community, domain): the share of a community's service matters in each domain,
     that of its residents' open needs (even shares where none is open)."""
-    counts = needs.open_counts(pop).astype(float)
-    total = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, total, out=np.full(counts.shape, 1.0 / counts.shape[1]),
-                     where=total > 0)
+    return needs.domain_shares(needs.open_counts(pop))
 
 
 def agenda_reach(model: CommunityGovernanceModel, peers: Peers | None = None) -> np.ndarray:

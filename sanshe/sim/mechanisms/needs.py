@@ -152,6 +152,15 @@ def open_counts(pop: Population, expressed: bool | None = None) -> np.ndarray:
     return pool_counts(pop, pop.community[mask] * D + pop.need_domain[mask])
 
 
+def domain_shares(counts: np.ndarray) -> np.ndarray:
+    """Each community's shares across domains in proportion to ``counts`` (community ×
+    domain; even shares where there are none): how services spread and service matters
+    fall."""
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.full(counts.shape, 1.0 / counts.shape[1]),
+                     where=total > 0)
+
+
 def pool_counts(pop: Population, keys: np.ndarray) -> np.ndarray:
     """Needs per (community, domain) from their pools' ``keys`` (community × D + domain)."""
     return np.bincount(keys, minlength=pop.communities * D).reshape(pop.communities, D)

@@ -140,7 +140,7 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     open_expressed = needs.pool_counts(model.pop, waiting[1])
     quality_of = {so.unique_id: so.offer_services(offers, open_expressed, model.p)
                   for so in model.sos}
-    shares = _shares(open_expressed)
+    shares = needs.domain_shares(open_expressed)
     offer_public_services(model, offers, shares)
     group_orgs.offer_own_projects(model, offers)
     offer_volunteer_hours(model, offers, open_expressed, quality_of, shares)
@@ -166,8 +166,9 @@ def offer_public_services(model: CommunityGovernanceModel, offers: Offers,
                           shares: np.ndarray) -> None:
     """Every committee's fund and its station's casework
     (:meth:`~sanshe.sim.agents.government.CommunityCommittee.offer_services`), spread over
-    the domains residents ask for in its community (``shares``: :func:`_shares`), all
-    committees of the district in one block."""
+    the domains residents ask for in its community (``shares``:
+    :func:`~sanshe.sim.mechanisms.needs.domain_shares`), all committees of the district in
+    one block."""
     price = costing.price(model)  # one district price for every committee's fund
     rows = [row for committee in model.committees
             for row in committee.offer_services(model.p, price)]
@@ -188,15 +189,16 @@ def offer_volunteer_hours(model: CommunityGovernanceModel, offers: Offers,
     (``volunteer_supervision`` of a caseload), at the provider's quality — an SO's in its
     domain (credited to it), the station's over the domains residents ask for.
     ``quality_of``: this month's quality of every SO in the district, by id (what its own
-    offers were made at; rated here if not given); ``shares``: :func:`_shares` of
-    ``open_expressed``, if the caller has them."""
+    offers were made at; rated here if not given); ``shares``:
+    :func:`~sanshe.sim.mechanisms.needs.domain_shares` of ``open_expressed``, if the caller
+    has them."""
     per_volunteer = participation.net_slots(model.p)
     if per_volunteer <= 0:
         return
     if quality_of is None:
         quality_of = {so.unique_id: so.quality(model.p) for so in model.sos}
     if shares is None:
-        shares = _shares(open_expressed)
+        shares = needs.domain_shares(open_expressed)
     providers, where, domain, volunteers, quality, by_so = [], [], [], [], [], []
     for place in model.volunteering:
         provider = place.provider
@@ -235,14 +237,6 @@ def _mean(values: list[float]) -> float:
     for value in values:
         total += value
     return total / len(values)
-
-
-def _shares(counts: np.ndarray) -> np.ndarray:
-    """Each community's shares across domains in proportion to ``counts`` (community ×
-    domain; even shares where there are none)."""
-    total = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, total, out=np.full(counts.shape, 1.0 / counts.shape[1]),
-                     where=total > 0)
 
 
 def _credit(model: CommunityGovernanceModel, offers: Offers, delivery: Delivery) -> None:
