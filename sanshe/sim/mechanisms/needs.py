@@ -45,9 +45,8 @@ def known_demand(model: CommunityGovernanceModel) -> np.ndarray:
         return expected_needs(pop)
     visible = model.expressed_year.copy()
     if model.v["policy.linkage.info_platform"]:
-        on = (pop.need_domain >= 0) & ~pop.need_expressed & model.agenda.online
-        visible += model.p["platform_needs_visibility"] * pool_counts(
-            pop, pop.community[on] * D + pop.need_domain[on])
+        visible += model.p["platform_needs_visibility"] * open_counts(
+            pop, False, among=model.agenda.online)
     return visible
 
 
@@ -144,11 +143,15 @@ def close(pop: Population, idx: np.ndarray) -> None:
     pop.need_expressed[idx] = False
 
 
-def open_counts(pop: Population, expressed: bool | None = None) -> np.ndarray:
-    """Open needs per (community, domain), optionally only expressed or hidden ones."""
+def open_counts(pop: Population, expressed: bool | None = None,
+                among: np.ndarray | None = None) -> np.ndarray:
+    """Open needs per (community, domain), optionally only expressed or hidden ones, and
+    only of the residents flagged in ``among``."""
     mask = pop.need_domain >= 0
     if expressed is not None:
         mask &= pop.need_expressed == expressed
+    if among is not None:
+        mask &= among
     return pool_counts(pop, pop.community[mask] * D + pop.need_domain[mask])
 
 
