@@ -96,23 +96,20 @@ def test_the_time_left_for_activities_is_what_the_month_and_its_affairs_left() -
     settled took (affair_so_slots each): never negative, never more than they left unused."""
     from unittest import mock
 
-    from sanshe.sim.mechanisms import affairs, services
+    from sanshe.sim.mechanisms import affairs
 
     seen: dict[str, object] = {}
 
-    def recording(name, real):
-        def call(*args):
-            seen[name] = real(*args)
-            return seen[name]
-        return call
+    def recording(*args):
+        seen["settled"] = affairs_monthly(*args)
+        return seen["settled"]
 
+    affairs_monthly = affairs.monthly
     model = _model(**{"policy.four_priorities.landing": True})
     model.run(5)
-    with (mock.patch.object(services, "spare_so_slots",
-                            recording("spare", services.spare_so_slots)),
-          mock.patch.object(affairs, "monthly", recording("settled", affairs.monthly))):
+    with mock.patch.object(affairs, "monthly", recording):
         model.step()
-    unused = seen["spare"].sum(axis=1)
+    unused = model.delivery_this_month.so_spare.sum(axis=1)
     used = seen["settled"].so_service * model.p["affair_so_slots"]
     assert unused.sum() > 0 and (model.so_time_left >= 0).all()
     assert np.allclose(model.so_time_left, np.maximum(unused - used, 0.0))

@@ -46,7 +46,7 @@ def test_providers_in_one_pool_share_the_work_by_their_slots():
     assert np.allclose(delivery.so_share, 0.25)
 
 
-def test_spare_so_slots_are_what_sos_offered_and_nobody_used_by_community_and_domain():
+def test_so_spare_is_what_sos_offered_and_nobody_used_by_community_and_domain():
     """Only SOs' offers count; an SO sharing a full pool has nothing spare; an SO with no
     needs to meet keeps all its time; a pool's stochastic rounding never makes it negative."""
     pop = setup()
@@ -56,7 +56,7 @@ def test_spare_so_slots_are_what_sos_offered_and_nobody_used_by_community_and_do
     offers.add("idle so", 1, 2, 40.0, 0.8, True)  # no needs in community 1
     offers.add("busy so", 0, 1, 0.4, 0.8, True)  # a fraction of a slot, no needs either
     delivery = services.deliver(pop, offers, np.random.default_rng(1))
-    spare = services.spare_so_slots(offers, delivery, pop.communities)
+    spare = delivery.so_spare
     assert spare.shape == (2, services.D)
     assert np.isclose(spare[0, 0], 300.0 - 100.0) and np.isclose(spare[1, 2], 40.0)
     assert np.isclose(spare[0, 1], 0.4) and spare.min() >= 0

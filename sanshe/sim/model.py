@@ -252,8 +252,7 @@ class CommunityGovernanceModel(mesa.Model):
         ecology.closures(self)
         finance.public_spending(self)
         peers = peer_counts(self.pop)  # last month's choices of residents' ties, counted once
-        settled = affairs.monthly(self, peers, services.spare_so_slots(
-            self.offers_this_month, delivery, self.pop.communities))
+        settled = affairs.monthly(self, peers, delivery.so_spare)
         self.so_time_left = settled.so_time_left
         participation.monthly(self, settled, peers)
         self._measure(delivery, lapsed, settled)

@@ -164,7 +164,7 @@ def monthly(model: CommunityGovernanceModel, peers: Peers, spare: np.ndarray) ->
     streets count what is referred to them. ``peers``: last month's choices of each
     resident's ties (:func:`~sanshe.sim.population.peer_counts`); ``spare``: SOs' service
     slots left unused this month by (community, domain)
-    (:func:`~sanshe.sim.mechanisms.services.spare_so_slots`)."""
+    (:attr:`~sanshe.sim.mechanisms.services.Delivery.so_spare`)."""
     result = settle(model.sizes.astype(float),
                     meeting(model.pop, model.p["quorum_share"], agenda_reach(model, peers)),
                     spare, service_domains(model.pop),

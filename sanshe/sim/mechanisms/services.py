@@ -76,6 +76,9 @@ class Delivery:
     so_share: np.ndarray  # share of SO slots in each served resident's pool
     offer_served: np.ndarray  # services used per offer
     slots_total: float
+    # per (community, domain): slots SOs offered and nobody used (an offer's share of its
+    # pool's unused slots), the time they have for matters the committee passes on (affairs)
+    so_spare: np.ndarray
 
 
 def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
@@ -89,8 +92,8 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     quality = np.asarray(offers.quality, float)
     pool_slots = np.bincount(key_of_offer, weights=slots, minlength=size)
     pool_quality = np.bincount(key_of_offer, weights=slots * quality, minlength=size)
-    pool_so = np.bincount(key_of_offer, weights=slots * np.asarray(offers.by_so, bool),
-                          minlength=size)
+    by_so = np.asarray(offers.by_so, bool)
+    pool_so = np.bincount(key_of_offer, weights=slots * by_so, minlength=size)
     offered = pool_slots > 0  # pools with no slots have no quality and no SO share
     mean_quality = np.divide(pool_quality, pool_slots, out=np.zeros(size), where=offered)
     so_share = np.divide(pool_so, pool_slots, out=np.zeros(size), where=offered)
@@ -111,12 +114,16 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     offer_served = np.divide(used[key_of_offer] * slots, offer_pool, out=np.zeros(slots.size),
                              where=offer_pool > 0)
     noise = rng.normal(0.0, quality_noise, served.size)
+    so = np.flatnonzero(by_so)
+    unused = np.maximum(slots[so] - offer_served[so], 0.0)
     return Delivery(
         served=served,
         quality=np.clip(mean_quality[served_keys] + noise, 0.0, 1.0),
         so_share=so_share[served_keys],
         offer_served=offer_served,
         slots_total=float(slots.sum()),
+        so_spare=np.bincount(key_of_offer[so], weights=unused,
+                             minlength=size).reshape(pop.communities, D),
     )
 
 
@@ -150,16 +157,6 @@ def monthly(model: CommunityGovernanceModel) -> Delivery:
     experience(model.pop, delivery, model.p)
     _credit(model, offers, delivery)
     return delivery
-
-
-def spare_so_slots(offers: Offers, delivery: Delivery, communities: int) -> np.ndarray:
-    """Per (community, domain): the service slots SOs offered this month and nobody used
-    (an offer's share of its pool's unused slots), the time they have for matters the
-    committee passes on (affairs.py)."""
-    so = np.flatnonzero(np.asarray(offers.by_so, bool))
-    unused = np.maximum(np.asarray(offers.slots)[so] - delivery.offer_served[so], 0.0)
-    key = np.asarray(offers.community, int)[so] * D + np.asarray(offers.domain, int)[so]
-    return np.bincount(key, weights=unused, minlength=communities * D).reshape(communities, D)
 
 
 def offer_public_services(model: CommunityGovernanceModel, offers: Offers,
