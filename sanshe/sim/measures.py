@@ -14,7 +14,7 @@ import numpy as np
 
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
 from sanshe.sim.agents.social_org import year_revenue
-from sanshe.sim.mechanisms import affairs, group_orgs, procurement, services
+from sanshe.sim.mechanisms import affairs, group_orgs, procurement, services, workforce
 from sanshe.sim.population import ELDERLY, YOUNG, Population
 from sanshe.sim.so_directory import column
 
@@ -142,7 +142,7 @@ def _organizations(model: CommunityGovernanceModel) -> dict[str, float]:
 
 
 def _workers(model: CommunityGovernanceModel) -> dict[str, float]:
-    workers = [w for employer in (*model.sos, *model.committees) for w in employer.staff]
+    workers = workforce.employed(model)
     employed = len(workers)
     return {
         "sw_employed": float(employed),

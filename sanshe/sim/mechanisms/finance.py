@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sanshe.sim.agents.social_org import SOURCES, overheads, salaries
-from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities
+from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities, workforce
 from sanshe.sim.so_directory import column, staff_counts
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ def training_costs(model: CommunityGovernanceModel) -> float:
     (``certification_support_cost`` each)."""
     v, p = model.v, model.p
     incubated = sum(so.incubated_months > 0 for so in model.sos)
-    workers = [w for e in (*model.sos, *model.committees) for w in e.staff]
+    workers = workforce.employed(model)
     uncertified = sum(not w.certified for w in workers)
     return (float(v["policy.incubation.training"]) * p["incubation_training_cost"] * incubated
             + float(v["policy.social_work.training"]) * p["sw_training_cost"] * len(workers)

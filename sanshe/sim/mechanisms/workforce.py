@@ -81,6 +81,11 @@ def hire(model: CommunityGovernanceModel, employer: SocialOrganization | Communi
     return worker
 
 
+def employed(model: CommunityGovernanceModel) -> list[SocialWorker]:
+    """Every social worker in the district: SOs' staff, then the stations'."""
+    return [w for employer in (*model.sos, *model.committees) for w in employer.staff]
+
+
 def monthly(model: CommunityGovernanceModel) -> None:
     """Quits, certification and skill growth of those who stay, then hiring."""
     v, p, rng = model.v, model.p, model.streams[STREAM]
