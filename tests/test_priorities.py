@@ -17,21 +17,64 @@ def _model(**overrides: object) -> CommunityGovernanceModel:
     return with_community_sos(CommunityGovernanceModel("baseline", seed=5, **TINY, **overrides))
 
 
+def _roomy(model: CommunityGovernanceModel) -> CommunityGovernanceModel:
+    """``model`` with rooms enough for every SO's claim (10 m2 a resident)."""
+    model.p["office_space_per_resident"] = 10.0
+    return model
+
+
 def test_the_resources_priority_hands_over_the_space_set_aside() -> None:
     space = {"policy.community.space_share_for_sos": 0.5}
-    without, with_ = _model(**space), _model(**space, **{"policy.four_priorities.resources": True})
+    without = _roomy(_model(**space))
+    with_ = _roomy(_model(**space, **{"policy.four_priorities.resources": True}))
     assert np.allclose(priorities.free_space(with_), 0.5)
     assert np.allclose(priorities.free_space(without), 0.5 * without.p["space_without_priority"])
     assert (priorities.venue(with_) > priorities.venue(without)).all()
 
 
+def test_crowded_rooms_are_shared_pro_rata() -> None:
+    model = _model(**{"policy.community.space_share_for_sos": 0.5,
+                      "policy.four_priorities.resources": True})
+    claims, room = priorities.space_claims(model), priorities.space_room(model)
+    counts = np.bincount([so.community for so in model.sos if so.is_community], minlength=3)
+    assert np.allclose(claims, counts * model.p["community_so_space"])  # no landing
+    assert np.allclose(room, model.p["office_space_per_resident"] * 150 * 0.5)
+    assert (claims > room).all()  # 150 residents cannot house two SOs or more
+    assert np.allclose(priorities.free_space(model), 0.5 * room / claims)
+    assert np.allclose(priorities.space_for_founders(model), 0.0)  # nothing left
+
+
+def test_founders_see_only_the_space_the_sos_leave() -> None:
+    model = _model(**{"policy.community.space_share_for_sos": 0.5,
+                      "policy.four_priorities.resources": True})
+    per_community = priorities.space_claims(model)
+    model.p["office_space_per_resident"] = (per_community.max() + 5.0) / 75.0  # 5 m2 left
+    left = priorities.space_room(model) - per_community
+    expected = 0.5 * np.minimum(left / model.p["community_so_space"], 1.0)
+    assert np.allclose(priorities.space_for_founders(model), expected)
+    assert (priorities.space_for_founders(model) < priorities.free_space(model)).any()
+
+
+def test_incubated_sos_claim_no_community_room() -> None:
+    model = _model(**{"policy.community.space_share_for_sos": 0.5})
+    before = priorities.space_claims(model)
+    so = next(so for so in model.sos if so.is_community)
+    so.incubated_months = 3
+    after = priorities.space_claims(model)
+    assert after[so.community] == before[so.community] - model.p["community_so_space"]
+
+
 def test_landing_lets_agencies_use_community_space() -> None:
     space = {"policy.community.space_share_for_sos": 0.5}
-    plain, landed = _model(**space), _model(**space, **{"policy.four_priorities.landing": True})
+    plain = _roomy(_model(**space))
+    landed = _roomy(_model(**space, **{"policy.four_priorities.landing": True}))
     agency = next(so for so in plain.sos if not so.is_community)
     assert priorities.rent_factors(plain, [agency]) == [1.0]
     agency = next(so for so in landed.sos if not so.is_community)
     assert priorities.rent_factors(landed, [agency])[0] < 1.0
+    # the agency's office takes room that the community SOs there would use
+    extra = priorities.space_claims(landed) - priorities.space_claims(plain)
+    assert extra[agency.community] >= landed.p["agency_space"]
 
 
 def test_the_projects_priority_shares_an_agency_lot_with_a_local_community_so() -> None:

@@ -186,11 +186,12 @@ def would_be_founders(model: CommunityGovernanceModel) -> np.ndarray:
 def founding_chances(model: CommunityGovernanceModel, outreach: np.ndarray,
                      covered: float = 0.0) -> np.ndarray:
     """This month's founding chance of a would-be founder in each community, with
-    ``covered`` of the running costs paid by a programme (or community space, if more)."""
+    ``covered`` of the running costs paid by a programme (or by the community space the
+    SOs there leave free, if more: :func:`priorities.space_for_founders`)."""
     return founding_chance(
         community_so_counts(model) * 1000.0 / model.sizes,
         model.v["policy.incubation.registration_threshold"] == "low",
-        np.maximum(priorities.free_space(model), covered), outreach, model.p,
+        np.maximum(priorities.space_for_founders(model), covered), outreach, model.p,
         open_work(model))
 
 

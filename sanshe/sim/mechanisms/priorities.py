@@ -1,7 +1,8 @@
 """The four priorities (四个优先, seed 001): what each one changes, in one place.
 
-社区资源优先提供社会组织使用 (resources): community space covers SOs' running costs and gives
-community SOs a venue. 社区服务优先考虑社会组织承接 (services): the whole community service
+社区资源优先提供社会组织使用 (resources): community rooms, finite and shared by the SOs that
+ask for them, cover SOs' running costs and give community SOs a venue.
+社区服务优先考虑社会组织承接 (services): the whole community service
 fund is offered to SOs first. 社会组织优先落地社区开展活动 (landing): SOs hold open activities
 where they work with the service time they have left, and agencies' social workers reach
 residents there, with hours taken from their services. 公益项目优先落地社区 (projects): an
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -30,18 +32,58 @@ STREAM: str | None = None
 CACHE_RUN = 1 << 16
 
 
-def free_space(model: CommunityGovernanceModel) -> np.ndarray:
-    """Share of SO running costs covered by community space (社区资源优先, seed 001)."""
+def space_given(model: CommunityGovernanceModel) -> np.ndarray:
+    """Share of each community's office and service rooms given to SOs (社区资源优先, seed
+    001): ``space_share_for_sos``, or ``space_without_priority`` of it without the
+    resources priority."""
     share = float(model.v["policy.community.space_share_for_sos"])
     used = 1.0 if model.v["policy.four_priorities.resources"] else model.p[
         "space_without_priority"]
     return np.full(model.pop.communities, share * used)
 
 
+def space_claims(model: CommunityGovernanceModel) -> np.ndarray:
+    """Square metres SOs ask of each community's rooms: ``community_so_space`` for each of
+    its community SOs and, with the landing priority, ``agency_space`` for each agency
+    based there; SOs in the incubator are housed by it."""
+    p, sos = model.p, model.sos
+    community = column(sos, "is_community", bool)
+    landed = bool(model.v["policy.four_priorities.landing"])
+    need = np.where(community, p["community_so_space"], p["agency_space"] if landed else 0.0)
+    need[column(sos, "incubated_months", np.int64) > 0] = 0.0
+    return np.bincount(column(sos, "community", np.int64), weights=need,
+                       minlength=model.pop.communities)
+
+
+def space_room(model: CommunityGovernanceModel) -> np.ndarray:
+    """Square metres of each community's rooms given to SOs: ``office_space_per_resident``
+    × residents × :func:`space_given`."""
+    return model.p["office_space_per_resident"] * model.sizes * space_given(model)
+
+
+def free_space(model: CommunityGovernanceModel) -> np.ndarray:
+    """Share of SO running costs covered by community space (社区资源优先, seed 001): the
+    share given (:func:`space_given`), shared out pro rata where the SOs there ask for
+    more square metres than it holds (:func:`space_claims`), so a crowded community
+    houses each SO in part."""
+    room, claims = space_room(model), space_claims(model)
+    crowded = claims > room
+    cover = np.ones(model.pop.communities)
+    cover[crowded] = room[crowded] / claims[crowded]
+    return space_given(model) * cover
+
+
 def venue(model: CommunityGovernanceModel) -> np.ndarray:
     """How far community SOs have a place to meet: some without help, all with space."""
     base = model.p["venue_base"]
     return base + (1.0 - base) * free_space(model)
+
+
+def space_for_founders(model: CommunityGovernanceModel) -> np.ndarray:
+    """Share of a new community SO's running costs the space still free in each community
+    would cover: what the SOs there leave of the rooms, up to ``community_so_space``."""
+    left = np.maximum(space_room(model) - space_claims(model), 0.0)
+    return space_given(model) * np.minimum(left / model.p["community_so_space"], 1.0)
 
 
 def rent_factors(model: CommunityGovernanceModel, sos: list[SocialOrganization]
