@@ -363,9 +363,8 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
     "policy.linkage.mode": ("demand_driven", {"policy.purchase.annual_budget": 0}),
     "policy.linkage.info_platform": (True, {"parameters.platform_needs_visibility": 0.0,
                                             "parameters.expression_platform": 0.0,
-                                            # SOs reach every donor without the platform too
-                                            "parameters.donor_reach_base": 1.0,
-                                            # nobody on it posts a public matter (affairs)
+                                            # nobody on it: it posts no public matter
+                                            # (affairs) and reaches no more donors
                                             "parameters.online_use_share": 0.0,
                                             "parameters.online_use_elderly": 0.0,
                                             "parameters.platform_cost_per_resident": 0.0}),

@@ -83,6 +83,11 @@ class Agenda:
     committee_left: np.ndarray  # per community: community workers' months left for convening
 
     @cached_property
+    def online_share(self) -> float:
+        """Share of the district's residents on the online platform (drawn once a run)."""
+        return float(self.online.mean()) if self.online.size else 0.0
+
+    @cached_property
     def first_member(self) -> np.ndarray:
         """Per household: its first resident (households are runs of residents)."""
         return np.flatnonzero(np.diff(self.household, prepend=-1))

@@ -258,14 +258,24 @@ def ask(effort: np.ndarray, reputation: np.ndarray, served: np.ndarray,
 
 def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
     """This month's gifts, one for each ask (:func:`ask`): donors give what is asked up to
-    the month's pool (``donor_pool`` per resident, the share ``donor_reach_base`` of it
-    without the platform) and ration it pro rata when asks exceed it."""
+    the month's pool (``donor_pool`` per resident, the part SOs reach: :func:`donor_reach`)
+    and ration it pro rata when asks exceed it."""
     p = model.p
-    reach = 1.0 if model.v["policy.linkage.info_platform"] else p["donor_reach_base"]
-    pool = p["donor_pool"] * model.pop.size / 12.0 * reach
+    pool = p["donor_pool"] * model.pop.size / 12.0 * donor_reach(model)
     total = sum(asks.tolist())  # one ask after the other
     given = min(total, pool) / total if total > 0 else 0.0
     return asks * given
+
+
+def donor_reach(model: CommunityGovernanceModel) -> float:
+    """Share of the district's donors and firms SOs reach: ``donor_reach_base`` through
+    their own networks and, with the information platform (三社联动平台 linking firms, seed
+    001), the others as far as they use it — as many as the residents on the platform
+    (``agenda.online_share``: local firms' owners and staff are residents), not all."""
+    base = model.p["donor_reach_base"]
+    if not model.v["policy.linkage.info_platform"]:
+        return base
+    return base + (1.0 - base) * model.agenda.online_share
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
