@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from sanshe.sim import measures
-from sanshe.sim.agents.social_org import Contract, SocialOrganization
+from sanshe.sim.agents.social_org import Contract, SocialOrganization, overheads
 from sanshe.sim.mechanisms import costing, ecology, finance, services
 from sanshe.sim.mechanisms.participation import Placement
 from sanshe.sim.model import CommunityGovernanceModel
 from sanshe.sim.population import D
-from tests.helpers import SMALL, STATIONED
+from tests.helpers import SMALL, STATIONED, with_community_sos
 
 VALUE = 120_000.0  # a twelfth is 10,000 yuan
 
@@ -304,5 +304,20 @@ def test_the_information_platform_costs_its_running_per_resident():
                       p["platform_cost_per_resident"] * on.pop.size / 12)
     on.bureau.evaluation_fee = 1200.0
     assert np.isclose(finance.programme_costs(on),
-                      100.0 + finance.training_costs(on)
+                      100.0 + finance.training_costs(on) + finance.incubator_rooms(on)
                       + p["platform_cost_per_resident"] * on.pop.size / 12)
+
+
+def test_the_government_pays_the_rooms_of_the_sos_its_incubator_houses():
+    """An incubated SO pays no rent or running costs; the government pays them for it."""
+    model = with_community_sos(CommunityGovernanceModel("full_linkage", seed=2, **SMALL))
+    p = model.p
+    community = next(so for so in model.sos if so.is_community)
+    agency = next(so for so in model.sos if not so.is_community)
+    for so in model.sos:
+        so.incubated_months = 0
+    assert finance.incubator_rooms(model) == 0
+    community.incubated_months, agency.incubated_months = 4, 1
+    assert np.isclose(finance.incubator_rooms(model),
+                      p["community_so_cost"] + p["rent_per_month"])
+    assert (overheads([community, agency], p, 1.0) == 0).all()  # they pay none of it

@@ -293,11 +293,21 @@ def public_spending(model: CommunityGovernanceModel) -> None:
 def programme_costs(model: CommunityGovernanceModel) -> float:
     """Yuan the government pays this month to run the policies' programmes: the
     third-party evaluator's fee (procurement.evaluated_budget), training and certification
-    support (:func:`training_costs`), and the information platform's app and operators
-    (``platform_cost_per_resident`` a year)."""
+    support (:func:`training_costs`), the incubator's rooms (:func:`incubator_rooms`), and
+    the information platform's app and operators (``platform_cost_per_resident`` a year)."""
     platform = (model.p["platform_cost_per_resident"] * model.pop.size / 12.0
                 if model.v["policy.linkage.info_platform"] else 0.0)
-    return model.bureau.evaluation_fee / 12.0 + training_costs(model) + platform
+    return (model.bureau.evaluation_fee / 12.0 + training_costs(model) + incubator_rooms(model)
+            + platform)
+
+
+def incubator_rooms(model: CommunityGovernanceModel) -> float:
+    """Yuan the government pays this month for the rooms of the incubator (孵化基地): what
+    the SOs it houses would pay in rent or running costs (``rent_per_month``,
+    ``community_so_cost``), which they do not pay while incubated (:func:`overheads`)."""
+    p = model.p
+    return sum(p["community_so_cost"] if so.is_community else p["rent_per_month"]
+               for so in model.sos if so.incubated_months > 0)
 
 
 def training_costs(model: CommunityGovernanceModel) -> float:
