@@ -31,6 +31,7 @@ from sanshe.inputs.schema import BY_KEY
 from sanshe.sim import streams as stream_table
 from sanshe.sim.mechanisms import (
     affairs,
+    donors,
     ecology,
     finance,
     funding,
@@ -56,7 +57,8 @@ PHASES: tuple[tuple[ModuleType, str], ...] = (
     (procurement, "evaluate_year"), (ecology, "rate_year"), (ecology, "professional_entry"),
     (procurement, "procure"),
     (funding, "community_funds"), (group_orgs, "yearly"), (funding, "venture_philanthropy"),
-    (incubation, "incubate"), (priorities, "outreach"), (ecology, "found_community_sos"),
+    (donors, "fund_projects"), (incubation, "incubate"), (priorities, "outreach"),
+    (ecology, "found_community_sos"),
     (priorities, "landing_presence"),
     (needs, "arise_and_express"), (priorities, "landing_trust"), (workforce, "monthly"),
     (services, "monthly"), (needs, "lapse_unmet"), (finance, "monthly"),
@@ -226,7 +228,7 @@ def test_a_mechanism_draws_only_from_its_own_stream(scenario: str, seed: int) ->
     drawn = {name for call in calls for name in owned(call.module)
              if call.after[name] != call.before[name]}
     assert {"needs", "expression", "services", "participation", "affairs", "procurement",
-            "funding", "incubation", "workforce", "group_orgs"} <= drawn
+            "funding", "donors", "incubation", "workforce", "group_orgs"} <= drawn
 
 
 # --- (b) a lever moves only the streams of the mechanisms it acts on ---------------------

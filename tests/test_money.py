@@ -210,37 +210,19 @@ def test_contract_money_crowds_out_fundraising_effort():
     assert finance.fundraising_effort(costs, 0.0, 0.0, 2 * costs) == 0.0
 
 
-def test_the_platform_reaches_donors_as_far_as_residents_use_it():
-    from sanshe.sim.mechanisms import finance
-
-    off = _district(**{"policy.linkage.info_platform": False})
-    on = _district(**{"policy.linkage.info_platform": True})
-    base = on.p["donor_reach_base"]
-    assert finance.donor_reach(off) == base
-    online = on.agenda.online.mean()
-    assert 0 < online < 1
-    assert finance.donor_reach(on) == pytest.approx(base + (1 - base) * online)
-    nobody = _district(**{"policy.linkage.info_platform": True,
-                          "parameters.online_use_share": 0.0,
-                          "parameters.online_use_elderly": 0.0})
-    assert finance.donor_reach(nobody) == base
-
-
-def test_donors_give_what_is_asked_up_to_a_pool_per_resident():
+def test_donors_give_what_is_asked_up_to_what_their_projects_left():
     model = _district(**{"parameters.donor_pool": 60, "parameters.donation_rate": 0.15})
     # precondition: someone asks. Dues and fees cover a volunteer-run community SO's small
     # costs, and a district of 900 may have lost its seeded agencies by month 13: one
     # community SO employs a social worker its fees and dues do not pay for
-    from sanshe.sim.mechanisms import finance, workforce
+    from sanshe.sim.mechanisms import donors, workforce
 
     workforce.hire(model, next(so for so in model.sos if so.is_community),
                    np.random.default_rng(0))
-    asked = sum(_gifts(model))  # a large pool: every ask is met
-    assert 0 < asked < 60 * model.pop.size / 12.0  # and it does not bind
-    reach = finance.donor_reach(model)  # the share of the pool SOs reach
-    model.p["donor_pool"] = 0.5 * asked * 12.0 / model.pop.size / reach  # half the asks
+    model.donor_left = 60 * model.pop.size  # the year's projects left a large pool
+    asked = sum(_gifts(model))  # every ask is met
+    assert 0 < asked < donors.monthly_pool(model)  # and it does not bind
+    model.donor_left = 0.5 * asked * 12.0  # what the year's projects left: half the asks
     assert sum(_gifts(model)) == pytest.approx(0.5 * asked)  # binds: shared out
-    without = _district(**{"parameters.donor_pool": 2, "parameters.donation_rate": 0.15,
-                           "policy.linkage.info_platform": False})
-    pool = 2 * without.pop.size / 12.0
-    assert sum(_gifts(without)) <= pool * without.p["donor_reach_base"] + 1e-9
+    model.donor_left = 0.0  # the projects took it all
+    assert sum(_gifts(model)) == 0

@@ -155,6 +155,7 @@ class CommunityGovernanceModel(mesa.Model):
         self.group_projects: list[tuple[int, int, int]] = []  # (org id, community, domain)
         self.group_offers: list[tuple[GroupOrganization, Contract | None, int, int, float]] = []
         self.served_by_so: dict[int, float] = {}
+        self.donor_left = 0.0  # yuan of the year's donor pool its projects left for asks
         self.expressed_year = np.zeros((n_comm, D))
         self.volunteering: list[participation.Placement] = []  # who coordinates volunteers
         self.capacity_bound = np.zeros(n_comm, bool)  # coordinators held volunteers out

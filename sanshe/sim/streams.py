@@ -27,6 +27,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "ecology",
     "procurement",
     "funding",
+    "donors",
     "incubation",
     "workforce",
     "stations",  # which communities have a part post (workforce.station_order), once a run

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import mesa
 
-from sanshe.sim.mechanisms import costing, ecology, funding, group_orgs, incubation, procurement
+from sanshe.sim.mechanisms import (
+    costing,
+    donors,
+    ecology,
+    funding,
+    group_orgs,
+    incubation,
+    procurement,
+)
 
 
 class DistrictBureau(mesa.Agent):
@@ -36,8 +44,8 @@ class DistrictBureau(mesa.Agent):
         """The district's year, in the order of docs/ODD.md: close and evaluate last year's
         contracts, rate SOs, let new agencies register for the call, buy this year's
         services, let committees and group organisations fund their projects, give
-        venture grants, take an incubator cohort; planners then start a new year's tally
-        of expressed needs."""
+        venture grants, let donors and firms fund projects, take an incubator cohort;
+        planners then start a new year's tally of expressed needs."""
         model = self.model
         evaluated = procurement.evaluate_year(model)
         ecology.rate_year(model, evaluated)
@@ -46,6 +54,7 @@ class DistrictBureau(mesa.Agent):
         funding.community_funds(model)
         group_orgs.yearly(model)
         funding.venture_philanthropy(model)
+        donors.fund_projects(model)
         incubation.incubate(model)
         model.expressed_year[:] = 0.0
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sanshe.sim.agents.social_org import SOURCES, overheads, salaries
-from sanshe.sim.mechanisms import costing, ecology, group_orgs, priorities, workforce
+from sanshe.sim.mechanisms import costing, donors, ecology, group_orgs, priorities, workforce
 from sanshe.sim.so_directory import column, staff_counts
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
     own = np.divide(drawn * charge.own_costs, total, out=np.zeros_like(total),
                     where=drawn > 0)  # the rest buys the activities' materials
     gov, group, returned = model.gov_month, model.group_month, model.returned_month
-    purchase = model.purchase_drawn
+    purchase, nongov = model.purchase_drawn, model.nongov_month
     for (i, so, contract), left, paid, kept in zip(
             held, (balance - drawn).tolist(), drawn.tolist(), own.tolist(), strict=True):
         contract.balance = left
@@ -210,6 +210,8 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
         covered[i] += kept
         if contract.buyer == "group_org":  # group-org money is not government money
             group += paid
+        elif contract.buyer == donors.BUYER:  # nor is donors'
+            nongov += paid
         else:
             gov += paid
         if contract.buyer == "purchase":
@@ -221,7 +223,7 @@ def draw_on_contracts(model: CommunityGovernanceModel, sos: list[SocialOrganizat
         if contract.months_left <= 0:  # the balance goes back to the buyer
             returned += contract.close_account()
     model.gov_month, model.group_month, model.returned_month = gov, group, returned
-    model.purchase_drawn = purchase
+    model.purchase_drawn, model.nongov_month = purchase, nongov
     return np.array(covered)
 
 
@@ -258,24 +260,12 @@ def ask(effort: np.ndarray, reputation: np.ndarray, served: np.ndarray,
 
 def donations(model: CommunityGovernanceModel, asks: np.ndarray) -> np.ndarray:
     """This month's gifts, one for each ask (:func:`ask`): donors give what is asked up to
-    the month's pool (``donor_pool`` per resident, the part SOs reach: :func:`donor_reach`)
-    and ration it pro rata when asks exceed it."""
-    p = model.p
-    pool = p["donor_pool"] * model.pop.size / 12.0 * donor_reach(model)
+    what this year's projects left of the pool SOs reach (:func:`donors.monthly_pool`) and
+    ration it pro rata when asks exceed it."""
+    pool = donors.monthly_pool(model)
     total = sum(asks.tolist())  # one ask after the other
     given = min(total, pool) / total if total > 0 else 0.0
     return asks * given
-
-
-def donor_reach(model: CommunityGovernanceModel) -> float:
-    """Share of the district's donors and firms SOs reach: ``donor_reach_base`` through
-    their own networks and, with the information platform (三社联动平台 linking firms, seed
-    001), the others as far as they use it — as many as the residents on the platform
-    (``agenda.online_share``: local firms' owners and staff are residents), not all."""
-    base = model.p["donor_reach_base"]
-    if not model.v["policy.linkage.info_platform"]:
-        return base
-    return base + (1.0 - base) * model.agenda.online_share
 
 
 def public_spending(model: CommunityGovernanceModel) -> None:
