@@ -379,7 +379,8 @@ NOTHING_BEHIND: dict[str, tuple[Any, ...]] = {
                "parameters.certification_support_cost": 0.0}),
     "policy.social_work.training": (0.8, {"parameters.skill_gain_training": 0.0,
                                           "parameters.training_retention": 0.0,
-                                          "parameters.sw_training_cost": 0.0}),
+                                          "parameters.sw_training_cost": 0.0,
+                                          "parameters.sw_training_time": 0.0}),
 }
 
 

@@ -159,3 +159,34 @@ def test_posts_scale_with_a_communitys_residents() -> None:
     posts = [c.posts for c in model.committees]
     assert sum(posts) == 3 and set(posts) == {0, 1}
     assert sum(len(c.staff) for c in model.committees) == 3  # hired when built
+
+
+def test_training_takes_its_share_of_a_workers_service_slots() -> None:
+    """继续教育 takes ``sw_training_time`` of a worker's month at full training: an SO's
+    output and a station's casework fall by that share × training, and the work its
+    contracts take needs that much more staff time; nothing changes at training 0 or with
+    no training time."""
+    model = _model(**{"policy.social_work.posts_per_community": 1,
+                      "district.money_residents_per_community": 0})
+    p, v = model.p, model.v
+    agency = next(so for so in model.sos if not so.is_community)
+    while len(agency.staff) < 2:
+        workforce.hire(model, agency, model.streams[workforce.STREAM])
+    agency.members = 0  # staff slots only
+    agency.contracts.append(Contract("purchase", 0, 0, 600_000, 50.0))
+    station = model.committees[0]
+    assert station.staff
+
+    def slots(training: float, time: float) -> np.ndarray:
+        v["policy.social_work.training"], p["sw_training_time"] = training, time
+        casework = sum(row[2] for row in station.offer_services(p, price=1.0)[1:])
+        return np.array([agency.output(p), 1.0 / agency.contract_work(p), casework])
+
+    u = p["unskilled_productivity"]
+    standard = p["slots_per_sw"] * (1.0 - agency.outreach_share(p)) * sum(
+        u + (1.0 - u) * w.skill for w in agency.staff)
+    untrained = slots(0.0, 0.036)
+    assert untrained[0] == pytest.approx(standard, rel=1e-12)
+    assert np.array_equal(slots(1.0, 0.0), untrained)
+    assert slots(1.0, 0.036) == pytest.approx(untrained * (1.0 - 0.036), rel=1e-12)
+    assert slots(0.5, 0.08) == pytest.approx(untrained * (1.0 - 0.04), rel=1e-12)

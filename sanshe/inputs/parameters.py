@@ -214,6 +214,7 @@ TABLE: tuple[Parameter, ...] = (
     _P("certification_support_mult", 3.0, 1.0, 6.0, "ratio", "support multiplies passing (seed 004)"),
     _P("certification_support_cost", 100.0, 0.0, 300.0, "yuan per uncertified worker-month", "what supporting the national exam (seed 004) costs the government for each social worker not yet certified: exam fees and preparation courses reimbursed, about 1,200 yuan a year (0: support the employers give in time alone); assumption", True),
     _P("sw_training_cost", 300.0, 0.0, 800.0, "yuan per worker-month at full training", "in-service training of social workers (seed 004) paid by the government: the continuing-education rule (社会工作者继续教育办法, 2013) asks about 72 hours a year; at about 50 yuan an hour of courses (0: courses others pay for, such as a social-work association); assumption", True),
+    _P("sw_training_time", 0.036, 0.0, 0.08, "share of a worker's month at full training", "in-service training (继续教育) takes working time: the continuing-education rule (社会工作者继续教育办法, 民政部 2013) asks about 72 hours a year of about 2,000 working hours (0.036), hours not spent on casework; from 0 (training in the worker's own time) to about twice the minimum; assumption", True),
     _P("skill_initial", 0.35, 0.2, 0.5, "0-1", "new social workers; assumption"),
     _P("skill_gain_experience", 0.006, 0.0, 0.02, "per month", "learning on the job; assumption"),
     _P("skill_gain_training", 0.01, 0.0, 0.03, "per month at full training", "in-service training (seed 004)"),

@@ -115,7 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="support for the national social-work certificate (paid per worker not "
                  "yet certified)"),
     Setting("policy.social_work.training", float, 0.0, 0.0, 1.0,
-            help="intensity of in-service training (paid by the government per worker)"),
+            help="intensity of in-service training (paid by the government per worker; "
+                 "at full training it takes 3.6% of their working time, sw_training_time)"),
     # [run]
     # 600 months = 50 years: twice any policy horizon here, and a typo (100000) cannot
     # start hours of runs.

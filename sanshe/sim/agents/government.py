@@ -19,6 +19,7 @@ from sanshe.sim.mechanisms import (
     incubation,
     procurement,
 )
+from sanshe.sim.mechanisms.workforce import caseload
 
 
 class DistrictBureau(mesa.Agent):
@@ -110,7 +111,7 @@ class CommunityCommittee(mesa.Agent):
         rows: list[tuple[object, int, float, float]] = [
             (self, c, own / price * p["admin_efficiency"], p["admin_quality"])]
         unskilled = p["unskilled_productivity"]
-        per_worker = p["station_casework_share"] * p["slots_per_sw"]
+        per_worker = p["station_casework_share"] * caseload(p, self.model.v)
         rows += [(worker, c, per_worker * (unskilled + (1.0 - unskilled) * worker.skill),
                   worker.skill) for worker in self.staff]
         return rows

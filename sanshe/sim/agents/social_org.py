@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sanshe.sim.mechanisms.workforce import caseload
 from sanshe.sim.so_directory import column, staff_counts
 
 if TYPE_CHECKING:
@@ -226,7 +227,7 @@ class SocialOrganization(mesa.Agent):
         volunteers = p["slots_per_volunteer"] * self.members
         if not self.staff:  # most community SOs: their members' hours only
             return volunteers
-        unskilled, per_worker = p["unskilled_productivity"], p["slots_per_sw"]
+        unskilled, per_worker = p["unskilled_productivity"], caseload(p, self.model.v)
         staff = sum([per_worker * (unskilled + (1.0 - unskilled) * w.skill)
                      for w in self.staff])
         return staff * (1.0 - self.outreach_share(p)) + volunteers
@@ -279,11 +280,12 @@ class SocialOrganization(mesa.Agent):
 
     def contract_work(self, p: dict[str, float]) -> float:
         """Worker-months of staff time the contracts take this month (their effort less
-        what members' volunteering covers, a landed agency's outreach included): the time
-        their accounts pay salaries for (专款专用; :meth:`share_effort`)."""
+        what members' volunteering covers, a landed agency's outreach and its workers'
+        training hours included: :func:`caseload`): the time their accounts pay salaries
+        for (专款专用; :meth:`share_effort`)."""
         effort = self.contracted() * self.effort_per_unit(p)
         volunteer_part = p["slots_per_volunteer"] * self.members
-        per_worker = p["slots_per_sw"] * (1.0 - self.outreach_share(p))  # outreach too
+        per_worker = caseload(p, self.model.v) * (1.0 - self.outreach_share(p))  # outreach too
         return max(effort - volunteer_part, 0) / per_worker
 
     def posts_to_fill(self, p: dict[str, float], salary_index: float) -> int:

@@ -2,14 +2,16 @@
 
 Social workers work for a professional SO or a community social-work station (社工站). Pay
 relative to the local wage drives exit (seeds 000, 004; Shenzhen turnover 17.6–22.2% a year
-at about 3,000 yuan a month); training and certification raise skill and keep people.
+at about 3,000 yuan a month); training and certification raise skill and keep people,
+and training takes some of a worker's month from casework (:func:`caseload`).
 Vacancies are filled now and then, more often when pay is better.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,6 +44,15 @@ def station_posts(per_community: float, order: np.ndarray) -> np.ndarray:
     serves the community it sits in, and its neighbours have none."""
     whole, part = divmod(float(per_community), 1.0)
     return (int(whole) + (order < part)).astype(int)
+
+
+def caseload(p: dict[str, float], v: Mapping[str, Any]) -> float:
+    """Service slots a fully skilled social worker works in a month: ``slots_per_sw`` ×
+    (1 − ``sw_training_time`` × training). In-service training (继续教育, about 72 hours a
+    year) is working time, not casework. The buyers' unit price (成本核算, costing) counts
+    the standard caseload ``slots_per_sw``: the employer bears the training hours."""
+    training = float(v["policy.social_work.training"])
+    return p["slots_per_sw"] * (1.0 - p["sw_training_time"] * training)
 
 
 def exit_probability(p: dict[str, float], salary_index: float, training: float) -> float:
