@@ -90,8 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("demand_driven", "government_led", "project_led"),
             help="whose needs list drives the lots: residents', officials' or SOs' proposals"),
     Setting("policy.linkage.info_platform", bool, False,
-            help="information platform matching needs to providers (its running paid per "
-                 "resident)"),
+            help="information platform matching needs to providers, and donors and firms "
+                 "to SOs, for the residents who use it (its running paid per resident)"),
     Setting("policy.linkage.group_coordination", bool, False,
             help="group organizations (群团) coordinate instead of working in silos"),
     # [policy.community]
@@ -100,7 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("policy.community.project_share", float, 0.0, 0.0, 1.0,
             help="share of the service fund run as projects"),
     Setting("policy.community.space_share_for_sos", float, 0.0, 0.0, 1.0,
-            help="share of community office space given to SOs"),
+            help="share of community office space given to SOs (finite rooms: SOs that "
+                 "ask for more than it holds are housed in part)"),
     Setting("policy.community.deliberation", bool, False, help="议事协商 deliberation platform"),
     Setting("policy.community.volunteer_points", bool, False,
             help="volunteer points (积分银行), redeemed from the committee's own services"),
