@@ -24,6 +24,7 @@ from sanshe.sim.mechanisms import costing, procurement
 from sanshe.sim.streams import whole_count
 
 if TYPE_CHECKING:
+    from sanshe.sim.agents.social_org import SocialOrganization
     from sanshe.sim.model import CommunityGovernanceModel
 
 #: Which proposals donors fund draws from this stream only.
@@ -70,7 +71,7 @@ def fund_projects(model: CommunityGovernanceModel) -> None:
     model.donor_left = max(pool - count * size, 0.0)
 
 
-def record(model: CommunityGovernanceModel, so: object) -> float:
+def record(model: CommunityGovernanceModel, so: SocialOrganization) -> float:
     """What donors see of an SO's work: reputation × (last month's needs met + members),
     scaled by their response to its government share (``crowding``: Heutel 2014)."""
     p = model.p
@@ -83,4 +84,3 @@ def monthly_pool(model: CommunityGovernanceModel) -> float:
     """Yuan of the pool left for SOs' asks this month: what this year's projects left of
     it, a twelfth a month."""
     return model.donor_left / 12.0
-
