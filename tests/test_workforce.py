@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sanshe.sim.agents.social_org import Contract
-from sanshe.sim.mechanisms import costing, workforce
+from sanshe.sim.mechanisms import costing, priorities, workforce
 from sanshe.sim.model import CommunityGovernanceModel
 from tests.helpers import params, with_community_sos
 
@@ -190,3 +190,20 @@ def test_training_takes_its_share_of_a_workers_service_slots() -> None:
     assert np.array_equal(slots(1.0, 0.0), untrained)
     assert slots(1.0, 0.036) == pytest.approx(untrained * (1.0 - 0.036), rel=1e-12)
     assert slots(0.5, 0.08) == pytest.approx(untrained * (1.0 - 0.04), rel=1e-12)
+
+
+def test_training_hours_are_not_outreach_hours() -> None:
+    """The station's outreach reaches fewer residents by the same share training takes."""
+    model = _model(**{"policy.social_work.posts_per_community": 1,
+                      "district.money_residents_per_community": 0})
+    p, v = model.p, model.v
+    p["outreach_residents_per_sw"] = 10.0  # far from reaching everyone: no cap
+    assert model.committees[0].staff
+
+    def reached(training: float) -> float:
+        v["policy.social_work.training"] = training
+        return float(priorities.reach(model)[0])
+
+    untrained = reached(0.0)
+    assert 0 < untrained < 1
+    assert reached(1.0) == pytest.approx(untrained * (1.0 - p["sw_training_time"]), rel=1e-12)

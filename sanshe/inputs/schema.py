@@ -117,7 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
                  "yet certified)"),
     Setting("policy.social_work.training", float, 0.0, 0.0, 1.0,
             help="intensity of in-service training (paid by the government per worker; "
-                 "at full training it takes 3.6% of their working time, sw_training_time)"),
+                 "at full training it takes sw_training_time of their working time, 3.6% by "
+                 "default)"),
     # [run]
     # 600 months = 50 years: twice any policy horizon here, and a typo (100000) cannot
     # start hours of runs.

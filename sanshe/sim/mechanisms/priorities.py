@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanshe.sim.agents.social_org import Lot
+from sanshe.sim.mechanisms.workforce import working_share
 from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ def reach(model: CommunityGovernanceModel) -> np.ndarray:
     """Share of each community's residents that social workers reach: the station's
     staff and, with the landing priority (社会组织优先落地社区), agencies' staff in the
     communities where they hold contracts, for the share of their time they give to it
-    (:meth:`SocialOrganization.outreach_share`), hours they do not spend on services."""
+    (:meth:`SocialOrganization.outreach_share`), hours they do not spend on services; none
+    of it in the hours training takes (:func:`~sanshe.sim.mechanisms.workforce.working_share`)."""
     p = model.p
     workers = [0.0] * model.pop.communities  # plain floats while summing over agents
     skill = [0.0] * model.pop.communities
@@ -171,7 +173,9 @@ def reach(model: CommunityGovernanceModel) -> np.ndarray:
             for contract in so.contracts:
                 workers[contract.community] += share
                 skill[contract.community] += share * staff_skill
-    per_worker, unskilled = p["outreach_residents_per_sw"], p["unskilled_productivity"]
+    # training hours are not outreach hours either (workforce.working_share)
+    per_worker = p["outreach_residents_per_sw"] * working_share(p, model.v)
+    unskilled = p["unskilled_productivity"]
     return np.array([  # a few numbers per community: plain floats, as summed above
         min(1.0, w * per_worker / n) * (unskilled + (1.0 - unskilled) * (s / w)) if w > 0
         else 0.0 for w, s, n in zip(workers, skill, model.sizes.tolist(), strict=True)])

@@ -46,13 +46,18 @@ def station_posts(per_community: float, order: np.ndarray) -> np.ndarray:
     return (int(whole) + (order < part)).astype(int)
 
 
+def working_share(p: dict[str, float], v: Mapping[str, Any]) -> float:
+    """Share of a social worker's month left for work, casework and outreach alike:
+    1 − ``sw_training_time`` × training. In-service training (继续教育, about 72 hours a
+    year) is working time spent in courses."""
+    return 1.0 - p["sw_training_time"] * float(v["policy.social_work.training"])
+
+
 def caseload(p: dict[str, float], v: Mapping[str, Any]) -> float:
     """Service slots a fully skilled social worker works in a month: ``slots_per_sw`` ×
-    (1 − ``sw_training_time`` × training). In-service training (继续教育, about 72 hours a
-    year) is working time, not casework. The buyers' unit price (成本核算, costing) counts
-    the standard caseload ``slots_per_sw``: the employer bears the training hours."""
-    training = float(v["policy.social_work.training"])
-    return p["slots_per_sw"] * (1.0 - p["sw_training_time"] * training)
+    :func:`working_share`. The buyers' unit price (成本核算, costing) counts the standard
+    caseload ``slots_per_sw``: the employer bears the training hours."""
+    return p["slots_per_sw"] * working_share(p, v)
 
 
 def exit_probability(p: dict[str, float], salary_index: float, training: float) -> float:
