@@ -450,7 +450,7 @@ KNOWN_FAILURES: dict[str, str] = {
           "channel that cost residents nothing (both before 2026-12-07).",
     "7h": "+0.391 [+0.366, +0.416], MME 0.05, n 10, Holm p 1: the full package refers "
           "about 59% of affairs upward against the 20% the rule allows: what meetings "
-          "(about 35%, 7g) and SOs (about 7%, 7f) do not settle goes to the street (46% on "
+          "(about 35%, 7g) and SOs (about 6%, 7f) do not settle goes to the street (46% on "
           "communities of 9,000; +0.347 and 55% before SOs settled with their unused time, "
           "stop 38).",
     "9a": "+0.0181 [-0.0246, +0.0607], MME 0.1054, n 9, Holm p 1 (market district): the outcome "
