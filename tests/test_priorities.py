@@ -42,6 +42,11 @@ def test_crowded_rooms_are_shared_pro_rata() -> None:
     assert (claims > room).all()  # 150 residents cannot house two SOs or more
     assert np.allclose(priorities.free_space(model), 0.5 * room / claims)
     assert np.allclose(priorities.space_for_founders(model), 0.0)  # nothing left
+    assert priorities.space_crowded(model).all()
+    model.step()  # the diagnostic outcome reports where the rooms were crowded
+    assert model.current["space_bound_share"] == priorities.space_crowded(model).mean()
+    model.v["policy.community.space_share_for_sos"] = 0.0  # no room given: the lever limits
+    assert not priorities.space_crowded(model).any()
 
 
 def test_founders_see_only_the_space_the_sos_leave() -> None:

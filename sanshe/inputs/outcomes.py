@@ -157,6 +157,11 @@ OUTCOMES: tuple[Outcome, ...] = (
     # what SOs drew from purchase contracts (购买服务), part of government spending: with
     # purchase_services, the purchase's own cost of a need met
     Outcome("purchase_spending", "购买服务支出", "Purchase-of-service spending", "yuan", "flow"),
+    # diagnostic: the community rooms given to SOs (社区资源优先) held less than the SOs
+    # there asked, so each was housed in part (listed last, after the outcomes before it)
+    Outcome("space_bound_share", "社区用房不足社区占比",
+            "Communities where SOs asked for more room than they were given", "share",
+            "rate"),
 )
 
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)

@@ -14,7 +14,7 @@ import numpy as np
 
 from sanshe.inputs.outcomes import SPECIAL_GROUPS
 from sanshe.sim.agents.social_org import year_revenue
-from sanshe.sim.mechanisms import affairs, group_orgs, procurement, services, workforce
+from sanshe.sim.mechanisms import affairs, group_orgs, priorities, procurement, services, workforce
 from sanshe.sim.population import ELDERLY, YOUNG, Population
 from sanshe.sim.so_directory import column
 
@@ -76,6 +76,7 @@ def _participation(model: CommunityGovernanceModel) -> dict[str, float]:
         "deliberation_rate": _share(pop.deliberating),
         # diagnostic: where coordinators' time held volunteers who turned out at home
         "capacity_bound_share": _share(model.capacity_bound),
+        "space_bound_share": _share(priorities.space_crowded(model)),
         "mean_satisfaction": _mean(pop.satisfaction),
         "trust_in_sos": _mean(pop.trust),
     }

@@ -62,6 +62,13 @@ def space_room(model: CommunityGovernanceModel) -> np.ndarray:
     return model.p["office_space_per_resident"] * model.sizes * space_given(model)
 
 
+def space_crowded(model: CommunityGovernanceModel) -> np.ndarray:
+    """Per community: the rooms given to SOs hold less than the SOs there ask (each is
+    housed in part); where no room is given the lever, not the rooms, is the limit."""
+    room = space_room(model)
+    return (room > 0) & (space_claims(model) > room)
+
+
 def free_space(model: CommunityGovernanceModel) -> np.ndarray:
     """Share of SO running costs covered by community space (社区资源优先, seed 001): the
     share given (:func:`space_given`), shared out pro rata where the SOs there ask for
