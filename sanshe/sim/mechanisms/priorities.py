@@ -20,7 +20,6 @@ import numpy as np
 
 from sanshe.sim.agents.social_org import Lot
 from sanshe.sim.mechanisms.workforce import working_share
-from sanshe.sim.so_directory import column
 
 if TYPE_CHECKING:
     from sanshe.sim.agents.social_org import SocialOrganization
@@ -46,20 +45,24 @@ def space_given(model: CommunityGovernanceModel) -> np.ndarray:
 def space_claims(model: CommunityGovernanceModel) -> np.ndarray:
     """Square metres SOs ask of each community's rooms: ``community_so_space`` for each of
     its community SOs and, with the landing priority, ``agency_space`` for each agency
-    based there; SOs in the incubator are housed by it."""
-    p, sos = model.p, model.sos
-    community = column(sos, "is_community", bool)
-    landed = bool(model.v["policy.four_priorities.landing"])
-    need = np.where(community, p["community_so_space"], p["agency_space"] if landed else 0.0)
-    need[column(sos, "incubated_months", np.int64) > 0] = 0.0
-    return np.bincount(column(sos, "community", np.int64), weights=need,
-                       minlength=model.pop.communities)
+    based there; SOs in the incubator are housed by it. (One pass over the SOs, a few
+    dozen on a district: plain floats cost less than building arrays.)"""
+    p = model.p
+    own = p["community_so_space"]
+    office = p["agency_space"] if model.v["policy.four_priorities.landing"] else 0.0
+    claims = [0.0] * model.pop.communities
+    for so in model.sos:
+        if not so.incubated_months > 0:
+            claims[so.community] += own if so.is_community else office
+    return np.array(claims)
 
 
-def space_room(model: CommunityGovernanceModel) -> np.ndarray:
+def space_room(model: CommunityGovernanceModel, given: np.ndarray | None = None
+               ) -> np.ndarray:
     """Square metres of each community's rooms given to SOs: ``office_space_per_resident``
-    × residents × :func:`space_given`."""
-    return model.p["office_space_per_resident"] * model.sizes * space_given(model)
+    × residents × :func:`space_given` (``given``, if the caller has it)."""
+    given = space_given(model) if given is None else given
+    return model.p["office_space_per_resident"] * model.sizes * given
 
 
 def space_crowded(model: CommunityGovernanceModel) -> np.ndarray:
@@ -74,11 +77,14 @@ def free_space(model: CommunityGovernanceModel) -> np.ndarray:
     share given (:func:`space_given`), shared out pro rata where the SOs there ask for
     more square metres than it holds (:func:`space_claims`), so a crowded community
     houses each SO in part."""
-    room, claims = space_room(model), space_claims(model)
+    given = space_given(model)
+    room, claims = space_room(model, given), space_claims(model)
     crowded = claims > room
+    if not crowded.any():  # the usual month: everyone housed
+        return given
     cover = np.ones(model.pop.communities)
     cover[crowded] = room[crowded] / claims[crowded]
-    return space_given(model) * cover
+    return given * cover
 
 
 def venue(model: CommunityGovernanceModel) -> np.ndarray:
@@ -90,8 +96,9 @@ def venue(model: CommunityGovernanceModel) -> np.ndarray:
 def space_for_founders(model: CommunityGovernanceModel) -> np.ndarray:
     """Share of a new community SO's running costs the space still free in each community
     would cover: what the SOs there leave of the rooms, up to ``community_so_space``."""
-    left = np.maximum(space_room(model) - space_claims(model), 0.0)
-    return space_given(model) * np.minimum(left / model.p["community_so_space"], 1.0)
+    given = space_given(model)
+    left = np.maximum(space_room(model, given) - space_claims(model), 0.0)
+    return given * np.minimum(left / model.p["community_so_space"], 1.0)
 
 
 def rent_factors(model: CommunityGovernanceModel, sos: list[SocialOrganization]
