@@ -35,12 +35,12 @@ def _projects(model: CommunityGovernanceModel) -> list:
 
 
 def test_donors_fund_projects_of_able_sos_with_a_record_up_to_the_pool() -> None:
-    model = _district(**{"parameters.donor_pool": 20})
+    model = _district(**{"parameters.donor_pool": 60})
     for so in model.sos:
         so.contracts = [c for c in so.contracts if c.buyer != donors.BUYER]
     size = model.p["community_project_size"]
     pool = donors.yearly_pool(model)
-    assert pool == pytest.approx(20 * model.pop.size * model.p["donor_reach_base"])
+    assert pool == pytest.approx(60 * model.pop.size * model.p["donor_reach_base"])
     donors.fund_projects(model)
     funded = _projects(model)
     floor = model.p["small_project_capacity_share"] * model.p["min_bid_capacity"]
@@ -65,7 +65,7 @@ def test_a_record_draws_donors_and_nothing_draws_none() -> None:
 
 
 def test_what_donor_projects_draw_is_not_government_money() -> None:
-    model = _district(**{"parameters.donor_pool": 20})
+    model = _district(**{"parameters.donor_pool": 60})
     donors.fund_projects(model)
     so, contract = _projects(model)[0]
     so.contracts = [contract]
