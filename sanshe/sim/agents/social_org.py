@@ -54,14 +54,19 @@ def monthly_costs(sos: list[SocialOrganization], p: dict[str, float], salary_ind
     return salaries(staff_counts(sos), salary_index, p) + overheads(sos, p, rent_factor)
 
 
+def fixed_costs(sos: list[SocialOrganization], p: dict[str, float]) -> np.ndarray:
+    """Every SO's rent (an agency's office) or running costs (a community SO) a month,
+    before any free space or incubator pays them."""
+    return np.where(column(sos, "is_community", bool), p["community_so_cost"],
+                    p["rent_per_month"])
+
+
 def overheads(sos: list[SocialOrganization], p: dict[str, float],
               rent_factor: np.ndarray | float) -> np.ndarray:
-    """Every SO's rent (an agency's office) or running costs (a community SO), less any
-    free space (``rent_factor``), nothing while incubated: the costs no contract pays by
-    the unit."""
-    fixed = np.where(column(sos, "is_community", bool), p["community_so_cost"],
-                     p["rent_per_month"])
-    return np.where(column(sos, "incubated_months", np.int64) > 0, 0.0, fixed * rent_factor)
+    """Every SO's :func:`fixed_costs` less any free space (``rent_factor``), nothing while
+    incubated: the costs no contract pays by the unit."""
+    return np.where(column(sos, "incubated_months", np.int64) > 0, 0.0,
+                    fixed_costs(sos, p) * rent_factor)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sanshe.sim.agents.social_org import SOURCES, overheads, salaries
+from sanshe.sim.agents.social_org import SOURCES, fixed_costs, overheads, salaries
 from sanshe.sim.mechanisms import costing, donors, ecology, group_orgs, priorities, workforce
 from sanshe.sim.so_directory import column, staff_counts
 
@@ -293,11 +293,10 @@ def programme_costs(model: CommunityGovernanceModel) -> float:
 
 def incubator_rooms(model: CommunityGovernanceModel) -> float:
     """Yuan the government pays this month for the rooms of the incubator (孵化基地): what
-    the SOs it houses would pay in rent or running costs (``rent_per_month``,
-    ``community_so_cost``), which they do not pay while incubated (:func:`overheads`)."""
-    p = model.p
-    return sum(p["community_so_cost"] if so.is_community else p["rent_per_month"]
-               for so in model.sos if so.incubated_months > 0)
+    the SOs it houses would pay in rent or running costs (:func:`fixed_costs`), which they
+    do not pay while incubated (:func:`overheads`)."""
+    housed = [so for so in model.sos if so.incubated_months > 0]
+    return float(fixed_costs(housed, model.p).sum())
 
 
 def training_costs(model: CommunityGovernanceModel) -> float:
