@@ -73,11 +73,18 @@ def fund_projects(model: CommunityGovernanceModel) -> None:
 
 def record(model: CommunityGovernanceModel, so: SocialOrganization) -> float:
     """What donors see of an SO's work: reputation × (last month's needs met + members),
-    scaled by their response to its government share (``crowding``: Heutel 2014)."""
-    p = model.p
-    response = max(1.0 + p["crowding"] * so.ledger.government_share(), 0.0)
+    scaled by their :func:`response` to its government share."""
     served = model.served_by_so.get(so.unique_id, 0.0)
-    return so.reputation * (served + so.members) * response
+    return so.reputation * (served + so.members) * float(
+        response(so.ledger.government_share(), model.p))
+
+
+def response(government_share: np.ndarray | float, p: dict[str, float]
+             ) -> np.ndarray | float:
+    """Donors' response to an SO's government share of revenue: crowding in (a quality
+    signal: Heutel 2014) or out (Andreoni & Payne 2011) by the sign of ``crowding``, never
+    below nothing."""
+    return np.maximum(1.0 + p["crowding"] * government_share, 0.0)
 
 
 def monthly_pool(model: CommunityGovernanceModel) -> float:

@@ -252,8 +252,8 @@ def ask(effort: np.ndarray, reputation: np.ndarray, served: np.ndarray,
         ) -> np.ndarray:
     """What each SO asks of donors this month: in proportion to its ``effort``, reputation
     and record (needs met + members), scaled by donors' response to its government share
-    (``crowding``: Heutel 2014)."""
-    response = np.maximum(1.0 + p["crowding"] * government_share, 0.0)
+    (:func:`donors.response`)."""
+    response = donors.response(government_share, p)
     return effort * p["donation_rate"] * reputation * (served + members) * p["unit_cost"] * (
         response)
 
