@@ -107,8 +107,10 @@ def procure(model: CommunityGovernanceModel) -> None:
 
 def evaluated_budget(model: CommunityGovernanceModel) -> float:
     """This year's purchase budget left for lots once a third-party evaluator (第三方评估)
-    is paid ``third_eval_cost_share`` of it (the fee is spent through the year:
-    finance.public_spending); self-evaluation costs the buyer nothing."""
+    is paid ``third_eval_cost_share`` of it; self-evaluation costs the buyer nothing. It
+    sets the year's fee (``bureau.evaluation_fee``, spent through the year:
+    finance.public_spending) when the lots are bought, so a timeline's later change to the
+    budget or the evaluator does not move a fee already agreed."""
     budget = model.bureau.purchase_budget
     third = bool(model.v["policy.purchase.third_party_evaluation"])
     model.bureau.evaluation_fee = budget * model.p["third_eval_cost_share"] if third else 0.0
