@@ -286,6 +286,33 @@ def test_sqlite_uses_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_sqlite_keeps_values_in_their_keys_tree(tmp_path: Path, make_result) -> None:
+    """New files store finals and monthly values WITHOUT ROWID (about half the size); a
+    file made before, with rowid tables, still takes runs and gives them back."""
+    new = tmp_path / "new.sqlite"
+    ResultStore(new).close()
+    with sqlite_file(new) as conn:
+        ddl = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    assert "WITHOUT ROWID" in ddl["finals"] and "WITHOUT ROWID" in ddl["monthly"]
+    assert "WITHOUT ROWID" not in ddl["runs"]
+
+    old = tmp_path / "old.sqlite"
+    with sqlite_file(old) as conn:
+        for sql in ddl.values():
+            conn.execute(sql.replace("WITHOUT ROWID", ""))
+    with ResultStore(old) as store:
+        exp_id = store.experiment("cmp", "compare", SPEC)
+        saved = _save_pair(store, make_result, exp_id, replications=1)
+        series = store.series("cmp", outcomes=["need_coverage"])
+        one = series[series.key == "full_linkage/r0"]
+        np.testing.assert_allclose(one.value, saved[1].series["need_coverage"], rtol=1e-12)
+        assert store.runs("cmp").set_index("key").loc["baseline/r0", "need_coverage"] == (
+            pytest.approx(saved[0].final["need_coverage"], rel=1e-12))
+    with sqlite_file(old) as conn:
+        assert "WITHOUT ROWID" not in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'monthly'").fetchone()[0]
+
+
 WRITER = textwrap.dedent("""
     import sys
     from sanshe.experiments.experiment import RunResult
