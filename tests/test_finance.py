@@ -194,6 +194,36 @@ def test_volunteers_units_on_a_contract_are_charged_its_activity_cost():
         costing.activity_cost(model.p) * contract.units_charged)
 
 
+def _made_on(so: SocialOrganization, model: CommunityGovernanceModel, kind: str,
+             orientation: float) -> Contract:
+    """A contract of ``kind`` the SO works on this month where nobody has a need."""
+    contract = _contract(so)
+    contract.kind, so.orientation = kind, orientation
+    model.pop.need_domain[:] = -1
+    so.offer_services(services.Offers(), np.zeros((model.pop.communities, D)), model.p)
+    return contract
+
+
+def test_showcase_units_are_charged_their_activity_cost_as_they_are_made():
+    model, so, _ = _agency()
+    shown = _made_on(so, model, "service", orientation=0.25)
+    assert shown.showcase > 0
+    assert shown.units_charged == pytest.approx(shown.showcase)  # no need met: only these
+    real = _made_on(so, model, "service", orientation=1.0)
+    assert real.showcase == 0 and real.units_charged == 0  # offered, but nobody needed them
+
+
+def test_officials_deliverables_are_charged_their_activity_cost():
+    model, so, salary = _agency()
+    report = _made_on(so, model, "report", orientation=1.0)
+    assert report.deliverables > 0
+    assert report.units_charged == pytest.approx(report.deliverables)
+    charge = finance.charges(finance.salary_bills([so], model.p, salary)[0], report.effort,
+                             report.units_charged, model.p)
+    assert charge.activity == pytest.approx(
+        costing.activity_cost(model.p) * report.deliverables)
+
+
 def test_several_sos_draw_on_their_contracts_as_each_would_alone():
     """The month's draws over all SOs at once move the same money as SO by SO: each SO's
     covered costs and cash, and the buyers' spending summed in the order of the SOs."""

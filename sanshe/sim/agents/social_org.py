@@ -348,7 +348,10 @@ class SocialOrganization(mesa.Agent):
         """Split effort between contracts (real or showcase) and own activity; real
         contracted service follows residents' requests as far as the SO is responsive.
         Officials' events happen where and in what domain they set; administrative
-        deliverables take the same effort per unit and meet no need.
+        deliverables take the same effort per unit and meet no need. Showcase units and
+        deliverables are charged to their contract as made (their materials, venues and
+        insurance, :func:`~sanshe.sim.mechanisms.finance.charges`); real units as they
+        meet a need (:mod:`~sanshe.sim.mechanisms.services`).
         ``open_expressed`` counts open expressed needs by (community, domain). Returns the
         quality offered (the volunteers it coordinates serve at it too)."""
         effort = self.output(p)
@@ -368,8 +371,10 @@ class SocialOrganization(mesa.Agent):
         for contract in self.contracts:
             c = contract.community
             if contract.kind in ADMINISTRATIVE:  # the buyer's paperwork: effort, no need met
-                contract.deliverables += scale * contract.slots
-                contract.quality_sum += quality * scale * contract.slots
+                done = scale * contract.slots
+                contract.deliverables += done
+                contract.quality_sum += quality * done
+                contract.units_charged += done  # made with materials, like any unit
                 continue
             real_slots = scale * contract.slots * o
             if contract.kind == EVENT or responsive <= 0:  # all in the contracted domain
@@ -382,7 +387,9 @@ class SocialOrganization(mesa.Agent):
                                                  responsive).items():
                     offers.add((self, contract, d == contract.domain, contract), c, d, slots,
                                quality, True)
-            contract.showcase += scale * contract.slots * (1 - o)
+            shown = scale * contract.slots * (1 - o)
+            contract.showcase += shown
+            contract.units_charged += shown  # a visible activity uses materials too
         spare = max(effort - needed, 0.0)
         if self.is_community:
             offers.add((self, None, True, None), self.community, self.domain, spare, quality,
