@@ -95,6 +95,13 @@ class CommunityCommittee(mesa.Agent):
         """Funded station posts without a social worker (the station always recruits)."""
         return max(self.posts - len(self.staff), 0)
 
+    def own_part(self) -> tuple[float, float]:
+        """This month's part of the fund the committee spends itself: what redeeming its
+        volunteers' points (积分银行) leaves for its own services, and what it spends in all
+        (points beyond that part paid on top)."""
+        return (max(self.admin_budget - self.points_due, 0.0),
+                max(self.admin_budget, self.points_due))
+
     def offer_services(self, p: dict[str, float], price: float | None = None
                        ) -> list[tuple[object, int, float, float]]:
         """What the committee serves with what is left of its fund after redeeming volunteer
@@ -107,7 +114,7 @@ class CommunityCommittee(mesa.Agent):
         # its fund buys fewer units than an SO's price (成本核算) would
         if price is None:
             price = costing.price(self.model)
-        own = max(self.admin_budget - self.points_due, 0.0)  # what redeeming points leaves
+        own, _ = self.own_part()
         rows: list[tuple[object, int, float, float]] = [
             (self, c, own / price * p["admin_efficiency"], p["admin_quality"])]
         unskilled = p["unskilled_productivity"]

@@ -274,7 +274,7 @@ def public_spending(model: CommunityGovernanceModel) -> None:
     programmes' running costs, and group orgs' own projects."""
     salary = float(model.v["policy.social_work.salary_index"])
     for committee in model.committees:
-        model.gov_month += max(committee.admin_budget, committee.points_due)
+        model.gov_month += committee.own_part()[1]
         model.gov_month += salaries(len(committee.staff), salary, model.p)
     model.gov_month += programme_costs(model)
     group_orgs.pay_own_projects(model)
