@@ -100,7 +100,9 @@ class Contract:
     # month and the SO draws only what the contract cost it (finance.draw_on_contracts).
     balance: float = 0.0  # yuan paid in and not yet drawn
     effort: float = 0.0  # this month's share of the SO's staff effort spent on it
-    units_charged: float = 0.0  # units delivered on it this month, volunteers' included
+    # units delivered on it this month: needs met (volunteers' included), showcase units
+    # and administrative deliverables, each using a unit's materials (finance.charges)
+    units_charged: float = 0.0
     # A month's staff-time line of its budget, set by the buyer's cost accounting
     # (成本核算: costing.staff_line); None for a contract made without one.
     staff_line: float | None = None
@@ -349,9 +351,10 @@ class SocialOrganization(mesa.Agent):
         contracted service follows residents' requests as far as the SO is responsive.
         Officials' events happen where and in what domain they set; administrative
         deliverables take the same effort per unit and meet no need. Showcase units and
-        deliverables are charged to their contract as made (their materials, venues and
-        insurance, :func:`~sanshe.sim.mechanisms.finance.charges`); real units as they
-        meet a need (:mod:`~sanshe.sim.mechanisms.services`).
+        administrative deliverables are charged to their contract as made (their
+        materials, venues and insurance, :func:`~sanshe.sim.mechanisms.finance.charges`);
+        real units, an officials' event's too, as they meet a need
+        (:mod:`~sanshe.sim.mechanisms.services`).
         ``open_expressed`` counts open expressed needs by (community, domain). Returns the
         quality offered (the volunteers it coordinates serve at it too)."""
         effort = self.output(p)
