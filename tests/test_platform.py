@@ -15,10 +15,12 @@ import sys
 import tomllib
 import warnings
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import mesa
+import pandas as pd
 import pytest
 
 import sanshe
@@ -143,6 +145,30 @@ def test_a_mesa_deprecation_fails_the_tests():
                              (DeprecationWarning, "test_model")):
         with pytest.raises(category):
             warnings.warn_explicit("an API Mesa will remove", category, "x.py", 1, module=module)
+
+
+def test_the_outcome_collector_keeps_what_mesas_datacollector_keeps():
+    """The model fills its DataCollector in one pass; Mesa's own ``collect`` (every
+    reporter called, its value deep-copied) must record the same months, values and, on
+    Mesa 3.5+, steps; a reporter a user adds is collected too."""
+    from sanshe.sim.model import OUTCOME_NAMES, read_outcome
+
+    model = CommunityGovernanceModel("full_linkage", seed=3, **SMALL)
+    mesas = mesa.DataCollector(
+        model_reporters={name: partial(read_outcome, name=name) for name in OUTCOME_NAMES})
+    for _ in range(4):
+        model.step()
+        mesas.collect(model)
+    ours = model.datacollector
+    pd.testing.assert_frame_equal(ours.get_model_vars_dataframe(),
+                                  mesas.get_model_vars_dataframe())
+    assert getattr(ours, "_collection_steps", None) == getattr(mesas, "_collection_steps", None)
+    assert len(ours.get_model_vars_dataframe()) == 4
+    ours._new_model_reporter("sos", lambda m: len(m.sos))
+    model.step()
+    assert ours.model_vars["sos"] == [len(model.sos)]
+    assert len(ours.model_vars["need_coverage"]) == 5
+    assert ours.model_vars["need_coverage"][-1] == model.current["need_coverage"]
 
 
 @pytest.mark.usefixtures("start_method")
