@@ -48,13 +48,20 @@ def space_claims(model: CommunityGovernanceModel) -> np.ndarray:
     based there; SOs in the incubator are housed by it. (One pass over the SOs, a few
     dozen on a district: plain floats cost less than building arrays.)"""
     p = model.p
-    own = p["community_so_space"]
-    office = p["agency_space"] if model.v["policy.four_priorities.landing"] else 0.0
+    own, office = p["community_so_space"], p["agency_space"]
+    landing = bool(model.v["policy.four_priorities.landing"])
     claims = [0.0] * model.pop.communities
     for so in model.sos:
-        if not so.incubated_months > 0:
+        if uses_rooms(so, landing) and not so.incubated_months > 0:
             claims[so.community] += own if so.is_community else office
     return np.array(claims)
+
+
+def uses_rooms(so: SocialOrganization, landing: bool) -> bool:
+    """Whether ``so`` works from its community's rooms: a community SO does, and an agency
+    does where it lands (``landing``: 社会组织优先落地社区); the one rule for who claims
+    the rooms and whose rent they cover."""
+    return so.is_community or landing
 
 
 def space_room(model: CommunityGovernanceModel, given: np.ndarray | None = None
@@ -107,8 +114,7 @@ def rent_factors(model: CommunityGovernanceModel, sos: list[SocialOrganization]
     SOs, and to agencies too when they land in the community (社会组织优先落地社区)."""
     landing = bool(model.v["policy.four_priorities.landing"])
     free = free_space(model).tolist()  # plain floats: one per SO below
-    return [1.0 - (free[so.community] if (so.is_community or landing) else 0.0)
-            for so in sos]
+    return [1.0 - (free[so.community] if uses_rooms(so, landing) else 0.0) for so in sos]
 
 
 def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
