@@ -364,3 +364,24 @@ def test_empty_series_frame(store: ResultStore) -> None:
     frame = store.series("empty")
     assert frame.empty and list(frame.columns)[-1] == "value"
     assert isinstance(store.runs("empty"), pd.DataFrame) and store.runs("empty").empty
+
+
+@pytest.mark.parametrize(
+    ("values", "stored"),
+    [
+        ([0.5, 1.0, 2.0], [0.5, 1.0, 2.0]),
+        ([0.5, float("nan"), 2.0], [0.5, None, 2.0]),
+        ([1, 2], [1.0, 2.0]),  # whole numbers as floats
+        ([float("inf"), -float("inf")], [float("inf"), -float("inf")]),  # sum NaN, none NaN
+        ([float("inf"), 1.0], [float("inf"), 1.0]),
+        (np.array([0.25, np.nan]), [0.25, None]),
+        ([np.float64(0.5), np.nan], [0.5, None]),
+        ([], []),
+    ],
+)
+def test_monthly_values_are_stored_as_plain_floats_with_nan_as_null(values, stored) -> None:
+    from sanshe.experiments.store import _nulls
+
+    out = _nulls(values)
+    assert [type(v) for v in out] == [type(v) for v in stored]
+    assert out == stored

@@ -1016,20 +1016,26 @@ def _run_rows(
     months: list[int] = []
     values: list[float | None] = []
     for name, series in result.series.items():
-        plain = np.asarray(series, dtype=float)
-        first = 0 if plain.size == result.months + 1 else 1  # month 0 = initial state
-        names.extend(repeat(name, plain.size))
-        months.extend(range(first, first + plain.size))
-        values.extend(_nulls(plain))
+        plain = _nulls(series)
+        first = 0 if len(plain) == result.months + 1 else 1  # month 0 = initial state
+        names.extend(repeat(name, len(plain)))
+        months.extend(range(first, first + len(plain)))
+        values.extend(plain)
     return row, finals, (names, months, values)
 
 
-def _nulls(values: np.ndarray) -> list[float | None]:
-    """``values`` as plain floats, NaN as None (stored as NULL)."""
-    plain = values.tolist()
-    if np.isnan(values).any():
-        return [None if v != v else v for v in plain]
-    return plain
+def _nulls(values: Sequence[float]) -> list[float | None]:
+    """``values`` as plain floats, NaN as None (stored as NULL). A run's series is a list
+    of floats, most without NaN: then it is kept as it is (its sum is a float, not NaN),
+    with no round trip through NumPy."""
+    if type(values) is list:
+        total = sum(values)
+        if type(total) is float and total == total:
+            return values
+    plain = np.asarray(values, dtype=float)
+    if np.isnan(plain).any():
+        return [None if v != v else v for v in plain.tolist()]
+    return plain.tolist()
 
 
 def _plain(value: Any) -> bool:
