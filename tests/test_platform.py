@@ -151,7 +151,8 @@ def test_the_outcome_collector_keeps_what_mesas_datacollector_keeps():
     """The model fills its DataCollector in one pass; Mesa's own ``collect`` (every
     reporter called, its value deep-copied) must record the same months, values and, on
     Mesa 3.5+, steps; a reporter a user adds is collected too."""
-    from sanshe.sim.model import OUTCOME_NAMES, read_outcome
+    from sanshe.inputs.outcomes import OUTCOME_NAMES
+    from sanshe.sim.model import read_outcome
 
     model = CommunityGovernanceModel("full_linkage", seed=3, **SMALL)
     mesas = mesa.DataCollector(
