@@ -106,6 +106,7 @@ def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str
     runs = args.runs // REPLICATIONS * REPLICATIONS
     cases = [(1, None), (args.workers, None), (1, 1), (args.workers, 1)]
     best: dict[tuple[int, int | None], float] = {}
+    paired: list[float] = []  # each repeat's batched efficiency
     finals = {}
     print(f"\n1. Dask LocalCluster: {runs} runs of {SHORT_MONTHS} months, 3,000 residents")
     warm_coordinator(f"sqlite:///{where / 'warm.sqlite'}")
@@ -118,12 +119,19 @@ def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str
             mode = "batched" if batch is None else "one run a task"
             print(f"   {workers} worker(s), {mode:14}: {seconds:7.2f} s  "
                   f"({runs / seconds:6.2f} runs/s)", flush=True)
+            if batch is None:
+                paired.append(seconds)
     w = args.workers
     reference = best[1, None]
     for batch, mode in ((None, "batched"), (1, "one run a task")):
         own = best[1, batch]
         print(f"   efficiency, {mode:14}: {reference / (w * best[w, batch]):6.1%} "
               f"(against its own 1-worker time: {own / (w * best[w, batch]):6.1%})")
+    # the host's other tenants move a case's time between repeats: each repeat's own pair
+    # (1 worker, then W, minutes apart) shows how far the best-of figure can be trusted
+    by_repeat = [one / (w * many) for one, many in zip(paired[::2], paired[1::2], strict=True)]
+    print("   efficiency, batched, repeat by repeat: "
+          + ", ".join(f"{e:.1%}" for e in by_repeat))
     same = all(frame.equals(finals[1, None]) for frame in finals.values())
     print(f"   finals identical in every case: {same}")
     computed = runs / best[w, None]
