@@ -377,6 +377,7 @@ def test_empty_series_frame(store: ResultStore) -> None:
         (np.array([0.25, np.nan]), [0.25, None]),
         ([np.float64(0.5), np.nan], [0.5, None]),
         ([], []),
+        ([0.5, None], [0.5, None]),  # a NaN read back from JSON
     ],
 )
 def test_monthly_values_are_stored_as_plain_floats_with_nan_as_null(values, stored) -> None:

@@ -1029,7 +1029,10 @@ def _nulls(values: Sequence[float]) -> list[float | None]:
     of floats, most without NaN: then it is kept as it is (its sum is a float, not NaN),
     with no round trip through NumPy."""
     if type(values) is list:
-        total = sum(values)
+        try:
+            total = sum(values)
+        except TypeError:  # a None (a NaN read back from JSON): the careful way
+            total = None
         if type(total) is float and total == total:
             return values
     plain = np.asarray(values, dtype=float)
