@@ -109,7 +109,7 @@ def trivial_mesa(residents: int, months: int) -> dict:
 
     class Trivial(mesa.Model):
         def __init__(self, n: int) -> None:
-            super().__init__(seed=1)
+            super().__init__(rng=1)  # Mesa 3.5 deprecates seed=
             for _ in range(n):
                 Resident(self).wealth = 0
 
