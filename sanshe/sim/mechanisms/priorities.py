@@ -49,19 +49,19 @@ def space_claims(model: CommunityGovernanceModel) -> np.ndarray:
     dozen on a district: plain floats cost less than building arrays.)"""
     p = model.p
     own, office = p["community_so_space"], p["agency_space"]
-    landing = bool(model.v["policy.four_priorities.landing"])
+    landed = landing(model)
     claims = [0.0] * model.pop.communities
     for so in model.sos:
-        if uses_rooms(so, landing) and not so.incubated_months > 0:
+        if uses_rooms(so, landed) and not so.incubated_months > 0:
             claims[so.community] += own if so.is_community else office
     return np.array(claims)
 
 
-def uses_rooms(so: SocialOrganization, landing: bool) -> bool:
+def uses_rooms(so: SocialOrganization, landed: bool) -> bool:
     """Whether ``so`` works from its community's rooms: a community SO does, and an agency
-    does where it lands (``landing``: 社会组织优先落地社区); the one rule for who claims
-    the rooms and whose rent they cover."""
-    return so.is_community or landing
+    does where agencies land (``landed``: :func:`landing`, 社会组织优先落地社区); the one
+    rule for who claims the rooms and whose rent they cover."""
+    return so.is_community or landed
 
 
 def space_room(model: CommunityGovernanceModel, given: np.ndarray | None = None
@@ -112,9 +112,9 @@ def rent_factors(model: CommunityGovernanceModel, sos: list[SocialOrganization]
                  ) -> list[float]:
     """Share of its rent each SO of ``sos`` pays: community space is given to community
     SOs, and to agencies too when they land in the community (社会组织优先落地社区)."""
-    landing = bool(model.v["policy.four_priorities.landing"])
+    landed = landing(model)
     free = free_space(model).tolist()  # plain floats: one per SO below
-    return [1.0 - (free[so.community] if uses_rooms(so, landing) else 0.0) for so in sos]
+    return [1.0 - (free[so.community] if uses_rooms(so, landed) else 0.0) for so in sos]
 
 
 def services_to_sos(model: CommunityGovernanceModel, fund: float) -> float:
@@ -132,7 +132,7 @@ def landing_presence(model: CommunityGovernanceModel) -> np.ndarray:
     community with the service time their last month left unused (after the matters they
     settled: ``model.so_time_left``), each slot of it reaching ``landing_activity_reach``
     residents, 1 − exp(−reach × slots / residents). SOs with no time to spare hold none."""
-    if not model.v["policy.four_priorities.landing"]:
+    if not landing(model):
         return np.zeros(model.pop.communities)
     seen = model.p["landing_activity_reach"] * model.so_time_left / model.sizes
     return 1.0 - np.exp(-seen)
@@ -143,7 +143,7 @@ def landing_trust(model: CommunityGovernanceModel, presence: np.ndarray) -> None
     In place, a run of communities at a time: each run of residents is small enough to
     stay in the processor's cache, where a city-wide pass is not, and a district is one run
     (a pass per community costs more in calls than in arithmetic)."""
-    if model.v["policy.four_priorities.landing"]:
+    if landing(model):
         pop = model.pop
         gain = model.p["landing_trust_gain"] * presence
         counts, offsets = pop.counts(), pop.offsets.tolist()
@@ -184,7 +184,7 @@ def reach(model: CommunityGovernanceModel) -> np.ndarray:
     for committee in model.committees:
         workers[committee.index] += len(committee.staff)
         skill[committee.index] += sum(w.skill for w in committee.staff)
-    if model.v["policy.four_priorities.landing"]:
+    if landing(model):
         for so in model.sos:
             if so.is_community or not (so.contracts and so.staff):
                 continue
