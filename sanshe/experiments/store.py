@@ -420,14 +420,6 @@ def spec_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(spec).encode()).hexdigest()
 
 
-def _clean(value: Any) -> float | None:
-    """A float for the database: NaN becomes NULL (SQLite cannot store NaN)."""
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -1011,7 +1003,7 @@ def _run_rows(
         "git_commit": git_commit(),
         "created": _now(),
     }
-    finals = (list(result.final), [_clean(v) for v in result.final.values()])
+    finals = (list(result.final), _nulls(list(result.final.values())))
     names: list[str] = []
     months: list[int] = []
     values: list[float | None] = []
@@ -1025,7 +1017,8 @@ def _run_rows(
 
 
 def _nulls(values: Sequence[float]) -> list[float | None]:
-    """``values`` as plain floats, NaN as None (stored as NULL). A run's series is a list
+    """``values`` as plain floats, NaN as None (stored as NULL: SQLite cannot store NaN);
+    a run's finals and its monthly values alike. A run's series is a list
     of floats, most without NaN: then it is kept as it is (its sum is a float, not NaN),
     with no round trip through NumPy."""
     if type(values) is list:
