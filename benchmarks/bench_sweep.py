@@ -106,7 +106,7 @@ def part_dask(args: argparse.Namespace, where: Path, pg: str | None) -> dict[str
     runs = args.runs // REPLICATIONS * REPLICATIONS
     cases = [(1, None), (args.workers, None), (1, 1), (args.workers, 1)]
     best: dict[tuple[int, int | None], float] = {}
-    paired: list[float] = []  # each repeat's batched efficiency
+    paired: list[float] = []  # batched seconds: 1 worker, then W, repeat after repeat
     finals = {}
     print(f"\n1. Dask LocalCluster: {runs} runs of {SHORT_MONTHS} months, 3,000 residents")
     warm_coordinator(f"sqlite:///{where / 'warm.sqlite'}")
