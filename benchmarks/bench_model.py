@@ -26,6 +26,13 @@ library size and at 100,000 agents; at a million agents and more it would take l
 the model, so larger cases are compared with its per-agent rate at 100,000 (extrapolated,
 and said so in the table).
 
+On a shared machine the trivial agent's time moves with the host's state far more than the
+model's (it walks 10,000 Python objects in random order), so the ratio of two best-of
+figures taken minutes apart says as much about the moment as about the model. The library
+and sizes cases therefore also measure in pairs: in each fresh process the trivial agent
+runs first, before sanshe is imported, then the scenario, and the pairs' ratios are
+printed as a median and range.
+
 Targets (issues 2 and 16): both library runs at ≥ 2× the trivial agent's resident-steps
 per second; cost linear in residents (growth exponent ≈ 1); the city ≤ 300 s and ≤ 8 GB
 peak memory on a 2-core, 23 GB machine.
@@ -128,6 +135,10 @@ def child(spec: dict) -> None:
     """Run one measurement in this process and print it as JSON."""
     if spec["kind"] == "model":
         result = full_model(spec["overrides"], spec["months"], spec["scenario"])
+    elif spec["kind"] == "pair":  # the trivial agent first, before sanshe is imported
+        trivial = trivial_mesa(spec["residents"], spec["months"])
+        result = {"trivial": trivial,
+                  "model": full_model(spec["overrides"], spec["months"], spec["scenario"])}
     else:
         result = trivial_mesa(spec["residents"], spec["months"])
     print(json.dumps(result))
@@ -136,6 +147,13 @@ def child(spec: dict) -> None:
 def measure(kind: str, months: int, scenario: str = "", overrides: dict | None = None,
             residents: int = 0, repeat: int = 1) -> dict:
     """The best (least CPU) of ``repeat`` measurements, each in a fresh process."""
+    return min(measurements(kind, months, scenario, overrides, residents, repeat),
+               key=lambda r: r["cpu"])
+
+
+def measurements(kind: str, months: int, scenario: str = "", overrides: dict | None = None,
+                 residents: int = 0, repeat: int = 1) -> list[dict]:
+    """``repeat`` measurements, each in a fresh process."""
     spec = {"kind": kind, "months": months, "scenario": scenario,
             "overrides": overrides or {}, "residents": residents}
     runs = []
@@ -143,7 +161,7 @@ def measure(kind: str, months: int, scenario: str = "", overrides: dict | None =
         out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
                              capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return min(runs, key=lambda r: r["cpu"])
+    return runs
 
 
 def load() -> str:
@@ -178,6 +196,23 @@ def against_trivial(label: str, overrides: dict, scenarios: list[str], months: i
         m = measure("model", months, scenario, overrides, repeat=repeat)
         ratio = rate(m, months) / rate(trivial, months)
         print(row(f"{scenario} {label}", m, months, f"{ratio:.2f}x"), flush=True)
+    for scenario in scenarios:
+        print(paired(scenario, overrides, months, size, repeat), flush=True)
+
+
+def paired(scenario: str, overrides: dict, months: int, size: int, repeat: int) -> str:
+    """The ratio measured in pairs: in each of ``repeat`` fresh processes the trivial agent
+    runs first (before sanshe is imported, so its garbage collections walk none of
+    sanshe's objects), then ``scenario``; a pair shares the host's state of that moment,
+    which moves both times on a shared machine. Their CPU ratios' median and range."""
+    pairs = measurements("pair", months, scenario, overrides, size, repeat)
+    ratios = sorted(p["trivial"]["cpu"] / p["model"]["cpu"] for p in pairs)
+    trivial = [p["trivial"]["cpu"] for p in pairs]
+    model = [p["model"]["cpu"] for p in pairs]
+    return (f"  {scenario}, paired in one process ({repeat}): ratio median "
+            f"{float(np.median(ratios)):.2f}x, range {ratios[0]:.2f}-{ratios[-1]:.2f}x "
+            f"(trivial {min(trivial):.2f}-{max(trivial):.2f} s, "
+            f"{scenario} {min(model):.2f}-{max(model):.2f} s CPU)")
 
 
 def trivial_rate(months: int, repeat: int) -> float:
@@ -234,7 +269,7 @@ def main() -> None:
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
-    print(f"one process per measurement; {load()}")
+    print(f"one process per measurement or pair; {load()}")
     print(HEADER)
     print("-" * len(HEADER))
     if "library" in cases:
