@@ -177,7 +177,7 @@ class Population:
         disposed are settled when the population is built, so the order is worked out once
         (:meth:`keep`; read it, do not write it)."""
         def keenest_first() -> np.ndarray:
-            reps = np.flatnonzero(self.representative)
+            reps = self.representative.nonzero()[0]
             return reps[np.lexsort((-self.disposition[reps], self.community[reps]))]
         return self.keep("keenness", (self.representative, self.disposition, self.community),
                          keenest_first)
@@ -274,7 +274,7 @@ def tie_counts(pop: Population, *doing: np.ndarray) -> list[np.ndarray]:
         counts = np.asarray(pop.ties @ stacked)
         return [counts[:, k].astype(np.int32) for k in range(len(doing))]
     doing = [np.asarray(flags, bool) for flags in doing]
-    doers = np.flatnonzero(functools.reduce(np.logical_or, doing))
+    doers = functools.reduce(np.logical_or, doing).nonzero()[0]
     if doers.size <= DOERS_SHARE * pop.size:
         total = _from_doers(pop.ties, doers, doing).astype(np.uint32)
     else:

@@ -90,7 +90,7 @@ class Agenda:
     @cached_property
     def first_member(self) -> np.ndarray:
         """Per household: its first resident (households are runs of residents)."""
-        return np.flatnonzero(np.diff(self.household, prepend=-1))
+        return np.diff(self.household, prepend=-1).nonzero()[0]
 
     @property
     def contact_until(self) -> np.ndarray:
@@ -128,7 +128,7 @@ class Agenda:
         for k, shared in enumerate(self.housemate_after, start=1):
             anyone[:-k] |= flags[k:] & shared
         anyone &= self.starts_household
-        return self.household[np.flatnonzero(anyone)]
+        return self.household[anyone.nonzero()[0]]
 
     @classmethod
     def build(cls, pop: Population, p: dict[str, float], rng: np.random.Generator) -> Agenda:
@@ -332,7 +332,7 @@ def seats(pop: Population) -> Seats:
     """``pop``'s :class:`Seats`, counted once and kept with it (:meth:`Population.keep`):
     asked three times a month."""
     def count() -> Seats:
-        where = np.flatnonzero(pop.representative)
+        where = pop.representative.nonzero()[0]
         community = pop.community[where]
         return Seats(where, community,
                      np.bincount(community, minlength=pop.communities).astype(float),

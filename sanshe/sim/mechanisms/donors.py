@@ -59,7 +59,7 @@ def fund_projects(model: CommunityGovernanceModel) -> None:
     floor = p["small_project_capacity_share"] * p["min_bid_capacity"]
     proposers = [so for so in model.sos if so.capacity >= floor]
     weights = np.array([record(model, so) for so in proposers], dtype=float)
-    chosen = np.flatnonzero(weights > 0)
+    chosen = (weights > 0).nonzero()[0]
     count = min(whole_count(pool / size, rng), chosen.size)
     if count:
         picks = rng.choice(chosen, size=count, replace=False,

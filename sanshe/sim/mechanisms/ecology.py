@@ -159,7 +159,7 @@ def recruit_members(model: CommunityGovernanceModel, so: SocialOrganization, cou
     """Residents of the SO's community (not yet members) join it, the civic-minded first."""
     pop = model.pop
     block = pop.block(so.community)
-    pool = block.start + np.flatnonzero(pop.member_of[block] < 0)
+    pool = block.start + (pop.member_of[block] < 0).nonzero()[0]
     if pool.size == 0:
         return
     weights = pop.disposition[pool] + model.p["recruit_disposition_floor"]
@@ -180,7 +180,7 @@ def would_be_founders(model: CommunityGovernanceModel) -> np.ndarray:
     to community life: registered volunteers, members, attenders — founding is a decision
     of months, not of whether one turned out this month) who have not founded one yet."""
     pop = model.pop
-    return np.flatnonzero(pop.leader & ~pop.founder & pop.engaged)
+    return (pop.leader & ~pop.founder & pop.engaged).nonzero()[0]
 
 
 def founding_chances(model: CommunityGovernanceModel, outreach: np.ndarray,
@@ -329,12 +329,12 @@ def closures(model: CommunityGovernanceModel) -> None:
     carried = column(sos, "carried_costs")
     closing = (broke(model, costs, carried)
                | (column(sos, "idle_months", np.int64) >= p["inactive_months_to_close"]))
-    exposed = np.flatnonzero(~closing)
+    exposed = (~closing).nonzero()[0]
     closing[exposed] = rng.random(exposed.size) < death_chances(sos, p)[exposed]
     carried = np.where(carried < 0, costs, carried + (costs - carried) / p["cost_memory_months"])
     for so, value in zip(sos, carried.tolist(), strict=True):
         so.carried_costs = value
-    for so in [sos[i] for i in np.flatnonzero(closing).tolist()]:
+    for so in [sos[i] for i in closing.nonzero()[0].tolist()]:
         close(model, so, unlist=False)
     sos[:] = [so for so, gone in zip(sos, closing.tolist(), strict=True) if not gone]
 

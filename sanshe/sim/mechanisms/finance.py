@@ -87,7 +87,7 @@ def asks(model: CommunityGovernanceModel, books: Books, covered: np.ndarray) -> 
     # donors' response to the government share matters only where the SO asks at all
     # (most community SOs' dues cover their small costs): a zero effort asks nothing
     shares = np.zeros(len(sos))
-    for i in np.flatnonzero(effort > 0).tolist():
+    for i in (effort > 0).nonzero()[0].tolist():
         shares[i] = sos[i].ledger.government_share()
     return ask(effort, column(sos, "reputation"), books.served, books.members, shares,
                model.p)

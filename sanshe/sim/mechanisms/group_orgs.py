@@ -67,7 +67,7 @@ def seen_need(model: CommunityGovernanceModel, target: str) -> np.ndarray:
     pop = model.pop
     members = pop.groups[target]
     if model.month == 0:
-        return needs.expected_needs(pop, np.flatnonzero(members))
+        return needs.expected_needs(pop, members.nonzero()[0])
     waiting = members & (pop.need_domain >= 0) & pop.need_expressed
     key = pop.community[waiting] * D + pop.need_domain[waiting]
     return np.bincount(key, minlength=pop.communities * D).reshape(

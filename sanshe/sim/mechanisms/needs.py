@@ -79,12 +79,12 @@ def lapse_unmet(model: CommunityGovernanceModel, delivery: Delivery) -> np.ndarr
 def arise(pop: Population, rng: np.random.Generator) -> np.ndarray:
     """New needs for residents without one (one single-precision draw each, none for
     those who hold one); returns their indices."""
-    free = np.flatnonzero(pop.need_domain < 0)
+    free = (pop.need_domain < 0).nonzero()[0]
     draw = rng.random(free.size, dtype=np.float32)
     chance = pop.need_table.sum(axis=1)  # per combination of special groups
     # only a draw below the highest chance can start a need: read those few residents'
     # groups, not every resident's
-    maybe = np.flatnonzero(draw < chance.max())
+    maybe = (draw < chance.max()).nonzero()[0]
     who, draw = free[maybe], draw[maybe]
     profile = pop.need_profile[who]
     new = draw < chance[profile]
@@ -100,7 +100,7 @@ def express(pop: Population, channels: Channels, p: dict[str, float],
             rng: np.random.Generator) -> np.ndarray:
     """Hidden needs become known to providers through the open channels; returns the
     residents whose need was expressed now (in index order)."""
-    hidden = np.flatnonzero((pop.need_domain >= 0) & ~pop.need_expressed)
+    hidden = ((pop.need_domain >= 0) & ~pop.need_expressed).nonzero()[0]
     c = pop.community[hidden]
     # the terms in this order, summed in place (community terms weighted per community)
     chance = p["expression_trust"] * pop.trust[hidden]
@@ -128,7 +128,7 @@ def lapse(pop: Population, served: np.ndarray, p: dict[str, float],
     """
     open_ = (pop.need_domain >= 0) & ~served
     chance = 1.0 / p["need_patience_months"]
-    lapsed = np.flatnonzero(open_ & (rng.random(pop.size, dtype=np.float32) < chance))
+    lapsed = (open_ & (rng.random(pop.size, dtype=np.float32) < chance)).nonzero()[0]
     expressed = pop.need_expressed[lapsed]
     satisfaction.judge(pop, lapsed, 0.0, p,
                        weight=np.where(expressed, 1.0, p["hidden_grievance_share"]))
@@ -172,5 +172,5 @@ def pool_counts(pop: Population, keys: np.ndarray) -> np.ndarray:
 def waiting(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     """Residents whose open need providers know of (expressed), in order, and the pool of
     each (community × D + domain): what services draw on this month."""
-    who = np.flatnonzero((pop.need_domain >= 0) & pop.need_expressed)
+    who = ((pop.need_domain >= 0) & pop.need_expressed).nonzero()[0]
     return who, pop.community[who] * D + pop.need_domain[who]

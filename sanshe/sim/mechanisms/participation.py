@@ -153,7 +153,7 @@ def monthly(model: CommunityGovernanceModel, settled: AffairsResult, peers: Peer
     (threshold model); active residents may grow into leaders. ``peers``: last month's
     choices of each resident's ties (:func:`~sanshe.sim.population.peer_counts`)."""
     pop, p, v = model.pop, model.p, model.v
-    attenders = np.flatnonzero(pop.deliberating)  # only they hear how the meeting went
+    attenders = pop.deliberating.nonzero()[0]  # only they hear how the meeting went
     where = pop.community[attenders]
     rewarded = settled.decided[where]
     update_efficacy(pop, attenders[rewarded], p, let_down=attenders[settled.failed[where]],
@@ -198,7 +198,7 @@ def free_volunteers(pop: Population, room: Room) -> np.ndarray:
     A member's hours count in her SO's output (members × ``slots_per_volunteer``, §7.3),
     but where its domain's needs are met it has nothing for them; she then comes to the
     station's or another provider's occasions like anyone (a share, no draw)."""
-    volunteers = np.flatnonzero(pop.volunteer)  # a few: sorted out among themselves
+    volunteers = pop.volunteer.nonzero()[0]  # a few: sorted out among themselves
     member = pop.member_of[volunteers] >= 0
     where = pop.community[volunteers]
     count = np.bincount(where[~member], minlength=pop.communities).astype(float)
@@ -392,7 +392,7 @@ def decide(pop: Population, ctx: Context, p: dict[str, float],
     drive = motivation(pop, ctx, p)
     pull = drive + peers
     pull -= pop.threshold
-    revisit = np.flatnonzero(rng.random(n, dtype=np.float32) < p["reconsider_rate"])
+    revisit = (rng.random(n, dtype=np.float32) < p["reconsider_rate"]).nonzero()[0]
 
     # Points (积分银行) act on registering and on staying registered alike: whoever
     # reconsiders, new or current volunteer, weighs them; and, earned by the hour, on
@@ -423,7 +423,7 @@ def turn_out(pop: Population, ctx: Context, pull: np.ndarray, p: dict[str, float
     Only those free on the occasion's day can come (:func:`available`): whoever turns out
     at all is then an occasional volunteer, not only a regular. The month's shock is drawn
     only for the registered, the only ones who choose (:func:`choice_noise`)."""
-    registered = np.flatnonzero(pop.registered)
+    registered = pop.registered.nonzero()[0]
     moment = pull[registered]
     moment += points
     moment -= p["volunteer_occasion_cost"]
@@ -444,7 +444,7 @@ def occupy_members(pop: Population, room: Room, rng: np.random.Generator) -> Non
     who belong but do not take part this month (nor show their ties that they do). One
     single-precision draw per member; members of an SO founded since ``room`` are busy."""
     pop.member_occupied[:] = True
-    members = np.flatnonzero(pop.member_of >= 0)
+    members = (pop.member_of >= 0).nonzero()[0]
     if members.size == 0 or room.so_id.size == 0:
         return
     so = pop.member_of[members]
@@ -461,7 +461,7 @@ def available(willing: np.ndarray, share: float, rng: np.random.Generator) -> No
     whatever it says); none when nobody is willing or everyone is always free (``share``
     1)."""
     if share < 1.0:
-        free = _free(np.flatnonzero(willing), share, rng)
+        free = _free(willing.nonzero()[0], share, rng)
         willing[:] = False
         willing[free] = True
 
@@ -498,7 +498,7 @@ def attend(pop: Population, ctx: Context, p: dict[str, float], drive: np.ndarray
     if ctx.convened is not None and ctx.convened.any():  # a visit asks her again, in person
         asked = ctx.convened.copy()
         asked[revisit] = True
-        who = np.flatnonzero(asked)
+        who = asked.nonzero()[0]
     peers = attending_peers(pop, attending, who, ctx.representatives)
     peers *= p["peer_weight"]
     peers *= pop.conditional[who]
@@ -572,7 +572,7 @@ def _membership(pop: Population, pull: np.ndarray, revisit: np.ndarray, members:
 def emerge_leaders(pop: Population, outreach: np.ndarray, p: dict[str, float],
                    rng: np.random.Generator) -> None:
     """Active residents grow into local leaders (骨干), faster where social workers coach."""
-    active = np.flatnonzero(pop.participating & ~pop.leader)
+    active = (pop.participating & ~pop.leader).nonzero()[0]
     chance = p["leader_emergence"] * (
         1.0 + p["outreach_leader_effect"] * outreach[pop.community[active]])
     pop.leader[active[rng.random(active.size, dtype=np.float32) < chance]] = True

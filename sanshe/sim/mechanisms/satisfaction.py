@@ -34,7 +34,9 @@ def judge(pop: Population, idx: np.ndarray, experienced: np.ndarray | float,
     """
     expected = pop.expectation[idx]
     surprise = experienced - expected
-    target = np.clip(expected + p["disconfirmation_weight"] * surprise, 0.0, 1.0)
+    target = expected + p["disconfirmation_weight"] * surprise
+    # clipped to [0, 1] in place (the two ufuncs cost half of np.clip's wrapper)
+    np.minimum(np.maximum(target, 0.0, out=target), 1.0, out=target)
     pop.satisfaction[idx] += weight * p["satisfaction_learning"] * (
         target - pop.satisfaction[idx])
     pop.expectation[idx] += weight * p["expectation_adaptation"] * surprise

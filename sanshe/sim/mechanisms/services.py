@@ -114,11 +114,11 @@ def deliver(pop: Population, offers: Offers, rng: np.random.Generator,
     offer_served = np.divide(used[key_of_offer] * slots, offer_pool, out=np.zeros(slots.size),
                              where=offer_pool > 0)
     noise = rng.normal(0.0, quality_noise, served.size)
-    so = np.flatnonzero(by_so)
+    so = by_so.nonzero()[0]
     unused = np.maximum(slots[so] - offer_served[so], 0.0)
     return Delivery(
         served=served,
-        quality=np.clip(mean_quality[served_keys] + noise, 0.0, 1.0),
+        quality=np.minimum(np.maximum(mean_quality[served_keys] + noise, 0.0), 1.0),  # [0, 1]
         so_share=so_share[served_keys],
         offer_served=offer_served,
         slots_total=float(slots.sum()),
